@@ -1,0 +1,106 @@
+/**
+ * Streaming frame decoder: bytes in, frames out. Payloads are views into the incoming
+ * chunk when a frame lies inside one chunk; only a frame that straddles chunks is copied,
+ * into a buffer sized to that frame when its header arrives.
+ */
+
+import { HEADER_SIZE, readHeader, validateHeader, type FrameHeader } from './frame.js';
+
+export interface Frame {
+  type: number;
+  flags: number;
+  streamId: number;
+  /** Valid until the callback returns unless the receiver copies it or keeps the chunk alive. */
+  payload: Buffer;
+}
+
+export type FrameHandler = (frame: Frame) => void;
+
+const EMPTY = Buffer.alloc(0);
+
+export class FrameDecoder {
+  private readonly maxPayload: number;
+  private readonly onFrame: FrameHandler;
+  /** Bytes of an incomplete header carried over from the previous chunk. */
+  private headerBytes: Buffer = EMPTY;
+  /** The header whose payload is being assembled across chunks. */
+  private pending: FrameHeader | null = null;
+  private pendingPayload: Buffer = EMPTY;
+  private pendingFilled = 0;
+
+  constructor(options: { maxPayload: number; onFrame: FrameHandler }) {
+    this.maxPayload = options.maxPayload;
+    this.onFrame = options.onFrame;
+  }
+
+  /** Feeds bytes; calls onFrame per complete frame. Throws TunnelError on a bad header. */
+  push(chunk: Buffer): void {
+    let offset = 0;
+    if (this.pending) offset = this.fillPending(chunk, 0);
+    while (offset < chunk.length) {
+      if (this.headerBytes.length > 0 || chunk.length - offset < HEADER_SIZE) {
+        offset = this.collectHeader(chunk, offset);
+        continue;
+      }
+      const header = readHeader(chunk, offset);
+      validateHeader(header, this.maxPayload);
+      offset += HEADER_SIZE;
+      if (chunk.length - offset >= header.length) {
+        const payload = chunk.subarray(offset, offset + header.length);
+        offset += header.length;
+        this.emit(header, payload);
+      } else {
+        this.startPending(header);
+        offset = this.fillPending(chunk, offset);
+      }
+    }
+  }
+
+  /** Whether the decoder holds a partial frame (useful to detect truncation at close). */
+  get hasPartialFrame(): boolean {
+    return this.pending !== null || this.headerBytes.length > 0;
+  }
+
+  private collectHeader(chunk: Buffer, offset: number): number {
+    const need = HEADER_SIZE - this.headerBytes.length;
+    const take = Math.min(need, chunk.length - offset);
+    this.headerBytes = Buffer.concat([this.headerBytes, chunk.subarray(offset, offset + take)]);
+    offset += take;
+    if (this.headerBytes.length < HEADER_SIZE) return offset;
+    const header = readHeader(this.headerBytes, 0);
+    this.headerBytes = EMPTY;
+    validateHeader(header, this.maxPayload);
+    if (header.length === 0) {
+      this.emit(header, EMPTY);
+      return offset;
+    }
+    this.startPending(header);
+    return this.fillPending(chunk, offset);
+  }
+
+  private startPending(header: FrameHeader): void {
+    this.pending = header;
+    this.pendingPayload = Buffer.allocUnsafe(header.length);
+    this.pendingFilled = 0;
+  }
+
+  private fillPending(chunk: Buffer, offset: number): number {
+    const header = this.pending!;
+    const take = Math.min(header.length - this.pendingFilled, chunk.length - offset);
+    chunk.copy(this.pendingPayload, this.pendingFilled, offset, offset + take);
+    this.pendingFilled += take;
+    offset += take;
+    if (this.pendingFilled === header.length) {
+      const payload = this.pendingPayload;
+      this.pending = null;
+      this.pendingPayload = EMPTY;
+      this.pendingFilled = 0;
+      this.emit(header, payload);
+    }
+    return offset;
+  }
+
+  private emit(header: FrameHeader, payload: Buffer): void {
+    this.onFrame({ type: header.type, flags: header.flags, streamId: header.streamId, payload });
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The error catalog: every failure Burrow reports has a stable `code`, an HTTP status the
+ * edge answers a viewer with, whether retrying may help, and the numeric code carried on
+ * the wire in RESET, GOAWAY and ERROR frames. docs/errors.md lists every code (a test checks).
+ */
+
+export interface ErrorSpec {
+  /** Numeric code on the wire (RESET/GOAWAY/ERROR payloads); 0 for errors that never cross it. */
+  readonly wire: number;
+  /** HTTP status the edge answers a viewer with when this error ends a request. */
+  readonly status: number;
+  /** True when the same operation may succeed if tried again later. */
+  readonly retryable: boolean;
+  /** One line for people: what happened. */
+  readonly summary: string;
+}
+
+export const ERROR_CATALOG = {
+  TUN_ERR_PROTOCOL: { wire: 1, status: 502, retryable: false, summary: 'the peer broke the protocol' },
+  TUN_ERR_FRAME_TOO_LARGE: { wire: 2, status: 502, retryable: false, summary: 'a frame exceeded the size limit' },
+  TUN_ERR_UNKNOWN_FRAME_TYPE: { wire: 3, status: 502, retryable: false, summary: 'a frame of unknown type arrived' },
+  TUN_ERR_BAD_VERSION: { wire: 4, status: 502, retryable: false, summary: 'no protocol version in common' },
+  TUN_ERR_WINDOW_EXCEEDED: { wire: 5, status: 502, retryable: false, summary: 'the peer sent past its flow-control window' },
+  TUN_ERR_STREAM_STATE: { wire: 6, status: 502, retryable: false, summary: 'a frame arrived that the stream state does not allow' },
+  TUN_ERR_BAD_MESSAGE: { wire: 7, status: 502, retryable: false, summary: 'a control message was malformed' },
+  TUN_ERR_TOO_MANY_STREAMS: { wire: 8, status: 503, retryable: true, summary: 'the session has too many open streams' },
+  TUN_ERR_HANDSHAKE_TIMEOUT: { wire: 9, status: 502, retryable: true, summary: 'the handshake did not finish in time' },
+  TUN_ERR_PEER_TIMEOUT: { wire: 10, status: 502, retryable: true, summary: 'the peer stopped answering keepalives' },
+  TUN_ERR_GOING_AWAY: { wire: 11, status: 502, retryable: true, summary: 'the peer is shutting down gracefully' },
+  TUN_ERR_UNAUTHORIZED: { wire: 12, status: 401, retryable: false, summary: 'the API key is missing, unknown or revoked' },
+  TUN_ERR_NAME_INVALID: { wire: 13, status: 400, retryable: false, summary: 'the tunnel name is not a valid DNS label or is reserved' },
+  TUN_ERR_NAME_TAKEN: { wire: 14, status: 409, retryable: false, summary: 'the tunnel name belongs to someone else' },
+  TUN_ERR_NAME_IN_USE: { wire: 15, status: 409, retryable: true, summary: 'the tunnel name is bound by another live session' },
+  TUN_ERR_NAME_REQUIRES_KEY: { wire: 16, status: 401, retryable: false, summary: 'choosing a tunnel name needs an API key' },
+  TUN_ERR_TUNNEL_LIMIT: { wire: 17, status: 429, retryable: false, summary: 'the session has bound as many tunnels as allowed' },
+  TUN_ERR_STREAM_CANCELLED: { wire: 18, status: 502, retryable: false, summary: 'the stream was cancelled' },
+  TUN_ERR_ORIGIN_REFUSED: { wire: 19, status: 502, retryable: true, summary: 'the local service refused the connection' },
+  TUN_ERR_ORIGIN_TIMEOUT: { wire: 20, status: 504, retryable: true, summary: 'the local service did not answer in time' },
+  TUN_ERR_ORIGIN_ERROR: { wire: 21, status: 502, retryable: true, summary: 'the connection to the local service failed' },
+  TUN_ERR_AGENT_OFFLINE: { wire: 22, status: 502, retryable: true, summary: 'the agent serving this tunnel is offline' },
+  TUN_ERR_TUNNEL_NOT_FOUND: { wire: 23, status: 404, retryable: false, summary: 'no tunnel has this name' },
+  TUN_ERR_HEAD_INVALID: { wire: 24, status: 502, retryable: false, summary: 'the response head from the agent was invalid' },
+  TUN_ERR_SESSION_CLOSED: { wire: 25, status: 502, retryable: true, summary: 'the agent session closed while the request was in flight' },
+  TUN_ERR_INTERNAL: { wire: 26, status: 500, retryable: true, summary: 'an internal error' },
+  TUN_ERR_HEADERS_TOO_LARGE: { wire: 27, status: 431, retryable: false, summary: 'the request headers are too large' },
+  TUN_ERR_PAYLOAD_TOO_LARGE: { wire: 28, status: 413, retryable: false, summary: 'the request body is too large' },
+  TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
+  TUN_ERR_CONNECT_FAILED: { wire: 0, status: 502, retryable: true, summary: 'the agent could not reach the edge' },
+  TUN_ERR_NOT_FOUND: { wire: 0, status: 404, retryable: false, summary: 'the requested resource does not exist' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+const BY_WIRE = new Map<number, ErrorCode>(
+  (Object.keys(ERROR_CATALOG) as ErrorCode[])
+    .filter((code) => ERROR_CATALOG[code].wire !== 0)
+    .map((code) => [ERROR_CATALOG[code].wire, code]),
+);
+
+/** Every Burrow failure: branch on `code` or `instanceof`, never on the message. */
+export class TunnelError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly wire: number;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    const spec: ErrorSpec = ERROR_CATALOG[code];
+    super(message ?? spec.summary, options);
+    this.name = 'TunnelError';
+    this.code = code;
+    this.status = spec.status;
+    this.retryable = spec.retryable;
+    this.wire = spec.wire;
+  }
+
+  /** The error a numeric wire code stands for; unknown numbers map to TUN_ERR_PROTOCOL. */
+  static fromWire(wire: number, message?: string): TunnelError {
+    return new TunnelError(BY_WIRE.get(wire) ?? 'TUN_ERR_PROTOCOL', message);
+  }
+}
+
+/** Wraps anything thrown into a TunnelError, keeping the original as `cause`. */
+export function toTunnelError(err: unknown, fallback: ErrorCode = 'TUN_ERR_INTERNAL'): TunnelError {
+  if (err instanceof TunnelError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TunnelError(fallback, message, { cause: err });
+}

@@ -1,0 +1,318 @@
+/**
+ * One multiplexed stream: a request/response exchange, or after an upgrade a raw byte pipe.
+ *
+ * Flow control is credit based and counts DATA payload bytes only. The sender never sends
+ * past the credit the receiver granted; the receiver grants credit back (WINDOW) once the
+ * application has consumed half a window, so a paused consumer stops the sender after one
+ * window and memory per stream stays bounded by the window.
+ *
+ * Contract: one reader and one writer. `write()` returns false when the caller should wait
+ * for 'drain'; `pause()` stops 'data' events and, through withheld credit, the peer.
+ */
+
+import { EventEmitter } from 'node:events';
+import { TunnelError } from './errors.js';
+import { FrameFlag, FrameType } from './frame.js';
+import { encodeJson, errorMessageOf, type RequestHead, type ResponseHead } from './messages.js';
+import { StreamStateMachine, type StreamState } from './stream-state.js';
+
+/** What a stream needs from its session; implemented by Session. */
+export interface StreamOwner {
+  writeFrame(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void;
+  /** Largest DATA payload the peer accepts. */
+  readonly peerMaxFramePayload: number;
+  /** Our receive window per stream, in bytes. */
+  readonly localWindow: number;
+  /** True while the transport has more queued than its high-water mark. */
+  readonly congested: boolean;
+  /** Asks to be told (via onSessionDrain) when the transport drains. */
+  waitForDrain(stream: MuxStream): void;
+  /** The stream is finished; forget it. */
+  release(stream: MuxStream): void;
+}
+
+export interface MuxStreamEvents {
+  /** The response head arrived (opener side). */
+  head: [head: ResponseHead];
+  data: [chunk: Buffer];
+  /** The peer finished its direction. */
+  end: [];
+  /** The stream was aborted, by the peer or by the session going away. */
+  reset: [err: TunnelError];
+  /** write() returned false earlier and the stream can take more now. */
+  drain: [];
+  /** Both directions are finished or the stream was reset; emitted once. */
+  close: [];
+}
+
+const WINDOW_UPDATE_SIZE = 4;
+
+export class MuxStream extends EventEmitter<MuxStreamEvents> {
+  readonly id: number;
+  /** The request head from OPEN (acceptor side) or as sent (opener side). */
+  requestHead: RequestHead | null = null;
+  /** True if OPEN carried the UPGRADE flag. */
+  upgrade = false;
+
+  private readonly owner: StreamOwner;
+  private readonly machine = new StreamStateMachine();
+  private sendCredit: number;
+  private readonly outQueue: Buffer[] = [];
+  private finQueued = false;
+  private wantDrain = false;
+
+  private recvLeft: number;
+  private unacked = 0;
+  private paused = false;
+  private readonly inQueue: Buffer[] = [];
+  private endPending = false;
+  private closedEmitted = false;
+
+  constructor(owner: StreamOwner, id: number, initialSendCredit: number) {
+    super();
+    this.owner = owner;
+    this.id = id;
+    this.sendCredit = initialSendCredit;
+    this.recvLeft = owner.localWindow;
+  }
+
+  get state(): StreamState {
+    return this.machine.state;
+  }
+
+  get finished(): boolean {
+    return this.machine.finished;
+  }
+
+  /** Bytes accepted by write() but waiting for credit. */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const b of this.outQueue) n += b.length;
+    return n;
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+
+  /** Opener: sends OPEN with the request head; `fin` when no body follows. */
+  open(head: RequestHead, options: { fin: boolean; upgrade: boolean }): void {
+    this.machine.transition('sendOpen');
+    this.requestHead = head;
+    this.upgrade = options.upgrade;
+    let flags = options.upgrade ? FrameFlag.UPGRADE : 0;
+    if (options.fin) {
+      this.machine.transition('sendFin');
+      flags |= FrameFlag.FIN;
+    }
+    this.owner.writeFrame(FrameType.OPEN, flags, this.id, encodeJson(head));
+    this.afterTransition();
+  }
+
+  /** Acceptor: sends the response head; `fin` when no body follows. */
+  respond(head: ResponseHead, options: { fin: boolean }): void {
+    this.machine.transition('sendHead');
+    let flags = 0;
+    if (options.fin) {
+      this.machine.transition('sendFin');
+      flags |= FrameFlag.FIN;
+    }
+    this.owner.writeFrame(FrameType.HEAD, flags, this.id, encodeJson(head));
+    this.afterTransition();
+  }
+
+  /** Sends body bytes as credit allows; queues the rest. False: wait for 'drain'. */
+  write(chunk: Buffer): boolean {
+    if (!this.machine.canSend || this.finQueued) return false;
+    if (chunk.length === 0) return true;
+    this.machine.transition('sendData');
+    if (this.outQueue.length === 0) chunk = this.sendWithinCredit(chunk);
+    if (chunk.length > 0) this.outQueue.push(chunk);
+    const ok = this.outQueue.length === 0 && !this.owner.congested;
+    if (!ok) this.requestDrain();
+    return ok;
+  }
+
+  /** Finishes our direction once queued bytes are sent. */
+  end(): void {
+    if (!this.machine.canSend || this.finQueued) return;
+    this.finQueued = true;
+    if (this.outQueue.length === 0) this.sendFin();
+  }
+
+  /** Aborts both directions and tells the peer why. Safe to call more than once. */
+  reset(err: TunnelError): void {
+    if (this.machine.finished) return;
+    this.machine.transition('sendReset');
+    this.owner.writeFrame(FrameType.RESET, 0, this.id, encodeJson(errorMessageOf(err)));
+    this.teardown();
+  }
+
+  // ---- receiving -----------------------------------------------------------------------
+
+  /** Stops 'data' events; the peer stops once the window is used up. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (!this.paused && this.inQueue.length > 0) this.deliver(this.inQueue.shift()!);
+    if (!this.paused && this.endPending) {
+      this.endPending = false;
+      this.emit('end');
+      if (this.machine.finished) this.emitClose();
+    }
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  // ---- called by the session's frame handlers ------------------------------------------
+
+  /** @internal OPEN arrived for this (new) stream. */
+  handleOpen(head: RequestHead, flags: number): void {
+    this.machine.transition('recvOpen');
+    this.requestHead = head;
+    this.upgrade = (flags & FrameFlag.UPGRADE) !== 0;
+    if (flags & FrameFlag.FIN) this.handleFin();
+  }
+
+  /** @internal HEAD arrived. */
+  handleHead(head: ResponseHead, flags: number): void {
+    this.machine.transition('recvHead');
+    this.emit('head', head);
+    if (flags & FrameFlag.FIN) this.handleFin();
+  }
+
+  /** @internal DATA arrived; throws TUN_ERR_WINDOW_EXCEEDED on overrun. */
+  handleData(payload: Buffer, flags: number): void {
+    this.machine.transition('recvData');
+    if (payload.length > this.recvLeft) {
+      throw new TunnelError(
+        'TUN_ERR_WINDOW_EXCEEDED',
+        `stream ${this.id}: ${payload.length} bytes sent with ${this.recvLeft} bytes of window left`,
+      );
+    }
+    this.recvLeft -= payload.length;
+    if (payload.length > 0) {
+      // A queued chunk must not pin the transport's larger buffer, so it is copied.
+      if (this.paused || this.inQueue.length > 0) this.inQueue.push(Buffer.from(payload));
+      else this.deliver(payload);
+    }
+    if (flags & FrameFlag.FIN) this.handleFin();
+  }
+
+  /** @internal END arrived (or FIN on another frame). */
+  handleFin(): void {
+    this.machine.transition('recvFin');
+    if (this.paused || this.inQueue.length > 0) this.endPending = true;
+    else this.emit('end');
+    this.afterTransition();
+  }
+
+  /** @internal WINDOW arrived: more credit to send. */
+  handleWindow(payload: Buffer): void {
+    if (payload.length !== WINDOW_UPDATE_SIZE) {
+      throw new TunnelError('TUN_ERR_BAD_MESSAGE', `WINDOW payload must be ${WINDOW_UPDATE_SIZE} bytes`);
+    }
+    const increment = payload.readUInt32BE(0);
+    if (this.machine.finished) return;
+    this.sendCredit += increment;
+    if (this.sendCredit > 2 ** 31 - 1) {
+      throw new TunnelError('TUN_ERR_WINDOW_EXCEEDED', `stream ${this.id}: send window grew past 2^31-1`);
+    }
+    this.flushQueue();
+  }
+
+  /** @internal RESET arrived, or the session went away. */
+  handleReset(err: TunnelError): void {
+    if (this.machine.finished) return;
+    this.machine.transition('recvReset');
+    this.teardown(err);
+  }
+
+  /** @internal The session's transport drained. */
+  onSessionDrain(): void {
+    if (this.wantDrain && this.outQueue.length === 0 && !this.machine.finished) {
+      this.wantDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  private deliver(chunk: Buffer): void {
+    this.emit('data', chunk);
+    if (this.machine.remoteDone) return;
+    this.unacked += chunk.length;
+    // Granting in half-window steps keeps WINDOW frames rare without starving the sender.
+    if (this.unacked >= this.owner.localWindow / 2) {
+      const frame = Buffer.allocUnsafe(WINDOW_UPDATE_SIZE);
+      frame.writeUInt32BE(this.unacked, 0);
+      this.recvLeft += this.unacked;
+      this.unacked = 0;
+      this.owner.writeFrame(FrameType.WINDOW, 0, this.id, frame);
+    }
+  }
+
+  private sendWithinCredit(chunk: Buffer): Buffer {
+    const max = this.owner.peerMaxFramePayload;
+    while (chunk.length > 0 && this.sendCredit > 0) {
+      const n = Math.min(chunk.length, this.sendCredit, max);
+      this.owner.writeFrame(FrameType.DATA, 0, this.id, n === chunk.length ? chunk : chunk.subarray(0, n));
+      this.sendCredit -= n;
+      chunk = chunk.subarray(n);
+    }
+    return chunk;
+  }
+
+  private flushQueue(): void {
+    while (this.outQueue.length > 0 && this.sendCredit > 0) {
+      const rest = this.sendWithinCredit(this.outQueue[0]!);
+      if (rest.length > 0) this.outQueue[0] = rest;
+      else this.outQueue.shift();
+    }
+    if (this.outQueue.length > 0) return;
+    if (this.finQueued && this.machine.canSend) this.sendFin();
+    if (this.wantDrain && !this.owner.congested) {
+      this.wantDrain = false;
+      this.emit('drain');
+    } else if (this.wantDrain) {
+      this.owner.waitForDrain(this);
+    }
+  }
+
+  private requestDrain(): void {
+    this.wantDrain = true;
+    if (this.outQueue.length === 0) this.owner.waitForDrain(this);
+  }
+
+  private sendFin(): void {
+    this.machine.transition('sendFin');
+    this.owner.writeFrame(FrameType.END, 0, this.id);
+    this.afterTransition();
+  }
+
+  private afterTransition(): void {
+    if (this.machine.finished) this.teardown();
+  }
+
+  private teardown(err?: TunnelError): void {
+    this.outQueue.length = 0;
+    if (err) {
+      this.inQueue.length = 0;
+      this.endPending = false;
+    }
+    this.owner.release(this);
+    if (err) this.emit('reset', err);
+    // A paused reader still has data and 'end' to come; 'close' waits for them.
+    if (!this.endPending) this.emitClose();
+  }
+
+  private emitClose(): void {
+    if (this.closedEmitted) return;
+    this.closedEmitted = true;
+    this.emit('close');
+  }
+}
