@@ -24,7 +24,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts'],
+    // Package tsconfigs exclude tests; type-aware lint reads them through tsconfig.test.json.
+    files: ['**/*.test.ts', '**/*.contract.ts', '**/test-support/**/*.ts', 'test/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: ['./tsconfig.test.json'] },
+    },
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,0 +1,52 @@
+/**
+ * Row types of the store's tables, as Kysely sees them after the latest migration. One
+ * schema for every dialect: text ids, integer-millisecond timestamps, no native booleans,
+ * dates or enums, so SQLite and PostgreSQL run the same queries.
+ */
+import type { ColumnType } from 'kysely';
+import type { TunnelKind } from './store.js';
+
+/**
+ * Milliseconds since the epoch in a `bigint` column. Written as a number; read back as a
+ * number from better-sqlite3 but as a string from node-postgres (which does not narrow
+ * int8 to a JS number by default), so readers go through `millisToDate`.
+ */
+export type Millis = ColumnType<number | string | bigint, number, number>;
+export type NullableMillis = ColumnType<number | string | bigint | null, number | null, number | null>;
+
+export interface ApiKeysTable {
+  id: string;
+  prefix: string;
+  /** sha256 hex of the whole secret string. */
+  hash: string;
+  label: string;
+  created_at: Millis;
+  last_used_at: NullableMillis;
+  revoked_at: NullableMillis;
+}
+
+export interface TunnelsTable {
+  name: string;
+  /** A check constraint limits it to the two kinds. */
+  kind: TunnelKind;
+  owner_key_id: string | null;
+  resume_token_hash: string | null;
+  created_at: Millis;
+  last_active_at: Millis;
+}
+
+export interface SessionsTable {
+  id: string;
+  key_id: string | null;
+  agent: string;
+  remote_address: string;
+  connected_at: Millis;
+  disconnected_at: NullableMillis;
+  reason: string | null;
+}
+
+export interface Database {
+  api_keys: ApiKeysTable;
+  tunnels: TunnelsTable;
+  sessions: SessionsTable;
+}

@@ -1,0 +1,66 @@
+/**
+ * The SQLite-backed Store: opens the file, applies migrations, and hands the connection to
+ * the dialect-neutral KyselyStore. A PostgreSQL factory would differ only in the dialect.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Kysely } from 'kysely';
+import { KyselyStore } from './kysely-store.js';
+import { migrateToLatest } from './migrate.js';
+import { BurrowSqliteDialect } from './sqlite-dialect.js';
+import type { Database } from './schema.js';
+import { openSqliteDatabase } from './sqlite-database.js';
+import type { Clock, RandomBytes, Store } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Database file (its directory is created if missing), or `:memory:`. */
+  file: string;
+  /** Defaults to `Date.now`. */
+  clock?: Clock;
+  /** Defaults to `crypto.randomBytes`. */
+  random?: RandomBytes;
+  /** How long a write waits for another connection's lock, in ms; default 5000. */
+  busyTimeoutMs?: number;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+// better-sqlite3 is synchronous: a second connection in this process waiting for the
+// migration's write lock would block the event loop, and with it the migration holding the
+// lock, until busy_timeout expired. So migrations of one file in this process take turns;
+// other processes wait on the lock itself (see sqlite-dialect.ts).
+const migrationTurns = new Map<string, Promise<void>>();
+
+async function inTurn<T>(key: string, task: () => Promise<T>): Promise<T> {
+  const previous = migrationTurns.get(key) ?? Promise.resolve();
+  const run = previous.then(task);
+  const done = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  migrationTurns.set(key, done);
+  try {
+    return await run;
+  } finally {
+    if (migrationTurns.get(key) === done) migrationTurns.delete(key);
+  }
+}
+
+/**
+ * Opens the store and migrates it to the latest schema; safe to call on an existing file,
+ * and from several stores or processes sharing one file at once. Throws TUN_ERR_CONFIG_INVALID when the file
+ * cannot be opened, TUN_ERR_INTERNAL when migrating fails. Close the store when done.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const connection = openSqliteDatabase({ file: options.file, busyTimeoutMs: options.busyTimeoutMs });
+  const db = new Kysely<Database>({ dialect: new BurrowSqliteDialect({ database: connection }) });
+  try {
+    // An in-memory database is private to its connection: nothing to take turns with.
+    if (options.file === ':memory:') await migrateToLatest(db as Kysely<unknown>);
+    else await inTurn(resolve(options.file), () => migrateToLatest(db as Kysely<unknown>));
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return new KyselyStore({ db, clock: options.clock ?? systemClock, random: options.random ?? randomBytes });
+}
