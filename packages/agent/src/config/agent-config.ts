@@ -1,0 +1,82 @@
+/**
+ * The agent's settings as the rest of the program sees them: one frozen object with every
+ * field filled. Built only by `loadAgentConfig`.
+ */
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface TunnelSpec {
+  /** The key under `tunnels:` in burrow.yml, or `default` for `burrow http <target>`. */
+  readonly id: string;
+  readonly proto: 'http';
+  /**
+   * Scheme, host and port only (no path). URL drops a scheme's default port, so read the
+   * port as `origin.port || (origin.protocol === 'https:' ? 443 : 80)`. Do not mutate.
+   */
+  readonly origin: URL;
+  /** Wanted public name, lower-case DNS label; null lets the edge pick one. */
+  readonly name: string | null;
+}
+
+export interface ReconnectPolicy {
+  /** First wait after a lost connection. */
+  readonly initialDelayMs: number;
+  /** Waits never grow beyond this. */
+  readonly maxDelayMs: number;
+  /** Each failed attempt multiplies the wait by this. */
+  readonly multiplier: number;
+  /** Fraction (0..1) of each wait that is randomized, so many agents do not reconnect in lockstep. */
+  readonly jitter: number;
+}
+
+export interface AgentConfig {
+  /** Base URL of the edge (http or https). Do not mutate. */
+  readonly server: URL;
+  /** API key; null connects anonymously (temporary tunnels only). Never log it. */
+  readonly token: string | null;
+  readonly log: LogFormat;
+  /** At least one; ids are unique. */
+  readonly tunnels: readonly TunnelSpec[];
+  readonly reconnect: ReconnectPolicy;
+  /** Ctrl-C waits this long for in-flight requests before exiting. */
+  readonly shutdownMs: number;
+  /** The origin's response head must arrive within this. */
+  readonly originTimeoutMs: number;
+  /** Open connections to one origin at most. */
+  readonly maxOriginConnections: number;
+}
+
+/** CLI flags as commander hands them over (camelCase of `--kebab-case`). */
+export interface AgentFlags {
+  readonly server?: string;
+  readonly token?: string;
+  readonly log?: string;
+  /** `--config`: explicit config file; it must exist. */
+  readonly config?: string;
+  /** `--name`: wanted name for the ad-hoc tunnel of `burrow http <target>`. */
+  readonly name?: string;
+}
+
+/** `burrow http <target> [--name x]`: one tunnel given on the command line. */
+export interface AdHocTunnel {
+  readonly target: string;
+  readonly name?: string | null;
+}
+
+/** Environment variables; `process.env` fits. Only the CLI passes the real one. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadAgentConfigOptions {
+  readonly flags?: AgentFlags;
+  readonly env: Env;
+  /** Directory relative paths are resolved against. */
+  readonly cwd: string;
+  /**
+   * Config file to read when --config is not given, e.g. `burrow.yml` for `burrow start`.
+   * Unlike --config it may be missing; then only a `tunnel` can supply tunnels.
+   */
+  readonly file?: string;
+  /** When given, the only tunnel; tunnels in the file are validated but not started. */
+  readonly tunnel?: AdHocTunnel;
+}

@@ -1,0 +1,92 @@
+/**
+ * The edge's settings as the rest of the program sees them: one frozen object, every field
+ * filled (defaults included), units in the names. Built only by `loadEdgeConfig`.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const PUBLIC_SCHEMES = ['http', 'https'] as const;
+export type PublicScheme = (typeof PUBLIC_SCHEMES)[number];
+
+/** Where the public listener binds. `host` is bare (IPv6 without brackets), ready for `server.listen`. */
+export interface ListenAddress {
+  readonly host: string;
+  /** 0 asks the OS for a free port; the real one is known only after listening. */
+  readonly port: number;
+}
+
+export interface EdgeConfig {
+  readonly listen: ListenAddress;
+  /** Base domain, lower-case: tunnels are served at `<name>.<domain>`. */
+  readonly domain: string;
+  /** How tunnel URLs are printed; `port: null` means the port the listener actually got. */
+  readonly publicUrl: { readonly scheme: PublicScheme; readonly port: number | null };
+  /** Absolute; the SQLite file is `${dataDir}/burrow.db`. */
+  readonly dataDir: string;
+  /** null means SQLite in `dataDir`. May hold a password: never log it. */
+  readonly databaseUrl: string | null;
+  readonly log: { readonly level: LogLevel };
+  readonly limits: {
+    /** Bytes of a viewer's request head (request line + headers). */
+    readonly maxHeaderBytes: number;
+    readonly maxStreamsPerSession: number;
+    /** Bytes of payload in one frame. */
+    readonly maxFramePayload: number;
+    /** Bytes of initial per-stream flow-control credit. */
+    readonly streamWindow: number;
+    readonly maxTunnelsPerSession: number;
+    /** Requests held edge-wide while waiting for a reconnecting agent. */
+    readonly maxPendingRequests: number;
+  };
+  readonly timeouts: {
+    /** An agent must finish HELLO within this. */
+    readonly handshakeMs: number;
+    /** The origin's response head must arrive within this, else 504. */
+    readonly requestMs: number;
+    /** Requests wait this long for a reconnecting agent. */
+    readonly reconnectGraceMs: number;
+    /** PING interval. */
+    readonly heartbeatMs: number;
+    /** No frame for this long closes the session; always greater than `heartbeatMs`. */
+    readonly deadPeerMs: number;
+    /** Graceful shutdown drains in-flight requests for at most this long. */
+    readonly shutdownMs: number;
+    /** A viewer must send its whole request head within this. */
+    readonly headersMs: number;
+  };
+  readonly tunnels: {
+    /** A temporary name is not handed out again for this long after its last activity. */
+    readonly temporaryRetentionMs: number;
+    /** Whether agents without an API key may open temporary tunnels. */
+    readonly allowAnonymous: boolean;
+    readonly janitorIntervalMs: number;
+  };
+}
+
+/**
+ * CLI flags as commander hands them over (camelCase of `--kebab-case`). Values are raw
+ * strings; numbers are accepted too in case a flag gets a commander parser later.
+ */
+export interface EdgeFlags {
+  readonly listen?: string;
+  readonly domain?: string;
+  /** `--data`: the data directory. */
+  readonly data?: string;
+  /** `--config`: path of a YAML or JSON config file. */
+  readonly config?: string;
+  readonly publicScheme?: string;
+  readonly publicPort?: string | number;
+  readonly logLevel?: string;
+  readonly databaseUrl?: string;
+}
+
+/** Environment variables; `process.env` fits. Only the CLI passes the real one. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadEdgeConfigOptions {
+  readonly flags?: EdgeFlags;
+  readonly env: Env;
+  /** Directory relative paths (config file, dataDir) are resolved against. */
+  readonly cwd: string;
+}

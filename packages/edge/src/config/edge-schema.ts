@@ -1,0 +1,103 @@
+/**
+ * The edge's settings schema: every setting, its default, its bounds and how env and CLI
+ * name it. Env names are derived from the keys (see setting-list.ts); only exceptions are
+ * spelled out here. Parses the merged raw layers into the shape of `EdgeConfig`.
+ */
+import * as z from 'zod';
+import { isIP } from 'node:net';
+import { LOG_LEVELS, PUBLIC_SCHEMES } from './edge-config.js';
+import { isHostname } from './hostname.js';
+import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
+import { boolSetting, enumSetting, group, intSetting, msSetting, withMeta } from './setting-schema.js';
+
+const DOMAIN_REQUIREMENT = 'a host name such as localhost or tunnel.example.com (not an IP address)';
+const DATABASE_URL_REQUIREMENT = 'a postgres:// or postgresql:// URL (leave unset for SQLite in dataDir)';
+
+const listen = z
+  .string({ error: LISTEN_REQUIREMENT })
+  .transform((text, ctx) => {
+    const parsed = parseListenAddress(text);
+    if (parsed.ok) return parsed.address;
+    ctx.addIssue({ code: 'custom', message: parsed.requirement });
+    return z.NEVER;
+  })
+  .prefault('0.0.0.0:8080');
+
+const domain = z
+  .string({ error: DOMAIN_REQUIREMENT })
+  .trim()
+  .toLowerCase()
+  // Tunnels live at <name>.<domain>, which is meaningless under an IP address.
+  .refine((text) => isIP(text) === 0 && isHostname(text), { error: DOMAIN_REQUIREMENT })
+  .default('localhost');
+
+function isPostgresUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const { protocol } = new URL(text);
+  return protocol === 'postgres:' || protocol === 'postgresql:';
+}
+
+export const edgeConfigSchema = z.strictObject(
+  {
+    listen: withMeta(listen, { flag: 'listen' }),
+    domain: withMeta(domain, { flag: 'domain' }),
+    publicUrl: withMeta(
+      group({
+        scheme: withMeta(enumSetting(PUBLIC_SCHEMES, 'http'), { flag: 'publicScheme' }),
+        port: withMeta(
+          z
+            .number({ error: 'an integer from 1 to 65535 (leave unset to print the listen port)' })
+            .int()
+            .min(1)
+            .max(65535)
+            .nullable()
+            .default(null),
+          { flag: 'publicPort' },
+        ),
+      }),
+      { envSegment: 'PUBLIC' },
+    ),
+    dataDir: withMeta(z.string({ error: 'a directory path' }).min(1).default('./data'), { flag: 'data' }),
+    databaseUrl: withMeta(
+      z
+        .string({ error: DATABASE_URL_REQUIREMENT })
+        .refine(isPostgresUrl, { error: DATABASE_URL_REQUIREMENT })
+        .nullable()
+        .default(null),
+      // DATABASE_URL is what hosting platforms set; BURROW_DATABASE_URL overrides it.
+      { flag: 'databaseUrl', envAliases: ['DATABASE_URL'], secret: true },
+    ),
+    log: group({
+      level: withMeta(enumSetting(LOG_LEVELS, 'info'), { flag: 'logLevel' }),
+    }),
+    limits: group({
+      maxHeaderBytes: intSetting(16_384, 1024, 1_048_576),
+      maxStreamsPerSession: intSetting(1000, 1, 1_000_000),
+      // The frame length field is u32, but one frame is held whole in memory; 16 MiB bounds that.
+      maxFramePayload: intSetting(65_536, 1024, 16_777_216),
+      // Windows are signed 31-bit in most mux designs (yamux, HTTP/2); stay inside that.
+      streamWindow: intSetting(1_048_576, 1024, 2_147_483_647),
+      maxTunnelsPerSession: intSetting(20, 1, 10_000),
+      // 0 is allowed: requests for an offline agent then fail at once instead of waiting.
+      maxPendingRequests: intSetting(1000, 0, 1_000_000),
+    }),
+    timeouts: group({
+      handshakeMs: msSetting(10_000, 100),
+      requestMs: msSetting(60_000, 100),
+      reconnectGraceMs: msSetting(10_000, 0),
+      heartbeatMs: msSetting(10_000, 100),
+      deadPeerMs: msSetting(30_000, 100),
+      shutdownMs: msSetting(10_000, 0),
+      headersMs: msSetting(30_000, 100),
+    }),
+    tunnels: group({
+      // Compared against stored timestamps, never fed to a timer, so it may exceed MAX_TIMER_MS.
+      temporaryRetentionMs: intSetting(86_400_000, 0),
+      allowAnonymous: boolSetting(true),
+      janitorIntervalMs: msSetting(60_000, 1000),
+    }),
+  },
+  { error: 'a mapping of settings' },
+);
+
+export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;

@@ -1,0 +1,305 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TunnelError } from '@burrow/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EdgeFlags, Env } from './edge-config.js';
+import { loadEdgeConfig } from './load-edge-config.js';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'burrow-edge-config-'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeFile(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function load(opts: { flags?: EdgeFlags; env?: Env } = {}) {
+  return loadEdgeConfig({ flags: opts.flags ?? {}, env: opts.env ?? {}, cwd: dir });
+}
+
+/** The message of the TunnelError thrown, failing the test when nothing or something else is thrown. */
+function failure(opts: { flags?: EdgeFlags; env?: Env } = {}): string {
+  try {
+    load(opts);
+  } catch (err) {
+    expect(err).toBeInstanceOf(TunnelError);
+    expect((err as TunnelError).code).toBe('TUN_ERR_CONFIG_INVALID');
+    return (err as TunnelError).message;
+  }
+  throw new Error('expected loadEdgeConfig to throw');
+}
+
+describe('loadEdgeConfig defaults', () => {
+  it('fills every setting when no layer sets anything', () => {
+    const config = load();
+    expect(config).toEqual({
+      listen: { host: '0.0.0.0', port: 8080 },
+      domain: 'localhost',
+      publicUrl: { scheme: 'http', port: null },
+      dataDir: join(dir, 'data'),
+      databaseUrl: null,
+      log: { level: 'info' },
+      limits: {
+        maxHeaderBytes: 16384,
+        maxStreamsPerSession: 1000,
+        maxFramePayload: 65536,
+        streamWindow: 1048576,
+        maxTunnelsPerSession: 20,
+        maxPendingRequests: 1000,
+      },
+      timeouts: {
+        handshakeMs: 10000,
+        requestMs: 60000,
+        reconnectGraceMs: 10000,
+        heartbeatMs: 10000,
+        deadPeerMs: 30000,
+        shutdownMs: 10000,
+        headersMs: 30000,
+      },
+      tunnels: { temporaryRetentionMs: 86400000, allowAnonymous: true, janitorIntervalMs: 60000 },
+    });
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = load();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.limits)).toBe(true);
+    expect(Object.isFrozen(config.listen)).toBe(true);
+  });
+
+  it('resolves dataDir against cwd and keeps absolute paths', () => {
+    expect(load({ flags: { data: 'state' } }).dataDir).toBe(join(dir, 'state'));
+    expect(load({ flags: { data: '/var/lib/burrow' } }).dataDir).toBe('/var/lib/burrow');
+  });
+});
+
+describe('loadEdgeConfig layer precedence', () => {
+  it('file beats defaults, env beats file, flags beat env', () => {
+    const file = writeFile(
+      'layers.yml',
+      'domain: file.example.com\nlisten: "127.0.0.1:1000"\nlog:\n  level: warn\n',
+    );
+    const fileOnly = load({ flags: { config: file } });
+    expect(fileOnly.domain).toBe('file.example.com');
+    expect(fileOnly.listen).toEqual({ host: '127.0.0.1', port: 1000 });
+    expect(fileOnly.log.level).toBe('warn');
+
+    const withEnv = load({ flags: { config: file }, env: { BURROW_DOMAIN: 'env.example.com' } });
+    expect(withEnv.domain).toBe('env.example.com');
+    expect(withEnv.listen.port).toBe(1000);
+
+    const withFlag = load({
+      flags: { config: file, domain: 'flag.example.com' },
+      env: { BURROW_DOMAIN: 'env.example.com', BURROW_LISTEN: ':2000' },
+    });
+    expect(withFlag.domain).toBe('flag.example.com');
+    expect(withFlag.listen).toEqual({ host: '0.0.0.0', port: 2000 });
+    expect(withFlag.log.level).toBe('warn');
+  });
+
+  it('reads nested settings from env by their derived names', () => {
+    const config = load({
+      env: {
+        BURROW_TIMEOUTS_RECONNECT_GRACE_MS: '2500',
+        BURROW_LIMITS_STREAM_WINDOW: '262144',
+        BURROW_TUNNELS_ALLOW_ANONYMOUS: 'false',
+        BURROW_PUBLIC_SCHEME: 'https',
+        BURROW_PUBLIC_PORT: '443',
+        BURROW_LOG_LEVEL: 'debug',
+      },
+    });
+    expect(config.timeouts.reconnectGraceMs).toBe(2500);
+    expect(config.limits.streamWindow).toBe(262144);
+    expect(config.tunnels.allowAnonymous).toBe(false);
+    expect(config.publicUrl).toEqual({ scheme: 'https', port: 443 });
+    expect(config.log.level).toBe('debug');
+  });
+
+  it('lets env override one nested setting without losing its siblings from the file', () => {
+    const file = writeFile(
+      'nested.json',
+      JSON.stringify({ timeouts: { heartbeatMs: 5000, requestMs: 1234 } }),
+    );
+    const config = load({ flags: { config: file }, env: { BURROW_TIMEOUTS_HEARTBEAT_MS: '7000' } });
+    expect(config.timeouts.heartbeatMs).toBe(7000);
+    expect(config.timeouts.requestMs).toBe(1234);
+    expect(config.timeouts.deadPeerMs).toBe(30000);
+  });
+
+  it('takes the config path from BURROW_CONFIG, relative to cwd, and --config over it', () => {
+    writeFile('from-env.yaml', 'domain: env-file.example.com\n');
+    writeFile('from-flag.yaml', 'domain: flag-file.example.com\n');
+    expect(load({ env: { BURROW_CONFIG: 'from-env.yaml' } }).domain).toBe('env-file.example.com');
+    expect(
+      load({ flags: { config: 'from-flag.yaml' }, env: { BURROW_CONFIG: 'from-env.yaml' } }).domain,
+    ).toBe('flag-file.example.com');
+  });
+
+  it('reads DATABASE_URL, with BURROW_DATABASE_URL winning over it and the flag over both', () => {
+    const plain = 'postgres://db.internal/burrow';
+    expect(load({ env: { DATABASE_URL: plain } }).databaseUrl).toBe(plain);
+    const specific = 'postgresql://db2.internal/burrow';
+    expect(load({ env: { DATABASE_URL: plain, BURROW_DATABASE_URL: specific } }).databaseUrl).toBe(specific);
+    const flag = 'postgres://db3.internal/burrow';
+    expect(
+      load({ flags: { databaseUrl: flag }, env: { DATABASE_URL: plain, BURROW_DATABASE_URL: specific } })
+        .databaseUrl,
+    ).toBe(flag);
+  });
+
+  it('treats empty env variables as unset', () => {
+    expect(load({ env: { BURROW_DOMAIN: '', BURROW_PUBLIC_PORT: '  ' } })).toMatchObject({
+      domain: 'localhost',
+      publicUrl: { port: null },
+    });
+  });
+
+  it('accepts the CLI flags it documents', () => {
+    const config = load({
+      flags: { listen: '[::1]:0', publicScheme: 'https', publicPort: '8443', logLevel: 'trace' },
+    });
+    expect(config.listen).toEqual({ host: '::1', port: 0 });
+    expect(config.publicUrl).toEqual({ scheme: 'https', port: 8443 });
+    expect(config.log.level).toBe('trace');
+  });
+
+  it('accepts boolean words and lower-cases the domain', () => {
+    expect(load({ env: { BURROW_TUNNELS_ALLOW_ANONYMOUS: 'No' } }).tunnels.allowAnonymous).toBe(false);
+    expect(load({ env: { BURROW_TUNNELS_ALLOW_ANONYMOUS: '1' } }).tunnels.allowAnonymous).toBe(true);
+    expect(load({ flags: { domain: 'Tunnel.Example.COM' } }).domain).toBe('tunnel.example.com');
+  });
+
+  it('ignores unknown BURROW_* env variables (the agent shares the prefix)', () => {
+    expect(load({ env: { BURROW_SERVER: 'http://x', BURROW_TOKEN: 'bk_x' } }).domain).toBe('localhost');
+  });
+});
+
+describe('loadEdgeConfig errors', () => {
+  it('names the setting, its env source and the raw value', () => {
+    expect(failure({ env: { BURROW_LIMITS_STREAM_WINDOW: 'abc' } })).toBe(
+      'invalid configuration: limits.streamWindow (from env BURROW_LIMITS_STREAM_WINDOW) ' +
+        'must be an integer from 1024 to 2147483647, got "abc"',
+    );
+  });
+
+  it('names flags in their kebab-case form', () => {
+    expect(failure({ flags: { publicPort: '70000' } })).toContain(
+      'publicUrl.port (from flag --public-port) must be an integer from 1 to 65535',
+    );
+  });
+
+  it('names the file a bad value came from', () => {
+    const file = writeFile('bad-value.yml', 'limits:\n  maxTunnelsPerSession: 0\n');
+    expect(failure({ flags: { config: file } })).toContain(
+      `limits.maxTunnelsPerSession (from file ${file}) must be an integer from 1 to 10000, got 0`,
+    );
+  });
+
+  it('reports every bad setting in one error', () => {
+    const message = failure({
+      flags: { logLevel: 'loud', listen: '::1:8080' },
+      env: {
+        BURROW_TUNNELS_ALLOW_ANONYMOUS: 'maybe',
+        BURROW_TIMEOUTS_REQUEST_MS: '1.5',
+        BURROW_DOMAIN: '10.0.0.1',
+      },
+    });
+    expect(message).toContain(
+      'log.level (from flag --log-level) must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    );
+    expect(message).toContain('listen (from flag --listen) must be a "host:port" address');
+    expect(message).toContain('IPv6 hosts need brackets');
+    expect(message).toContain(
+      'tunnels.allowAnonymous (from env BURROW_TUNNELS_ALLOW_ANONYMOUS) must be true or false, got "maybe"',
+    );
+    expect(message).toContain('timeouts.requestMs (from env BURROW_TIMEOUTS_REQUEST_MS) must be an integer');
+    expect(message).toContain('domain (from env BURROW_DOMAIN) must be a host name');
+    expect(message.split('; ')).toHaveLength(5);
+  });
+
+  it('rejects timeouts beyond what a Node timer can hold', () => {
+    expect(failure({ env: { BURROW_TIMEOUTS_SHUTDOWN_MS: '2147483648' } })).toContain(
+      'timeouts.shutdownMs (from env BURROW_TIMEOUTS_SHUTDOWN_MS) must be an integer from 0 to 2147483647',
+    );
+  });
+
+  it('rejects unknown keys in the file, naming the key and what is known', () => {
+    const file = writeFile('typo.yml', 'limits:\n  streamWindw: 4096\ndomian: example.com\n');
+    const message = failure({ flags: { config: file } });
+    expect(message).toContain(
+      `limits.streamWindw (from file ${file}) is not a known setting (known: maxHeaderBytes,`,
+    );
+    expect(message).toContain(`domian (from file ${file}) is not a known setting`);
+  });
+
+  it('rejects a group that is not a mapping', () => {
+    const file = writeFile('group.yml', 'timeouts: 5\n');
+    expect(failure({ flags: { config: file } })).toContain(
+      `timeouts (from file ${file}) must be a mapping of settings, got 5`,
+    );
+  });
+
+  it('is strict about types in the file (a quoted number is a string)', () => {
+    const file = writeFile('quoted.yml', 'timeouts:\n  heartbeatMs: "5000"\n');
+    expect(failure({ flags: { config: file } })).toContain(
+      `timeouts.heartbeatMs (from file ${file}) must be an integer from 100 to 2147483647, got "5000"`,
+    );
+  });
+
+  it('never echoes a database URL, which may hold a password', () => {
+    const message = failure({ env: { DATABASE_URL: 'mysql://root:hunter2@db/x' } });
+    expect(message).toContain(
+      'databaseUrl (from env DATABASE_URL) must be a postgres:// or postgresql:// URL',
+    );
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('rejects deadPeerMs not above heartbeatMs, naming both sources', () => {
+    expect(failure({ env: { BURROW_TIMEOUTS_HEARTBEAT_MS: '30000' } })).toBe(
+      'invalid configuration: timeouts.deadPeerMs (30000, default) must exceed ' +
+        'timeouts.heartbeatMs (30000, from env BURROW_TIMEOUTS_HEARTBEAT_MS): ' +
+        'otherwise a healthy agent is declared dead before its next ping is due',
+    );
+  });
+
+  it('rejects a header limit larger than one frame', () => {
+    expect(failure({ env: { BURROW_LIMITS_MAX_FRAME_PAYLOAD: '8192' } })).toContain(
+      'limits.maxHeaderBytes (16384, default) must not exceed limits.maxFramePayload (8192, from env ' +
+        'BURROW_LIMITS_MAX_FRAME_PAYLOAD)',
+    );
+  });
+
+  it('reports a missing config file with its path', () => {
+    expect(failure({ flags: { config: 'missing.yml' } })).toContain(
+      `cannot read config file ${join(dir, 'missing.yml')}`,
+    );
+  });
+
+  it('reports unparseable YAML and JSON', () => {
+    const yaml = writeFile('broken.yml', 'domain: [unclosed\n');
+    expect(failure({ flags: { config: yaml } })).toContain(`cannot parse config file ${yaml}`);
+    const json = writeFile('broken.json', '{"domain": ');
+    expect(failure({ flags: { config: json } })).toContain(`cannot parse config file ${json}`);
+  });
+
+  it('rejects a file whose top level is not a mapping', () => {
+    const file = writeFile('list.yml', '- a\n- b\n');
+    expect(failure({ flags: { config: file } })).toContain(
+      `config file ${file} must hold a mapping of settings, got a list`,
+    );
+  });
+
+  it('treats an empty file as no settings', () => {
+    const file = writeFile('empty.yml', '');
+    expect(load({ flags: { config: file } }).domain).toBe('localhost');
+  });
+});
