@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * burrow-edge: `start` runs the edge; `keys create|list|revoke` manage API keys.
+ * The only module that reads argv and process.env; everything else gets a typed config.
+ */
+
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { TunnelError } from '@burrow/protocol';
+import { loadEdgeConfig, type EdgeConfig, type EdgeFlags } from '../config/index.js';
+import { EdgeServer } from '../server.js';
+import { openSqliteStore, type Store } from '../store/index.js';
+
+function fail(err: unknown): never {
+  const message =
+    err instanceof TunnelError
+      ? `${err.message} (${err.code})`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  process.stderr.write(`burrow-edge: ${message}\n`);
+  process.exit(1);
+}
+
+function config(flags: EdgeFlags): EdgeConfig {
+  return loadEdgeConfig({ flags, env: process.env, cwd: process.cwd() });
+}
+
+async function withStore<T>(flags: EdgeFlags, use: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openSqliteStore({ file: join(config(flags).dataDir, 'burrow.db') });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'YAML or JSON config file (env BURROW_CONFIG)')
+    .option('--data <dir>', 'data directory holding burrow.db (env BURROW_DATA_DIR)');
+}
+
+async function start(flags: EdgeFlags): Promise<void> {
+  const edge = await EdgeServer.start({ config: config(flags) });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) {
+      edge.destroy();
+      process.exit(1);
+    }
+    stopping = true;
+    edge.close().then(
+      () => process.exit(0),
+      (err: unknown) => fail(err),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const program = new Command('burrow-edge')
+  .description('The public side of Burrow tunnels.')
+  .showHelpAfterError();
+
+commonOptions(program.command('start').description('run the edge'))
+  .option('--listen <host:port>', 'address to listen on (env BURROW_LISTEN, default 0.0.0.0:8080)')
+  .option(
+    '--domain <name>',
+    'base domain; tunnels are <name>.<domain> (env BURROW_DOMAIN, default localhost)',
+  )
+  .option('--public-scheme <http|https>', 'scheme printed in tunnel URLs (env BURROW_PUBLIC_SCHEME)')
+  .option('--public-port <port>', 'port printed in tunnel URLs (env BURROW_PUBLIC_PORT)')
+  .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BURROW_LOG_LEVEL)')
+  .addOption(new Option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL)').hideHelp())
+  .action((flags: EdgeFlags) => start(flags).catch(fail));
+
+const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');
+
+commonOptions(keys.command('create').description('create an API key and print it once'))
+  .option('--label <text>', 'a label to recognise the key by', '')
+  .action((flags: EdgeFlags & { label: string }) =>
+    withStore(flags, async (store) => {
+      const { record, secret } = await store.createApiKey({ label: flags.label });
+      process.stdout.write(`${secret}\n`);
+      process.stderr.write(
+        `created key ${record.id} (prefix ${record.prefix}); it is shown only this once\n`,
+      );
+    }).catch(fail),
+  );
+
+commonOptions(keys.command('list').description('list API keys (never the secrets)'))
+  .option('--json', 'print JSON')
+  .action((flags: EdgeFlags & { json?: boolean }) =>
+    withStore(flags, async (store) => {
+      const list = await store.listApiKeys();
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(list)}\n`);
+        return;
+      }
+      for (const k of list) {
+        const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
+        const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
+        process.stdout.write(`${k.id}  ${k.prefix}  ${state}  last used ${used}  ${k.label}\n`);
+      }
+      if (list.length === 0) process.stderr.write('no API keys yet: burrow-edge keys create --label me\n');
+    }).catch(fail),
+  );
+
+commonOptions(keys.command('revoke <idOrPrefix>').description('revoke an API key by id or prefix')).action(
+  (idOrPrefix: string, flags: EdgeFlags) =>
+    withStore(flags, async (store) => {
+      const revoked = await store.revokeApiKey(idOrPrefix);
+      if (!revoked) fail(new TunnelError('TUN_ERR_NOT_FOUND', `no API key has id or prefix "${idOrPrefix}"`));
+      process.stderr.write(`revoked key ${revoked.id} (prefix ${revoked.prefix})\n`);
+    }).catch(fail),
+);
+
+program.parseAsync(process.argv).catch(fail);

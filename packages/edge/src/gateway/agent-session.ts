@@ -1,0 +1,246 @@
+/**
+ * One connected agent as the edge sees it: the handshake, its BINDs, and what happens to
+ * its names when it leaves. A session that says GOAWAY (agent shutting down or restarting)
+ * gives up its names at once, so new requests wait for its successor instead of landing
+ * on a session that is about to close; in-flight requests finish on it.
+ */
+
+import { randomUUID } from 'node:crypto';
+import {
+  FrameType,
+  TunnelError,
+  decodeBind,
+  decodeHello,
+  decodeUnbind,
+  errorMessageOf,
+  negotiateVersion,
+  toTunnelError,
+  type BindAck,
+  type ControlType,
+  type HelloAck,
+  type MuxStream,
+  type Session,
+  type Timers,
+} from '@burrow/protocol';
+import type { Logger } from '../logger.js';
+import type { Registry, TunnelTarget } from '../registry/registry.js';
+import type { Store } from '../store/index.js';
+import type { TunnelBinder } from './tunnel-binder.js';
+
+export interface AgentSessionDeps {
+  store: Store;
+  registry: Registry;
+  binder: TunnelBinder;
+  log: Logger;
+  timers: Timers;
+  /** The public URL for a tunnel name. */
+  urlFor(name: string): string;
+  settings: {
+    allowAnonymous: boolean;
+    handshakeMs: number;
+    reconnectGraceMs: number;
+    heartbeatMs: number;
+    maxStreams: number;
+    maxTunnels: number;
+    window: number;
+    maxFramePayload: number;
+  };
+}
+
+type State = 'handshaking' | 'ready' | 'draining' | 'closed';
+
+export class AgentSession implements TunnelTarget {
+  readonly sessionId = randomUUID();
+  private state: State = 'handshaking';
+  private keyId: string | null = null;
+  private readonly names = new Set<string>();
+  private readonly session: Session;
+  private readonly deps: AgentSessionDeps;
+  private readonly log: Logger;
+  private readonly handshakeTimer: unknown;
+  private recorded = false;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(session: Session, deps: AgentSessionDeps) {
+    this.session = session;
+    this.deps = deps;
+    this.log = deps.log.child({ session: this.sessionId, remote: session.remoteAddress });
+    this.handshakeTimer = deps.timers.setTimeout(() => {
+      if (this.state === 'handshaking') {
+        this.refuse(
+          new TunnelError('TUN_ERR_HANDSHAKE_TIMEOUT', `no HELLO within ${deps.settings.handshakeMs} ms`),
+        );
+      }
+    }, deps.settings.handshakeMs);
+    session.on('control', (type, payload) => this.onControl(type, payload));
+    session.on('goaway', () => this.drain());
+    this.closedPromise = new Promise((resolve) => {
+      session.on('close', (err) => {
+        void this.onClose(err).finally(resolve);
+      });
+    });
+  }
+
+  get accepting(): boolean {
+    return this.state === 'ready' && !this.session.goingAway;
+  }
+
+  /** Resolves once the session is closed and its records are written. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  openStream(): MuxStream {
+    return this.session.openStream();
+  }
+
+  /** Graceful: GOAWAY, let in-flight requests finish (bounded), then close. */
+  async close(timeoutMs: number, reason: TunnelError): Promise<void> {
+    this.drain();
+    await this.session.close(timeoutMs, reason);
+    await this.closedPromise;
+  }
+
+  destroy(reason: TunnelError): void {
+    this.session.destroy(reason);
+  }
+
+  private onControl(type: ControlType, payload: Buffer): void {
+    const handle = async (): Promise<void> => {
+      switch (type) {
+        case FrameType.HELLO:
+          return this.onHello(payload);
+        case FrameType.BIND:
+          return this.onBind(payload);
+        case FrameType.UNBIND:
+          return this.onUnbind(payload);
+        case FrameType.ERROR:
+          this.log.warn({ error: payload.toString('utf8').slice(0, 500) }, 'agent reported an error');
+          return;
+        default:
+          throw new TunnelError('TUN_ERR_PROTOCOL', `agents may not send frame type ${type}`);
+      }
+    };
+    handle().catch((err: unknown) => {
+      const error = toTunnelError(err, 'TUN_ERR_PROTOCOL');
+      this.log.warn({ code: error.code, err: error.message }, 'closing agent session');
+      this.refuse(error);
+    });
+  }
+
+  private async onHello(payload: Buffer): Promise<void> {
+    if (this.state !== 'handshaking') throw new TunnelError('TUN_ERR_PROTOCOL', 'HELLO sent twice');
+    const hello = decodeHello(payload);
+    const version = negotiateVersion(hello.versions);
+    const { settings } = this.deps;
+    if (hello.token !== null) {
+      const key = await this.deps.store.verifyApiKey(hello.token);
+      if (!key) throw new TunnelError('TUN_ERR_UNAUTHORIZED', 'the API key is unknown or revoked');
+      this.keyId = key.id;
+    } else if (!settings.allowAnonymous) {
+      throw new TunnelError(
+        'TUN_ERR_UNAUTHORIZED',
+        'this edge requires an API key; pass --token or set BURROW_TOKEN',
+      );
+    }
+    if (this.state !== 'handshaking') return;
+    this.deps.timers.clearTimeout(this.handshakeTimer);
+    this.session.setPeerLimits({ window: hello.window, maxFramePayload: hello.maxFramePayload });
+    await this.deps.store.recordSessionStart({
+      id: this.sessionId,
+      keyId: this.keyId,
+      agent: hello.agent,
+      remoteAddress: this.session.remoteAddress,
+    });
+    this.recorded = true;
+    this.state = 'ready';
+    const ack: HelloAck = {
+      version,
+      sessionId: this.sessionId,
+      window: settings.window,
+      maxFramePayload: settings.maxFramePayload,
+      heartbeatMs: settings.heartbeatMs,
+      maxStreams: settings.maxStreams,
+      maxTunnels: settings.maxTunnels,
+    };
+    this.session.sendControl(FrameType.HELLO_ACK, ack);
+    this.log.info({ agent: hello.agent, keyId: this.keyId }, 'agent connected');
+  }
+
+  private async onBind(payload: Buffer): Promise<void> {
+    if (this.state === 'handshaking') throw new TunnelError('TUN_ERR_PROTOCOL', 'BIND before HELLO');
+    const bind = decodeBind(payload);
+    let ack: BindAck;
+    try {
+      if (this.state !== 'ready') throw new TunnelError('TUN_ERR_GOING_AWAY', 'the session is closing');
+      if (this.names.size >= this.deps.settings.maxTunnels) {
+        throw new TunnelError(
+          'TUN_ERR_TUNNEL_LIMIT',
+          `a session may bind at most ${this.deps.settings.maxTunnels} tunnels`,
+        );
+      }
+      const result = await this.deps.binder.bind(
+        { name: bind.name, resumeToken: bind.resumeToken, keyId: this.keyId },
+        this,
+      );
+      if (this.state !== 'ready') {
+        // The session went away while the store answered: give the name back.
+        this.deps.registry.unbind(result.name, this, this.graceUntil());
+        return;
+      }
+      this.names.add(result.name);
+      const url = this.deps.urlFor(result.name);
+      ack = { id: bind.id, ok: true, name: result.name, url, resumeToken: result.resumeToken };
+      this.log.info({ tunnel: result.name, url }, 'tunnel bound');
+    } catch (err) {
+      const error = toTunnelError(err);
+      ack = { id: bind.id, ok: false, code: error.code, message: error.message };
+      this.log.info({ code: error.code, wanted: bind.name }, 'bind refused');
+    }
+    this.session.sendControl(FrameType.BIND_ACK, ack);
+  }
+
+  private onUnbind(payload: Buffer): Promise<void> {
+    const { name } = decodeUnbind(payload);
+    if (this.names.delete(name)) this.deps.registry.unbind(name, this, 0);
+    return Promise.resolve();
+  }
+
+  /** Stops routing new requests here; names wait for the agent's next session. */
+  private drain(): void {
+    if (this.state !== 'ready') return;
+    this.state = 'draining';
+    this.releaseNames();
+  }
+
+  private releaseNames(): void {
+    const until = this.graceUntil();
+    for (const name of this.names) this.deps.registry.unbind(name, this, until);
+  }
+
+  private graceUntil(): number {
+    return this.deps.timers.now() + this.deps.settings.reconnectGraceMs;
+  }
+
+  /** Tells the agent why (ERROR), then closes. */
+  private refuse(err: TunnelError): void {
+    if (this.session.isClosed) return;
+    this.session.sendControl(FrameType.ERROR, errorMessageOf(err));
+    void this.session.close(0, err);
+  }
+
+  private async onClose(err: TunnelError | undefined): Promise<void> {
+    this.deps.timers.clearTimeout(this.handshakeTimer);
+    const wasLive = this.state === 'ready' || this.state === 'draining';
+    this.state = 'closed';
+    this.releaseNames();
+    const reason = err?.code ?? 'closed';
+    if (wasLive) this.log.info({ reason, tunnels: [...this.names] }, 'agent disconnected');
+    try {
+      await Promise.all([...this.names].map((name) => this.deps.store.touchTunnel(name)));
+      if (this.recorded) await this.deps.store.recordSessionEnd(this.sessionId, reason);
+    } catch (storeErr) {
+      this.log.error({ err: storeErr }, 'could not record the end of a session');
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * BIND: decides whether a session may have a name, and hands it over. Ownership lives in
+ * the store (who may ever hold the name), liveness in the registry (who holds it now).
+ * A resume token from an earlier BIND_ACK proves a reconnecting agent is the same one,
+ * so it gets its name back at once even while its old session still looks alive.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { TunnelError } from '@burrow/protocol';
+import type { Registry, TunnelTarget } from '../registry/registry.js';
+import { hashesEqual, hashSecret, type Store, type TunnelRecord } from '../store/index.js';
+import { randomName, validateName, type RandomInt } from './names.js';
+
+export interface BindRequest {
+  name: string | null;
+  resumeToken: string | null;
+  keyId: string | null;
+}
+
+export interface BindResult {
+  name: string;
+  resumeToken: string;
+}
+
+export interface TunnelBinderOptions {
+  store: Store;
+  registry: Registry;
+  random?: RandomInt;
+  newToken?: () => string;
+}
+
+const RANDOM_NAME_ATTEMPTS = 32;
+
+export class TunnelBinder {
+  private readonly store: Store;
+  private readonly registry: Registry;
+  private readonly random: RandomInt | undefined;
+  private readonly newToken: () => string;
+
+  constructor(options: TunnelBinderOptions) {
+    this.store = options.store;
+    this.registry = options.registry;
+    this.random = options.random;
+    this.newToken = options.newToken ?? (() => randomBytes(24).toString('base64url'));
+  }
+
+  /** Binds a name to `target` or throws a TunnelError saying why not. */
+  async bind(request: BindRequest, target: TunnelTarget): Promise<BindResult> {
+    if (request.name === null) return this.bindRandom(request, target);
+    const name = validateName(request.name);
+    const record = await this.store.getTunnel(name);
+    const proven = this.tokenMatches(record, request.resumeToken);
+    if (!record) {
+      await this.claimNew(name, request);
+    } else if (!proven && !this.owns(record, request.keyId)) {
+      throw record.kind === 'named'
+        ? new TunnelError('TUN_ERR_NAME_TAKEN', `the name "${name}" is reserved by another account`)
+        : new TunnelError(
+            'TUN_ERR_NAME_TAKEN',
+            `"${name}" is a temporary name handed to another agent; run without --name for a new one`,
+          );
+    }
+    const live = this.registry.lookup(name);
+    if (live && live !== target && live.accepting && !proven) {
+      throw new TunnelError(
+        'TUN_ERR_NAME_IN_USE',
+        `"${name}" is already served by another live agent session; stop that agent or wait for it to time out`,
+      );
+    }
+    return this.handOver(name, target);
+  }
+
+  private async bindRandom(request: BindRequest, target: TunnelTarget): Promise<BindResult> {
+    for (let attempt = 0; attempt < RANDOM_NAME_ATTEMPTS; attempt++) {
+      const name = randomName(this.random);
+      if (this.registry.lookup(name) || this.registry.graceUntil(name) > 0) continue;
+      const created = await this.store.createTunnel({
+        name,
+        kind: 'temporary',
+        ownerKeyId: request.keyId,
+        resumeTokenHash: null,
+      });
+      if (created) return this.handOver(name, target);
+    }
+    throw new TunnelError('TUN_ERR_INTERNAL', 'could not find a free temporary name; try again');
+  }
+
+  private async claimNew(name: string, request: BindRequest): Promise<void> {
+    if (request.keyId === null) {
+      throw new TunnelError(
+        'TUN_ERR_NAME_REQUIRES_KEY',
+        `choosing the name "${name}" needs an API key (--token); without --name you get a random temporary name`,
+      );
+    }
+    const created = await this.store.createTunnel({
+      name,
+      kind: 'named',
+      ownerKeyId: request.keyId,
+      resumeTokenHash: null,
+    });
+    if (created) return;
+    // Someone created it between our read and insert: decide again against their row.
+    const record = await this.store.getTunnel(name);
+    if (!record || !this.owns(record, request.keyId)) {
+      throw new TunnelError('TUN_ERR_NAME_TAKEN', `the name "${name}" is reserved by another account`);
+    }
+  }
+
+  private async handOver(name: string, target: TunnelTarget): Promise<BindResult> {
+    const resumeToken = this.newToken();
+    await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
+    await this.store.touchTunnel(name);
+    this.registry.bind(name, target);
+    return { name, resumeToken };
+  }
+
+  private owns(record: TunnelRecord, keyId: string | null): boolean {
+    return keyId !== null && record.ownerKeyId === keyId;
+  }
+
+  private tokenMatches(record: TunnelRecord | undefined, token: string | null): boolean {
+    if (!record?.resumeTokenHash || !token) return false;
+    return hashesEqual(hashSecret(token), record.resumeTokenHash);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Error responses the edge itself writes: a readable page for browsers, plain text for
+ * everything else, and always the stable code in `X-Burrow-Error` for scripts.
+ */
+
+import type { ServerResponse } from 'node:http';
+import type { TunnelError } from '@burrow/protocol';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function wantsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('text/html');
+}
+
+export interface ErrorPage {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  requestId?: string;
+}
+
+export function errorPageFor(err: TunnelError, title: string, requestId?: string): ErrorPage {
+  return { status: err.status, code: err.code, title, detail: err.message, requestId };
+}
+
+/** Renders the page as HTML or text; returns the body and its content type. */
+export function renderErrorPage(page: ErrorPage, accept: string | undefined): { body: string; type: string } {
+  if (wantsHtml(accept)) {
+    const body = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${page.status} ${escapeHtml(page.title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}
+code{background:#f2f2f2;padding:0 .3em}small{color:#777}</style></head>
+<body><h1>${escapeHtml(page.title)}</h1><p>${escapeHtml(page.detail)}</p>
+<p><small>${page.status} · <code>${page.code}</code>${page.requestId ? ` · request ${escapeHtml(page.requestId)}` : ''} · burrow</small></p>
+</body></html>
+`;
+    return { body, type: 'text/html; charset=utf-8' };
+  }
+  const body = `${page.status} ${page.title}\n${page.detail}\n(${page.code}${page.requestId ? `, request ${page.requestId}` : ''})\n`;
+  return { body, type: 'text/plain; charset=utf-8' };
+}
+
+/** Writes the error unless headers already went out, in which case the connection is cut. */
+export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: string | undefined): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const { body, type } = renderErrorPage(page, accept);
+  res.writeHead(page.status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Burrow-Error': page.code,
+    ...(page.requestId ? { 'X-Request-Id': page.requestId } : {}),
+  });
+  res.end(body);
+}

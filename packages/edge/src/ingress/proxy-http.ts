@@ -1,0 +1,186 @@
+/**
+ * One viewer request through a tunnel: the head goes out in OPEN, the body streams as
+ * DATA under the stream's credit window (the viewer's socket is paused while the window
+ * is shut), and the response streams back the same way (the stream is paused while the
+ * viewer's socket is full). Nothing is buffered whole.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TunnelError, toTunnelError, type MuxStream, type ResponseHead, type Timers } from '@burrow/protocol';
+import { errorPageFor, sendErrorPage } from './error-page.js';
+import { headersAreValid, headerValue, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
+import { openTunnelStream, type ResolveDeps } from './resolve-target.js';
+
+export interface ProxyDeps extends ResolveDeps {
+  proto: 'http' | 'https';
+  requestTimeoutMs: number;
+  timers: Timers;
+  newRequestId(): string;
+  /** Called once per request when it finishes, for logs and metrics. */
+  onFinished?(info: {
+    tunnel: string;
+    method: string;
+    status: number;
+    error?: string;
+    durationMs: number;
+  }): void;
+}
+
+export interface TunnelRoute {
+  name: string;
+  path: string;
+  prefix: string | null;
+}
+
+const TITLES: Partial<Record<TunnelError['code'], string>> = {
+  TUN_ERR_TUNNEL_NOT_FOUND: 'Tunnel not found',
+  TUN_ERR_AGENT_OFFLINE: 'Agent offline',
+  TUN_ERR_ORIGIN_REFUSED: 'Local service refused the connection',
+  TUN_ERR_ORIGIN_TIMEOUT: 'Local service timed out',
+  TUN_ERR_ORIGIN_ERROR: 'Local service error',
+  TUN_ERR_HEAD_INVALID: 'Invalid response from the local service',
+  TUN_ERR_SESSION_CLOSED: 'Agent disconnected',
+  TUN_ERR_TOO_MANY_STREAMS: 'Tunnel busy',
+};
+
+export function titleFor(err: TunnelError): string {
+  return TITLES[err.code] ?? 'Tunnel error';
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export async function proxyHttp(
+  deps: ProxyDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: TunnelRoute,
+): Promise<void> {
+  const started = deps.timers.now();
+  const requestId = deps.newRequestId();
+  const host = req.headers.host ?? route.name;
+  const method = req.method ?? 'GET';
+  let status = 0;
+  let errorCode: string | undefined;
+  const fail = (err: TunnelError): void => {
+    status = err.status;
+    errorCode = err.code;
+    sendErrorPage(res, errorPageFor(err, titleFor(err), requestId), req.headers.accept);
+  };
+  res.once('close', () => {
+    deps.onFinished?.({
+      tunnel: route.name,
+      method,
+      status,
+      error: errorCode,
+      durationMs: deps.timers.now() - started,
+    });
+  });
+  const viewerGone = new AbortController();
+  res.once('close', () => viewerGone.abort());
+
+  let stream: MuxStream;
+  try {
+    stream = await openTunnelStream(deps, route.name, host, viewerGone.signal);
+  } catch (err) {
+    if (!viewerGone.signal.aborted) fail(toTunnelError(err));
+    req.resume();
+    return;
+  }
+  if (viewerGone.signal.aborted) {
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
+    return;
+  }
+
+  const withBody = hasBody(req);
+  const headers = requestHeadersForAgent(
+    req.rawHeaders,
+    {
+      remoteAddress: req.socket.remoteAddress ?? '',
+      proto: deps.proto,
+      host,
+      requestId,
+      prefix: route.prefix,
+    },
+    { upgrade: false },
+  );
+  stream.open(
+    {
+      tunnel: route.name,
+      method,
+      path: route.path,
+      headers,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      requestId,
+    },
+    { fin: !withBody, upgrade: false },
+  );
+
+  const timer = deps.timers.setTimeout(() => {
+    const err = new TunnelError(
+      'TUN_ERR_ORIGIN_TIMEOUT',
+      `the local service did not answer within ${Math.round(deps.requestTimeoutMs / 1000)} s`,
+    );
+    stream.reset(err);
+    fail(err);
+  }, deps.requestTimeoutMs);
+
+  if (withBody) {
+    req.on('data', (chunk: Buffer) => {
+      if (!stream.write(chunk)) req.pause();
+    });
+    stream.on('drain', () => req.resume());
+    req.once('end', () => stream.end());
+  } else {
+    req.resume();
+  }
+
+  stream.once('head', (head: ResponseHead) => {
+    deps.timers.clearTimeout(timer);
+    const out = responseHeadersForViewer(head.headers, head.status);
+    if (head.status < 200 || !headersAreValid(out)) {
+      const err = new TunnelError(
+        'TUN_ERR_HEAD_INVALID',
+        'the local service sent a response head that is not valid HTTP',
+      );
+      stream.reset(err);
+      fail(err);
+      return;
+    }
+    if (headerValue(out, 'x-request-id') === undefined) out.push('X-Request-Id', requestId);
+    status = head.status;
+    try {
+      res.writeHead(head.status, head.statusText || undefined, out);
+    } catch (err) {
+      const error = new TunnelError('TUN_ERR_HEAD_INVALID', (err as Error).message);
+      stream.reset(error);
+      fail(error);
+      return;
+    }
+    // An explicit flush makes the head reach the viewer before the first body byte exists (SSE).
+    res.flushHeaders();
+  });
+  stream.on('data', (chunk: Buffer) => {
+    if (!res.write(chunk)) stream.pause();
+  });
+  res.on('drain', () => stream.resume());
+  stream.once('end', () => {
+    if (res.headersSent) res.end();
+  });
+  stream.once('reset', (err: TunnelError) => {
+    deps.timers.clearTimeout(timer);
+    req.resume();
+    if (!res.headersSent) fail(err);
+    else if (!res.writableEnded) {
+      errorCode = err.code;
+      res.destroy();
+    }
+  });
+  res.once('close', () => {
+    deps.timers.clearTimeout(timer);
+    if (!res.writableFinished)
+      stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
+  });
+}

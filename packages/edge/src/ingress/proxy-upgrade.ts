@@ -1,0 +1,124 @@
+/**
+ * An `Upgrade` request (WebSocket) through a tunnel. The agent answers with the origin's
+ * head; on 101 the stream becomes a raw two-way byte pipe, so frames, close codes and
+ * extensions pass through untouched. Any other answer is relayed and the socket closed.
+ */
+
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TunnelError, toTunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
+import { errorPageFor, renderErrorPage } from './error-page.js';
+import { headersAreValid, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
+import { formatResponseHead } from './raw-response.js';
+import { titleFor, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
+import { openTunnelStream } from './resolve-target.js';
+
+function writeError(socket: Duplex, err: TunnelError, accept: string | undefined, requestId: string): void {
+  if (socket.destroyed) return;
+  const { body, type } = renderErrorPage(errorPageFor(err, titleFor(err), requestId), accept);
+  const head = formatResponseHead(err.status, '', [
+    'Content-Type',
+    type,
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+    'Connection',
+    'close',
+    'X-Burrow-Error',
+    err.code,
+    'X-Request-Id',
+    requestId,
+  ]);
+  socket.end(head + body);
+}
+
+/** Pipes bytes both ways with backpressure; either side's end half-closes the other. */
+function pipeRaw(socket: Duplex, stream: MuxStream): void {
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.write(chunk)) socket.pause();
+  });
+  stream.on('drain', () => socket.resume());
+  stream.on('data', (chunk: Buffer) => {
+    if (!socket.write(chunk)) stream.pause();
+  });
+  socket.on('drain', () => stream.resume());
+  stream.once('end', () => socket.end());
+  socket.once('end', () => stream.end());
+  socket.resume();
+}
+
+export async function proxyUpgrade(
+  deps: ProxyDeps,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  route: TunnelRoute,
+): Promise<void> {
+  const requestId = deps.newRequestId();
+  const host = req.headers.host ?? route.name;
+  const accept = req.headers.accept;
+  socket.on('error', () => socket.destroy());
+  socket.pause();
+  const viewerGone = new AbortController();
+  socket.once('close', () => viewerGone.abort());
+
+  let stream: MuxStream;
+  try {
+    stream = await openTunnelStream(deps, route.name, host, viewerGone.signal);
+  } catch (err) {
+    writeError(socket, toTunnelError(err), accept, requestId);
+    return;
+  }
+  if (viewerGone.signal.aborted) {
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
+    return;
+  }
+  const remoteAddress = req.socket.remoteAddress ?? '';
+  const headers = requestHeadersForAgent(
+    req.rawHeaders,
+    { remoteAddress, proto: deps.proto, host, requestId, prefix: route.prefix },
+    { upgrade: true },
+  );
+  stream.open(
+    { tunnel: route.name, method: req.method ?? 'GET', path: route.path, headers, remoteAddress, requestId },
+    { fin: false, upgrade: true },
+  );
+  if (head.length > 0) stream.write(head);
+
+  const timer = deps.timers.setTimeout(() => {
+    const err = new TunnelError(
+      'TUN_ERR_ORIGIN_TIMEOUT',
+      'the local service did not answer the upgrade in time',
+    );
+    stream.reset(err);
+    writeError(socket, err, accept, requestId);
+  }, deps.requestTimeoutMs);
+
+  let headWritten = false;
+  stream.once('head', (response: ResponseHead) => {
+    deps.timers.clearTimeout(timer);
+    const out = responseHeadersForViewer(response.headers, response.status);
+    if (response.status < 101 || !headersAreValid(out)) {
+      const err = new TunnelError(
+        'TUN_ERR_HEAD_INVALID',
+        'the local service sent a response head that is not valid HTTP',
+      );
+      stream.reset(err);
+      writeError(socket, err, accept, requestId);
+      return;
+    }
+    if (response.status !== 101) out.push('Connection', 'close');
+    socket.write(formatResponseHead(response.status, response.statusText, out));
+    headWritten = true;
+    pipeRaw(socket, stream);
+  });
+  stream.once('reset', (err: TunnelError) => {
+    deps.timers.clearTimeout(timer);
+    // Before the head the viewer can still get a readable error; after it, only a cut.
+    if (!headWritten) writeError(socket, err, accept, requestId);
+    else socket.destroy();
+  });
+  socket.once('close', () => {
+    deps.timers.clearTimeout(timer);
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
+  });
+}

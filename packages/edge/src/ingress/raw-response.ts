@@ -1,0 +1,26 @@
+/** Responses written straight to a socket, for upgrade requests that never become HTTP responses. */
+
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Serializes a response head; the caller has validated the headers. */
+export function formatResponseHead(status: number, statusText: string, headers: readonly string[]): string {
+  let head = `HTTP/1.1 ${status} ${statusText || STATUS_CODES[status] || ''}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** Writes a small complete response and closes the socket. */
+export function writeRawResponse(socket: Duplex, status: number, body: string, extra: string[] = []): void {
+  if (socket.destroyed) return;
+  const head = formatResponseHead(status, '', [
+    'Content-Type',
+    'text/plain; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+    'Connection',
+    'close',
+    ...extra,
+  ]);
+  socket.end(head + body);
+}

@@ -1,0 +1,56 @@
+/**
+ * Finds the live session for a tunnel name, waiting through a reconnect when the name's
+ * agent just left (grace period), and says precisely why when there is none.
+ */
+
+import { TunnelError, type MuxStream, type Timers } from '@burrow/protocol';
+import type { Registry } from '../registry/registry.js';
+
+export interface ResolveDeps {
+  registry: Registry;
+  timers: Timers;
+  /** Whether the name is known at all (decides between "offline" and "not found"). */
+  tunnelExists(name: string): Promise<boolean>;
+  maxPendingRequests: number;
+}
+
+/** Opens a stream to the agent serving `name`, or throws the TunnelError to show the viewer. */
+export async function openTunnelStream(
+  deps: ResolveDeps,
+  name: string,
+  host: string,
+  signal: AbortSignal,
+): Promise<MuxStream> {
+  // Two passes: a session can start going away between lookup and open; then we wait once.
+  for (let pass = 0; pass < 2; pass++) {
+    const live = deps.registry.lookup(name);
+    if (live?.accepting) {
+      try {
+        return live.openStream();
+      } catch (err) {
+        if (!(err instanceof TunnelError) || err.code !== 'TUN_ERR_GOING_AWAY') throw err;
+      }
+    }
+    const until = deps.registry.graceUntil(name);
+    const now = deps.timers.now();
+    if (until <= now) break;
+    if (deps.registry.waiting >= deps.maxPendingRequests) {
+      throw new TunnelError(
+        'TUN_ERR_AGENT_OFFLINE',
+        `the agent serving ${host} is reconnecting; try again shortly`,
+      );
+    }
+    const target = await deps.registry.waitFor(name, until - now, signal);
+    if (signal.aborted) throw new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away');
+    if (!target) {
+      throw new TunnelError(
+        'TUN_ERR_AGENT_OFFLINE',
+        `the agent serving ${host} went offline and did not reconnect in time`,
+      );
+    }
+  }
+  if (await deps.tunnelExists(name)) {
+    throw new TunnelError('TUN_ERR_AGENT_OFFLINE', `the agent serving ${host} is offline`);
+  }
+  throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel is bound to ${host}`);
+}

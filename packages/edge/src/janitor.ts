@@ -1,0 +1,52 @@
+/**
+ * Periodic housekeeping: keeps live tunnels' last-activity fresh, and frees temporary
+ * names idle past the retention period (never sooner, so an old URL never points at a
+ * stranger's app while someone may still hold it).
+ */
+
+import type { Timers } from '@burrow/protocol';
+import type { Logger } from './logger.js';
+import type { Registry } from './registry/registry.js';
+import type { Store } from './store/index.js';
+
+export class Janitor {
+  private timer: unknown = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      registry: Registry;
+      timers: Timers;
+      log: Logger;
+      intervalMs: number;
+      retentionMs: number;
+    },
+  ) {}
+
+  start(): void {
+    this.timer = this.deps.timers.setInterval(() => {
+      if (!this.running) this.running = this.sweep().finally(() => (this.running = null));
+    }, this.deps.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.deps.timers.clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; exposed for tests. */
+  async sweep(): Promise<string[]> {
+    const { store, registry, timers, log } = this.deps;
+    try {
+      for (const name of registry.names()) await store.touchTunnel(name);
+      const before = new Date(timers.now() - this.deps.retentionMs);
+      const freed = await store.deleteTemporaryTunnelsIdleSince(before);
+      if (freed.length > 0) log.info({ freed: freed.length }, 'released idle temporary names');
+      return freed;
+    } catch (err) {
+      log.error({ err }, 'janitor pass failed');
+      return [];
+    }
+  }
+}

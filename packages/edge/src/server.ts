@@ -1,0 +1,211 @@
+/**
+ * The composition root: config -> store, registry, gateway, ingress on one HTTP listener.
+ * `close()` is graceful (agents get GOAWAY, in-flight requests finish, bounded by
+ * timeouts.shutdownMs); `destroy()` drops everything at once.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
+import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
+import { AGENT_PATH, Gateway } from './gateway/gateway.js';
+import { TunnelBinder } from './gateway/tunnel-binder.js';
+import { handleHealth } from './health.js';
+import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
+import { attachIngress } from './ingress/ingress.js';
+import { Janitor } from './janitor.js';
+import { createLogger, type Logger } from './logger.js';
+import { MemoryRegistry } from './registry/memory-registry.js';
+import { openSqliteStore, type Store } from './store/index.js';
+
+export interface EdgeServerOptions {
+  config: EdgeConfig;
+  log?: Logger;
+  timers?: Timers;
+  /** An already-open store; by default SQLite in config.dataDir. */
+  store?: Store;
+}
+
+export class EdgeServer {
+  readonly config: EdgeConfig;
+  readonly log: Logger;
+  readonly store: Store;
+  private readonly server: Server;
+  private readonly gateway: Gateway;
+  private readonly registry: MemoryRegistry;
+  private readonly janitor: Janitor;
+  private draining = false;
+  private closing: Promise<void> | null = null;
+
+  private constructor(config: EdgeConfig, store: Store, log: Logger, timers: Timers) {
+    this.config = config;
+    this.store = store;
+    this.log = log;
+    const { limits, timeouts, tunnels } = config;
+    this.registry = new MemoryRegistry({ timers });
+    const binder = new TunnelBinder({ store, registry: this.registry });
+    this.gateway = new Gateway({
+      store,
+      registry: this.registry,
+      binder,
+      log,
+      timers,
+      deadPeerMs: timeouts.deadPeerMs,
+      urlFor: (name) => tunnelUrl(config, name, this.port),
+      settings: {
+        allowAnonymous: tunnels.allowAnonymous,
+        handshakeMs: timeouts.handshakeMs,
+        reconnectGraceMs: timeouts.reconnectGraceMs,
+        heartbeatMs: timeouts.heartbeatMs,
+        maxStreams: limits.maxStreamsPerSession,
+        maxTunnels: limits.maxTunnelsPerSession,
+        window: limits.streamWindow,
+        maxFramePayload: limits.maxFramePayload,
+      },
+    });
+    this.janitor = new Janitor({
+      store,
+      registry: this.registry,
+      timers,
+      log,
+      intervalMs: tunnels.janitorIntervalMs,
+      retentionMs: tunnels.temporaryRetentionMs,
+    });
+    this.server = createServer({
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: timeouts.headersMs,
+      keepAliveTimeout: 5_000,
+      noDelay: true,
+    });
+    attachIngress(this.server, {
+      domain: config.domain,
+      onError: (err) => log.error({ err }, 'ingress error'),
+      proxy: {
+        registry: this.registry,
+        timers,
+        tunnelExists: async (name) => (await store.getTunnel(name)) !== undefined,
+        maxPendingRequests: limits.maxPendingRequests,
+        proto: config.publicUrl.scheme,
+        requestTimeoutMs: timeouts.requestMs,
+        newRequestId: randomUUID,
+        onFinished: (info) => log.debug(info, 'request'),
+      },
+      edge: {
+        request: (req, res, path) => this.edgeRequest(req, res, path),
+        upgrade: (req, socket, head, path) => this.edgeUpgrade(req, socket, head, path),
+      },
+    });
+  }
+
+  /** Opens the store, restores reconnect grace for names live before a restart, listens. */
+  static async start(options: EdgeServerOptions): Promise<EdgeServer> {
+    const { config } = options;
+    const timers = options.timers ?? realTimers;
+    const log = options.log ?? createLogger(config.log.level);
+    if (config.databaseUrl !== null) {
+      throw new TunnelError(
+        'TUN_ERR_CONFIG_INVALID',
+        'databaseUrl (PostgreSQL) is not supported yet; unset it to use SQLite',
+      );
+    }
+    const store = options.store ?? (await openSqliteStore({ file: join(config.dataDir, 'burrow.db') }));
+    const dangling = await store.closeDanglingSessions('edge_restart');
+    const edge = new EdgeServer(config, store, log, timers);
+    // Agents of names that were live when the edge went down will reconnect: let requests wait.
+    const grace = config.timeouts.reconnectGraceMs;
+    if (dangling > 0) {
+      const recent = await store.listTunnelsActiveSince(
+        new Date(timers.now() - grace - config.timeouts.shutdownMs),
+      );
+      for (const tunnel of recent) edge.registry.expect(tunnel.name, timers.now() + grace);
+    }
+    await new Promise<void>((resolve, reject) => {
+      edge.server.once('error', reject);
+      edge.server.listen(config.listen.port, config.listen.host, () => {
+        edge.server.off('error', reject);
+        resolve();
+      });
+    });
+    edge.janitor.start();
+    log.info(
+      { url: edge.url, port: edge.port, domain: config.domain, dataDir: config.dataDir },
+      `burrow-edge listening on ${edge.url}; expose a local port with: npx burrow http 3000 --server ${edge.url}`,
+    );
+    return edge;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo | null)?.port ?? this.config.listen.port;
+  }
+
+  /** The edge's own base URL as agents and people reach it. */
+  get url(): string {
+    return edgeBaseUrl(this.config, this.port);
+  }
+
+  /** Graceful shutdown; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  destroy(): void {
+    this.draining = true;
+    this.gateway.destroy();
+    this.server.closeAllConnections();
+    this.server.close();
+    void this.janitor.stop().then(() => this.store.close());
+  }
+
+  private async shutdown(): Promise<void> {
+    this.draining = true;
+    this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
+    const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.gateway.close(this.config.timeouts.shutdownMs);
+    this.server.closeIdleConnections();
+    const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
+    await listening;
+    clearTimeout(forced);
+    await this.janitor.stop();
+    await this.store.close();
+    this.log.info('stopped');
+    this.log.flush();
+  }
+
+  private edgeRequest(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const handled = handleHealth(path, res, {
+      draining: () => this.draining,
+      storeOk: async () => {
+        await this.store.listSessions({ limit: 1 });
+        return true;
+      },
+      sessions: () => this.gateway.sessionCount,
+      tunnels: () => this.registry.names().length,
+    });
+    if (handled) return;
+    if (path === '/' || path.startsWith('/?')) {
+      const body =
+        `burrow-edge at ${this.url}\n\n` +
+        `Expose a local service:  npx burrow http 3000 --server ${this.url}\n` +
+        `Tunnels are served at    ${tunnelUrl(this.config, '<name>', this.port)}\n` +
+        `or, without wildcard DNS ${this.url}/t/<name>/\n`;
+      res.writeHead(200, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+      });
+      res.end(body);
+      return;
+    }
+    const err = new TunnelError('TUN_ERR_NOT_FOUND', `nothing at ${path} on this edge`);
+    sendErrorPage(res, errorPageFor(err, 'Not found'), req.headers.accept);
+  }
+
+  private edgeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): boolean {
+    if (path.split('?')[0] !== AGENT_PATH) return false;
+    this.gateway.handleUpgrade(req, socket, head);
+    return true;
+  }
+}
