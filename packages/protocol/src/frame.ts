@@ -20,7 +20,8 @@ const SIZE_FLAGS = 1;
 const SIZE_RESERVED = 1;
 const SIZE_STREAM_ID = 4;
 const SIZE_LENGTH = 4;
-export const HEADER_SIZE = SIZE_VERSION + SIZE_TYPE + SIZE_FLAGS + SIZE_RESERVED + SIZE_STREAM_ID + SIZE_LENGTH;
+export const HEADER_SIZE =
+  SIZE_VERSION + SIZE_TYPE + SIZE_FLAGS + SIZE_RESERVED + SIZE_STREAM_ID + SIZE_LENGTH;
 
 const OFFSET_TYPE = SIZE_VERSION;
 const OFFSET_FLAGS = OFFSET_TYPE + SIZE_TYPE;
@@ -118,7 +119,10 @@ export function readHeader(source: Buffer, offset: number): FrameHeader {
 /** Checks a header against the limits before its payload is read; throws a typed error. */
 export function validateHeader(header: FrameHeader, maxPayload: number): void {
   if (header.version !== PROTOCOL_VERSION) {
-    throw new TunnelError('TUN_ERR_BAD_VERSION', `frame version ${header.version}, expected ${PROTOCOL_VERSION}`);
+    throw new TunnelError(
+      'TUN_ERR_BAD_VERSION',
+      `frame version ${header.version}, expected ${PROTOCOL_VERSION}`,
+    );
   }
   if (!isFrameType(header.type)) {
     throw new TunnelError('TUN_ERR_UNKNOWN_FRAME_TYPE', `unknown frame type ${frameTypeName(header.type)}`);

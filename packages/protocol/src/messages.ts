@@ -93,13 +93,15 @@ function parseObject(payload: Buffer, what: string): Fields {
   } catch {
     throw bad(what, 'payload is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(what, 'payload is not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw bad(what, 'payload is not an object');
   return value as Fields;
 }
 
 function str(o: Fields, key: string, what: string, max = 4096): string {
   const v = o[key];
-  if (typeof v !== 'string' || v.length > max) throw bad(what, `${key} must be a string of at most ${max} chars`);
+  if (typeof v !== 'string' || v.length > max)
+    throw bad(what, `${key} must be a string of at most ${max} chars`);
   return v;
 }
 
@@ -120,7 +122,8 @@ function headerList(o: Fields, what: string): string[] {
   if (!Array.isArray(v) || v.length % 2 !== 0 || v.length > 2000) {
     throw bad(what, 'headers must be a flat array of name/value pairs');
   }
-  for (const item of v) if (typeof item !== 'string') throw bad(what, 'header names and values must be strings');
+  for (const item of v)
+    if (typeof item !== 'string') throw bad(what, 'header names and values must be strings');
   return v as string[];
 }
 

@@ -13,7 +13,13 @@ import { EventEmitter } from 'node:events';
 import { TunnelError, toTunnelError } from './errors.js';
 import { FrameDecoder, type Frame } from './decoder.js';
 import { encodeFrame, FrameType, MAX_STREAM_ID } from './frame.js';
-import { decodeErrorMessage, decodeRequestHead, decodeResponseHead, encodeJson, errorMessageOf } from './messages.js';
+import {
+  decodeErrorMessage,
+  decodeRequestHead,
+  decodeResponseHead,
+  encodeJson,
+  errorMessageOf,
+} from './messages.js';
 import { MuxStream, type StreamOwner } from './stream.js';
 import type { Transport } from './transport/transport.js';
 import { realTimers, type Timers } from './timers.js';
@@ -75,6 +81,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private readonly decoder: FrameDecoder;
   private readonly handlers: Record<number, Handler>;
   private readonly streams = new Map<number, MuxStream>();
+  /** Streams handed out by openStream() whose OPEN has not been sent yet (they have no id). */
+  private readonly unopened = new Set<MuxStream>();
   private readonly drainWaiters = new Set<MuxStream>();
   private readonly highWaterMark: number;
   private peerWindow: number;
@@ -101,7 +109,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.peerMaxFramePayload = options.maxFramePayload;
     this.highWaterMark = options.highWaterMark ?? 4 * 1024 * 1024;
     this.lastReceivedAt = this.timers.now();
-    this.decoder = new FrameDecoder({ maxPayload: options.maxFramePayload, onFrame: (f) => this.dispatch(f) });
+    this.decoder = new FrameDecoder({
+      maxPayload: options.maxFramePayload,
+      onFrame: (f) => this.dispatch(f),
+    });
     this.handlers = this.registerHandlers();
     this.transport.attach({
       onData: (chunk) => this.receive(chunk),
@@ -148,17 +159,20 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (this.role !== 'edge') throw new TunnelError('TUN_ERR_PROTOCOL', 'only the edge opens streams');
     if (this.closed) throw new TunnelError('TUN_ERR_SESSION_CLOSED');
     if (this.goingAway) throw new TunnelError('TUN_ERR_GOING_AWAY');
-    if (this.streams.size >= this.options.maxStreams) {
+    if (this.streams.size + this.unopened.size >= this.options.maxStreams) {
       throw new TunnelError('TUN_ERR_TOO_MANY_STREAMS', `session has ${this.streams.size} open streams`);
     }
-    if (this.nextStreamId > MAX_STREAM_ID) throw new TunnelError('TUN_ERR_GOING_AWAY', 'stream ids exhausted');
-    const stream = new MuxStream(this, this.nextStreamId, this.peerWindow);
-    this.nextStreamId += 2;
-    this.streams.set(stream.id, stream);
+    if (this.nextStreamId > MAX_STREAM_ID)
+      throw new TunnelError('TUN_ERR_GOING_AWAY', 'stream ids exhausted');
+    const stream = new MuxStream(this, 0, this.peerWindow);
+    this.unopened.add(stream);
     return stream;
   }
 
-  /** Says GOAWAY: we accept no new streams; in-flight ones continue. */
+  /**
+   * Says GOAWAY: asks the peer to open no new streams. In-flight streams continue, and so do
+   * OPENs the peer sent before it saw our GOAWAY (dropping them would lose requests).
+   */
   goAway(err: TunnelError = new TunnelError('TUN_ERR_GOING_AWAY')): void {
     if (this.localGoingAway || this.closed) return;
     this.localGoingAway = true;
@@ -194,11 +208,20 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     }
   }
 
+  allocateStreamId(stream: MuxStream): number {
+    this.unopened.delete(stream);
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    this.streams.set(id, stream);
+    return id;
+  }
+
   waitForDrain(stream: MuxStream): void {
     this.drainWaiters.add(stream);
   }
 
   release(stream: MuxStream): void {
+    this.unopened.delete(stream);
     this.streams.delete(stream.id);
     this.drainWaiters.delete(stream);
   }
@@ -228,12 +251,14 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       },
       [FrameType.PING]: (f) => {
         this.requireStream0(f);
-        if (f.payload.length !== PING_SIZE) throw new TunnelError('TUN_ERR_BAD_MESSAGE', 'PING must carry 8 bytes');
+        if (f.payload.length !== PING_SIZE)
+          throw new TunnelError('TUN_ERR_BAD_MESSAGE', 'PING must carry 8 bytes');
         this.writeFrame(FrameType.PONG, 0, 0, f.payload);
       },
       [FrameType.PONG]: (f) => {
         this.requireStream0(f);
-        if (f.payload.length !== PING_SIZE) throw new TunnelError('TUN_ERR_BAD_MESSAGE', 'PONG must carry 8 bytes');
+        if (f.payload.length !== PING_SIZE)
+          throw new TunnelError('TUN_ERR_BAD_MESSAGE', 'PONG must carry 8 bytes');
         this.rttMs = Math.max(0, this.timers.now() - Number(f.payload.readBigUInt64BE(0)));
       },
       [FrameType.GOAWAY]: (f) => {
@@ -252,7 +277,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     try {
       this.decoder.push(chunk);
     } catch (err) {
-      this.fail(toTunnelError(err, 'TUN_ERR_PROTOCOL'));
+      // Decoding and validation throw TunnelErrors; anything else is our own handler's bug, not the peer's.
+      this.fail(toTunnelError(err, 'TUN_ERR_INTERNAL'));
     }
   }
 
@@ -263,7 +289,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   }
 
   private requireStream0(f: Frame): void {
-    if (f.streamId !== 0) throw new TunnelError('TUN_ERR_PROTOCOL', 'control frame on a stream id other than 0');
+    if (f.streamId !== 0)
+      throw new TunnelError('TUN_ERR_PROTOCOL', 'control frame on a stream id other than 0');
   }
 
   /** The stream a frame belongs to; undefined for one that already finished (late frames). */
@@ -271,8 +298,12 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (f.streamId === 0) throw new TunnelError('TUN_ERR_PROTOCOL', 'stream frame on stream 0');
     const stream = this.streams.get(f.streamId);
     if (stream) return stream;
-    const known = this.role === 'edge' ? f.streamId < this.nextStreamId : f.streamId <= this.highestPeerStreamId;
-    if (!known) throw new TunnelError('TUN_ERR_PROTOCOL', `frame for stream ${f.streamId} that was never opened`);
+    // Stream ids are odd (edge-opened); a late frame for a finished stream is normal, any other id is not.
+    const seen =
+      this.role === 'edge' ? f.streamId < this.nextStreamId : f.streamId <= this.highestPeerStreamId;
+    const known = f.streamId % 2 === 1 && seen;
+    if (!known)
+      throw new TunnelError('TUN_ERR_PROTOCOL', `frame for stream ${f.streamId} that was never opened`);
     return undefined;
   }
 
@@ -322,7 +353,9 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (this.closed) return;
     const now = this.timers.now();
     if (now - this.lastReceivedAt > this.options.deadPeerMs) {
-      this.fail(new TunnelError('TUN_ERR_PEER_TIMEOUT', `no frame from the peer for ${now - this.lastReceivedAt} ms`));
+      this.fail(
+        new TunnelError('TUN_ERR_PEER_TIMEOUT', `no frame from the peer for ${now - this.lastReceivedAt} ms`),
+      );
       return;
     }
     const payload = Buffer.allocUnsafe(PING_SIZE);
@@ -352,8 +385,9 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.closed = true;
     this.timers.clearInterval(this.heartbeat);
     const streamErr = err ?? new TunnelError('TUN_ERR_SESSION_CLOSED');
-    for (const stream of [...this.streams.values()]) stream.handleReset(streamErr);
+    for (const stream of [...this.streams.values(), ...this.unopened]) stream.handleReset(streamErr);
     this.streams.clear();
+    this.unopened.clear();
     this.drainWaiters.clear();
     if (graceful) this.transport.close();
     else this.transport.destroy();

@@ -14,14 +14,7 @@
 import { TunnelError } from './errors.js';
 
 export type StreamState =
-  | 'init'
-  | 'synSent'
-  | 'synReceived'
-  | 'established'
-  | 'localClosed'
-  | 'remoteClosed'
-  | 'closed'
-  | 'reset';
+  'init' | 'synSent' | 'synReceived' | 'established' | 'localClosed' | 'remoteClosed' | 'closed' | 'reset';
 
 export type StreamEvent =
   | 'sendOpen'

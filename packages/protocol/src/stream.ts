@@ -18,6 +18,8 @@ import { StreamStateMachine, type StreamState } from './stream-state.js';
 
 /** What a stream needs from its session; implemented by Session. */
 export interface StreamOwner {
+  /** Gives a stream opened locally its id at the moment OPEN is sent, so ids go out in order. */
+  allocateStreamId(stream: MuxStream): number;
   writeFrame(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void;
   /** Largest DATA payload the peer accepts. */
   readonly peerMaxFramePayload: number;
@@ -48,7 +50,8 @@ export interface MuxStreamEvents {
 const WINDOW_UPDATE_SIZE = 4;
 
 export class MuxStream extends EventEmitter<MuxStreamEvents> {
-  readonly id: number;
+  /** 0 until a locally opened stream sends OPEN. */
+  private streamId: number;
   /** The request head from OPEN (acceptor side) or as sent (opener side). */
   requestHead: RequestHead | null = null;
   /** True if OPEN carried the UPGRADE flag. */
@@ -71,9 +74,13 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   constructor(owner: StreamOwner, id: number, initialSendCredit: number) {
     super();
     this.owner = owner;
-    this.id = id;
+    this.streamId = id;
     this.sendCredit = initialSendCredit;
     this.recvLeft = owner.localWindow;
+  }
+
+  get id(): number {
+    return this.streamId;
   }
 
   get state(): StreamState {
@@ -96,6 +103,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   /** Opener: sends OPEN with the request head; `fin` when no body follows. */
   open(head: RequestHead, options: { fin: boolean; upgrade: boolean }): void {
     this.machine.transition('sendOpen');
+    this.streamId = this.owner.allocateStreamId(this);
     this.requestHead = head;
     this.upgrade = options.upgrade;
     let flags = options.upgrade ? FrameFlag.UPGRADE : 0;
@@ -109,6 +117,8 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
 
   /** Acceptor: sends the response head; `fin` when no body follows. */
   respond(head: ResponseHead, options: { fin: boolean }): void {
+    // The peer may have reset the stream while the origin was answering: nothing to send.
+    if (this.machine.finished) return;
     this.machine.transition('sendHead');
     let flags = 0;
     if (options.fin) {
@@ -142,7 +152,9 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   reset(err: TunnelError): void {
     if (this.machine.finished) return;
     this.machine.transition('sendReset');
-    this.owner.writeFrame(FrameType.RESET, 0, this.id, encodeJson(errorMessageOf(err)));
+    // A stream that never sent OPEN has nothing to tell the peer.
+    if (this.streamId !== 0)
+      this.owner.writeFrame(FrameType.RESET, 0, this.id, encodeJson(errorMessageOf(err)));
     this.teardown();
   }
 

@@ -59,6 +59,8 @@ export class AgentSession implements TunnelTarget {
   private readonly log: Logger;
   private readonly handshakeTimer: unknown;
   private recorded = false;
+  /** Why we refused the agent, recorded as the session's end reason. */
+  private refusal: TunnelError | null = null;
   private readonly closedPromise: Promise<void>;
 
   constructor(session: Session, deps: AgentSessionDeps) {
@@ -225,6 +227,7 @@ export class AgentSession implements TunnelTarget {
   /** Tells the agent why (ERROR), then closes. */
   private refuse(err: TunnelError): void {
     if (this.session.isClosed) return;
+    this.refusal = err;
     this.session.sendControl(FrameType.ERROR, errorMessageOf(err));
     void this.session.close(0, err);
   }
@@ -234,7 +237,7 @@ export class AgentSession implements TunnelTarget {
     const wasLive = this.state === 'ready' || this.state === 'draining';
     this.state = 'closed';
     this.releaseNames();
-    const reason = err?.code ?? 'closed';
+    const reason = err?.code ?? this.refusal?.code ?? 'closed';
     if (wasLive) this.log.info({ reason, tunnels: [...this.names] }, 'agent disconnected');
     try {
       await Promise.all([...this.names].map((name) => this.deps.store.touchTunnel(name)));

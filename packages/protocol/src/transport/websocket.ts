@@ -46,7 +46,8 @@ export class WebSocketTransport implements Transport {
     this.ws.on('close', (code, reason) => {
       const clean = code === 1000 || code === 1001;
       handlers.onClose(
-        this.error ?? (clean ? undefined : new Error(`websocket closed with code ${code} ${reason.toString()}`)),
+        this.error ??
+          (clean ? undefined : new Error(`websocket closed with code ${code} ${reason.toString()}`)),
       );
     });
   }
@@ -61,7 +62,8 @@ export class WebSocketTransport implements Transport {
   }
 
   close(): void {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close(1000);
   }
 
   destroy(): void {

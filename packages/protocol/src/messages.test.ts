@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { TunnelError } from './errors.js';
+import {
+  decodeBind,
+  decodeBindAck,
+  decodeErrorMessage,
+  decodeHello,
+  decodeHelloAck,
+  decodeRequestHead,
+  decodeResponseHead,
+  decodeUnbind,
+  encodeJson,
+  type Hello,
+  type HelloAck,
+  type RequestHead,
+} from './messages.js';
+
+function badMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(TunnelError);
+    expect((err as TunnelError).code).toBe('TUN_ERR_BAD_MESSAGE');
+    return (err as TunnelError).message;
+  }
+  throw new Error('expected TUN_ERR_BAD_MESSAGE, nothing was thrown');
+}
+
+const hello: Hello = {
+  versions: [1],
+  agent: 'burrow/0.1.0',
+  token: null,
+  window: 1024 * 1024,
+  maxFramePayload: 65_536,
+};
+const helloAck: HelloAck = {
+  version: 1,
+  sessionId: 's-1',
+  window: 1 << 20,
+  maxFramePayload: 1 << 16,
+  heartbeatMs: 10_000,
+  maxStreams: 1000,
+  maxTunnels: 20,
+};
+const head: RequestHead = {
+  tunnel: 'demo',
+  method: 'GET',
+  path: '/a%2Fb?x=1',
+  headers: ['Set-Cookie', 'a=1', 'set-cookie', 'b=2'],
+  remoteAddress: '::1',
+  requestId: 'r',
+};
+
+describe('control messages', () => {
+  it('round-trips every message through JSON', () => {
+    expect(decodeHello(encodeJson(hello))).toEqual(hello);
+    expect(decodeHello(encodeJson({ ...hello, token: 'key_abc' })).token).toBe('key_abc');
+    expect(decodeHelloAck(encodeJson(helloAck))).toEqual(helloAck);
+    expect(decodeBind(encodeJson({ id: 1, proto: 'http', name: 'demo', resumeToken: null }))).toEqual({
+      id: 1,
+      proto: 'http',
+      name: 'demo',
+      resumeToken: null,
+    });
+    const ok = { id: 1, ok: true as const, name: 'demo', url: 'https://demo.example.com', resumeToken: 't' };
+    expect(decodeBindAck(encodeJson(ok))).toEqual(ok);
+    const refused = { id: 2, ok: false as const, code: 'TUN_ERR_NAME_TAKEN' as const, message: 'taken' };
+    expect(decodeBindAck(encodeJson(refused))).toEqual(refused);
+    expect(decodeUnbind(encodeJson({ name: 'demo' }))).toEqual({ name: 'demo' });
+    expect(decodeRequestHead(encodeJson(head))).toEqual(head);
+    expect(decodeResponseHead(encodeJson({ status: 204, headers: [] }))).toEqual({
+      status: 204,
+      statusText: '',
+      headers: [],
+    });
+    expect(decodeErrorMessage(encodeJson({ code: 5, message: 'x' }))).toEqual({ code: 5, message: 'x' });
+  });
+
+  it('keeps header order, case and repeats', () => {
+    expect(decodeRequestHead(encodeJson(head)).headers).toEqual(['Set-Cookie', 'a=1', 'set-cookie', 'b=2']);
+  });
+
+  it('ignores unknown fields', () => {
+    expect(decodeHello(encodeJson({ ...hello, future: { x: 1 } }))).toEqual(hello);
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{')],
+    ['an array', encodeJson([1])],
+    ['null', Buffer.from('null')],
+    ['a string', Buffer.from('"x"')],
+  ])('rejects a payload that is %s', (_what, payload) => {
+    badMessage(() => decodeHello(payload));
+  });
+
+  it('names the message and the field in the error', () => {
+    expect(badMessage(() => decodeHelloAck(encodeJson({ ...helloAck, heartbeatMs: 0 })))).toMatch(
+      /^HELLO_ACK: heartbeatMs must be an integer/,
+    );
+  });
+
+  it.each([
+    ['no versions', { ...hello, versions: [] }],
+    ['17 versions', { ...hello, versions: Array.from({ length: 17 }, () => 1) }],
+    ['version 0', { ...hello, versions: [0] }],
+    ['version 256', { ...hello, versions: [256] }],
+    ['a fractional version', { ...hello, versions: [1.5] }],
+    ['a window under 1024', { ...hello, window: 1023 }],
+    ['a window over 2^31-1', { ...hello, window: 2 ** 31 }],
+    ['maxFramePayload over 16 MiB', { ...hello, maxFramePayload: 16 * 1024 * 1024 + 1 }],
+    ['a token over 512 chars', { ...hello, token: 'k'.repeat(513) }],
+    ['a numeric token', { ...hello, token: 5 }],
+  ])('rejects a HELLO with %s', (_what, message) => {
+    badMessage(() => decodeHello(encodeJson(message)));
+  });
+
+  it.each([
+    ['an odd header list', { ...head, headers: ['Host'] }],
+    ['a non-string header', { ...head, headers: ['Host', 1] }],
+    ['more than 2000 header entries', { ...head, headers: Array.from({ length: 2002 }, () => 'x') }],
+    ['a missing method', { ...head, method: undefined }],
+    ['a method over 64 chars', { ...head, method: 'M'.repeat(65) }],
+  ])('rejects an OPEN head with %s', (_what, message) => {
+    badMessage(() => decodeRequestHead(encodeJson(message)));
+  });
+
+  it.each([99, 1000, 200.5])('rejects a HEAD with status %s', (status) => {
+    badMessage(() => decodeResponseHead(encodeJson({ status, headers: [] })));
+  });
+
+  it('rejects a BIND for another protocol', () => {
+    badMessage(() => decodeBind(encodeJson({ id: 1, proto: 'tcp', name: null, resumeToken: null })));
+  });
+
+  it('rejects an ErrorMessage code outside 0..65535', () => {
+    badMessage(() => decodeErrorMessage(encodeJson({ code: 65_536, message: '' }), 'GOAWAY'));
+    expect(badMessage(() => decodeErrorMessage(encodeJson({ code: -1, message: '' }), 'RESET'))).toMatch(
+      /^RESET:/,
+    );
+  });
+});
