@@ -203,7 +203,9 @@ export function tunnelRequest(
   return request(`${edge.url}${path}`, {
     ...options,
     method: options.method ?? 'GET',
-    headers: { host: edge.host(name), ...(options.headers as Record<string, string> | undefined) },
+    headers: Array.isArray(options.headers)
+      ? ['host', edge.host(name), ...(options.headers as string[])]
+      : { host: edge.host(name), ...(options.headers as Record<string, string> | undefined) },
   });
 }
 

@@ -4,6 +4,7 @@
  * everyone else.
  */
 
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -165,7 +166,12 @@ describe('a hostile agent', () => {
     );
     const ack = decodeBindAck((await raw.waitFrame(FrameType.BIND_ACK)).payload);
     if (!ack.ok) throw new Error(ack.message);
-    const viewer = tunnelRequest(edge, ack.name, '/victim');
+    // A viewer that never reads: the edge's stream pauses and stops granting credit.
+    const viewer = connect(edge.port, '127.0.0.1', () => {
+      viewer.write(`GET /victim HTTP/1.1\r\nHost: ${edge.host(ack.name)}\r\n\r\n`);
+      viewer.pause();
+    });
+    viewer.on('error', () => undefined);
     const open = await raw.waitFrame(FrameType.OPEN);
     raw.send(
       encodeFrame(
@@ -175,16 +181,15 @@ describe('a hostile agent', () => {
         encodeJson({ status: 200, statusText: 'OK', headers: [] }),
       ),
     );
-    // The edge granted a 1 MiB window; send 1 MiB + 64 KiB without waiting for WINDOW.
+    // Ignore every WINDOW and keep sending: once kernel buffers are full, the 1 MiB window runs out.
     const chunk = Buffer.alloc(65536, 1);
-    for (let i = 0; i < 17; i++) raw.send(encodeFrame(FrameType.DATA, 0, open.streamId, chunk));
+    const frame = encodeFrame(FrameType.DATA, 0, open.streamId, chunk);
+    for (let i = 0; i < 1024 && raw.ws.readyState === WebSocket.OPEN; i++) {
+      raw.send(frame);
+      if (i % 16 === 15) await new Promise((r) => setTimeout(r, 5));
+    }
     expect(await raw.goAwayCode()).toBe('TUN_ERR_WINDOW_EXCEEDED');
-    await viewer.then(
-      async (res) => {
-        await res.body.dump().catch(() => undefined);
-      },
-      () => undefined,
-    );
+    viewer.destroy();
     await stillServing();
   });
 

@@ -112,15 +112,13 @@ export class EdgeServer {
       );
     }
     const store = options.store ?? (await openSqliteStore({ file: join(config.dataDir, 'burrow.db') }));
-    const dangling = await store.closeDanglingSessions('edge_restart');
+    await store.closeDanglingSessions('edge_restart');
     const edge = new EdgeServer(config, store, log, timers);
-    // Agents of names that were live when the edge went down will reconnect: let requests wait.
+    // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
     const grace = config.timeouts.reconnectGraceMs;
-    if (dangling > 0) {
-      const recent = await store.listTunnelsActiveSince(
-        new Date(timers.now() - grace - config.timeouts.shutdownMs),
-      );
-      for (const tunnel of recent) edge.registry.expect(tunnel.name, timers.now() + grace);
+    const since = new Date(timers.now() - grace - config.timeouts.shutdownMs);
+    for (const tunnel of await store.listTunnelsActiveSince(since)) {
+      edge.registry.expect(tunnel.name, timers.now() + grace);
     }
     await new Promise<void>((resolve, reject) => {
       edge.server.once('error', reject);

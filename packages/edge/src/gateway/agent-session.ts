@@ -172,7 +172,6 @@ export class AgentSession implements TunnelTarget {
   private async onBind(payload: Buffer): Promise<void> {
     if (this.state === 'handshaking') throw new TunnelError('TUN_ERR_PROTOCOL', 'BIND before HELLO');
     const bind = decodeBind(payload);
-    let ack: BindAck;
     try {
       if (this.state !== 'ready') throw new TunnelError('TUN_ERR_GOING_AWAY', 'the session is closing');
       if (this.names.size >= this.deps.settings.maxTunnels) {
@@ -181,24 +180,25 @@ export class AgentSession implements TunnelTarget {
           `a session may bind at most ${this.deps.settings.maxTunnels} tunnels`,
         );
       }
-      const result = await this.deps.binder.bind(
-        { name: bind.name, resumeToken: bind.resumeToken, keyId: this.keyId },
-        this,
-      );
+      const request = { name: bind.name, resumeToken: bind.resumeToken, keyId: this.keyId };
+      const result = await this.deps.binder.bind(request, this, ({ name, resumeToken }) => {
+        const url = this.deps.urlFor(name);
+        this.names.add(name);
+        this.sendBindAck({ id: bind.id, ok: true, name, url, resumeToken });
+        this.log.info({ tunnel: name, url }, 'tunnel bound');
+      });
       if (this.state !== 'ready') {
         // The session went away while the store answered: give the name back.
         this.deps.registry.unbind(result.name, this, this.graceUntil());
-        return;
       }
-      this.names.add(result.name);
-      const url = this.deps.urlFor(result.name);
-      ack = { id: bind.id, ok: true, name: result.name, url, resumeToken: result.resumeToken };
-      this.log.info({ tunnel: result.name, url }, 'tunnel bound');
     } catch (err) {
       const error = toTunnelError(err);
-      ack = { id: bind.id, ok: false, code: error.code, message: error.message };
       this.log.info({ code: error.code, wanted: bind.name }, 'bind refused');
+      this.sendBindAck({ id: bind.id, ok: false, code: error.code, message: error.message });
     }
+  }
+
+  private sendBindAck(ack: BindAck): void {
     this.session.sendControl(FrameType.BIND_ACK, ack);
   }
 

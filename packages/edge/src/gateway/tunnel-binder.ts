@@ -44,9 +44,17 @@ export class TunnelBinder {
     this.newToken = options.newToken ?? (() => randomBytes(24).toString('base64url'));
   }
 
-  /** Binds a name to `target` or throws a TunnelError saying why not. */
-  async bind(request: BindRequest, target: TunnelTarget): Promise<BindResult> {
-    if (request.name === null) return this.bindRandom(request, target);
+  /**
+   * Binds a name to `target` or throws a TunnelError saying why not. `announce` runs just
+   * before the name goes live, synchronously with it: the agent must hear BIND_ACK before
+   * any request for the name can reach it.
+   */
+  async bind(
+    request: BindRequest,
+    target: TunnelTarget,
+    announce: (result: BindResult) => void,
+  ): Promise<BindResult> {
+    if (request.name === null) return this.bindRandom(request, target, announce);
     const name = validateName(request.name);
     const record = await this.store.getTunnel(name);
     const proven = this.tokenMatches(record, request.resumeToken);
@@ -60,17 +68,14 @@ export class TunnelBinder {
             `"${name}" is a temporary name handed to another agent; run without --name for a new one`,
           );
     }
-    const live = this.registry.lookup(name);
-    if (live && live !== target && live.accepting && !proven) {
-      throw new TunnelError(
-        'TUN_ERR_NAME_IN_USE',
-        `"${name}" is already served by another live agent session; stop that agent or wait for it to time out`,
-      );
-    }
-    return this.handOver(name, target);
+    return this.handOver(name, target, announce, proven);
   }
 
-  private async bindRandom(request: BindRequest, target: TunnelTarget): Promise<BindResult> {
+  private async bindRandom(
+    request: BindRequest,
+    target: TunnelTarget,
+    announce: (result: BindResult) => void,
+  ): Promise<BindResult> {
     for (let attempt = 0; attempt < RANDOM_NAME_ATTEMPTS; attempt++) {
       const name = randomName(this.random);
       if (this.registry.lookup(name) || this.registry.graceUntil(name) > 0) continue;
@@ -80,7 +85,7 @@ export class TunnelBinder {
         ownerKeyId: request.keyId,
         resumeTokenHash: null,
       });
-      if (created) return this.handOver(name, target);
+      if (created) return this.handOver(name, target, announce, true);
     }
     throw new TunnelError('TUN_ERR_INTERNAL', 'could not find a free temporary name; try again');
   }
@@ -106,12 +111,28 @@ export class TunnelBinder {
     }
   }
 
-  private async handOver(name: string, target: TunnelTarget): Promise<BindResult> {
+  /** `proven`: the caller may replace a live holder (resume token, or a name just created). */
+  private async handOver(
+    name: string,
+    target: TunnelTarget,
+    announce: (result: BindResult) => void,
+    proven: boolean,
+  ): Promise<BindResult> {
     const resumeToken = this.newToken();
     await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
     await this.store.touchTunnel(name);
+    // Checked after the last await so no other BIND can slip in between check and bind.
+    const live = this.registry.lookup(name);
+    if (live && live !== target && live.accepting && !proven) {
+      throw new TunnelError(
+        'TUN_ERR_NAME_IN_USE',
+        `"${name}" is already served by another live agent session; stop that agent or wait for it to time out`,
+      );
+    }
+    const result = { name, resumeToken };
+    announce(result);
     this.registry.bind(name, target);
-    return { name, resumeToken };
+    return result;
   }
 
   private owns(record: TunnelRecord, keyId: string | null): boolean {
