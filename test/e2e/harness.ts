@@ -204,7 +204,7 @@ export function tunnelRequest(
     ...options,
     method: options.method ?? 'GET',
     headers: Array.isArray(options.headers)
-      ? ['host', edge.host(name), ...(options.headers)]
+      ? ['host', edge.host(name), ...options.headers]
       : { host: edge.host(name), ...(options.headers as Record<string, string> | undefined) },
   });
 }
