@@ -4,7 +4,7 @@
  * DATA, WINDOW, PING and PONG are binary and never pass through here.
  */
 
-import { TunnelError, type ErrorCode } from './errors.js';
+import { ERROR_CATALOG, TunnelError, type ErrorCode } from './errors.js';
 
 export interface Hello {
   /** Protocol versions the agent speaks, any order. */
@@ -182,7 +182,9 @@ export function decodeBindAck(payload: Buffer): BindAck {
     };
   }
   const code = str(o, 'code', 'BIND_ACK', 64);
-  return { id, ok: false, code: code as ErrorCode, message: str(o, 'message', 'BIND_ACK') };
+  // A code this version does not know (a newer edge) still arrives as an error, not a crash.
+  const known = Object.hasOwn(ERROR_CATALOG, code) ? (code as ErrorCode) : 'TUN_ERR_PROTOCOL';
+  return { id, ok: false, code: known, message: str(o, 'message', 'BIND_ACK') };
 }
 
 export function decodeUnbind(payload: Buffer): Unbind {

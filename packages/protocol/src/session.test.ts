@@ -60,6 +60,18 @@ describe('Session streams', () => {
     expect(agent.streamCount).toBe(1);
   });
 
+  it("lets a 'stream' listener see noBody and 'end' for an OPEN that carried FIN", async () => {
+    const { edge, agent } = createSessionPair();
+    const seen = new Promise<{ noBody: boolean; ended: boolean }>((resolve) =>
+      agent.on('stream', (s) => {
+        const noBody = s.noBody;
+        s.on('end', () => resolve({ noBody, ended: true }));
+      }),
+    );
+    edge.openStream().open(requestHead(), { fin: true, upgrade: false });
+    expect(await seen).toEqual({ noBody: true, ended: true });
+  });
+
   it('gives edge-opened streams odd, increasing ids in the order OPEN is sent', () => {
     const { edge } = createSessionPair();
     const streams = [edge.openStream(), edge.openStream(), edge.openStream()];

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { TunnelError, toTunnelError } from './errors.js';
 import { FrameDecoder, type Frame } from './decoder.js';
-import { encodeFrame, FrameType, MAX_STREAM_ID } from './frame.js';
+import { encodeFrame, FrameFlag, FrameType, MAX_STREAM_ID } from './frame.js';
 import {
   decodeErrorMessage,
   decodeRequestHead,
@@ -316,13 +316,15 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     const head = decodeRequestHead(f.payload);
     const stream = new MuxStream(this, f.streamId, this.peerWindow);
     if (this.streams.size >= this.options.maxStreams) {
-      stream.handleOpen(head, f.flags);
+      stream.handleOpen(head, f.flags & ~FrameFlag.FIN);
       stream.reset(new TunnelError('TUN_ERR_TOO_MANY_STREAMS'));
       return;
     }
     this.streams.set(stream.id, stream);
     stream.handleOpen(head, f.flags);
     this.emit('stream', stream);
+    // FIN on OPEN is applied after 'stream' so the listener attached there sees 'end'.
+    if (stream.noBody && !stream.finished) stream.handleFin();
   }
 
   // ---- writing -------------------------------------------------------------------------

@@ -56,6 +56,8 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   requestHead: RequestHead | null = null;
   /** True if OPEN carried the UPGRADE flag. */
   upgrade = false;
+  /** True if OPEN carried FIN: the request has no body ('end' still follows the 'stream' event). */
+  noBody = false;
 
   private readonly owner: StreamOwner;
   private readonly machine = new StreamStateMachine();
@@ -187,7 +189,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     this.machine.transition('recvOpen');
     this.requestHead = head;
     this.upgrade = (flags & FrameFlag.UPGRADE) !== 0;
-    if (flags & FrameFlag.FIN) this.handleFin();
+    this.noBody = (flags & FrameFlag.FIN) !== 0;
   }
 
   /** @internal HEAD arrived. */

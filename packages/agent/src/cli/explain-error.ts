@@ -1,0 +1,31 @@
+/**
+ * The one line the CLI prints when the agent gives up: what happened, the code, and what to
+ * do about it in terms of the CLI's own flags and variables. Keyed by code, never by message.
+ */
+
+import type { ErrorCode, TunnelError } from '@burrow/protocol';
+
+/** What to do, per code; codes not listed get the edge's message and code only. */
+const ADVICE: Partial<Record<ErrorCode, string>> = {
+  TUN_ERR_NAME_TAKEN: 'Pick another --name, or leave it out for a random one.',
+  TUN_ERR_NAME_INVALID: 'A name is a DNS label: lower-case letters, digits and hyphens, up to 63 characters.',
+  TUN_ERR_NAME_REQUIRES_KEY: 'Pass an API key with --token or BURROW_TOKEN, or leave out --name.',
+  TUN_ERR_TUNNEL_LIMIT: 'Start fewer tunnels on this agent, or ask the edge operator for a higher limit.',
+  TUN_ERR_BAD_VERSION: 'Update burrow or the edge so that both speak the same protocol version.',
+  TUN_ERR_PROTOCOL: 'This is a bug in burrow or the edge; update both, and report it if it persists.',
+  TUN_ERR_BAD_MESSAGE: 'This is a bug in burrow or the edge; update both, and report it if it persists.',
+};
+
+export function explainError(err: TunnelError): string {
+  switch (err.code) {
+    case 'TUN_ERR_UNAUTHORIZED':
+      return 'the edge rejected the API key (TUN_ERR_UNAUTHORIZED). Check --token or BURROW_TOKEN.';
+    case 'TUN_ERR_CONFIG_INVALID':
+      // Config messages already name the setting, its source and the accepted values.
+      return err.message;
+    default: {
+      const advice = ADVICE[err.code];
+      return `${err.message} (${err.code}).${advice === undefined ? '' : ` ${advice}`}`;
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The `burrow` command line: parses arguments, loads the config, runs the agent until a
+ * signal or a fatal error, and returns the exit code. Every process-level thing (argv, env,
+ * streams, signals, exit) comes in through `CliIo`, so tests drive it without a process.
+ *
+ *   burrow http <target> [--name n] [--server url] [--token key] [--log text|json] [--config file]
+ *   burrow start [--config burrow.yml] [--server url] [--token key] [--log text|json]
+ */
+
+import { Command, CommanderError, Option } from 'commander';
+import { TunnelError, toTunnelError } from '@burrow/protocol';
+import { startAgent, type AgentDependencies } from '../agent.js';
+import { createJsonOutput, createTextOutput, type AgentOutput, type TextSink } from '../agent-output.js';
+import {
+  LOG_FORMATS,
+  loadAgentConfig,
+  type AgentConfig,
+  type AgentFlags,
+  type Env,
+} from '../config/index.js';
+import { explainError } from './explain-error.js';
+
+export interface CliIo {
+  /** Arguments after the program name (process.argv.slice(2)). */
+  readonly args: readonly string[];
+  readonly env: Env;
+  readonly cwd: string;
+  readonly stdout: TextSink & { readonly isTTY?: boolean };
+  readonly stderr: TextSink;
+  /** Calls `handler` on every SIGINT and SIGTERM. */
+  onSignal(handler: () => void): void;
+  /** Ends the process at once (second Ctrl-C). */
+  exit(code: number): void;
+}
+
+/** The config file read when --config is not given; it may be missing. */
+const DEFAULT_CONFIG_FILE = 'burrow.yml';
+/** Exit code for a second Ctrl-C, the shell convention for "killed by SIGINT". */
+const EXIT_INTERRUPTED = 130;
+
+interface CommonOptions {
+  server?: string;
+  token?: string;
+  log?: string;
+  config?: string;
+}
+
+type AgentRunner = (config: AgentConfig) => Promise<number>;
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .option('--server <url>', 'edge to connect to (env BURROW_SERVER; default http://localhost:8080)')
+    .option('--token <key>', 'API key (env BURROW_TOKEN); without one, tunnels get temporary random names')
+    .addOption(
+      new Option('--log <format>', 'output: text lines or JSON lines on stdout').choices([...LOG_FORMATS]),
+    )
+    .option('--config <file>', `config file (default ./${DEFAULT_CONFIG_FILE} when present)`);
+}
+
+function buildProgram(
+  io: CliIo,
+  run: AgentRunner,
+  loadFailed: (err: unknown, flags: CommonOptions) => number,
+) {
+  let exitCode = 0;
+  const program = new Command('burrow')
+    .description('Expose a local HTTP service through a Burrow edge.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    })
+    .showHelpAfterError('(run burrow --help for usage)');
+
+  const load = (flags: AgentFlags, tunnel?: { target: string }): AgentConfig =>
+    loadAgentConfig({
+      flags,
+      env: io.env,
+      cwd: io.cwd,
+      file: DEFAULT_CONFIG_FILE,
+      ...(tunnel ? { tunnel } : {}),
+    });
+
+  withCommonOptions(
+    program
+      .command('http')
+      .description('forward a public URL to a local HTTP service')
+      .argument('<target>', 'port (3000), host:port (localhost:3000) or URL (http://localhost:3000)')
+      .option('--name <name>', 'public name to ask for (needs an API key)'),
+  ).action(async (target: string, options: CommonOptions & { name?: string }) => {
+    let config: AgentConfig;
+    try {
+      config = load(options, { target });
+    } catch (err) {
+      exitCode = loadFailed(err, options);
+      return;
+    }
+    exitCode = await run(config);
+  });
+
+  withCommonOptions(
+    program.command('start').description('start every tunnel of the config file over one connection'),
+  ).action(async (options: CommonOptions) => {
+    let config: AgentConfig;
+    try {
+      config = load(options);
+    } catch (err) {
+      exitCode = loadFailed(err, options);
+      return;
+    }
+    exitCode = await run(config);
+  });
+
+  return { program, exitCode: () => exitCode };
+}
+
+function outputFor(format: string | undefined, io: CliIo): AgentOutput {
+  if (format === 'json') return createJsonOutput({ stdout: io.stdout });
+  const color = io.stdout.isTTY === true && (io.env.NO_COLOR ?? '') === '';
+  return createTextOutput({ stdout: io.stdout, stderr: io.stderr, color });
+}
+
+/** Runs the CLI to completion; resolves with the exit code. */
+export async function runCli(
+  io: CliIo,
+  dependencies: Omit<AgentDependencies, 'output'> = {},
+): Promise<number> {
+  const run: AgentRunner = async (config) => {
+    const output = outputFor(config.log, io);
+    const agent = startAgent(config, { ...dependencies, output });
+    let stopping = false;
+    io.onSignal(() => {
+      if (stopping) io.exit(EXIT_INTERRUPTED);
+      stopping = true;
+      void agent.close();
+    });
+    try {
+      await agent.done;
+      return 0;
+    } catch (err) {
+      const reason = toTunnelError(err);
+      output.error(reason, explainError(reason));
+      return 1;
+    }
+  };
+  const loadFailed = (err: unknown, flags: CommonOptions): number => {
+    const reason = err instanceof TunnelError ? err : toTunnelError(err, 'TUN_ERR_CONFIG_INVALID');
+    outputFor(flags.log, io).error(reason, explainError(reason));
+    return 1;
+  };
+
+  const { program, exitCode } = buildProgram(io, run, loadFailed);
+  try {
+    await program.parseAsync([...io.args], { from: 'user' });
+  } catch (err) {
+    // --help and --version end here too, with exit code 0.
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return exitCode();
+}

@@ -1,0 +1,76 @@
+/**
+ * Hop-by-hop header filtering on flat raw header arrays ([name, value, name, value, ...]),
+ * keeping order, case and repeats of everything else. The edge already strips the viewer's
+ * hop-by-hop headers; the agent is a hop of its own, so it filters again defensively:
+ * undici rejects several of these outright, and the origin's must not reach the viewer.
+ */
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus legacy ones. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/** undici refuses `expect`; the edge's HTTP server already answered 100-continue to the viewer. */
+const UNDICI_REJECTS = new Set(['expect']);
+
+/** Names listed in Connection headers, lower-case: they are hop-by-hop too. */
+function connectionOptions(raw: readonly string[]): Set<string> {
+  const listed = new Set<string>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'connection') continue;
+    for (const token of raw[i + 1]!.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '') listed.add(name);
+    }
+  }
+  return listed;
+}
+
+function filter(raw: readonly string[], drop: (lowerName: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (!drop(name.toLowerCase())) out.push(name, raw[i + 1]!);
+  }
+  return out;
+}
+
+/**
+ * Headers for an ordinary request sent through undici. Also keeps only the first Host and
+ * Content-Length, since undici throws on duplicates (the edge should never send any).
+ */
+export function requestHeadersForOrigin(raw: readonly string[]): string[] {
+  const listed = connectionOptions(raw);
+  let seenHost = false;
+  let seenLength = false;
+  return filter(raw, (name) => {
+    if (HOP_BY_HOP.has(name) || UNDICI_REJECTS.has(name) || listed.has(name)) return true;
+    if (name === 'host') {
+      if (seenHost) return true;
+      seenHost = true;
+    } else if (name === 'content-length') {
+      if (seenLength) return true;
+      seenLength = true;
+    }
+    return false;
+  });
+}
+
+/** The origin's response headers as the viewer should get them (the edge frames the body itself). */
+export function responseHeadersForViewer(raw: readonly string[]): string[] {
+  const listed = connectionOptions(raw);
+  return filter(raw, (name) => HOP_BY_HOP.has(name) || listed.has(name));
+}
+
+/** Raw header bytes from undici (Buffers, latin1 on the wire) as the strings a HEAD frame carries. */
+export function rawHeaderStrings(raw: readonly (Buffer | string)[]): string[] {
+  return raw.map((item) => (typeof item === 'string' ? item : item.toString('latin1')));
+}

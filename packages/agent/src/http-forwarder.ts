@@ -1,0 +1,185 @@
+/**
+ * Forwards one ordinary HTTP request from a stream to the origin through undici's low-level
+ * `dispatch`, which hands back the raw response headers (order, case and repeats kept, so
+ * several Set-Cookie survive) and lets the body stream with backpressure both ways:
+ *
+ *   viewer body: stream 'data' → RequestBody (paused when undici's buffer is full)
+ *   response:    undici chunk → stream.write(); false pauses undici until the stream's 'drain'
+ *
+ * Errors before the response head become a RESET with an ORIGIN_* code (the edge answers
+ * 502/504); after the head there is nothing to tell the viewer, so the stream is just reset.
+ */
+
+import { TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
+import type { Dispatcher } from 'undici';
+import { requestHeadersForOrigin, rawHeaderStrings, responseHeadersForViewer } from './hop-headers.js';
+import { describeOriginError } from './network-error.js';
+import { RequestBody, requestHasNoBody } from './request-body.js';
+import { RequestClock } from './request-log.js';
+import { originAddress, type ForwardContext } from './forward-context.js';
+
+/** Starts forwarding; never throws (a failure resets the stream). */
+export function forwardHttp(
+  stream: MuxStream,
+  head: RequestHead,
+  origin: URL,
+  context: ForwardContext,
+): void {
+  new HttpExchange(stream, head, origin, context).start();
+}
+
+class HttpExchange implements Dispatcher.DispatchHandler {
+  private readonly stream: MuxStream;
+  private readonly head: RequestHead;
+  private readonly origin: URL;
+  private readonly context: ForwardContext;
+  private readonly clock: RequestClock;
+  private body: RequestBody | null = null;
+  private controller: Dispatcher.DispatchController | null = null;
+  private status: number | null = null;
+  private noBody = false;
+  private waitingForDrain = false;
+  private timer: unknown = null;
+  /** Last sign of life from the origin before its head: connected, or took body bytes. */
+  private lastProgressAt: number;
+
+  constructor(stream: MuxStream, head: RequestHead, origin: URL, context: ForwardContext) {
+    this.stream = stream;
+    this.head = head;
+    this.origin = origin;
+    this.context = context;
+    this.clock = new RequestClock(head, context.timers);
+    this.lastProgressAt = context.timers.now();
+  }
+
+  start(): void {
+    this.stream.on('reset', this.onViewerReset);
+    if (!requestHasNoBody(this.stream)) {
+      this.body = new RequestBody(this.stream);
+      this.stream.on('data', this.onProgress);
+    }
+    this.armTimer(this.context.originTimeoutMs);
+    try {
+      this.context.pools.get(this.origin).dispatch(
+        {
+          path: this.head.path,
+          method: this.head.method,
+          headers: requestHeadersForOrigin(this.head.headers),
+          body: this.body,
+        },
+        this,
+      );
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  // ---- undici handler ------------------------------------------------------------------
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    this.onProgress();
+    // The viewer left or the head timed out while the request waited for a pooled connection.
+    if (this.clock.finished) controller.abort(new TunnelError('TUN_ERR_STREAM_CANCELLED'));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    _headers: unknown,
+    statusMessage?: string,
+  ): void {
+    // 1xx interim responses (103 Early Hints) are not forwarded; the final head follows.
+    if (statusCode < 200 || this.clock.finished) return;
+    this.clearTimer();
+    this.status = statusCode;
+    this.noBody = this.head.method.toUpperCase() === 'HEAD' || statusCode === 204 || statusCode === 304;
+    const raw = Array.isArray(controller.rawHeaders) ? rawHeaderStrings(controller.rawHeaders) : [];
+    this.stream.respond(
+      { status: statusCode, statusText: statusMessage ?? '', headers: responseHeadersForViewer(raw) },
+      { fin: this.noBody },
+    );
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.noBody || this.clock.finished) return;
+    if (this.stream.write(chunk) || this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    controller.pause();
+    this.stream.once('drain', () => {
+      this.waitingForDrain = false;
+      controller.resume();
+    });
+  }
+
+  onResponseEnd(): void {
+    if (this.clock.finished) return;
+    if (!this.noBody) this.stream.end();
+    this.finish(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    this.fail(err);
+  }
+
+  // ---- outcomes ------------------------------------------------------------------------
+
+  private readonly onViewerReset = (err: TunnelError): void => {
+    if (this.clock.finished) return;
+    this.finish(err);
+    this.controller?.abort(err);
+  };
+
+  private readonly onProgress = (): void => {
+    this.lastProgressAt = this.context.timers.now();
+  };
+
+  private fail(err: unknown): void {
+    if (this.clock.finished) return;
+    const reason = describeOriginError(err, originAddress(this.origin));
+    this.finish(reason);
+    this.stream.reset(reason);
+    this.controller?.abort(reason);
+  }
+
+  private finish(err: TunnelError | null): void {
+    const record = this.clock.finish(this.status, err?.code ?? null);
+    if (record === null) return;
+    this.clearTimer();
+    this.stream.off('reset', this.onViewerReset);
+    this.stream.off('data', this.onProgress);
+    // A response can finish before the request body did (an early 413); the rest is discarded.
+    this.body?.destroy();
+    this.context.onRequest(record);
+  }
+
+  // ---- origin timeout ------------------------------------------------------------------
+
+  /** One timer re-armed lazily: body chunks only move a timestamp, they do not reschedule. */
+  private armTimer(delayMs: number): void {
+    this.timer = this.context.timers.setTimeout(() => this.checkTimeout(), delayMs);
+  }
+
+  private checkTimeout(): void {
+    this.timer = null;
+    if (this.status !== null || this.clock.finished) return;
+    const quietMs = this.context.timers.now() - this.lastProgressAt;
+    const limit = this.context.originTimeoutMs;
+    if (quietMs < limit) {
+      this.armTimer(limit - quietMs);
+      return;
+    }
+    this.fail(
+      new TunnelError(
+        'TUN_ERR_ORIGIN_TIMEOUT',
+        `${originAddress(this.origin)} did not answer within ${limit} ms`,
+      ),
+    );
+  }
+
+  private clearTimer(): void {
+    if (this.timer === null) return;
+    this.context.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

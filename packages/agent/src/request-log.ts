@@ -1,0 +1,100 @@
+/**
+ * One record per finished request, and its two renderings: a terminal line
+ * (`GET /path 200 12ms`) and a JSON line (`{"event":"request",...}`).
+ */
+
+import type { ErrorCode, RequestHead, Timers } from '@burrow/protocol';
+
+export interface RequestRecord {
+  /** Tunnel name the request came in on. */
+  readonly tunnel: string;
+  readonly method: string;
+  /** Path and query as the viewer sent them. */
+  readonly path: string;
+  /** The origin's status, or null when no response head was forwarded. */
+  readonly status: number | null;
+  /** Why the exchange failed, or null when it completed. */
+  readonly error: ErrorCode | null;
+  /** From the stream's arrival to its end, in whole ms. */
+  readonly durationMs: number;
+  readonly requestId: string;
+}
+
+/** Measures one exchange; `finish` returns the record the first time and null after. */
+export class RequestClock {
+  private readonly head: RequestHead;
+  private readonly timers: Timers;
+  private readonly startedAt: number;
+  private done = false;
+
+  constructor(head: RequestHead, timers: Timers) {
+    this.head = head;
+    this.timers = timers;
+    this.startedAt = timers.now();
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  finish(status: number | null, error: ErrorCode | null): RequestRecord | null {
+    if (this.done) return null;
+    this.done = true;
+    return {
+      tunnel: this.head.tunnel,
+      method: this.head.method,
+      path: this.head.path,
+      status,
+      error,
+      durationMs: Math.max(0, Math.round(this.timers.now() - this.startedAt)),
+      requestId: this.head.requestId,
+    };
+  }
+}
+
+const ANSI = {
+  green: '\u001b[32m',
+  cyan: '\u001b[36m',
+  yellow: '\u001b[33m',
+  red: '\u001b[31m',
+  reset: '\u001b[0m',
+};
+
+function colorOf(record: RequestRecord): string {
+  if (record.error !== null || record.status === null || record.status >= 500) return ANSI.red;
+  if (record.status >= 400) return ANSI.yellow;
+  if (record.status >= 300) return ANSI.cyan;
+  return ANSI.green;
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Request paths are the viewer's bytes: control characters could move the cursor or
+ * rewrite the terminal, so they are shown escaped (`\x1b`).
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** `GET /path 200 12ms`; the error code replaces the status when the exchange failed. */
+export function formatRequestLine(record: RequestRecord, options: { color: boolean }): string {
+  const outcome = record.error ?? String(record.status ?? '-');
+  const shown = options.color ? `${colorOf(record)}${outcome}${ANSI.reset}` : outcome;
+  return `${printable(record.method)} ${printable(record.path)} ${shown} ${record.durationMs}ms`;
+}
+
+/** The `--log json` event; `error` is present only when the exchange failed. */
+export function requestEvent(record: RequestRecord): Record<string, unknown> {
+  return {
+    event: 'request',
+    tunnel: record.tunnel,
+    method: record.method,
+    path: record.path,
+    status: record.status,
+    ...(record.error === null ? {} : { error: record.error }),
+    durationMs: record.durationMs,
+    requestId: record.requestId,
+  };
+}

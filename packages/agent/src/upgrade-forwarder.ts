@@ -1,0 +1,217 @@
+/**
+ * Forwards an upgrade request (WebSocket) to the origin with `node:http`, since undici's
+ * pool does not hand out upgraded sockets per stream. After the origin's 101 the stream is a
+ * raw two-way byte pipe with backpressure each way and half-close:
+ *
+ *   origin socket 'data' → stream.write()   (socket paused until the stream's 'drain')
+ *   stream 'data'        → socket.write()   (stream paused until the socket's 'drain')
+ *   stream 'end' → socket.end();  socket 'end' → stream.end()
+ *
+ * An origin that answers with an ordinary response instead is forwarded like any response.
+ */
+
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
+import { originAddress, originHost, originPort, type ForwardContext } from './forward-context.js';
+import { responseHeadersForViewer } from './hop-headers.js';
+import { describeOriginError } from './network-error.js';
+import { RequestClock } from './request-log.js';
+
+/** Starts forwarding; never throws (a failure resets the stream). */
+export function forwardUpgrade(
+  stream: MuxStream,
+  head: RequestHead,
+  origin: URL,
+  context: ForwardContext,
+): void {
+  new UpgradeExchange(stream, head, origin, context).start();
+}
+
+class UpgradeExchange {
+  private readonly stream: MuxStream;
+  private readonly head: RequestHead;
+  private readonly origin: URL;
+  private readonly context: ForwardContext;
+  private readonly clock: RequestClock;
+  private request: http.ClientRequest | null = null;
+  private socket: Duplex | null = null;
+  private status: number | null = null;
+  private timer: unknown = null;
+
+  constructor(stream: MuxStream, head: RequestHead, origin: URL, context: ForwardContext) {
+    this.stream = stream;
+    this.head = head;
+    this.origin = origin;
+    this.context = context;
+    this.clock = new RequestClock(head, context.timers);
+  }
+
+  start(): void {
+    // Viewer bytes wait (in the stream's window) until the origin has switched protocols.
+    this.stream.pause();
+    this.stream.on('reset', this.onViewerReset);
+    this.timer = this.context.timers.setTimeout(() => this.onTimeout(), this.context.originTimeoutMs);
+    try {
+      const secure = this.origin.protocol === 'https:';
+      const host = originHost(this.origin);
+      const port = originPort(this.origin);
+      const request = (secure ? https : http).request({
+        host,
+        port,
+        method: this.head.method,
+        path: this.head.path,
+        // Upgrade and Connection are the point here, so the viewer's headers go as they are.
+        headers: this.head.headers,
+        setHost: false,
+        agent: false,
+        // The local hop is not verified, as for the pooled requests (see origin-pools.ts).
+        rejectUnauthorized: false,
+      });
+      this.request = request;
+      request.on('upgrade', (res: http.IncomingMessage, socket: Duplex, upgradeHead: Buffer) =>
+        this.onUpgrade(res, socket, upgradeHead),
+      );
+      request.on('response', (res: http.IncomingMessage) => this.onResponse(res));
+      request.on('error', (err) => this.fail(err));
+      request.end();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private onUpgrade(res: http.IncomingMessage, socket: Duplex, upgradeHead: Buffer): void {
+    this.socket = socket;
+    // The origin ending its side must not end ours: the viewer may still be sending.
+    socket.allowHalfOpen = true;
+    if (this.clock.finished) {
+      socket.destroy();
+      return;
+    }
+    this.clearTimer();
+    this.status = res.statusCode ?? 101;
+    this.stream.respond(
+      { status: this.status, statusText: res.statusMessage ?? '', headers: res.rawHeaders },
+      { fin: false },
+    );
+    this.pipe(socket, upgradeHead);
+  }
+
+  private pipe(socket: Duplex, upgradeHead: Buffer): void {
+    const { stream } = this;
+    let socketPaused = false;
+    const toStream = (chunk: Buffer): void => {
+      if (stream.write(chunk) || socketPaused) return;
+      socketPaused = true;
+      socket.pause();
+      stream.once('drain', () => {
+        socketPaused = false;
+        socket.resume();
+      });
+    };
+    if (upgradeHead.length > 0) toStream(upgradeHead);
+    socket.on('data', toStream);
+    socket.on('end', () => stream.end());
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => {
+      if (!stream.finished)
+        this.fail(new TunnelError('TUN_ERR_ORIGIN_ERROR', 'the origin closed the connection'));
+    });
+
+    let streamPaused = false;
+    stream.on('data', (chunk: Buffer) => {
+      if (socket.write(chunk) || streamPaused) return;
+      streamPaused = true;
+      stream.pause();
+      socket.once('drain', () => {
+        streamPaused = false;
+        stream.resume();
+      });
+    });
+    stream.on('end', () => socket.end());
+    stream.on('close', () => this.finish(null));
+    stream.resume();
+  }
+
+  /** The origin declined the upgrade: forward its response like any other, discard viewer bytes. */
+  private onResponse(res: http.IncomingMessage): void {
+    if (this.clock.finished) {
+      res.destroy();
+      return;
+    }
+    this.clearTimer();
+    const { stream } = this;
+    this.status = res.statusCode ?? 502;
+    const noBody = this.head.method.toUpperCase() === 'HEAD' || this.status === 204 || this.status === 304;
+    stream.respond(
+      {
+        status: this.status,
+        statusText: res.statusMessage ?? '',
+        headers: responseHeadersForViewer(res.rawHeaders),
+      },
+      { fin: noBody },
+    );
+    stream.resume();
+    if (noBody) {
+      res.resume();
+      this.finish(null);
+      return;
+    }
+    res.on('data', (chunk: Buffer) => {
+      if (stream.write(chunk)) return;
+      res.pause();
+      stream.once('drain', () => res.resume());
+    });
+    res.on('end', () => {
+      stream.end();
+      this.finish(null);
+    });
+    res.on('error', (err) => this.fail(err));
+  }
+
+  private readonly onViewerReset = (err: TunnelError): void => {
+    this.finish(err);
+    this.teardown();
+  };
+
+  private onTimeout(): void {
+    this.timer = null;
+    if (this.status !== null) return;
+    const limit = this.context.originTimeoutMs;
+    this.fail(
+      new TunnelError(
+        'TUN_ERR_ORIGIN_TIMEOUT',
+        `${originAddress(this.origin)} did not answer within ${limit} ms`,
+      ),
+    );
+  }
+
+  private fail(err: unknown): void {
+    if (this.clock.finished) return;
+    const reason = describeOriginError(err, originAddress(this.origin));
+    // Record first: a local reset emits 'close', whose listener would log the exchange as clean.
+    this.finish(reason);
+    this.stream.reset(reason);
+    this.teardown();
+  }
+
+  private finish(err: TunnelError | null): void {
+    const record = this.clock.finish(this.status, err?.code ?? null);
+    if (record === null) return;
+    this.clearTimer();
+    this.stream.off('reset', this.onViewerReset);
+    this.context.onRequest(record);
+  }
+
+  private teardown(): void {
+    this.request?.destroy();
+    this.socket?.destroy();
+  }
+
+  private clearTimer(): void {
+    if (this.timer === null) return;
+    this.context.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
