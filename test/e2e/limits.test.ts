@@ -49,3 +49,12 @@ describe('limits', () => {
     await again.body.dump();
   });
 });
+
+describe('slow and oversized viewers', () => {
+  it('answers a request target over limits.maxUrlBytes (8 KiB) with 414', async () => {
+    const res = await tunnelRequest(edge, agent.name, `/echo?q=${'x'.repeat(9000)}`);
+    expect(res.statusCode).toBe(414);
+    expect(res.headers['x-burrow-error']).toBe('TUN_ERR_URL_TOO_LONG');
+    await res.body.dump();
+  });
+});

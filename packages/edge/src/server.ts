@@ -77,11 +77,14 @@ export class EdgeServer {
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: timeouts.headersMs,
+      // Node checks headersTimeout on this interval (default 30 s); check often enough to enforce it.
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
       keepAliveTimeout: 5_000,
       noDelay: true,
     });
     attachIngress(this.server, {
       domain: config.domain,
+      maxUrlBytes: limits.maxUrlBytes,
       onError: (err) => log.error({ err }, 'ingress error'),
       proxy: {
         registry: this.registry,
@@ -90,6 +93,7 @@ export class EdgeServer {
         maxPendingRequests: limits.maxPendingRequests,
         proto: config.publicUrl.scheme,
         requestTimeoutMs: timeouts.requestMs,
+        bodyIdleMs: timeouts.bodyIdleMs,
         newRequestId: randomUUID,
         onFinished: (info) => log.debug(info, 'request'),
       },

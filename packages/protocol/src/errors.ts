@@ -154,6 +154,18 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the request body is too large',
   },
+  TUN_ERR_BODY_TIMEOUT: {
+    wire: 29,
+    status: 408,
+    retryable: false,
+    summary: 'the request body stopped arriving',
+  },
+  TUN_ERR_URL_TOO_LONG: {
+    wire: 30,
+    status: 414,
+    retryable: false,
+    summary: 'the request target is too long',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,

@@ -30,6 +30,8 @@ export interface EdgeConfig {
   readonly limits: {
     /** Bytes of a viewer's request head (request line + headers). */
     readonly maxHeaderBytes: number;
+    /** Bytes of a request target (path and query); longer ones get 414. */
+    readonly maxUrlBytes: number;
     readonly maxStreamsPerSession: number;
     /** Bytes of payload in one frame. */
     readonly maxFramePayload: number;
@@ -54,6 +56,8 @@ export interface EdgeConfig {
     readonly shutdownMs: number;
     /** A viewer must send its whole request head within this. */
     readonly headersMs: number;
+    /** A request body that sends nothing for this long is cut off with 408. */
+    readonly bodyIdleMs: number;
   };
   readonly tunnels: {
     /** A temporary name is not handed out again for this long after its last activity. */

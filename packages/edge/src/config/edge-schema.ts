@@ -72,6 +72,7 @@ export const edgeConfigSchema = z.strictObject(
     }),
     limits: group({
       maxHeaderBytes: intSetting(16_384, 1024, 1_048_576),
+      maxUrlBytes: intSetting(8192, 256, 1_048_576),
       maxStreamsPerSession: intSetting(1000, 1, 1_000_000),
       // The frame length field is u32, but one frame is held whole in memory; 16 MiB bounds that.
       maxFramePayload: intSetting(65_536, 1024, 16_777_216),
@@ -89,6 +90,7 @@ export const edgeConfigSchema = z.strictObject(
       deadPeerMs: msSetting(30_000, 100),
       shutdownMs: msSetting(10_000, 0),
       headersMs: msSetting(30_000, 100),
+      bodyIdleMs: msSetting(60_000, 100),
     }),
     tunnels: group({
       // Compared against stored timestamps, never fed to a timer, so it may exceed MAX_TIMER_MS.

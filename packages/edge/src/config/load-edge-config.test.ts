@@ -50,6 +50,7 @@ describe('loadEdgeConfig defaults', () => {
       log: { level: 'info' },
       limits: {
         maxHeaderBytes: 16384,
+        maxUrlBytes: 8192,
         maxStreamsPerSession: 1000,
         maxFramePayload: 65536,
         streamWindow: 1048576,
@@ -64,6 +65,7 @@ describe('loadEdgeConfig defaults', () => {
         deadPeerMs: 30000,
         shutdownMs: 10000,
         headersMs: 30000,
+        bodyIdleMs: 60000,
       },
       tunnels: { temporaryRetentionMs: 86400000, allowAnonymous: true, janitorIntervalMs: 60000 },
     });

@@ -22,6 +22,8 @@ export interface EdgeHandlers {
 
 export interface IngressOptions {
   domain: string;
+  /** Longest request target accepted; longer ones get 414. */
+  maxUrlBytes: number;
   proxy: ProxyDeps;
   edge: EdgeHandlers;
   onError(err: unknown): void;
@@ -37,6 +39,15 @@ export function attachIngress(server: Server, options: IngressOptions): void {
   const router = new HostRouter(options.domain);
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if ((req.url ?? '').length > options.maxUrlBytes) {
+      const err = new TunnelError(
+        'TUN_ERR_URL_TOO_LONG',
+        `the request target is longer than ${options.maxUrlBytes} bytes`,
+      );
+      sendErrorPage(res, errorPageFor(err, 'URI too long'), req.headers.accept);
+      req.resume();
+      return;
+    }
     const route = router.route(req.headers.host, req.url ?? '/');
     if (route.kind === 'tunnel') {
       proxyHttp(options.proxy, req, res, route).catch((err: unknown) => {

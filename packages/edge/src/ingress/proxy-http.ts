@@ -14,6 +14,8 @@ import { openTunnelStream, type ResolveDeps } from './resolve-target.js';
 export interface ProxyDeps extends ResolveDeps {
   proto: 'http' | 'https';
   requestTimeoutMs: number;
+  /** A request body idle this long is cut off with 408 (slow-body attacks). */
+  bodyIdleMs: number;
   timers: Timers;
   newRequestId(): string;
   /** Called once per request when it finishes, for logs and metrics. */
@@ -128,11 +130,37 @@ export async function proxyHttp(
   }, deps.requestTimeoutMs);
 
   if (withBody) {
+    // Idle only counts while we are reading: a paused body (no credit) is our wait, not the viewer's.
+    let idle: unknown = null;
+    const armIdle = (): void => {
+      deps.timers.clearTimeout(idle);
+      idle = deps.timers.setTimeout(() => {
+        const err = new TunnelError(
+          'TUN_ERR_BODY_TIMEOUT',
+          `no request body bytes for ${deps.bodyIdleMs} ms`,
+        );
+        stream.reset(err);
+        fail(err);
+        req.socket.destroySoon();
+      }, deps.bodyIdleMs);
+    };
+    armIdle();
     req.on('data', (chunk: Buffer) => {
-      if (!stream.write(chunk)) req.pause();
+      if (stream.write(chunk)) armIdle();
+      else {
+        deps.timers.clearTimeout(idle);
+        req.pause();
+      }
     });
-    stream.on('drain', () => req.resume());
-    req.once('end', () => stream.end());
+    stream.on('drain', () => {
+      armIdle();
+      req.resume();
+    });
+    req.once('end', () => {
+      deps.timers.clearTimeout(idle);
+      stream.end();
+    });
+    req.once('close', () => deps.timers.clearTimeout(idle));
   } else {
     req.resume();
   }
