@@ -137,7 +137,7 @@ describe('startAgent', () => {
       window: 1024 * 1024,
       maxFramePayload: 64 * 1024,
     });
-    expect(connection.binds).toEqual([{ id: 1, proto: 'http', name: null, resumeToken: null }]);
+    expect(connection.binds).toEqual([{ id: 1, proto: 'http', name: null, resumeToken: null, policy: null }]);
     expect(output.connects).toEqual([{ sessionId: 'session-1', reconnected: false }]);
     expect(output.tunnels).toEqual(tunnels);
 
@@ -162,7 +162,9 @@ describe('startAgent', () => {
 
     const second = await edge.connection(2);
     await second.bound();
-    expect(second.binds).toEqual([{ id: 1, proto: 'http', name: 'tmp1', resumeToken: 'resume-tmp1' }]);
+    expect(second.binds).toEqual([
+      { id: 1, proto: 'http', name: 'tmp1', resumeToken: 'resume-tmp1', policy: null },
+    ]);
     await waitFor(() => output.connects.length === 2);
     expect(output.connects[1]).toEqual({ sessionId: 'session-2', reconnected: true });
     // Same URL: not announced again.

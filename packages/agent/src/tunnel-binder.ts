@@ -69,7 +69,13 @@ export async function bindTunnels(
   const pending = new Map<number, TunnelBinding>();
   const acks = new Map<TunnelBinding, Extract<BindAck, { ok: true }>>();
   const send = (binding: TunnelBinding): void => {
-    const bind: Bind = { id: nextId, proto: 'http', name: binding.name, resumeToken: binding.resumeToken };
+    const bind: Bind = {
+      id: nextId,
+      proto: 'http',
+      name: binding.name,
+      resumeToken: binding.resumeToken,
+      policy: null,
+    };
     pending.set(nextId, binding);
     nextId += 1;
     session.sendControl(FrameType.BIND, bind);

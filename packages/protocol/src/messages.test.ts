@@ -61,7 +61,14 @@ describe('control messages', () => {
       proto: 'http',
       name: 'demo',
       resumeToken: null,
+      policy: null,
     });
+    expect(
+      decodeBind(encodeJson({ id: 1, proto: 'http', name: null, policy: { authToken: 't' } })).policy,
+    ).toEqual({
+      authToken: 't',
+    });
+    badMessage(() => decodeBind(encodeJson({ id: 1, proto: 'http', policy: ['not', 'an', 'object'] })));
     const ok = { id: 1, ok: true as const, name: 'demo', url: 'https://demo.example.com', resumeToken: 't' };
     expect(decodeBindAck(encodeJson(ok))).toEqual(ok);
     const refused = { id: 2, ok: false as const, code: 'TUN_ERR_NAME_TAKEN' as const, message: 'taken' };

@@ -38,6 +38,12 @@ export interface Bind {
   name: string | null;
   /** Token from an earlier BIND_ACK: proves the name was ours when reconnecting. */
   resumeToken: string | null;
+  /**
+   * Access policy the edge enforces for this tunnel (basic auth, token, IP rules, rate
+   * limit, header edits), as JSON; the edge validates it and refuses the BIND naming the
+   * bad field. Null: no policy.
+   */
+  policy: Record<string, unknown> | null;
 }
 
 export type BindAck =
@@ -109,6 +115,13 @@ function optStr(o: Fields, key: string, what: string, max = 4096): string | null
   return o[key] === undefined || o[key] === null ? null : str(o, key, what, max);
 }
 
+function optObject(o: Fields, key: string, what: string): Record<string, unknown> | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(what, `${key} must be an object`);
+  return v as Record<string, unknown>;
+}
+
 function int(o: Fields, key: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -166,6 +179,7 @@ export function decodeBind(payload: Buffer): Bind {
     proto: 'http',
     name: optStr(o, 'name', 'BIND', 253),
     resumeToken: optStr(o, 'resumeToken', 'BIND', 256),
+    policy: optObject(o, 'policy', 'BIND'),
   };
 }
 
