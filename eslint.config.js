@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   {
     // Package tsconfigs exclude tests; type-aware lint reads them through tsconfig.test.json.
-    files: ['**/*.test.ts', '**/*.contract.ts', '**/test-support/**/*.ts', 'test/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.contract.ts', '**/test-support/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     languageOptions: {
       parserOptions: { projectService: false, project: ['./tsconfig.test.json'] },
     },

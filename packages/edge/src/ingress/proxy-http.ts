@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TunnelError, toTunnelError, type MuxStream, type ResponseHead, type Timers } from '@burrow/protocol';
 import { errorPageFor, sendErrorPage } from './error-page.js';
 import { headersAreValid, headerValue, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
-import { openTunnelStream, type ResolveDeps } from './resolve-target.js';
+import { openTunnelStream, ViewerPresence, type ResolveDeps } from './resolve-target.js';
 
 export interface ProxyDeps extends ResolveDeps {
   proto: 'http' | 'https';
@@ -80,18 +80,17 @@ export async function proxyHttp(
       durationMs: deps.timers.now() - started,
     });
   });
-  const viewerGone = new AbortController();
-  res.once('close', () => viewerGone.abort());
+  const viewer = new ViewerPresence(res, () => res.writableFinished);
 
   let stream: MuxStream;
   try {
-    stream = await openTunnelStream(deps, route.name, host, viewerGone.signal);
+    stream = await openTunnelStream(deps, route.name, host, viewer);
   } catch (err) {
-    if (!viewerGone.signal.aborted) fail(toTunnelError(err));
+    if (!viewer.gone) fail(toTunnelError(err));
     req.resume();
     return;
   }
-  if (viewerGone.signal.aborted) {
+  if (viewer.gone) {
     stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
     return;
   }
@@ -187,8 +186,9 @@ export async function proxyHttp(
       fail(error);
       return;
     }
-    // An explicit flush makes the head reach the viewer before the first body byte exists (SSE).
-    res.flushHeaders();
+    // A streamed body of unknown length (SSE, chunked) must show its head before the first
+    // byte exists; otherwise the head rides along with the body in one write.
+    if (headerValue(out, 'content-length') === undefined) res.flushHeaders();
   });
   stream.on('data', (chunk: Buffer) => {
     if (!res.write(chunk)) stream.pause();

@@ -11,7 +11,7 @@ import { errorPageFor, renderErrorPage } from './error-page.js';
 import { headersAreValid, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
 import { formatResponseHead } from './raw-response.js';
 import { titleFor, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
-import { openTunnelStream } from './resolve-target.js';
+import { openTunnelStream, ViewerPresence } from './resolve-target.js';
 
 function writeError(socket: Duplex, err: TunnelError, accept: string | undefined, requestId: string): void {
   if (socket.destroyed) return;
@@ -58,17 +58,16 @@ export async function proxyUpgrade(
   const accept = req.headers.accept;
   socket.on('error', () => socket.destroy());
   socket.pause();
-  const viewerGone = new AbortController();
-  socket.once('close', () => viewerGone.abort());
+  const viewer = new ViewerPresence(socket, () => false);
 
   let stream: MuxStream;
   try {
-    stream = await openTunnelStream(deps, route.name, host, viewerGone.signal);
+    stream = await openTunnelStream(deps, route.name, host, viewer);
   } catch (err) {
     writeError(socket, toTunnelError(err), accept, requestId);
     return;
   }
-  if (viewerGone.signal.aborted) {
+  if (viewer.gone) {
     stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
     return;
   }

@@ -3,6 +3,7 @@
  * agent just left (grace period), and says precisely why when there is none.
  */
 
+import type { EventEmitter } from 'node:events';
 import { TunnelError, type MuxStream, type Timers } from '@burrow/protocol';
 import type { Registry } from '../registry/registry.js';
 
@@ -14,12 +15,36 @@ export interface ResolveDeps {
   maxPendingRequests: number;
 }
 
+/**
+ * Whether the viewer left before its request finished. The AbortSignal is built only when
+ * a request has to wait: aborting one costs an exception object with a stack trace, too
+ * much to pay on every request.
+ */
+export class ViewerPresence {
+  gone = false;
+  private controller: AbortController | null = null;
+
+  constructor(emitter: EventEmitter, finished: () => boolean) {
+    emitter.once('close', () => {
+      if (finished()) return;
+      this.gone = true;
+      this.controller?.abort();
+    });
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.gone) this.controller.abort();
+    return this.controller.signal;
+  }
+}
+
 /** Opens a stream to the agent serving `name`, or throws the TunnelError to show the viewer. */
 export async function openTunnelStream(
   deps: ResolveDeps,
   name: string,
   host: string,
-  signal: AbortSignal,
+  viewer: ViewerPresence,
 ): Promise<MuxStream> {
   // Two passes: a session can start going away between lookup and open; then we wait once.
   for (let pass = 0; pass < 2; pass++) {
@@ -40,8 +65,8 @@ export async function openTunnelStream(
         `the agent serving ${host} is reconnecting; try again shortly`,
       );
     }
-    const target = await deps.registry.waitFor(name, until - now, signal);
-    if (signal.aborted) throw new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away');
+    const target = await deps.registry.waitFor(name, until - now, viewer.signal);
+    if (viewer.gone) throw new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away');
     if (!target) {
       throw new TunnelError(
         'TUN_ERR_AGENT_OFFLINE',
