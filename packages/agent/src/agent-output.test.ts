@@ -1,7 +1,7 @@
 import { TunnelError } from '@burrow/protocol';
 import { describe, expect, it } from 'vitest';
 import { createJsonOutput, createTextOutput } from './agent-output.js';
-import { formatRequestLine, type RequestRecord } from './request-log.js';
+import { formatRequestLine, redactTokenParam, type RequestRecord } from './request-log.js';
 
 function sinks() {
   const out = { stdout: '', stderr: '' };
@@ -17,6 +17,7 @@ const tunnel = {
   name: 'k3xnz3',
   url: 'http://k3xnz3.localhost:8080',
   origin: 'http://127.0.0.1:3000',
+  access: [],
 };
 
 const ok: RequestRecord = {
@@ -90,6 +91,29 @@ describe('text output', () => {
     expect(formatRequestLine({ ...ok, path: '/a\u001b[2Jb' }, { color: false })).toBe(
       'GET /a\\x1b[2Jb 200 12ms',
     );
+  });
+});
+
+describe('access settings and secrets', () => {
+  it('prints a tunnel access summary on stderr before its URL, and in the JSON tunnel event', () => {
+    const { out, stdout, stderr } = sinks();
+    const access = ['basic auth (alice)', 'Host header 127.0.0.1:3000'];
+    createTextOutput({ stdout, stderr }).tunnel({ ...tunnel, access });
+    expect(out.stderr).toBe(
+      'burrow: tunnel default: basic auth (alice), Host header 127.0.0.1:3000\n' +
+        'burrow: tunnel default forwards to http://127.0.0.1:3000, public URL:\n',
+    );
+    expect(out.stdout).toBe('http://k3xnz3.localhost:8080\n');
+    const json = sinks();
+    createJsonOutput({ stdout: json.stdout }).tunnel({ ...tunnel, access });
+    expect(JSON.parse(json.out.stdout)).toMatchObject({ event: 'tunnel', access });
+  });
+
+  it('shows the burrow_token query parameter as ***, wherever it sits', () => {
+    expect(redactTokenParam('/?burrow_token=abc')).toBe('/?burrow_token=***');
+    expect(redactTokenParam('/p?a=1&burrow_token=abc&b=2#x')).toBe('/p?a=1&burrow_token=***&b=2#x');
+    expect(redactTokenParam('/p?burrow_token=a&burrow_token=b')).toBe('/p?burrow_token=***&burrow_token=***');
+    expect(redactTokenParam('/p?my_burrow_token=abc')).toBe('/p?my_burrow_token=abc');
   });
 });
 

@@ -7,6 +7,10 @@
  * for (the CLI asks when stdout is a TTY).
  *
  * JSON (`--log json`): one JSON object per line, all on stdout, nothing on stderr.
+ *
+ * Neither ever shows a credential: the token, basic-auth passwords and the tunnel token stay
+ * out of the access summary (access-summary.ts), out of request paths (request-log.ts) and
+ * out of the edge's refusals (policy-refusal.ts).
  */
 
 import type { TunnelError } from '@burrow/protocol';
@@ -60,6 +64,7 @@ export function createTextOutput(options: TextOutputOptions): AgentOutput {
     connected: (event) =>
       status(`${event.reconnected ? 'reconnected' : 'connected'} (session ${event.sessionId})`),
     tunnel: (tunnel) => {
+      if (tunnel.access.length > 0) status(`tunnel ${tunnel.id}: ${tunnel.access.join(', ')}`);
       status(`tunnel ${tunnel.id} forwards to ${tunnel.origin}, public URL:`);
       stdout.write(`${printable(tunnel.url)}\n`);
     },
@@ -86,7 +91,14 @@ export function createJsonOutput(options: { readonly stdout: TextSink }): AgentO
     connected: (event) =>
       emit({ event: 'connected', sessionId: event.sessionId, reconnected: event.reconnected }),
     tunnel: (tunnel) =>
-      emit({ event: 'tunnel', tunnel: tunnel.id, name: tunnel.name, url: tunnel.url, origin: tunnel.origin }),
+      emit({
+        event: 'tunnel',
+        tunnel: tunnel.id,
+        name: tunnel.name,
+        url: tunnel.url,
+        origin: tunnel.origin,
+        ...(tunnel.access.length === 0 ? {} : { access: tunnel.access }),
+      }),
     request: (record) => emit(requestEvent(record)),
     reconnecting: (info) =>
       emit({

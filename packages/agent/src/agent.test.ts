@@ -4,6 +4,7 @@ import { TunnelError, type MuxStream, type ResponseHead, type Session } from '@b
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type AgentHandle } from './agent.js';
 import type { AgentOutput, ConnectedEvent } from './agent-output.js';
+import { PolicyRefusedError } from './policy-refusal.js';
 import { loadAgentConfig, type AgentConfig } from './config/index.js';
 import type { RetryInfo } from './reconnect.js';
 import type { RequestRecord } from './request-log.js';
@@ -127,7 +128,7 @@ describe('startAgent', () => {
 
     const tunnels = await agent.tunnels;
     expect(tunnels).toEqual([
-      { id: 'default', name: 'tmp1', url: 'http://tmp1.localhost:8080', origin: origin.origin },
+      { id: 'default', name: 'tmp1', url: 'http://tmp1.localhost:8080', origin: origin.origin, access: [] },
     ]);
     const connection = await edge.connection(1);
     expect(await connection.hello).toEqual({
@@ -223,6 +224,63 @@ describe('startAgent', () => {
       message: 'the edge refused the name "demo": taken',
     });
     expect(edge.dials).toBe(1);
+  });
+
+  it('sends each tunnel its policy in BIND, on the first connection and after a reconnect', async () => {
+    const origin = await startOrigin((_req, res) => res.end('ok'));
+    const edge = new FakeEdge();
+    const config = configFor(origin);
+    const policy = { basicAuth: ['alice:pw-alice-1'], rateLimit: '10/s' };
+    const { agent } = run(
+      { ...config, tunnels: [{ ...config.tunnels[0]!, policy, hostHeader: 'rewrite' }] },
+      edge,
+    );
+    const [tunnel] = await agent.tunnels;
+    expect(tunnel?.access).toEqual([
+      'basic auth (alice)',
+      'rate limit 10/s per client IP',
+      `Host header ${origin.host}`,
+    ]);
+    const first = await edge.connection(1);
+    expect(first.binds).toEqual([{ id: 1, proto: 'http', name: null, resumeToken: null, policy }]);
+    first.session.destroy();
+    const second = await edge.connection(2);
+    await second.bound();
+    expect(second.binds[0]).toMatchObject({ name: 'tmp1', policy });
+  });
+
+  it('stops at once, without a fresh-name retry, when the edge refuses the policy', async () => {
+    const origin = await startOrigin((_req, res) => res.end());
+    const edge = new FakeEdge({
+      bind: (bind, connection) =>
+        connection === 1
+          ? defaultBindAck(bind, connection)
+          : {
+              id: bind.id,
+              ok: false,
+              code: 'TUN_ERR_BAD_MESSAGE',
+              message: 'invalid tunnel policy: basicAuth[0] must be "user:pass", got "alice:pw-alice-1"',
+            },
+    });
+    const config = configFor(origin);
+    const policy = { basicAuth: ['alice:pw-alice-1'] };
+    const { agent, output } = run({ ...config, tunnels: [{ ...config.tunnels[0]!, policy }] }, edge);
+    await agent.tunnels;
+    (await edge.connection(1)).session.destroy();
+    const refused = await agent.done.then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(PolicyRefusedError);
+    expect(refused).toMatchObject({
+      code: 'TUN_ERR_BAD_MESSAGE',
+      message:
+        'the edge refused the access settings of tunnel "default": invalid tunnel policy: ' +
+        'basicAuth[0] must be "user:pass", got "***"',
+    });
+    expect(edge.dials).toBe(2);
+    expect((await edge.connection(2)).binds).toHaveLength(1);
+    expect(output.retries).toHaveLength(1);
   });
 
   it('treats a BIND_ACK error code it does not know as a protocol error instead of crashing', async () => {

@@ -13,7 +13,7 @@ import { Backoff, type RandomSource } from './backoff.js';
 import type { AgentConfig } from './config/index.js';
 import { dialWebSocket, type EdgeDialer } from './edge-dialer.js';
 import type { ForwardContext } from './forward-context.js';
-import { attachForwarder } from './forwarder.js';
+import { attachForwarder, routeFor } from './forwarder.js';
 import { OriginPools } from './origin-pools.js';
 import { runReconnectLoop, type LiveSession, type SessionEnd } from './reconnect.js';
 import { connectSession } from './session-client.js';
@@ -180,7 +180,7 @@ class Agent implements AgentHandle {
       throw new TunnelError('TUN_ERR_SESSION_CLOSED', 'the agent was stopped');
     }
     this.current = session;
-    const routes = new Map(tunnels.map((tunnel, i) => [tunnel.name, this.bindings[i]!.spec.origin]));
+    const routes = new Map(tunnels.map((tunnel, i) => [tunnel.name, routeFor(this.bindings[i]!.spec)]));
     attachForwarder(session, routes, this.forwardContext);
     const ended = this.watch(session);
 

@@ -13,7 +13,8 @@ import {
 } from '@burrow/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { attachForwarder } from './forwarder.js';
+import type { HostHeader } from './config/index.js';
+import { attachForwarder, routeFor } from './forwarder.js';
 import { OriginPools } from './origin-pools.js';
 import type { RequestRecord } from './request-log.js';
 import { AGENT_SESSION_LIMITS } from './session-client.js';
@@ -44,7 +45,7 @@ interface Tunnel {
   agentStreams: MuxStream[];
 }
 
-function tunnelTo(origin: URL, options: { originTimeoutMs?: number } = {}): Tunnel {
+function tunnelTo(origin: URL, options: { originTimeoutMs?: number; hostHeader?: HostHeader } = {}): Tunnel {
   const [agentTransport, edgeTransport] = createMemoryTransportPair();
   const agent = new Session({ role: 'agent', transport: agentTransport, ...AGENT_SESSION_LIMITS });
   const edge = new Session({ role: 'edge', transport: edgeTransport, ...AGENT_SESSION_LIMITS });
@@ -52,7 +53,8 @@ function tunnelTo(origin: URL, options: { originTimeoutMs?: number } = {}): Tunn
   const records: RequestRecord[] = [];
   const agentStreams: MuxStream[] = [];
   agent.on('stream', (stream) => agentStreams.push(stream));
-  attachForwarder(agent, new Map([['app', origin]]), {
+  const route = routeFor({ origin, hostHeader: options.hostHeader ?? 'preserve' });
+  attachForwarder(agent, new Map([['app', route]]), {
     pools,
     timers: realTimers,
     originTimeoutMs: options.originTimeoutMs ?? 10_000,
@@ -435,5 +437,90 @@ describe('forwarding upgrades', () => {
     const reset = new Promise<TunnelError>((resolve) => stream.on('reset', resolve));
     stream.open(head({ headers: upgradeHeaders }), { fin: false, upgrade: true });
     expect((await reset).code).toBe('TUN_ERR_ORIGIN_REFUSED');
+  });
+});
+
+describe('Host header', () => {
+  const viewerHeaders = ['X-First', '1', 'host', 'k3xnz3.localhost:8080', 'X-Last-CASE', 'z'];
+
+  /** The headers the origin saw that the viewer sent, in order (undici adds its own). */
+  function viewerHeadersSeen(raw: string[]): string[] {
+    const names = new Set(['x-first', 'host', 'x-last-case']);
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2)
+      if (names.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+    return out;
+  }
+
+  it.each([
+    { hostHeader: 'rewrite', expected: (port: string) => `127.0.0.1:${port}` },
+    { hostHeader: 'myapp.test:5173', expected: () => 'myapp.test:5173' },
+    { hostHeader: 'preserve', expected: () => 'k3xnz3.localhost:8080' },
+  ])('sends $hostHeader to the origin for an ordinary request', async ({ hostHeader, expected }) => {
+    let seen: string[] = [];
+    const origin = await startOrigin((req, res) => {
+      seen = req.rawHeaders;
+      res.end('ok');
+    });
+    const { edge } = tunnelTo(origin.url, { hostHeader });
+    const result = await send(edge, head({ headers: viewerHeaders })).outcome;
+    expect(result.head?.status).toBe(200);
+    // undici writes Host right after the request line whatever its place; the rest keep theirs.
+    expect(viewerHeadersSeen(seen)).toEqual([
+      'host',
+      expected(origin.url.port),
+      'X-First',
+      '1',
+      'X-Last-CASE',
+      'z',
+    ]);
+  });
+
+  it.each([
+    { hostHeader: 'rewrite', expected: (port: string) => `127.0.0.1:${port}` },
+    { hostHeader: 'myapp.test:5173', expected: () => 'myapp.test:5173' },
+  ])('sends $hostHeader to the origin for a WebSocket upgrade', async ({ hostHeader, expected }) => {
+    const origin = await startOrigin((_req, res) => res.end('not a websocket'));
+    const wss = new WebSocketServer({ server: origin.server });
+    let seen: string[] = [];
+    wss.on('connection', (socket, req) => {
+      seen = req.rawHeaders;
+      socket.close();
+    });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    const { edge } = tunnelTo(origin.url, { hostHeader });
+
+    const stream = edge.openStream();
+    const responseHead = new Promise<ResponseHead>((resolve) => stream.on('head', resolve));
+    stream.open(
+      head({
+        path: '/ws',
+        headers: [
+          'X-First',
+          '1',
+          'Host',
+          'k3xnz3.localhost:8080',
+          'Upgrade',
+          'websocket',
+          'Connection',
+          'Upgrade',
+          'Sec-WebSocket-Key',
+          'dGhlIHNhbXBsZSBub25jZQ==',
+          'Sec-WebSocket-Version',
+          '13',
+        ],
+      }),
+      { fin: false, upgrade: true },
+    );
+    expect((await responseHead).status).toBe(101);
+    expect(seen.slice(0, 4)).toEqual(['X-First', '1', 'Host', expected(origin.url.port)]);
+    expect(seen.filter((_, i) => i % 2 === 0)).toEqual([
+      'X-First',
+      'Host',
+      'Upgrade',
+      'Connection',
+      'Sec-WebSocket-Key',
+      'Sec-WebSocket-Version',
+    ]);
   });
 });

@@ -1,15 +1,30 @@
 /**
- * Serves the streams the edge opens on a session: picks the origin by the tunnel name in
- * the request head and hands the stream to the HTTP or the upgrade forwarder.
+ * Serves the streams the edge opens on a session: picks the route by the tunnel name in the
+ * request head, sets the Host header the route asks for, and hands the stream to the HTTP or
+ * the upgrade forwarder.
  */
 
 import { TunnelError, toTunnelError, type MuxStream, type Session } from '@burrow/protocol';
+import type { TunnelSpec } from './config/index.js';
 import type { ForwardContext } from './forward-context.js';
+import { hostHeaderValue, withHostHeader } from './host-header.js';
 import { forwardHttp } from './http-forwarder.js';
 import { forwardUpgrade } from './upgrade-forwarder.js';
 
-/** Tunnel name (as bound on this session) → origin URL. */
-export type RouteTable = ReadonlyMap<string, URL>;
+/** Where one tunnel's requests go. */
+export interface Route {
+  /** Scheme, host and port of the local service. */
+  readonly origin: URL;
+  /** Host header value sent to the origin, or null to pass the viewer's on unchanged. */
+  readonly host: string | null;
+}
+
+/** Tunnel name (as bound on this session) → route. */
+export type RouteTable = ReadonlyMap<string, Route>;
+
+export function routeFor(spec: Pick<TunnelSpec, 'origin' | 'hostHeader'>): Route {
+  return { origin: spec.origin, host: hostHeaderValue(spec.hostHeader, spec.origin) };
+}
 
 /**
  * Handles one stream. Never throws: the listener runs inside the session's frame dispatch,
@@ -19,15 +34,17 @@ export function serveStream(stream: MuxStream, routes: RouteTable, context: Forw
   try {
     const head = stream.requestHead;
     if (head === null) throw new TunnelError('TUN_ERR_PROTOCOL', 'stream without a request head');
-    const origin = routes.get(head.tunnel);
-    if (origin === undefined) {
+    const route = routes.get(head.tunnel);
+    if (route === undefined) {
       stream.reset(
         new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `this agent serves no tunnel named "${head.tunnel}"`),
       );
       return;
     }
-    if (stream.upgrade) forwardUpgrade(stream, head, origin, context);
-    else forwardHttp(stream, head, origin, context);
+    // One place for both forwarders, so an upgrade gets the same Host as a plain request.
+    const sent = route.host === null ? head : { ...head, headers: withHostHeader(head.headers, route.host) };
+    if (stream.upgrade) forwardUpgrade(stream, sent, route.origin, context);
+    else forwardHttp(stream, sent, route.origin, context);
   } catch (err) {
     stream.reset(toTunnelError(err));
   }

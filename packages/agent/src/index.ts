@@ -21,6 +21,7 @@ export {
 export { Backoff, DEFAULT_BACKOFF, type BackoffPolicy, type RandomSource } from './backoff.js';
 export { connectUrl, dialWebSocket, type EdgeDialer, type EdgeDialOptions } from './edge-dialer.js';
 export { formatRequestLine, requestEvent, type RequestRecord } from './request-log.js';
+export { PolicyRefusedError } from './policy-refusal.js';
 export type { RetryInfo } from './reconnect.js';
 export type { BoundTunnel } from './tunnel-binder.js';
 export { AGENT_NAME, AGENT_SESSION_LIMITS } from './session-client.js';

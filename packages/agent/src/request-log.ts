@@ -9,7 +9,7 @@ export interface RequestRecord {
   /** Tunnel name the request came in on. */
   readonly tunnel: string;
   readonly method: string;
-  /** Path and query as the viewer sent them. */
+  /** Path and query as the viewer sent them, except a `burrow_token` value, shown as `***`. */
   readonly path: string;
   /** The origin's status, or null when no response head was forwarded. */
   readonly status: number | null;
@@ -43,13 +43,24 @@ export class RequestClock {
     return {
       tunnel: this.head.tunnel,
       method: this.head.method,
-      path: this.head.path,
+      path: redactTokenParam(this.head.path),
       status,
       error,
       durationMs: Math.max(0, Math.round(this.timers.now() - this.startedAt)),
       requestId: this.head.requestId,
     };
   }
+}
+
+/** The query parameter a viewer may send the tunnel's auth token in; the edge reads the same exact name. */
+const TOKEN_PARAM = /([?&]burrow_token=)[^&#]*/g;
+
+/**
+ * The edge cuts the tunnel token out of the request before forwarding it; this keeps the
+ * token out of the log even if an edge (an older one, say) did not.
+ */
+export function redactTokenParam(path: string): string {
+  return path.replace(TOKEN_PARAM, '$1***');
 }
 
 const ANSI = {

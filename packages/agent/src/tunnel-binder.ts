@@ -1,7 +1,8 @@
 /**
  * BIND for every tunnel of the agent, correlated to BIND_ACK by id. Each tunnel remembers
  * the name and resume token the edge gave it, so the BIND after a reconnect asks for the
- * same name with proof it was ours and gets the same URL back, random names included.
+ * same name with proof it was ours and gets the same URL back, random names included. Each
+ * BIND carries the tunnel's access policy; a refusal over it is a PolicyRefusedError.
  */
 
 import {
@@ -15,8 +16,10 @@ import {
   type Session,
   type Timers,
 } from '@burrow/protocol';
+import { describeAccess } from './access-summary.js';
 import type { TunnelSpec } from './config/agent-config.js';
 import { awaitControl } from './control-exchange.js';
+import { PolicyRefusedError, policySecrets, redactSecrets } from './policy-refusal.js';
 
 /** A tunnel the edge accepted. */
 export interface BoundTunnel {
@@ -28,6 +31,8 @@ export interface BoundTunnel {
   readonly url: string;
   /** Where its requests go, e.g. `http://127.0.0.1:3000`. */
   readonly origin: string;
+  /** Its access settings in words, without secrets (see describeAccess); empty when none. */
+  readonly access: readonly string[];
 }
 
 /**
@@ -74,7 +79,7 @@ export async function bindTunnels(
       proto: 'http',
       name: binding.name,
       resumeToken: binding.resumeToken,
-      policy: null,
+      policy: binding.spec.policy,
     };
     pending.set(nextId, binding);
     nextId += 1;
@@ -102,8 +107,10 @@ export async function bindTunnels(
       if (!ack.ok) {
         const err = refusal(ack, binding);
         // A random name we only asked back for (the edge forgot it, e.g. after losing its state)
-        // is not worth stopping for: take a fresh random name and a new URL instead.
-        if (!err.retryable && binding.spec.name === null && binding.name !== null) {
+        // is not worth stopping for: take a fresh random name and a new URL instead. A refused
+        // policy would be refused again under any name.
+        const nameRefused = !err.retryable && !(err instanceof PolicyRefusedError);
+        if (nameRefused && binding.spec.name === null && binding.name !== null) {
           binding.name = null;
           binding.resumeToken = null;
           send(binding);
@@ -122,13 +129,23 @@ export async function bindTunnels(
     binding.name = ack.name;
     binding.resumeToken = ack.resumeToken;
     binding.url = ack.url;
-    return { id: binding.spec.id, name: ack.name, url: ack.url, origin: binding.spec.origin.origin };
+    return {
+      id: binding.spec.id,
+      name: ack.name,
+      url: ack.url,
+      origin: binding.spec.origin.origin,
+      access: describeAccess(binding.spec),
+    };
   });
 }
 
 function refusal(ack: Extract<BindAck, { ok: false }>, binding: TunnelBinding): TunnelError {
   // decodeBindAck passes the code through unchecked; an unknown one must not crash TunnelError.
   const code: ErrorCode = Object.hasOwn(ERROR_CATALOG, ack.code) ? ack.code : 'TUN_ERR_PROTOCOL';
+  const reason = redactSecrets(ack.message, policySecrets(binding.spec.policy));
+  if (code === 'TUN_ERR_BAD_MESSAGE' && binding.spec.policy !== null) {
+    return new PolicyRefusedError(binding.spec.id, reason);
+  }
   const which = binding.name === null ? `tunnel "${binding.spec.id}"` : `the name "${binding.name}"`;
-  return new TunnelError(code, `the edge refused ${which}: ${ack.message}`);
+  return new TunnelError(code, `the edge refused ${which}: ${reason}`);
 }

@@ -19,6 +19,7 @@ import { attachIngress } from './ingress/ingress.js';
 import { Janitor } from './janitor.js';
 import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
+import { PolicyBook } from './policy/index.js';
 import { openSqliteStore, type Store } from './store/index.js';
 
 export interface EdgeServerOptions {
@@ -47,10 +48,12 @@ export class EdgeServer {
     const { limits, timeouts, tunnels } = config;
     this.registry = new MemoryRegistry({ timers });
     const binder = new TunnelBinder({ store, registry: this.registry });
+    const policies = new PolicyBook({ clock: timers });
     this.gateway = new Gateway({
       store,
       registry: this.registry,
       binder,
+      policies,
       log,
       timers,
       deadPeerMs: timeouts.deadPeerMs,
@@ -88,6 +91,7 @@ export class EdgeServer {
       onError: (err) => log.error({ err }, 'ingress error'),
       proxy: {
         registry: this.registry,
+        policies,
         timers,
         tunnelExists: async (name) => (await store.getTunnel(name)) !== undefined,
         maxPendingRequests: limits.maxPendingRequests,

@@ -1,9 +1,10 @@
 /**
  * The one line the CLI prints when the agent gives up: what happened, the code, and what to
- * do about it in terms of the CLI's own flags and variables. Keyed by code, never by message.
+ * do about it in terms of the CLI's own flags and variables. Keyed by code or error class, never by message.
  */
 
 import type { ErrorCode, TunnelError } from '@burrow/protocol';
+import { PolicyRefusedError } from '../policy-refusal.js';
 
 /** What to do, per code; codes not listed get the edge's message and code only. */
 const ADVICE: Partial<Record<ErrorCode, string>> = {
@@ -16,7 +17,13 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   TUN_ERR_BAD_MESSAGE: 'This is a bug in burrow or the edge; update both, and report it if it persists.',
 };
 
+/** The edge names policy fields as burrow.yml does; the flags spell the same words in kebab-case. */
+const POLICY_ADVICE =
+  'Fix the setting it names: a key of the tunnel in burrow.yml, or for burrow http the flag of ' +
+  'the same words (allowIp is --allow-ip, rateLimit is --rate-limit).';
+
 export function explainError(err: TunnelError): string {
+  if (err instanceof PolicyRefusedError) return `${err.message} (${err.code}). ${POLICY_ADVICE}`;
   switch (err.code) {
     case 'TUN_ERR_UNAUTHORIZED':
       return 'the edge rejected the API key (TUN_ERR_UNAUTHORIZED). Check --token or BURROW_TOKEN.';

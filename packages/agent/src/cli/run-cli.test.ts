@@ -3,8 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TunnelError } from '@burrow/protocol';
+import { TunnelError, type Session } from '@burrow/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TUNNEL_ACCESS_FLAGS } from '../config/index.js';
 import { FakeEdge } from '../testing/fake-edge.js';
 import { runCli, type CliIo } from './run-cli.js';
 
@@ -170,5 +171,220 @@ describe('burrow start', () => {
     const io = fakeProcess(['start']);
     expect(await runCli(io, { dial: new FakeEdge().dial })).toBe(1);
     expect(io.out.stderr).toMatch(/^burrow: invalid configuration: no tunnels to start/);
+  });
+});
+
+const SECRETS = ['pw-alice-1', 'tok-secret-123', 'header-secret-9'];
+
+const ACCESS_ARGS = [
+  '--basic-auth',
+  'alice:pw-alice-1',
+  '--basic-auth',
+  'bob:pw-bob-2',
+  '--auth-token',
+  'tok-secret-123',
+  '--allow-ip',
+  '10.0.0.0/8',
+  '--allow-ip',
+  '2001:db8::/32',
+  '--deny-ip',
+  '10.0.0.5',
+  '--rate-limit',
+  '10/s',
+  '--host-header',
+  'rewrite',
+  '--request-header-add',
+  'Authorization: Bearer header-secret-9',
+  '--request-header-remove',
+  'X-Debug',
+  '--response-header-add',
+  'X-Robots-Tag: noindex',
+  '--response-header-remove',
+  'X-Powered-By',
+];
+
+function expectNoSecret(io: FakeProcess): void {
+  for (const secret of [...SECRETS, 'pw-bob-2']) {
+    expect(io.out.stdout).not.toContain(secret);
+    expect(io.out.stderr).not.toContain(secret);
+  }
+}
+
+/** A GET the way the edge forwards one; resolves when the response ends. */
+function viewerGet(session: Session, tunnel: string, path: string): Promise<void> {
+  const stream = session.openStream();
+  return new Promise((resolve, reject) => {
+    stream.on('data', () => undefined);
+    stream.on('end', resolve);
+    stream.on('reset', reject);
+    stream.open(
+      {
+        tunnel,
+        method: 'GET',
+        path,
+        headers: ['Host', `${tunnel}.localhost:8080`],
+        remoteAddress: '::1',
+        requestId: 'r1',
+      },
+      { fin: true, upgrade: false },
+    );
+  });
+}
+
+describe('burrow http access flags', () => {
+  it('sends the policy JSON in BIND and says what is on, without a secret', async () => {
+    const port = await startOrigin();
+    const edge = new FakeEdge();
+    const io = fakeProcess(['http', String(port), ...ACCESS_ARGS]);
+    const exit = runCli(io, { dial: edge.dial });
+    const connection = await edge.connection(1);
+    await connection.bound();
+    expect(JSON.stringify(connection.binds[0]?.policy)).toBe(
+      '{"basicAuth":["alice:pw-alice-1","bob:pw-bob-2"],"authToken":"tok-secret-123",' +
+        '"allowIp":["10.0.0.0/8","2001:db8::/32"],"denyIp":["10.0.0.5"],"rateLimit":"10/s",' +
+        '"requestHeaderAdd":["Authorization: Bearer header-secret-9"],"requestHeaderRemove":["X-Debug"],' +
+        '"responseHeaderAdd":["X-Robots-Tag: noindex"],"responseHeaderRemove":["X-Powered-By"]}',
+    );
+    await waitFor(() => io.out.stdout !== '');
+    expect(io.out.stderr).toContain(
+      'burrow: tunnel default: basic auth (alice, bob), auth token, allow 10.0.0.0/8 2001:db8::/32, ' +
+        'deny 10.0.0.5, rate limit 10/s per client IP, request headers -X-Debug +Authorization, ' +
+        `response headers -X-Powered-By +X-Robots-Tag, Host header 127.0.0.1:${port}\n`,
+    );
+    // A viewer may pass the token in the query; the request line must not show it.
+    await viewerGet(connection.session, 'tmp1', '/page?burrow_token=tok-secret-123&x=1');
+    await waitFor(() => io.out.stdout.includes('GET'));
+    expect(io.out.stdout).toMatch(/^GET \/page\?burrow_token=\*\*\*&x=1 200 \d+ms$/m);
+    io.signal();
+    expect(await exit).toBe(0);
+    expectNoSecret(io);
+  });
+
+  it('keeps secrets out of --log json too', async () => {
+    const port = await startOrigin();
+    const edge = new FakeEdge();
+    const io = fakeProcess(['http', String(port), '--log', 'json', ...ACCESS_ARGS]);
+    const exit = runCli(io, { dial: edge.dial });
+    const connection = await edge.connection(1);
+    await waitFor(() => io.out.stdout.includes('"tunnel"'));
+    await viewerGet(connection.session, 'tmp1', '/?burrow_token=tok-secret-123');
+    await waitFor(() => io.out.stdout.includes('"request"'));
+    const events = io.out.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events[1]).toMatchObject({ event: 'tunnel', access: expect.arrayContaining(['auth token']) });
+    expect(events[2]).toMatchObject({ event: 'request', path: '/?burrow_token=***' });
+    io.signal();
+    expect(await exit).toBe(0);
+    expectNoSecret(io);
+  });
+
+  it('prints the edge refusal of a bad policy in one line and exits 1', async () => {
+    const port = await startOrigin();
+    const edge = new FakeEdge({
+      bind: (bind) => ({
+        id: bind.id,
+        ok: false,
+        code: 'TUN_ERR_BAD_MESSAGE',
+        message:
+          'invalid tunnel policy: allowIp[0] must be an IPv4 or IPv6 address or CIDR block, got "10.0.0.0/33"',
+      }),
+    });
+    const io = fakeProcess([
+      'http',
+      String(port),
+      '--allow-ip',
+      '10.0.0.0/33',
+      '--auth-token',
+      'tok-secret-123',
+    ]);
+    expect(await runCli(io, { dial: edge.dial })).toBe(1);
+    expect(io.out.stdout).toBe('');
+    expect(io.out.stderr.trimEnd().split('\n').at(-1)).toBe(
+      'burrow: the edge refused the access settings of tunnel "default": invalid tunnel policy: ' +
+        'allowIp[0] must be an IPv4 or IPv6 address or CIDR block, got "10.0.0.0/33" (TUN_ERR_BAD_MESSAGE). ' +
+        'Fix the setting it names: a key of the tunnel in burrow.yml, or for burrow http the flag of the ' +
+        'same words (allowIp is --allow-ip, rateLimit is --rate-limit).',
+    );
+    expect(edge.dials).toBe(1);
+    expectNoSecret(io);
+  });
+
+  it('redacts a secret even if the edge quotes one in its refusal', async () => {
+    const port = await startOrigin();
+    const edge = new FakeEdge({
+      bind: (bind) => ({
+        id: bind.id,
+        ok: false,
+        code: 'TUN_ERR_BAD_MESSAGE',
+        message: 'invalid tunnel policy: authToken must be shorter, got "tok-secret-123"',
+      }),
+    });
+    const io = fakeProcess(['http', String(port), '--log', 'json', '--auth-token', 'tok-secret-123']);
+    expect(await runCli(io, { dial: edge.dial })).toBe(1);
+    const last = JSON.parse(io.out.stdout.trimEnd().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(last).toEqual({
+      event: 'error',
+      code: 'TUN_ERR_BAD_MESSAGE',
+      message:
+        'the edge refused the access settings of tunnel "default": invalid tunnel policy: ' +
+        'authToken must be shorter, got "***"',
+    });
+    expectNoSecret(io);
+  });
+
+  it('rejects a --basic-auth without a colon before connecting, without echoing it', async () => {
+    const edge = new FakeEdge();
+    const io = fakeProcess(['http', '3000', '--basic-auth', 'alice-pw-alice-1']);
+    expect(await runCli(io, { dial: edge.dial })).toBe(1);
+    expect(io.out.stderr).toBe(
+      'burrow: invalid configuration: basicAuth.0 (from flag --basic-auth) must be "user:password" ' +
+        'with a user and a password, got a value that is not shown (it is a secret)\n',
+    );
+    expect(edge.dials).toBe(0);
+    expectNoSecret(io);
+  });
+
+  it('lists every access flag in burrow http --help', async () => {
+    const io = fakeProcess(['http', '--help']);
+    expect(await runCli(io, { dial: new FakeEdge().dial })).toBe(0);
+    for (const flag of Object.values(TUNNEL_ACCESS_FLAGS)) expect(io.out.stdout).toContain(`--${flag} <`);
+  });
+});
+
+describe('burrow start access settings', () => {
+  it('sends each file tunnel its own policy', async () => {
+    const [webPort, apiPort] = [await startOrigin(), await startOrigin()];
+    const dir = mkdtempSync(join(tmpdir(), 'burrow-cli-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(
+      join(dir, 'burrow.yml'),
+      [
+        'tunnels:',
+        '  web:',
+        `    addr: ${webPort}`,
+        '    basicAuth: ["alice:pw-alice-1"]',
+        '    hostHeader: rewrite',
+        '  api:',
+        `    addr: ${apiPort}`,
+        '    rateLimit: 100/m',
+        '    allowIp: [127.0.0.1]',
+        '',
+      ].join('\n'),
+    );
+    const edge = new FakeEdge();
+    const io = { ...fakeProcess(['start']), cwd: dir };
+    const exit = runCli(io, { dial: edge.dial });
+    const connection = await edge.connection(1);
+    await connection.bound(2);
+    expect(connection.binds.map((b) => b.policy)).toEqual([
+      { basicAuth: ['alice:pw-alice-1'] },
+      { rateLimit: '100/m', allowIp: ['127.0.0.1'] },
+    ]);
+    await waitFor(() => io.out.stdout.split('\n').length >= 3);
+    io.signal();
+    expect(await exit).toBe(0);
+    expectNoSecret(io);
   });
 });

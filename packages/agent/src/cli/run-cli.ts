@@ -3,8 +3,12 @@
  * signal or a fatal error, and returns the exit code. Every process-level thing (argv, env,
  * streams, signals, exit) comes in through `CliIo`, so tests drive it without a process.
  *
- *   burrow http <target> [--name n] [--server url] [--token key] [--log text|json] [--config file]
+ *   burrow http <target> [--name n] [access flags] [--server url] [--token key] [--log text|json]
+ *               [--config file]
  *   burrow start [--config burrow.yml] [--server url] [--token key] [--log text|json]
+ *
+ * The access flags (--basic-auth, --allow-ip, --host-header, ...) describe the one tunnel of
+ * `burrow http`; tunnels of burrow.yml carry the same settings as keys.
  */
 
 import { Command, CommanderError, Option } from 'commander';
@@ -13,6 +17,7 @@ import { startAgent, type AgentDependencies } from '../agent.js';
 import { createJsonOutput, createTextOutput, type AgentOutput, type TextSink } from '../agent-output.js';
 import {
   LOG_FORMATS,
+  TUNNEL_ACCESS_FLAGS,
   loadAgentConfig,
   type AgentConfig,
   type AgentFlags,
@@ -46,6 +51,48 @@ interface CommonOptions {
 }
 
 type AgentRunner = (config: AgentConfig) => Promise<number>;
+
+/** Repeated list flags accumulate in order: `--allow-ip a --allow-ip b`. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * Flag names come from TUNNEL_ACCESS_FLAGS, so the CLI, the loader's problems and the docs
+ * cannot disagree; commander hands each back under its setting key (camelCase).
+ */
+function withAccessOptions(command: Command): Command {
+  const flag = TUNNEL_ACCESS_FLAGS;
+  return command
+    .option(`--${flag.basicAuth} <user:pass>`, 'require HTTP basic auth; repeat for more users', collect)
+    .option(
+      `--${flag.authToken} <token>`,
+      'require this token (Authorization: Bearer, ?burrow_token= or the cookie the edge sets)',
+    )
+    .option(
+      `--${flag.allowIp} <cidr>`,
+      'only these client IPs or CIDR blocks may connect; repeatable',
+      collect,
+    )
+    .option(`--${flag.denyIp} <cidr>`, 'refuse these client IPs or CIDR blocks; repeatable', collect)
+    .option(`--${flag.rateLimit} <rate>`, 'requests per client IP: N/s or N/m, e.g. 10/s')
+    .option(
+      `--${flag.hostHeader} <host>`,
+      "Host sent to the local service: preserve (default), rewrite (the service's host:port) or a value",
+    )
+    .option(`--${flag.requestHeaderAdd} <header>`, '"Name: value" added to each request; repeatable', collect)
+    .option(`--${flag.requestHeaderRemove} <name>`, 'header removed from each request; repeatable', collect)
+    .option(
+      `--${flag.responseHeaderAdd} <header>`,
+      '"Name: value" added to each response; repeatable',
+      collect,
+    )
+    .option(
+      `--${flag.responseHeaderRemove} <name>`,
+      'header removed from each response; repeatable',
+      collect,
+    );
+}
 
 function withCommonOptions(command: Command): Command {
   return command
@@ -83,12 +130,14 @@ function buildProgram(
     });
 
   withCommonOptions(
-    program
-      .command('http')
-      .description('forward a public URL to a local HTTP service')
-      .argument('<target>', 'port (3000), host:port (localhost:3000) or URL (http://localhost:3000)')
-      .option('--name <name>', 'public name to ask for (needs an API key)'),
-  ).action(async (target: string, options: CommonOptions & { name?: string }) => {
+    withAccessOptions(
+      program
+        .command('http')
+        .description('forward a public URL to a local HTTP service')
+        .argument('<target>', 'port (3000), host:port (localhost:3000) or URL (http://localhost:3000)')
+        .option('--name <name>', 'public name to ask for (needs an API key)'),
+    ),
+  ).action(async (target: string, options: CommonOptions & AgentFlags) => {
     let config: AgentConfig;
     try {
       config = load(options, { target });

@@ -17,7 +17,45 @@ export interface TunnelSpec {
   readonly origin: URL;
   /** Wanted public name, lower-case DNS label; null lets the edge pick one. */
   readonly name: string | null;
+  /** What the edge enforces for this tunnel, sent in BIND as is; null when nothing is set. */
+  readonly policy: TunnelPolicy | null;
+  /** The Host header the agent sends to the origin (the policy does not carry it). */
+  readonly hostHeader: HostHeader;
 }
+
+/**
+ * A tunnel's access policy in the JSON shape BIND carries. Only set fields are present and
+ * lists are never empty. Checked lightly here; the edge validates it strictly (CIDR blocks,
+ * limits) and refuses the BIND naming the bad field. `basicAuth` passwords, `authToken` and
+ * header values added may be secrets: never log them.
+ */
+export type TunnelPolicy = {
+  /** `user:pass` entries; any one of them admits. */
+  readonly basicAuth?: readonly string[];
+  /** Accepted as `Authorization: Bearer <token>`, `?burrow_token=<token>` or the cookie the edge sets. */
+  readonly authToken?: string;
+  /** Client addresses or CIDR blocks (v4 or v6); when present, only these may connect. */
+  readonly allowIp?: readonly string[];
+  /** Client addresses or CIDR blocks refused even when allowed. */
+  readonly denyIp?: readonly string[];
+  /** Requests per client IP: `N/s` or `N/m`. */
+  readonly rateLimit?: string;
+  /** `Name: value` lines the edge adds to each request. */
+  readonly requestHeaderAdd?: readonly string[];
+  /** Header names the edge removes from each request. */
+  readonly requestHeaderRemove?: readonly string[];
+  /** `Name: value` lines the edge adds to each response. */
+  readonly responseHeaderAdd?: readonly string[];
+  /** Header names the edge removes from each response. */
+  readonly responseHeaderRemove?: readonly string[];
+};
+
+/**
+ * `preserve`: the viewer's Host (the public name) goes to the origin unchanged. `rewrite`:
+ * the origin's own `host:port`, which dev servers that check Host (Vite, webpack, Nuxt)
+ * accept. Anything else is sent as the Host value exactly.
+ */
+export type HostHeader = 'preserve' | 'rewrite' | (string & {});
 
 export interface ReconnectPolicy {
   /** First wait after a lost connection. */
@@ -56,6 +94,24 @@ export interface AgentFlags {
   readonly config?: string;
   /** `--name`: wanted name for the ad-hoc tunnel of `burrow http <target>`. */
   readonly name?: string;
+  // The ad-hoc tunnel's access settings; see TUNNEL_ACCESS_FLAGS for their flags.
+  /** `--basic-auth`, repeatable. */
+  readonly basicAuth?: readonly string[];
+  readonly authToken?: string;
+  /** `--allow-ip`, repeatable. */
+  readonly allowIp?: readonly string[];
+  /** `--deny-ip`, repeatable. */
+  readonly denyIp?: readonly string[];
+  readonly rateLimit?: string;
+  readonly hostHeader?: string;
+  /** `--request-header-add`, repeatable. */
+  readonly requestHeaderAdd?: readonly string[];
+  /** `--request-header-remove`, repeatable. */
+  readonly requestHeaderRemove?: readonly string[];
+  /** `--response-header-add`, repeatable. */
+  readonly responseHeaderAdd?: readonly string[];
+  /** `--response-header-remove`, repeatable. */
+  readonly responseHeaderRemove?: readonly string[];
 }
 
 /** `burrow http <target> [--name x]`: one tunnel given on the command line. */

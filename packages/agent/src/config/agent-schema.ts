@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { LOG_FORMATS } from './agent-config.js';
 import { tryParseTarget, TARGET_REQUIREMENT } from './target.js';
+import { tunnelAccessFields } from './tunnel-access.js';
 
 /** Node timers overflow above 2^31-1 ms and then fire after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -70,6 +71,7 @@ const tunnel = z.strictObject(
     proto: z.literal('http', { error: 'http (the only protocol so far)' }).default('http'),
     addr,
     name: tunnelName.nullable().default(null),
+    ...tunnelAccessFields,
   },
   { error: MAPPING },
 );

@@ -43,7 +43,25 @@ export function formatValue(value: unknown, secret: boolean): string {
 export interface RawInput {
   sourceOf(path: readonly PropertyKey[]): Source;
   valueAt(path: readonly PropertyKey[]): unknown;
-  isSecret(key: string): boolean;
+  /** True when the value at `path` is, or may hold, a credential. */
+  isSecret(path: readonly PropertyKey[]): boolean;
+}
+
+/** The value at `path` in parsed YAML or flags: string keys into mappings, numbers into lists. */
+export function valueIn(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (Array.isArray(current) && typeof key === 'number') current = current[key];
+    else if (
+      typeof current === 'object' &&
+      current !== null &&
+      !Array.isArray(current) &&
+      typeof key === 'string'
+    )
+      current = (current as Record<string, unknown>)[key];
+    else return undefined;
+  }
+  return current;
 }
 
 function joinPath(path: readonly PropertyKey[]): string {
@@ -75,7 +93,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: RawInpu
       );
       continue;
     }
-    const got = formatValue(raw.valueAt(issue.path), raw.isSecret(key));
+    const got = formatValue(raw.valueAt(issue.path), raw.isSecret(issue.path));
     problems.set(key, `${key} (${where}) must be ${issue.message}, got ${got}`);
   }
   return [...problems.values()];

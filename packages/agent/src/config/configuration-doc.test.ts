@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AGENT_OVERRIDES } from './load-agent-config.js';
+import { TUNNEL_ACCESS_FLAGS } from './tunnel-access.js';
 
 const doc = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
 const agentSection = doc.slice(doc.indexOf('## burrow (agent)'));
@@ -21,6 +22,7 @@ const FILE_KEYS = [
   'shutdownMs',
   'originTimeoutMs',
   'maxOriginConnections',
+  ...Object.keys(TUNNEL_ACCESS_FLAGS).map((key) => `tunnels.<id>.${key}`),
 ];
 
 describe('docs/configuration.md (agent section)', () => {
@@ -32,7 +34,8 @@ describe('docs/configuration.md (agent section)', () => {
     expect(agentSection).toContain(`\`${name}\``);
   });
 
-  it.each(AGENT_OVERRIDES.map((o) => `--${o.flag}`))('mentions flag %s', (flag) => {
+  const flags = [...AGENT_OVERRIDES.map((o) => o.flag), 'name', ...Object.values(TUNNEL_ACCESS_FLAGS)];
+  it.each(flags.map((flag) => `--${flag}`))('mentions flag %s', (flag) => {
     expect(agentSection).toContain(`\`${flag}\``);
   });
 

@@ -4,11 +4,15 @@ export type {
   AgentConfig,
   AgentFlags,
   Env,
+  HostHeader,
   LoadAgentConfigOptions,
   LogFormat,
   ReconnectPolicy,
+  TunnelPolicy,
   TunnelSpec,
 } from './agent-config.js';
 export { LOG_FORMATS } from './agent-config.js';
-export { AD_HOC_TUNNEL_ID, AGENT_OVERRIDES, loadAgentConfig } from './load-agent-config.js';
+export { AD_HOC_TUNNEL_ID } from './ad-hoc-tunnel.js';
+export { AGENT_OVERRIDES, loadAgentConfig } from './load-agent-config.js';
+export { TUNNEL_ACCESS_FLAGS, type TunnelAccessKey } from './tunnel-access.js';
 export { parseTarget } from './target.js';

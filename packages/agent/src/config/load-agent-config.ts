@@ -1,20 +1,21 @@
 /**
  * Builds the agent's one config object, later wins: defaults < burrow.yml < env
  * (BURROW_SERVER, BURROW_TOKEN) < CLI flags. An ad-hoc tunnel from `burrow http <target>`
- * replaces the file's tunnels. Reads no globals: the CLI passes env and flags in.
+ * (its name and access settings given as flags) replaces the file's tunnels. Reads no
+ * globals: the CLI passes env and flags in.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { adHocTunnel } from './ad-hoc-tunnel.js';
 import type { AgentConfig, AgentFlags, Env, LoadAgentConfigOptions, TunnelSpec } from './agent-config.js';
 import { readConfigFile, type ConfigFile } from './config-file.js';
-import { agentConfigSchema, tunnelName } from './agent-schema.js';
+import { agentConfigSchema } from './agent-schema.js';
+import { configInvalid, describeIssues, describeSource, valueIn, type Source } from './config-problems.js';
 import {
-  configInvalid,
-  describeIssues,
-  describeSource,
-  formatValue,
-  type Source,
-} from './config-problems.js';
-import { tryParseTarget } from './target.js';
+  SECRET_ACCESS_KEYS,
+  TUNNEL_ACCESS_FLAGS,
+  TUNNEL_ACCESS_KEYS,
+  toTunnelAccess,
+} from './tunnel-access.js';
 
 interface Override {
   readonly key: 'server' | 'token' | 'log';
@@ -30,24 +31,12 @@ export const AGENT_OVERRIDES: readonly Override[] = [
   { key: 'log', env: null, flag: 'log', secret: false },
 ];
 
-/** Id of the tunnel given as `burrow http <target>`. */
-export const AD_HOC_TUNNEL_ID = 'default';
-
 function absolute(path: string, cwd: string): string {
   return isAbsolute(path) ? path : resolve(cwd, path);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function getIn(root: unknown, path: readonly PropertyKey[]): unknown {
-  let current = root;
-  for (const key of path) {
-    if (!isRecord(current) || typeof key !== 'string') return undefined;
-    current = current[key];
-  }
-  return current;
 }
 
 /** The file overlaid with env and flag values, plus where each value came from. */
@@ -73,46 +62,20 @@ function layer(file: ConfigFile | null, env: Env, flags: AgentFlags) {
     if (override !== undefined) return override;
     // A required key missing from an entry the file does have (a tunnel without addr) is the file's problem.
     const inFile =
-      getIn(file?.doc, path) !== undefined ||
-      (path.length > 1 && isRecord(getIn(file?.doc, path.slice(0, -1))));
+      valueIn(file?.doc, path) !== undefined ||
+      (path.length > 1 && isRecord(valueIn(file?.doc, path.slice(0, -1))));
     if (file !== null && inFile) return { kind: 'file', path: file.path };
     return { kind: 'default' };
   };
   const secrets = new Set<string>(AGENT_OVERRIDES.filter((o) => o.secret).map((o) => o.key));
+  // `token`, or a tunnel's credential: tunnels.<id>.basicAuth.0 and the like.
+  const isSecret = (path: readonly PropertyKey[]): boolean =>
+    secrets.has(String(path[0])) || (path[0] === 'tunnels' && SECRET_ACCESS_KEYS.has(String(path[2])));
   return {
     input,
     sourceOf,
-    valueAt: (path: readonly PropertyKey[]) => getIn(input, path),
-    isSecret: (key: string) => secrets.has(key),
-  };
-}
-
-/** The tunnel of `burrow http <target> [--name x]`, or the problems with it. */
-function adHocTunnel(
-  options: LoadAgentConfigOptions,
-  flags: AgentFlags,
-): { ok: true; tunnel: TunnelSpec } | { ok: false; problems: string[] } {
-  const target = options.tunnel?.target ?? '';
-  const wanted = options.tunnel?.name ?? flags.name ?? null;
-  const nameSource = describeSource(
-    options.tunnel?.name != null ? { kind: 'argument' } : { kind: 'flag', name: 'name' },
-  );
-  const problems: string[] = [];
-  const origin = tryParseTarget(target);
-  if (!origin.ok) {
-    problems.push(
-      `target (from the command line) must be ${origin.requirement}, got ${formatValue(target, false)}`,
-    );
-  }
-  const name = wanted === null ? null : tunnelName.safeParse(wanted);
-  if (name !== null && !name.success) {
-    const requirement = name.error.issues[0]?.message ?? 'a DNS label';
-    problems.push(`name (${nameSource}) must be ${requirement}, got ${formatValue(wanted, false)}`);
-  }
-  if (problems.length > 0 || !origin.ok) return { ok: false, problems };
-  return {
-    ok: true,
-    tunnel: { id: AD_HOC_TUNNEL_ID, proto: 'http', origin: origin.origin, name: name?.data ?? null },
+    valueAt: (path: readonly PropertyKey[]) => valueIn(input, path),
+    isSecret,
   };
 }
 
@@ -147,22 +110,16 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
   const problems = result.success ? [] : describeIssues(result.error.issues, raw);
   const adHoc = options.tunnel === undefined ? null : adHocTunnel(options, flags);
   if (adHoc !== null && !adHoc.ok) problems.push(...adHoc.problems);
-  if (options.tunnel === undefined && flags.name !== undefined) {
-    problems.push(
-      'name (from flag --name) applies only to `burrow http <target>`; give file tunnels a name in the file',
-    );
-  }
+  if (options.tunnel === undefined) problems.push(...adHocOnly(flags));
   // The adHoc test adds nothing at run time (its problems are already listed); it narrows the type.
   if (!result.success || problems.length > 0 || (adHoc !== null && !adHoc.ok)) throw configInvalid(problems);
   const data = result.data;
 
   const fileWhere = describeSource(file === null ? { kind: 'default' } : { kind: 'file', path: file.path });
-  const fromFile: TunnelSpec[] = Object.entries(data.tunnels).map(([id, spec]) => ({
-    id,
-    proto: spec.proto,
-    origin: spec.addr,
-    name: spec.name,
-  }));
+  const fromFile: TunnelSpec[] = Object.entries(data.tunnels).map(([id, spec]) => {
+    const { proto, addr, name, ...access } = spec;
+    return { id, proto, origin: addr, name, ...toTunnelAccess(access) };
+  });
   const contradictions = duplicateNames(fromFile, fileWhere);
   if (data.reconnect.maxDelayMs < data.reconnect.initialDelayMs) {
     contradictions.push(
@@ -186,6 +143,18 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
     originTimeoutMs: data.originTimeoutMs,
     maxOriginConnections: data.maxOriginConnections,
   });
+}
+
+/** Flags that describe the tunnel of `burrow http <target>` mean nothing without one. */
+function adHocOnly(flags: AgentFlags): string[] {
+  const given = TUNNEL_ACCESS_KEYS.filter((key) => flags[key] !== undefined).map(
+    (key) => [key, TUNNEL_ACCESS_FLAGS[key]] as const,
+  );
+  const settings = flags.name === undefined ? given : [['name', 'name'] as const, ...given];
+  return settings.map(
+    ([key, flag]) =>
+      `${key} (from flag --${flag}) applies only to \`burrow http <target>\`; give file tunnels their ${key} in the file`,
+  );
 }
 
 function noTunnelsProblem(path: string | null, file: ConfigFile | null): string {

@@ -23,6 +23,7 @@ import {
   type Timers,
 } from '@burrow/protocol';
 import type { Logger } from '../logger.js';
+import { parsePolicySpec, type PolicyBook } from '../policy/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 import type { Store } from '../store/index.js';
 import type { TunnelBinder } from './tunnel-binder.js';
@@ -31,6 +32,8 @@ export interface AgentSessionDeps {
   store: Store;
   registry: Registry;
   binder: TunnelBinder;
+  /** Compiled per-tunnel policies, keyed by name; ingress reads them. */
+  policies: PolicyBook;
   log: Logger;
   timers: Timers;
   /** The public URL for a tunnel name. */
@@ -180,9 +183,13 @@ export class AgentSession implements TunnelTarget {
           `a session may bind at most ${this.deps.settings.maxTunnels} tunnels`,
         );
       }
+      // Validated before the name is taken, so a bad policy refuses the BIND naming the field.
+      if (bind.policy !== null) parsePolicySpec(bind.policy);
       const request = { name: bind.name, resumeToken: bind.resumeToken, keyId: this.keyId };
       const result = await this.deps.binder.bind(request, this, ({ name, resumeToken }) => {
         const url = this.deps.urlFor(name);
+        // Before the name goes live: no request may slip through without its policy.
+        this.deps.policies.set(name, bind.policy);
         this.names.add(name);
         this.sendBindAck({ id: bind.id, ok: true, name, url, resumeToken });
         this.log.info({ tunnel: name, url }, 'tunnel bound');

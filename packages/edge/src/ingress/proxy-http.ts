@@ -9,10 +9,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TunnelError, toTunnelError, type MuxStream, type ResponseHead, type Timers } from '@burrow/protocol';
 import { errorPageFor, sendErrorPage } from './error-page.js';
 import { headersAreValid, headerValue, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
+import { admit, refusalHeaders, type PolicySource } from './policy-gate.js';
 import { openTunnelStream, ViewerPresence, type ResolveDeps } from './resolve-target.js';
 
 export interface ProxyDeps extends ResolveDeps {
   proto: 'http' | 'https';
+  /** Per-tunnel access policies, enforced before anything reaches the agent. */
+  policies: PolicySource;
   requestTimeoutMs: number;
   /** A request body idle this long is cut off with 408 (slow-body attacks). */
   bodyIdleMs: number;
@@ -81,6 +84,19 @@ export async function proxyHttp(
     });
   });
   const viewer = new ViewerPresence(res, () => res.writableFinished);
+  const gate = admit(deps.policies, req, route, deps.proto === 'https');
+  if ('refused' in gate) {
+    const { refused } = gate;
+    status = refused.status;
+    errorCode = refused.code;
+    req.resume();
+    // Wrong credentials are answered slowly: guessing gets expensive before it gets locked out.
+    if (refused.delayMs > 0)
+      await new Promise((r) => deps.timers.setTimeout(() => r(undefined), refused.delayMs));
+    if (!viewer.gone) res.writeHead(refused.status, refusalHeaders(refused, requestId)).end(refused.body);
+    return;
+  }
+  const { admitted } = gate;
 
   let stream: MuxStream;
   try {
@@ -97,7 +113,7 @@ export async function proxyHttp(
 
   const withBody = hasBody(req);
   const headers = requestHeadersForAgent(
-    req.rawHeaders,
+    admitted.headers,
     {
       remoteAddress: req.socket.remoteAddress ?? '',
       proto: deps.proto,
@@ -111,7 +127,7 @@ export async function proxyHttp(
     {
       tunnel: route.name,
       method,
-      path: route.path,
+      path: admitted.path,
       headers,
       remoteAddress: req.socket.remoteAddress ?? '',
       requestId,
@@ -166,7 +182,7 @@ export async function proxyHttp(
 
   stream.once('head', (head: ResponseHead) => {
     deps.timers.clearTimeout(timer);
-    const out = responseHeadersForViewer(head.headers, head.status);
+    const out = admitted.editResponse(responseHeadersForViewer(head.headers, head.status));
     if (head.status < 200 || !headersAreValid(out)) {
       const err = new TunnelError(
         'TUN_ERR_HEAD_INVALID',

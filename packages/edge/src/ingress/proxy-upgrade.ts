@@ -11,6 +11,7 @@ import { errorPageFor, renderErrorPage } from './error-page.js';
 import { headersAreValid, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
 import { formatResponseHead } from './raw-response.js';
 import { titleFor, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
+import { admit, refusalHeaders } from './policy-gate.js';
 import { openTunnelStream, ViewerPresence } from './resolve-target.js';
 
 function writeError(socket: Duplex, err: TunnelError, accept: string | undefined, requestId: string): void {
@@ -59,6 +60,16 @@ export async function proxyUpgrade(
   socket.on('error', () => socket.destroy());
   socket.pause();
   const viewer = new ViewerPresence(socket, () => false);
+  const gate = admit(deps.policies, req, route, deps.proto === 'https');
+  if ('refused' in gate) {
+    const { refused } = gate;
+    if (refused.delayMs > 0)
+      await new Promise((r) => deps.timers.setTimeout(() => r(undefined), refused.delayMs));
+    const out = [...refusalHeaders(refused, requestId), 'Connection', 'close'];
+    if (!socket.destroyed) socket.end(formatResponseHead(refused.status, '', out) + refused.body);
+    return;
+  }
+  const { admitted } = gate;
 
   let stream: MuxStream;
   try {
@@ -73,12 +84,19 @@ export async function proxyUpgrade(
   }
   const remoteAddress = req.socket.remoteAddress ?? '';
   const headers = requestHeadersForAgent(
-    req.rawHeaders,
+    admitted.headers,
     { remoteAddress, proto: deps.proto, host, requestId, prefix: route.prefix },
     { upgrade: true },
   );
   stream.open(
-    { tunnel: route.name, method: req.method ?? 'GET', path: route.path, headers, remoteAddress, requestId },
+    {
+      tunnel: route.name,
+      method: req.method ?? 'GET',
+      path: admitted.path,
+      headers,
+      remoteAddress,
+      requestId,
+    },
     { fin: false, upgrade: true },
   );
   if (head.length > 0) stream.write(head);
@@ -95,7 +113,7 @@ export async function proxyUpgrade(
   let headWritten = false;
   stream.once('head', (response: ResponseHead) => {
     deps.timers.clearTimeout(timer);
-    const out = responseHeadersForViewer(response.headers, response.status);
+    const out = admitted.editResponse(responseHeadersForViewer(response.headers, response.status));
     if (response.status < 101 || !headersAreValid(out)) {
       const err = new TunnelError(
         'TUN_ERR_HEAD_INVALID',

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failures.js';
+
+class ManualClock {
+  t = 1_700_000_000_000;
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+describe('AuthFailures', () => {
+  it('has the documented defaults', () => {
+    expect(DEFAULT_AUTH_FAILURE_LIMITS).toMatchObject({
+      maxFailures: 5,
+      windowMs: 60_000,
+      cooldownMs: 300_000,
+      maxKeys: 10_000,
+    });
+  });
+
+  it('locks a client out after 5 failures within 60 s, for the cooldown', () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock });
+    for (let i = 1; i <= 4; i++) {
+      expect(failures.recordFailure('ip').lockedOut).toBe(false);
+      expect(failures.check('ip')).toEqual({ ok: true });
+      clock.advance(10_000);
+    }
+    expect(failures.recordFailure('ip')).toMatchObject({ lockedOut: true, failures: 5 });
+    expect(failures.check('ip')).toEqual({ ok: false, retryAfterSeconds: 300 });
+    clock.advance(299_500);
+    expect(failures.check('ip')).toEqual({ ok: false, retryAfterSeconds: 1 });
+    clock.advance(500);
+    expect(failures.check('ip')).toEqual({ ok: true });
+    // The cooldown wipes the slate: one more failure does not lock again.
+    expect(failures.recordFailure('ip')).toMatchObject({ lockedOut: false, failures: 1 });
+  });
+
+  it('counts in a sliding window, so slow failures never lock', () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock });
+    for (let i = 0; i < 20; i++) {
+      expect(failures.recordFailure('ip').lockedOut).toBe(false);
+      clock.advance(15_001);
+    }
+    expect(failures.check('ip').ok).toBe(true);
+  });
+
+  it('slows each further failure down, up to the cap', () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock, limits: { maxFailures: 10 } });
+    const delays = Array.from({ length: 7 }, () => failures.recordFailure('ip').delayMs);
+    expect(delays).toEqual([0, 500, 1000, 1500, 2000, 2000, 2000]);
+  });
+
+  it('keeps clients apart', () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock, limits: { maxFailures: 2 } });
+    failures.recordFailure('a');
+    failures.recordFailure('a');
+    expect(failures.check('a').ok).toBe(false);
+    expect(failures.check('b').ok).toBe(true);
+  });
+
+  it('tracks at most maxKeys clients', () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock, limits: { maxKeys: 100 } });
+    for (let i = 0; i < 5_000; i++) failures.recordFailure(`client-${i}`);
+    expect(failures.size).toBe(100);
+  });
+
+  it('refuses a threshold below 1', () => {
+    expect(() => new AuthFailures({ clock: new ManualClock(), limits: { maxFailures: 0 } })).toThrow(
+      RangeError,
+    );
+  });
+});

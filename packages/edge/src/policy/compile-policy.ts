@@ -1,0 +1,157 @@
+/**
+ * Turns a validated `TunnelPolicySpec` into the runtime `TunnelPolicy` the edge evaluates
+ * on every request: parsed CIDR blocks, keyed credential digests, per-client token
+ * buckets and failure counters. Compile once per BIND; the result holds mutable limiter
+ * state, so one tunnel's policy must not be shared with another tunnel.
+ */
+
+import { inspect } from 'node:util';
+import { AuthFailures, type AuthFailureLimits } from './auth-failures.js';
+import type { CompiledAuth } from './authenticate.js';
+import { IpRules, parseCidr, type Cidr } from './cidr.js';
+import type { Clock } from './clock.js';
+import { HeaderEdit } from './header-edit.js';
+import { parsePolicySpec, tryParseRate, type TunnelPolicySpec } from './policy-spec.js';
+import { SecretDigester } from './secret-digest.js';
+import { DEFAULT_MAX_TRACKED_CLIENTS, TokenBuckets } from './token-bucket.js';
+
+/**
+ * What the agent does with Host: null keeps the viewer's, `'origin'` sends the origin's
+ * host:port, any other string is sent as is. Applied by the agent, which knows its origin.
+ */
+export type HostRewrite = 'origin' | (string & {}) | null;
+
+export interface CompilePolicyOptions {
+  clock: Clock;
+  /**
+   * Key (at least 16 bytes) for the credential digests and the `burrow_token` cookie.
+   * Default: 32 random bytes per process, so cookies end with the process; edges in a
+   * cluster must share one key for a cookie from one edge to work on another.
+   */
+  secret?: Uint8Array;
+  /** Most client IPs each limiter of this tunnel tracks; default 10,000. */
+  maxTrackedClients?: number;
+  /** Brute-force thresholds; defaults in `DEFAULT_AUTH_FAILURE_LIMITS`. */
+  authFailureLimits?: Partial<Omit<AuthFailureLimits, 'maxKeys'>>;
+}
+
+export class TunnelPolicy {
+  readonly ipRules: IpRules;
+  /** Null when the spec sets no rate limit. */
+  readonly rateLimiter: TokenBuckets | null;
+  /** Null when the spec sets neither basic auth nor a token. */
+  readonly auth: CompiledAuth | null;
+  /** Null exactly when `auth` is. */
+  readonly authFailures: AuthFailures | null;
+  readonly requestHeaders: HeaderEdit;
+  readonly responseHeaders: HeaderEdit;
+  readonly hostRewrite: HostRewrite;
+  /** Which protections are on, by name only: what `toJSON` and `inspect` show. */
+  readonly #summary: Record<string, unknown>;
+
+  constructor(parts: {
+    ipRules: IpRules;
+    rateLimiter: TokenBuckets | null;
+    auth: CompiledAuth | null;
+    authFailures: AuthFailures | null;
+    requestHeaders: HeaderEdit;
+    responseHeaders: HeaderEdit;
+    hostRewrite: HostRewrite;
+    summary: Record<string, unknown>;
+  }) {
+    this.ipRules = parts.ipRules;
+    this.rateLimiter = parts.rateLimiter;
+    this.auth = parts.auth;
+    this.authFailures = parts.authFailures;
+    this.requestHeaders = parts.requestHeaders;
+    this.responseHeaders = parts.responseHeaders;
+    this.hostRewrite = parts.hostRewrite;
+    this.#summary = parts.summary;
+  }
+
+  /** True when the policy lets every request through unchanged, so the caller may skip it. */
+  get isOpen(): boolean {
+    return (
+      this.ipRules.isEmpty &&
+      this.rateLimiter === null &&
+      this.auth === null &&
+      this.requestHeaders.isEmpty &&
+      this.responseHeaders.isEmpty &&
+      this.hostRewrite === null
+    );
+  }
+
+  /** What logging or JSON.stringify shows: which protections are on, no digests or secrets. */
+  toJSON(): Record<string, unknown> {
+    return this.#summary;
+  }
+
+  [inspect.custom](): string {
+    return `TunnelPolicy ${JSON.stringify(this.#summary)}`;
+  }
+}
+
+function cidrs(entries: readonly string[] = []): Cidr[] {
+  // parsePolicySpec has checked every entry, so null cannot happen here.
+  return entries.map((entry) => parseCidr(entry)).filter((c): c is Cidr => c !== null);
+}
+
+function hostRewriteOf(hostHeader: string | undefined): HostRewrite {
+  if (hostHeader === undefined || hostHeader === 'preserve') return null;
+  return hostHeader === 'rewrite' ? 'origin' : hostHeader;
+}
+
+/**
+ * Validates `spec` (it may come straight from the wire) and builds its runtime policy.
+ * @throws TunnelError TUN_ERR_BAD_MESSAGE if the spec is invalid.
+ */
+export function compilePolicy(spec: TunnelPolicySpec, options: CompilePolicyOptions): TunnelPolicy {
+  const valid = parsePolicySpec(spec);
+  const maxKeys = options.maxTrackedClients ?? DEFAULT_MAX_TRACKED_CLIENTS;
+  const rate = valid.rateLimit === undefined ? null : tryParseRate(valid.rateLimit);
+  const basicEntries = valid.basicAuth ?? [];
+  const hasAuth = basicEntries.length > 0 || valid.authToken !== undefined;
+
+  let auth: CompiledAuth | null = null;
+  if (hasAuth) {
+    const digester = new SecretDigester(options.secret);
+    const token = valid.authToken;
+    auth = {
+      digester,
+      basic: basicEntries.map((entry) => digester.digest('basic', entry)),
+      token:
+        token === undefined
+          ? null
+          : {
+              digest: digester.digest('token', token),
+              cookieDigest: digester.digest('cookie', digester.cookieValue(token)),
+            },
+    };
+  }
+
+  const summary = {
+    basicAuthUsers: basicEntries.map((entry) => entry.slice(0, entry.indexOf(':'))),
+    authToken: valid.authToken !== undefined,
+    allowIp: valid.allowIp ?? [],
+    denyIp: valid.denyIp ?? [],
+    rateLimit: valid.rateLimit ?? null,
+    hostHeader: valid.hostHeader ?? 'preserve',
+    requestHeaderRemove: valid.requestHeaderRemove ?? [],
+    requestHeaderAdd: (valid.requestHeaderAdd ?? []).map((line) => line.slice(0, line.indexOf(':'))),
+    responseHeaderRemove: valid.responseHeaderRemove ?? [],
+    responseHeaderAdd: (valid.responseHeaderAdd ?? []).map((line) => line.slice(0, line.indexOf(':'))),
+  };
+
+  return new TunnelPolicy({
+    ipRules: new IpRules(cidrs(valid.allowIp), cidrs(valid.denyIp)),
+    rateLimiter: rate === null ? null : new TokenBuckets({ rate, clock: options.clock, maxKeys }),
+    auth,
+    authFailures: hasAuth
+      ? new AuthFailures({ clock: options.clock, limits: { ...options.authFailureLimits, maxKeys } })
+      : null,
+    requestHeaders: HeaderEdit.fromSpec(valid.requestHeaderRemove, valid.requestHeaderAdd),
+    responseHeaders: HeaderEdit.fromSpec(valid.responseHeaderRemove, valid.responseHeaderAdd),
+    hostRewrite: hostRewriteOf(valid.hostHeader),
+    summary,
+  });
+}

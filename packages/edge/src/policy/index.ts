@@ -1,0 +1,24 @@
+/**
+ * Per-tunnel access policy, enforced at the edge before a request reaches the agent:
+ *
+ *   const spec = parsePolicySpec(bind.policy);          // once per BIND; throws TunnelError
+ *   const policy = compilePolicy(spec, { clock });      // once per BIND; keep with the tunnel
+ *   const decision = evaluate(policy, { remoteAddress, method, path, headers, secure });
+ *
+ * `decision.action === 'respond'`: wait `delayMs`, answer with status/headers/body.
+ * `decision.action === 'forward'`: send `requestHeaders` and `path` on, pass `hostRewrite`
+ * to the agent, run response heads through `responseHeaderEdit`, append `setCookie` if set.
+ */
+
+export { parsePolicySpec, redactPolicySpec, type TunnelPolicySpec } from './policy-spec.js';
+export {
+  compilePolicy,
+  TunnelPolicy,
+  type CompilePolicyOptions,
+  type HostRewrite,
+} from './compile-policy.js';
+export { evaluate, type Decision, type ForwardDecision, type PolicyRequest } from './evaluate.js';
+export type { PolicyResponseCode, RespondDecision } from './policy-responses.js';
+export { DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from './auth-failures.js';
+export { TokenBuckets, type Rate, type TakeResult } from './token-bucket.js';
+export { PolicyBook } from './policy-book.js';
