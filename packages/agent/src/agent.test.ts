@@ -121,6 +121,26 @@ function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
 }
 
 describe('startAgent', () => {
+  it('serves a request the edge sends in the same batch as the BIND_ACK', async () => {
+    const origin = await startOrigin((req, res) => res.end(`early ${req.url}`));
+    const edge = new FakeEdge();
+    const early: Promise<{ head: ResponseHead; body: string }>[] = [];
+    void edge.connection(1).then((connection) =>
+      // Registered after the fake edge's listener: runs right after it queued BIND_ACK, so
+      // the OPEN lands in the same transport write, as a busy real edge would send it.
+      connection.session.on('control', () => {
+        if (connection.binds.length === 1 && early.length === 0) {
+          early.push(request(connection.session, 'tmp1', '/early'));
+        }
+      }),
+    );
+    run(configFor(origin), edge);
+    await waitFor(() => early.length === 1);
+    const { head, body } = await early[0]!;
+    expect(head.status).toBe(200);
+    expect(body).toBe('early /early');
+  });
+
   it('says HELLO, binds the tunnel, and serves requests for it', async () => {
     const origin = await startOrigin((req, res) => res.end(`hi from ${req.url}`));
     const edge = new FakeEdge();

@@ -13,7 +13,7 @@ import { Backoff, type RandomSource } from './backoff.js';
 import type { AgentConfig } from './config/index.js';
 import { dialWebSocket, type EdgeDialer } from './edge-dialer.js';
 import type { ForwardContext } from './forward-context.js';
-import { attachForwarder, routeFor } from './forwarder.js';
+import { routeFor, serveStream, type Route } from './forwarder.js';
 import { OriginPools } from './origin-pools.js';
 import { runReconnectLoop, type LiveSession, type SessionEnd } from './reconnect.js';
 import { connectSession } from './session-client.js';
@@ -166,7 +166,10 @@ class Agent implements AgentHandle {
   /** One connect attempt for the reconnect loop; resolves with the live session. */
   private async connect(signal: AbortSignal): Promise<LiveSession> {
     const previousUrls = this.bindings.map((binding) => binding.url);
+    const routes = new Map<string, Route>();
     const { session, hello, tunnels } = await connectSession({
+      serve: (stream) => serveStream(stream, routes, this.forwardContext),
+      onBound: (binding, name) => routes.set(name, routeFor(binding.spec)),
       server: this.config.server,
       token: this.config.token,
       bindings: this.bindings,
@@ -180,8 +183,6 @@ class Agent implements AgentHandle {
       throw new TunnelError('TUN_ERR_SESSION_CLOSED', 'the agent was stopped');
     }
     this.current = session;
-    const routes = new Map(tunnels.map((tunnel, i) => [tunnel.name, routeFor(this.bindings[i]!.spec)]));
-    attachForwarder(session, routes, this.forwardContext);
     const ended = this.watch(session);
 
     this.output.connected({ sessionId: hello.sessionId, reconnected: this.sessionsSoFar > 0 });

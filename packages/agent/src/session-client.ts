@@ -6,7 +6,6 @@
 
 import {
   Session,
-  TunnelError,
   toTunnelError,
   type HelloAck,
   type MuxStream,
@@ -37,6 +36,10 @@ export interface ConnectOptions {
   /** Budget for each of: dial, handshake, bind; in ms. */
   readonly stepTimeoutMs: number;
   readonly signal: AbortSignal;
+  /** Serves every stream the edge opens on the new session. */
+  readonly serve: (stream: MuxStream) => void;
+  /** Called as each tunnel is bound (see BindOptions.onBound). */
+  readonly onBound?: (binding: TunnelBinding, name: string) => void;
 }
 
 export interface ConnectedSession {
@@ -55,12 +58,9 @@ export async function connectSession(options: ConnectOptions): Promise<Connected
     timeoutMs: options.stepTimeoutMs,
   });
   const session = new Session({ role: 'agent', transport, timers: options.timers, ...limits });
-  // Until the forwarder is attached, a stream opened early must be refused, not leaked.
-  const refuseEarly = (stream: MuxStream): void =>
-    stream.reset(
-      new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', 'the agent has not finished binding its tunnels'),
-    );
-  session.on('stream', refuseEarly);
+  // Served from the start: a name's route is added the moment its BIND_ACK arrives, and the
+  // edge may open a stream for it in the next frame. Unknown names are refused by the forwarder.
+  session.on('stream', options.serve);
   try {
     const step = { timers: options.timers, timeoutMs: options.stepTimeoutMs, signal: options.signal };
     const hello = await handshake(session, {
@@ -70,12 +70,10 @@ export async function connectSession(options: ConnectOptions): Promise<Connected
       window: limits.window,
       maxFramePayload: limits.maxFramePayload,
     });
-    const tunnels = await bindTunnels(session, options.bindings, step);
+    const tunnels = await bindTunnels(session, options.bindings, { ...step, onBound: options.onBound });
     return { session, hello, tunnels };
   } catch (err) {
     session.destroy();
     throw toTunnelError(err, 'TUN_ERR_CONNECT_FAILED');
-  } finally {
-    session.off('stream', refuseEarly);
   }
 }

@@ -57,6 +57,11 @@ export interface BindOptions {
   readonly timeoutMs: number;
   readonly timers: Timers;
   readonly signal: AbortSignal;
+  /**
+   * Called synchronously as each BIND_ACK arrives. The edge may send a request for the name
+   * in the very next frame, before any promise continuation runs, so routes go live here.
+   */
+  readonly onBound?: (binding: TunnelBinding, name: string) => void;
 }
 
 /**
@@ -119,6 +124,7 @@ export async function bindTunnels(
         throw err;
       }
       acks.set(binding, ack);
+      options.onBound?.(binding, ack.name);
       return acks.size === bindings.length ? true : undefined;
     },
   });
