@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * burrow-edge: `start` runs the edge; `keys create|list|revoke` manage API keys.
+ * burrow-edge: `start` runs the edge; `keys create|list|revoke` manage API keys, `users …`
+ * users (users-commands.ts), `domains …` custom domains (domains-commands.ts).
  * The only module that reads argv and process.env; everything else gets a typed config.
  */
 
@@ -9,7 +10,9 @@ import { Command, Option } from 'commander';
 import { TunnelError } from '@burrow/protocol';
 import { loadEdgeConfig, type EdgeConfig, type EdgeFlags } from '../config/index.js';
 import { EdgeServer } from '../server.js';
-import { openSqliteStore, type Store } from '../store/index.js';
+import { openSqliteStore, parseApiKeyScopes, type Store } from '../store/index.js';
+import { registerDomainsCommands } from './domains-commands.js';
+import { registerUsersCommands, requireUserNamed, type CliContext } from './users-commands.js';
 
 function fail(err: unknown): never {
   const message =
@@ -79,29 +82,48 @@ const keys = program.command('keys').description('manage API keys (shown once, s
 
 commonOptions(keys.command('create').description('create an API key and print it once'))
   .option('--label <text>', 'a label to recognise the key by', '')
-  .action((flags: EdgeFlags & { label: string }) =>
+  .option('--user <name>', 'the user the key acts for (default: the "default" admin user)')
+  .option(
+    '--scope <scopes>',
+    'comma-separated: agent (bind tunnels), api (manage own resources), admin (everything); default agent,api',
+  )
+  .action((flags: EdgeFlags & { label: string; user?: string; scope?: string }) =>
     withStore(flags, async (store) => {
-      const { record, secret } = await store.createApiKey({ label: flags.label });
+      const scopes = flags.scope === undefined ? undefined : parseApiKeyScopes(flags.scope);
+      const user = flags.user === undefined ? undefined : await requireUserNamed(store, flags.user);
+      const { record, secret } = await store.createApiKey({ label: flags.label, userId: user?.id, scopes });
       process.stdout.write(`${secret}\n`);
+      const owner = user ?? (await store.getUser(record.userId));
       process.stderr.write(
-        `created key ${record.id} (prefix ${record.prefix}); it is shown only this once\n`,
+        `created key ${record.id} (prefix ${record.prefix}) for user "${owner?.name ?? record.userId}" with scopes ${record.scopes.join(',')}; it is shown only this once\n`,
       );
+      if (owner?.disabledAt) {
+        process.stderr.write(
+          `note: user "${owner.name}" is disabled; the key works once "burrow-edge users enable ${owner.name}" runs\n`,
+        );
+      }
     }).catch(fail),
   );
 
 commonOptions(keys.command('list').description('list API keys (never the secrets)'))
+  .option('--user <name>', "only this user's keys")
   .option('--json', 'print JSON')
-  .action((flags: EdgeFlags & { json?: boolean }) =>
+  .action((flags: EdgeFlags & { json?: boolean; user?: string }) =>
     withStore(flags, async (store) => {
-      const list = await store.listApiKeys();
+      const only = flags.user === undefined ? undefined : await requireUserNamed(store, flags.user);
+      const list = await store.listApiKeys({ userId: only?.id });
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(list)}\n`);
         return;
       }
+      const userNames = new Map((await store.listUsers()).map((u) => [u.id, u.name]));
       for (const k of list) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
         const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
-        process.stdout.write(`${k.id}  ${k.prefix}  ${state}  last used ${used}  ${k.label}\n`);
+        const user = userNames.get(k.userId) ?? k.userId;
+        process.stdout.write(
+          `${k.id}  ${k.prefix}  ${state}  last used ${used}  user ${user}  ${k.scopes.join(',')}  ${k.label}\n`,
+        );
       }
       if (list.length === 0) process.stderr.write('no API keys yet: burrow-edge keys create --label me\n');
     }).catch(fail),
@@ -115,5 +137,9 @@ commonOptions(keys.command('revoke <idOrPrefix>').description('revoke an API key
       process.stderr.write(`revoked key ${revoked.id} (prefix ${revoked.prefix})\n`);
     }).catch(fail),
 );
+
+const cli: CliContext = { withStore, commonOptions, config, fail };
+registerUsersCommands(program, cli);
+registerDomainsCommands(program, cli);
 
 program.parseAsync(process.argv).catch(fail);

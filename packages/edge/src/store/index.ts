@@ -1,17 +1,46 @@
-/** The edge's durable store: the Store contract, its SQLite backend, and secret hashing. */
+/**
+ * The edge's durable store: the Store contract, its SQLite backend, secret hashing, and the
+ * input rules for user names, key scopes and custom domains that callers check up front.
+ */
 export type {
+  AddDomainInput,
   ApiKeyRecord,
+  ApiKeyScope,
   Clock,
+  CreateApiKeyInput,
   CreateTunnelInput,
+  CreateUserInput,
+  DomainRecord,
+  ListApiKeysOptions,
+  ListDomainsOptions,
   ListSessionsOptions,
   RandomBytes,
+  ReserveNameInput,
   SessionRecord,
   SessionStartInput,
   Store,
   TunnelKind,
   TunnelRecord,
+  UserRecord,
+  VerifiedApiKey,
 } from './store.js';
 export { openSqliteStore } from './sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { hashSecret, hashesEqual } from './secret-hash.js';
 export { parseApiKeyPrefix } from './api-key-secret.js';
+export {
+  API_KEY_SCOPES,
+  DEFAULT_API_KEY_SCOPES,
+  normalizeApiKeyScopes,
+  parseApiKeyScopes,
+  scopeAllows,
+} from './api-key-scopes.js';
+export { DEFAULT_USER_ID, DEFAULT_USER_NAME, normalizeUserName, tryNormalizeUserName } from './user-name.js';
+export {
+  DOMAIN_VERIFICATION_LABEL,
+  domainVerificationRecord,
+  lookupDomainHostname,
+  normalizeDomainHostname,
+} from './custom-domain.js';
+export type { DomainVerificationRecord } from './custom-domain.js';
+export { nameTakenError } from './name-taken.js';

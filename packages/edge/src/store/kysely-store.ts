@@ -1,34 +1,43 @@
 /**
  * The Store written once against Kysely, for any dialect whose database has been migrated
  * with `migrateToLatest`. Only SQL that SQLite (3.35+) and PostgreSQL share: RETURNING,
- * ON CONFLICT DO NOTHING, conditional UPDATEs; no dialect functions, dates or booleans.
+ * ON CONFLICT DO NOTHING, conditional UPDATEs, scalar subqueries, joins; no dialect
+ * functions, dates or booleans. Keys, users and domains live in api-key-queries.ts,
+ * user-queries.ts and domain-queries.ts, name ownership in tunnel-ownership.ts; this class
+ * runs them all, each call through `#run`.
  */
 import type { Kysely } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
-import { generateApiKeySecret, parseApiKeyPrefix } from './api-key-secret.js';
+import * as keys from './api-key-queries.js';
 import { constraintViolationOf } from './constraint-violation.js';
-import { randomBase62 } from './random-base62.js';
-import { toApiKeyRecord, toSessionRecord, toTunnelRecord } from './row-mapping.js';
+import * as domains from './domain-queries.js';
+import { toSessionRecord, toTunnelRecord } from './row-mapping.js';
 import type { Database } from './schema.js';
-import { hashSecret, hashesEqual } from './secret-hash.js';
 import type {
+  AddDomainInput,
   ApiKeyRecord,
   Clock,
+  CreateApiKeyInput,
   CreateTunnelInput,
+  CreateUserInput,
+  DomainRecord,
+  ListApiKeysOptions,
+  ListDomainsOptions,
   ListSessionsOptions,
   RandomBytes,
+  ReserveNameInput,
   SessionRecord,
   SessionStartInput,
   Store,
   TunnelRecord,
+  UserRecord,
+  VerifiedApiKey,
 } from './store.js';
+import { findTunnel, releaseName, reserveName, selectTunnels } from './tunnel-ownership.js';
+import * as users from './user-queries.js';
 
 export const DEFAULT_SESSION_LIST_LIMIT = 100;
 export const MAX_SESSION_LIST_LIMIT = 1_000;
-
-// A prefix collision needs two 8-character base62 draws to match (1 in 2e14); a few
-// retries cover bad luck, and repeated collisions mean the random source is not random.
-const CREATE_KEY_ATTEMPTS = 4;
 
 export interface KyselyStoreOptions {
   /** Migrated database; the store owns it from here and destroys it on `close()`. */
@@ -54,87 +63,52 @@ export class KyselyStore implements Store {
     await db?.destroy();
   }
 
-  createApiKey(input: { label: string }): Promise<{ record: ApiKeyRecord; secret: string }> {
-    return this.#run('createApiKey', async (db) => {
-      for (let attempt = 0; attempt < CREATE_KEY_ATTEMPTS; attempt++) {
-        const { prefix, secret } = generateApiKeySecret(this.#random);
-        const row = await db
-          .insertInto('api_keys')
-          .values({
-            id: `key_${randomBase62(this.#random, 16)}`,
-            prefix,
-            hash: hashSecret(secret),
-            label: input.label,
-            created_at: this.#now(),
-            last_used_at: null,
-            revoked_at: null,
-          })
-          // Targetless: an id collision is as retryable as a prefix collision.
-          .onConflict((oc) => oc.doNothing())
-          .returningAll()
-          .executeTakeFirst();
-        if (row !== undefined) return { record: toApiKeyRecord(row), secret };
-      }
-      throw new TunnelError(
-        'TUN_ERR_INTERNAL',
-        'could not find an unused API key prefix; is the random source random?',
-      );
-    });
+  createUser(input: CreateUserInput): Promise<UserRecord> {
+    return this.#run('createUser', (db) => users.createUser(db, input, this.#random, this.#now()));
   }
 
-  listApiKeys(): Promise<ApiKeyRecord[]> {
-    return this.#run('listApiKeys', async (db) => {
-      const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
-      return rows.map(toApiKeyRecord);
-    });
+  getUser(id: string): Promise<UserRecord | undefined> {
+    return this.#run('getUser', (db) => users.getUser(db, id));
+  }
+
+  getUserByName(name: string): Promise<UserRecord | undefined> {
+    return this.#run('getUserByName', (db) => users.getUserByName(db, name));
+  }
+
+  listUsers(): Promise<UserRecord[]> {
+    return this.#run('listUsers', (db) => users.listUsers(db));
+  }
+
+  disableUser(id: string): Promise<UserRecord | null> {
+    return this.#run('disableUser', (db) => users.setUserDisabled(db, id, true, this.#now()));
+  }
+
+  enableUser(id: string): Promise<UserRecord | null> {
+    return this.#run('enableUser', (db) => users.setUserDisabled(db, id, false, this.#now()));
+  }
+
+  isUserActive(id: string): Promise<boolean> {
+    return this.#run('isUserActive', (db) => users.isUserActive(db, id));
+  }
+
+  createApiKey(input: CreateApiKeyInput): Promise<{ record: ApiKeyRecord; secret: string }> {
+    return this.#run('createApiKey', (db) => keys.createApiKey(db, input, this.#random, this.#now()));
+  }
+
+  listApiKeys(opts: ListApiKeysOptions = {}): Promise<ApiKeyRecord[]> {
+    return this.#run('listApiKeys', (db) => keys.listApiKeys(db, opts));
   }
 
   revokeApiKey(idOrPrefix: string): Promise<ApiKeyRecord | null> {
-    return this.#run('revokeApiKey', async (db) => {
-      await db
-        .updateTable('api_keys')
-        .set({ revoked_at: this.#now() })
-        .where((eb) => eb.or([eb('id', '=', idOrPrefix), eb('prefix', '=', idOrPrefix)]))
-        .where('revoked_at', 'is', null)
-        .execute();
-      const row = await db
-        .selectFrom('api_keys')
-        .selectAll()
-        .where((eb) => eb.or([eb('id', '=', idOrPrefix), eb('prefix', '=', idOrPrefix)]))
-        .executeTakeFirst();
-      return row === undefined ? null : toApiKeyRecord(row);
-    });
+    return this.#run('revokeApiKey', (db) => keys.revokeApiKey(db, idOrPrefix, this.#now()));
   }
 
-  verifyApiKey(secret: string): Promise<ApiKeyRecord | null> {
-    return this.#run('verifyApiKey', async (db) => {
-      const prefix = parseApiKeyPrefix(secret);
-      if (prefix === null) return null;
-      const found = await db
-        .selectFrom('api_keys')
-        .select(['id', 'hash', 'revoked_at'])
-        .where('prefix', '=', prefix)
-        .executeTakeFirst();
-      if (found === undefined || found.revoked_at !== null) return null;
-      if (!hashesEqual(hashSecret(secret), found.hash)) return null;
-      // Re-checking revoked_at here makes a revoke that lands between the read and this
-      // write win: the key is refused rather than marked used.
-      const row = await db
-        .updateTable('api_keys')
-        .set({ last_used_at: this.#now() })
-        .where('id', '=', found.id)
-        .where('revoked_at', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
-      return row === undefined ? null : toApiKeyRecord(row);
-    });
+  verifyApiKey(secret: string): Promise<VerifiedApiKey | null> {
+    return this.#run('verifyApiKey', (db) => keys.verifyApiKey(db, secret, this.#now()));
   }
 
   getTunnel(name: string): Promise<TunnelRecord | undefined> {
-    return this.#run('getTunnel', async (db) => {
-      const row = await db.selectFrom('tunnels').selectAll().where('name', '=', name).executeTakeFirst();
-      return row === undefined ? undefined : toTunnelRecord(row);
-    });
+    return this.#run('getTunnel', (db) => findTunnel(db, name));
   }
 
   createTunnel(rec: CreateTunnelInput): Promise<boolean> {
@@ -147,6 +121,11 @@ export class KyselyStore implements Store {
             name: rec.name,
             kind: rec.kind,
             owner_key_id: rec.ownerKeyId,
+            // The key's user, read in the same statement: a key's tunnels belong to its user.
+            owner_user_id:
+              rec.ownerKeyId === null
+                ? null
+                : db.selectFrom('api_keys').select('user_id').where('id', '=', rec.ownerKeyId),
             resume_token_hash: rec.resumeTokenHash,
             created_at: now,
             last_active_at: now,
@@ -193,12 +172,10 @@ export class KyselyStore implements Store {
 
   listTunnelsActiveSince(since: Date): Promise<TunnelRecord[]> {
     return this.#run('listTunnelsActiveSince', async (db) => {
-      const rows = await db
-        .selectFrom('tunnels')
-        .selectAll()
-        .where('last_active_at', '>=', since.getTime())
-        .orderBy('last_active_at', 'desc')
-        .orderBy('name')
+      const rows = await selectTunnels(db)
+        .where('tunnels.last_active_at', '>=', since.getTime())
+        .orderBy('tunnels.last_active_at', 'desc')
+        .orderBy('tunnels.name')
         .execute();
       return rows.map(toTunnelRecord);
     });
@@ -206,14 +183,30 @@ export class KyselyStore implements Store {
 
   listTunnelsOwnedBy(keyId: string): Promise<TunnelRecord[]> {
     return this.#run('listTunnelsOwnedBy', async (db) => {
-      const rows = await db
-        .selectFrom('tunnels')
-        .selectAll()
-        .where('owner_key_id', '=', keyId)
-        .orderBy('name')
+      const rows = await selectTunnels(db)
+        .where('tunnels.owner_key_id', '=', keyId)
+        .orderBy('tunnels.name')
         .execute();
       return rows.map(toTunnelRecord);
     });
+  }
+
+  listTunnelsOwnedByUser(userId: string): Promise<TunnelRecord[]> {
+    return this.#run('listTunnelsOwnedByUser', async (db) => {
+      const rows = await selectTunnels(db)
+        .where('tunnels.owner_user_id', '=', userId)
+        .orderBy('tunnels.name')
+        .execute();
+      return rows.map(toTunnelRecord);
+    });
+  }
+
+  reserveName(input: ReserveNameInput): Promise<TunnelRecord> {
+    return this.#run('reserveName', (db) => reserveName(db, input, this.#now()));
+  }
+
+  releaseName(input: ReserveNameInput): Promise<boolean> {
+    return this.#run('releaseName', (db) => releaseName(db, input));
   }
 
   deleteTemporaryTunnelsIdleSince(before: Date): Promise<string[]> {
@@ -286,6 +279,12 @@ export class KyselyStore implements Store {
     return this.#run('listSessions', async (db) => {
       let query = db.selectFrom('sessions').selectAll();
       if (opts.keyId !== undefined) query = query.where('key_id', '=', opts.keyId);
+      if (opts.userId !== undefined) {
+        const userId = opts.userId;
+        query = query.where('key_id', 'in', (eb) =>
+          eb.selectFrom('api_keys').select('id').where('user_id', '=', userId),
+        );
+      }
       const rows = await query
         .orderBy('connected_at', 'desc')
         .orderBy('id', 'desc')
@@ -293,6 +292,30 @@ export class KyselyStore implements Store {
         .execute();
       return rows.map(toSessionRecord);
     });
+  }
+
+  addDomain(input: AddDomainInput): Promise<DomainRecord> {
+    return this.#run('addDomain', (db) => domains.addDomain(db, input, this.#random, this.#now()));
+  }
+
+  getDomain(hostname: string): Promise<DomainRecord | undefined> {
+    return this.#run('getDomain', (db) => domains.getDomain(db, hostname));
+  }
+
+  listDomains(opts: ListDomainsOptions = {}): Promise<DomainRecord[]> {
+    return this.#run('listDomains', (db) => domains.listDomains(db, opts));
+  }
+
+  markDomainVerified(hostname: string): Promise<DomainRecord | null> {
+    return this.#run('markDomainVerified', (db) => domains.markDomainVerified(db, hostname, this.#now()));
+  }
+
+  setDomainTunnel(hostname: string, tunnelName: string | null): Promise<DomainRecord | null> {
+    return this.#run('setDomainTunnel', (db) => domains.setDomainTunnel(db, hostname, tunnelName));
+  }
+
+  removeDomain(hostname: string, opts: { userId?: string } = {}): Promise<boolean> {
+    return this.#run('removeDomain', (db) => domains.removeDomain(db, hostname, opts));
   }
 
   /** Integer ms: a fractional fake clock must not reach a bigint column (PostgreSQL rejects it). */

@@ -7,6 +7,7 @@ import { Migrator } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
 import * as initial from './migrations/0001-initial.js';
+import * as tenancy from './migrations/0002-tenancy.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in name order, hence the zero-padded
@@ -14,6 +15,7 @@ import * as initial from './migrations/0001-initial.js';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-tenancy': tenancy,
 };
 
 /** Bookkeeping tables, named for Burrow so they do not clash with an app sharing the database. */

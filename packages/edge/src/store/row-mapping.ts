@@ -1,8 +1,9 @@
 /** Converts stored rows to the records the Store returns (snake_case ms -> camelCase Dates). */
 import type { Selectable } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
-import type { ApiKeysTable, SessionsTable, TunnelsTable } from './schema.js';
-import type { ApiKeyRecord, SessionRecord, TunnelRecord } from './store.js';
+import { decodeApiKeyScopes } from './api-key-scopes.js';
+import type { ApiKeysTable, DomainsTable, SessionsTable, TunnelsTable, UsersTable } from './schema.js';
+import type { ApiKeyRecord, DomainRecord, SessionRecord, TunnelRecord, UserRecord } from './store.js';
 
 /** A stored millisecond timestamp as a Date; accepts the string form node-postgres returns. */
 export function millisToDate(value: number | string | bigint): Date {
@@ -16,22 +17,42 @@ function optionalDate(value: number | string | bigint | null): Date | null {
   return value === null ? null : millisToDate(value);
 }
 
+export function toUserRecord(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    admin: Number(row.is_admin) === 1,
+    createdAt: millisToDate(row.created_at),
+    disabledAt: optionalDate(row.disabled_at),
+  };
+}
+
 export function toApiKeyRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  // Migration 0002 filled user_id for every key and the store always writes it.
+  if (row.user_id === null)
+    throw new TunnelError('TUN_ERR_INTERNAL', `API key ${row.id} has no user in store`);
   return {
     id: row.id,
     prefix: row.prefix,
     label: row.label,
+    userId: row.user_id,
+    scopes: decodeApiKeyScopes(row.scopes),
     createdAt: millisToDate(row.created_at),
     lastUsedAt: optionalDate(row.last_used_at),
     revokedAt: optionalDate(row.revoked_at),
   };
 }
 
-export function toTunnelRecord(row: Selectable<TunnelsTable>): TunnelRecord {
+/** A tunnels row with its owner's name from a left join on users (see `selectTunnels`). */
+export type TunnelRow = Selectable<TunnelsTable> & { owner_user_name: string | null };
+
+export function toTunnelRecord(row: TunnelRow): TunnelRecord {
   return {
     name: row.name,
     kind: row.kind,
     ownerKeyId: row.owner_key_id,
+    ownerUserId: row.owner_user_id,
+    ownerUserName: row.owner_user_name,
     resumeTokenHash: row.resume_token_hash,
     createdAt: millisToDate(row.created_at),
     lastActiveAt: millisToDate(row.last_active_at),
@@ -47,5 +68,16 @@ export function toSessionRecord(row: Selectable<SessionsTable>): SessionRecord {
     connectedAt: millisToDate(row.connected_at),
     disconnectedAt: optionalDate(row.disconnected_at),
     reason: row.reason,
+  };
+}
+
+export function toDomainRecord(row: Selectable<DomainsTable>): DomainRecord {
+  return {
+    hostname: row.hostname,
+    userId: row.user_id,
+    verificationToken: row.verification_token,
+    tunnelName: row.tunnel_name,
+    createdAt: millisToDate(row.created_at),
+    verifiedAt: optionalDate(row.verified_at),
   };
 }

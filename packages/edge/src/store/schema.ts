@@ -14,6 +14,19 @@ import type { TunnelKind } from './store.js';
 export type Millis = ColumnType<number | string | bigint, number, number>;
 export type NullableMillis = ColumnType<number | string | bigint | null, number | null, number | null>;
 
+/** 0 or 1 in an `integer` column (a check constraint keeps it so); no native booleans. */
+export type Flag = 0 | 1;
+
+export interface UsersTable {
+  id: string;
+  /** Unique, lower-case (normalized by the store). */
+  name: string;
+  /** Read as a plain number (drivers do not know the 0/1 constraint); written as a Flag. */
+  is_admin: ColumnType<number, Flag, Flag>;
+  created_at: Millis;
+  disabled_at: NullableMillis;
+}
+
 export interface ApiKeysTable {
   id: string;
   prefix: string;
@@ -23,6 +36,13 @@ export interface ApiKeysTable {
   created_at: Millis;
   last_used_at: NullableMillis;
   revoked_at: NullableMillis;
+  /**
+   * Nullable in the schema only because SQLite cannot add a NOT NULL foreign-key column
+   * (migration 0002): the store always writes it and 0002 filled it for older keys.
+   */
+  user_id: string | null;
+  /** Comma-separated scopes in canonical order (see api-key-scopes.ts). */
+  scopes: string;
 }
 
 export interface TunnelsTable {
@@ -30,9 +50,19 @@ export interface TunnelsTable {
   /** A check constraint limits it to the two kinds. */
   kind: TunnelKind;
   owner_key_id: string | null;
+  owner_user_id: string | null;
   resume_token_hash: string | null;
   created_at: Millis;
   last_active_at: Millis;
+}
+
+export interface DomainsTable {
+  hostname: string;
+  user_id: string;
+  verification_token: string;
+  tunnel_name: string | null;
+  created_at: Millis;
+  verified_at: NullableMillis;
 }
 
 export interface SessionsTable {
@@ -46,7 +76,9 @@ export interface SessionsTable {
 }
 
 export interface Database {
+  users: UsersTable;
   api_keys: ApiKeysTable;
   tunnels: TunnelsTable;
   sessions: SessionsTable;
+  domains: DomainsTable;
 }

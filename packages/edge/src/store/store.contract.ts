@@ -5,60 +5,29 @@
  * `open` receives a `database` name that is fresh for each test and the same for every
  * call within one test: opening it again must reach the same data (that is how the
  * reopen and migration tests work). Stores the suite opens are closed after each test.
- * No test is skipped for any backend.
+ * No test is skipped for any backend. Users, scopes, name ownership and custom domains are
+ * in tenancy.contract.ts, which this suite runs.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TunnelError } from '@burrow/protocol';
-import type { ErrorCode } from '@burrow/protocol';
 import { hashSecret } from './secret-hash.js';
-import type { Clock, RandomBytes, Store } from './store.js';
+import type { Store } from './store.js';
+import { describeTenancyContract } from './tenancy.contract.js';
+import {
+  ManualClock,
+  MINUTE,
+  T0,
+  expectTunnelError,
+  seededRandom,
+  type StoreContractContext,
+} from './test-support/contract-fixture.js';
+import { DEFAULT_USER_ID, DEFAULT_USER_NAME } from './user-name.js';
 
-export interface StoreContractContext {
-  /** Names the database for this test; the same name must reopen the same data. */
-  database: string;
-  clock: Clock;
-  random: RandomBytes;
-}
+export { ManualClock, seededRandom, type StoreContractContext } from './test-support/contract-fixture.js';
 
 export type OpenStoreForContract = (context: StoreContractContext) => Promise<Store>;
 
-/** A clock that moves only when told to. */
-export class ManualClock implements Clock {
-  constructor(private ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
-
-/** Deterministic bytes: sha256 of `seed:counter` blocks, so equal seeds give equal output. */
-export function seededRandom(seed: string): RandomBytes {
-  let counter = 0;
-  return (size) => {
-    const out = Buffer.alloc(size);
-    for (let filled = 0; filled < size;) {
-      const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
-      filled += block.copy(out, filled, 0, Math.min(block.length, size - filled));
-    }
-    return out;
-  };
-}
-
-const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
 const SECRET_FORMAT = /^bk_([0-9A-Za-z]{8})_([0-9A-Za-z]{32,})$/;
-const MINUTE = 60_000;
-
-async function expectTunnelError(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const err: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TunnelError);
-  expect((err as TunnelError).code).toBe(code);
-}
 
 export function runStoreContract(name: string, open: OpenStoreForContract): void {
   describe(`Store contract: ${name}`, () => {
@@ -104,7 +73,7 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
         const [listed] = await store.listApiKeys();
         for (const r of [record, listed]) {
           expect(Object.keys(r ?? {}).sort()).toEqual(
-            ['createdAt', 'id', 'label', 'lastUsedAt', 'prefix', 'revokedAt'].sort(),
+            ['createdAt', 'id', 'label', 'lastUsedAt', 'prefix', 'revokedAt', 'scopes', 'userId'].sort(),
           );
           const serialised = JSON.stringify(r);
           expect(serialised).not.toContain(secret.slice(12));
@@ -250,6 +219,8 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
           name: 'myapp',
           kind: 'named',
           ownerKeyId: key.id,
+          ownerUserId: DEFAULT_USER_ID,
+          ownerUserName: DEFAULT_USER_NAME,
           resumeTokenHash: hashSecret('resume'),
           createdAt: new Date(T0 + MINUTE),
           lastActiveAt: new Date(T0 + MINUTE),
@@ -532,6 +503,8 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
         expect((await store.listSessions({ keyId: key.id })).map((s) => s.id)).toEqual(['s4', 's2', 's0']);
       });
     });
+
+    describeTenancyContract({ store: () => store, clock: () => clock, openStore });
 
     describe('lifecycle and migrations', () => {
       it('keeps data across close and reopen, migrating idempotently', async () => {
