@@ -143,8 +143,9 @@ describe('failures', () => {
     await expect(startAgent(edge, String(origin.port), { name: 'mine' })).rejects.toThrow(
       /TUN_ERR_NAME_REQUIRES_KEY/,
     );
+    // Names belong to users, so the two keys must belong to two users.
     const alice = await createApiKey(edge.dataDir);
-    const mallory = await createApiKey(edge.dataDir);
+    const mallory = await createApiKey(edge.dataDir, 'mallory');
     await startAgent(edge, String(origin.port), { name: 'mine', token: alice });
     await expect(startAgent(edge, String(origin.port), { name: 'mine', token: mallory })).rejects.toThrow(
       /TUN_ERR_NAME_TAKEN/,

@@ -217,8 +217,13 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Creates an API key through the real CLI, against the edge's data directory. */
-export async function createApiKey(dataDir: string): Promise<string> {
-  const proc = new Proc([EDGE_CLI, 'keys', 'create', '--data', dataDir, '--label', 'e2e']);
+export async function createApiKey(dataDir: string, user?: string): Promise<string> {
+  if (user !== undefined) {
+    const created = new Proc([EDGE_CLI, 'users', 'create', user, '--data', dataDir]);
+    if ((await created.exited) !== 0) throw new Error(`users create failed: ${created.output}`);
+  }
+  const userArgs = user === undefined ? [] : ['--user', user];
+  const proc = new Proc([EDGE_CLI, 'keys', 'create', '--data', dataDir, '--label', 'e2e', ...userArgs]);
   const code = await proc.exited;
   if (code !== 0) throw new Error(`keys create failed: ${proc.output}`);
   return proc.lines[0]!.trim();

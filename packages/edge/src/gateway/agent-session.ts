@@ -24,6 +24,7 @@ import {
 } from '@burrow/protocol';
 import type { Logger } from '../logger.js';
 import { parsePolicySpec, type PolicyBook } from '../policy/index.js';
+import { scopeAllows } from '../store/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 import type { Store } from '../store/index.js';
 import type { TunnelBinder } from './tunnel-binder.js';
@@ -56,6 +57,7 @@ export class AgentSession implements TunnelTarget {
   readonly sessionId = randomUUID();
   private state: State = 'handshaking';
   private keyId: string | null = null;
+  private userIdValue: string | null = null;
   private readonly names = new Set<string>();
   private readonly session: Session;
   private readonly deps: AgentSessionDeps;
@@ -84,6 +86,17 @@ export class AgentSession implements TunnelTarget {
         void this.onClose(err).finally(resolve);
       });
     });
+  }
+
+  /** The user whose key opened the session; null for anonymous sessions. */
+  get userId(): string | null {
+    return this.userIdValue;
+  }
+
+  /** Closes the session at once because its user may no longer use the edge. */
+  evict(reason: TunnelError): void {
+    this.log.info({ code: reason.code }, 'evicting agent session');
+    this.refuse(reason);
   }
 
   get accepting(): boolean {
@@ -140,8 +153,19 @@ export class AgentSession implements TunnelTarget {
     const { settings } = this.deps;
     if (hello.token !== null) {
       const key = await this.deps.store.verifyApiKey(hello.token);
-      if (!key) throw new TunnelError('TUN_ERR_UNAUTHORIZED', 'the API key is unknown or revoked');
+      if (!key)
+        throw new TunnelError(
+          'TUN_ERR_UNAUTHORIZED',
+          'the API key is unknown, revoked, or its user is disabled',
+        );
+      if (!scopeAllows(key.scopes, 'agent')) {
+        throw new TunnelError(
+          'TUN_ERR_UNAUTHORIZED',
+          `this API key has scopes ${key.scopes.join(',')}; binding tunnels needs the agent scope (burrow-edge keys create --scope agent)`,
+        );
+      }
       this.keyId = key.id;
+      this.userIdValue = key.user.id;
     } else if (!settings.allowAnonymous) {
       throw new TunnelError(
         'TUN_ERR_UNAUTHORIZED',
@@ -185,7 +209,12 @@ export class AgentSession implements TunnelTarget {
       }
       // Validated before the name is taken, so a bad policy refuses the BIND naming the field.
       if (bind.policy !== null) parsePolicySpec(bind.policy);
-      const request = { name: bind.name, resumeToken: bind.resumeToken, keyId: this.keyId };
+      const request = {
+        name: bind.name,
+        resumeToken: bind.resumeToken,
+        keyId: this.keyId,
+        userId: this.userIdValue,
+      };
       const result = await this.deps.binder.bind(request, this, ({ name, resumeToken }) => {
         const url = this.deps.urlFor(name);
         // Before the name goes live: no request may slip through without its policy.

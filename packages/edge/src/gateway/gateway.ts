@@ -19,6 +19,9 @@ import { writeRawResponse } from '../ingress/raw-response.js';
 
 export const AGENT_PATH = '/_burrow/connect';
 
+/** How often live sessions are checked against disabled users: "at once" within this bound. */
+const USER_CHECK_INTERVAL_MS = 2000;
+
 export interface GatewayOptions extends AgentSessionDeps {
   deadPeerMs: number;
 }
@@ -28,6 +31,8 @@ export class Gateway {
   private readonly sessions = new Set<AgentSession>();
   private readonly options: GatewayOptions;
   private closing = false;
+  private readonly userCheck: unknown;
+  private checkingUsers = false;
 
   constructor(options: GatewayOptions) {
     this.options = options;
@@ -37,10 +42,37 @@ export class Gateway {
       maxPayload: websocketMaxPayload(options.settings.maxFramePayload),
       handleProtocols: (offered) => (offered.has(WEBSOCKET_SUBPROTOCOL) ? WEBSOCKET_SUBPROTOCOL : false),
     });
+    this.userCheck = options.timers.setInterval(() => {
+      if (this.checkingUsers || this.sessions.size === 0) return;
+      this.checkingUsers = true;
+      this.evictDisabledUsers()
+        .catch((err: unknown) => options.log.error({ err }, 'checking for disabled users failed'))
+        .finally(() => (this.checkingUsers = false));
+    }, USER_CHECK_INTERVAL_MS);
   }
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /**
+   * Closes the sessions of users who were disabled since they connected (an admin ran
+   * `burrow-edge users disable`, possibly from another process on the same database).
+   */
+  async evictDisabledUsers(): Promise<number> {
+    const byUser = new Map<string, AgentSession[]>();
+    for (const s of this.sessions) {
+      if (s.userId === null) continue;
+      byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s]);
+    }
+    let evicted = 0;
+    for (const [userId, sessions] of byUser) {
+      if (await this.options.store.isUserActive(userId)) continue;
+      const reason = new TunnelError('TUN_ERR_UNAUTHORIZED', 'your user was disabled on this edge');
+      for (const s of sessions) s.evict(reason);
+      evicted += sessions.length;
+    }
+    return evicted;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -81,6 +113,7 @@ export class Gateway {
   /** GOAWAY to every agent; in-flight requests get up to `timeoutMs` to finish. */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
+    this.options.timers.clearInterval(this.userCheck);
     const reason = new TunnelError('TUN_ERR_GOING_AWAY', 'the edge is restarting');
     await Promise.all([...this.sessions].map((s) => s.close(timeoutMs, reason)));
     this.wss.close();
@@ -88,6 +121,7 @@ export class Gateway {
 
   destroy(): void {
     this.closing = true;
+    this.options.timers.clearInterval(this.userCheck);
     const reason = new TunnelError('TUN_ERR_GOING_AWAY', 'the edge stopped');
     for (const s of this.sessions) s.destroy(reason);
     this.wss.close();

@@ -8,13 +8,15 @@
 import { randomBytes } from 'node:crypto';
 import { TunnelError } from '@burrow/protocol';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
-import { hashesEqual, hashSecret, type Store, type TunnelRecord } from '../store/index.js';
+import { hashesEqual, hashSecret, nameTakenError, type Store, type TunnelRecord } from '../store/index.js';
 import { randomName, validateName, type RandomInt } from './names.js';
 
 export interface BindRequest {
   name: string | null;
   resumeToken: string | null;
   keyId: string | null;
+  /** The key's user: names belong to users, so any of a user's keys may bind them. */
+  userId: string | null;
 }
 
 export interface BindResult {
@@ -60,13 +62,8 @@ export class TunnelBinder {
     const proven = this.tokenMatches(record, request.resumeToken);
     if (!record) {
       await this.claimNew(name, request);
-    } else if (!proven && !this.owns(record, request.keyId)) {
-      throw record.kind === 'named'
-        ? new TunnelError('TUN_ERR_NAME_TAKEN', `the name "${name}" is reserved by another account`)
-        : new TunnelError(
-            'TUN_ERR_NAME_TAKEN',
-            `"${name}" is a temporary name handed to another agent; run without --name for a new one`,
-          );
+    } else if (!proven && !this.owns(record, request)) {
+      throw nameTakenError(record);
     }
     return this.handOver(name, target, announce, proven);
   }
@@ -106,9 +103,9 @@ export class TunnelBinder {
     if (created) return;
     // Someone created it between our read and insert: decide again against their row.
     const record = await this.store.getTunnel(name);
-    if (!record || !this.owns(record, request.keyId)) {
-      throw new TunnelError('TUN_ERR_NAME_TAKEN', `the name "${name}" is reserved by another account`);
-    }
+    if (!record)
+      throw new TunnelError('TUN_ERR_INTERNAL', `the name "${name}" vanished while binding; try again`);
+    if (!this.owns(record, request)) throw nameTakenError(record);
   }
 
   /** `proven`: the caller may replace a live holder (resume token, or a name just created). */
@@ -135,8 +132,9 @@ export class TunnelBinder {
     return result;
   }
 
-  private owns(record: TunnelRecord, keyId: string | null): boolean {
-    return keyId !== null && record.ownerKeyId === keyId;
+  private owns(record: TunnelRecord, request: BindRequest): boolean {
+    if (request.userId !== null && record.ownerUserId !== null) return record.ownerUserId === request.userId;
+    return request.keyId !== null && record.ownerKeyId === request.keyId;
   }
 
   private tokenMatches(record: TunnelRecord | undefined, token: string | null): boolean {

@@ -1,0 +1,72 @@
+/** Tenancy at the gateway: names belong to users, keys need the agent scope, disabling a user cuts it off. */
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { EDGE_CLI, Proc, startAgent, startEdge, startOrigin, stopAll, tunnelRequest } from './harness.js';
+import { originHandler } from './origin.js';
+
+afterEach(stopAll);
+
+async function edgeCli(dataDir: string, ...args: string[]): Promise<Proc> {
+  const proc = new Proc([EDGE_CLI, ...args, '--data', dataDir]);
+  await proc.exited;
+  return proc;
+}
+
+async function keyFor(dataDir: string, user: string, scope = 'agent,api'): Promise<string> {
+  const users = await edgeCli(dataDir, 'users', 'list', '--json');
+  if (!users.lines.join('').includes(`"${user}"`)) await edgeCli(dataDir, 'users', 'create', user);
+  const key = await edgeCli(dataDir, 'keys', 'create', '--user', user, '--scope', scope);
+  expect(key.child.exitCode).toBe(0);
+  return key.lines[0]!.trim();
+}
+
+describe('tenancy', () => {
+  it("refuses another user's reserved name, saying who can free it; the owner's other keys may bind it", async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge();
+    const alice1 = await keyFor(edge.dataDir, 'alice');
+    const alice2 = await keyFor(edge.dataDir, 'alice');
+    const mallory = await keyFor(edge.dataDir, 'mallory');
+    const first = await startAgent(edge, String(origin.port), { name: 'myapp', token: alice1 });
+    first.proc.signal('SIGINT');
+    await first.proc.exited;
+    const error = await startAgent(edge, String(origin.port), { name: 'myapp', token: mallory }).catch(
+      (err: Error) => err.message,
+    );
+    expect(error).toMatch(/TUN_ERR_NAME_TAKEN/);
+    expect(error).toMatch(/reserved by user \\?"alice\\?"/);
+    expect(error).not.toContain(alice1);
+    const second = await startAgent(edge, String(origin.port), { name: 'myapp', token: alice2 });
+    expect(second.url).toBe(first.url);
+    const res = await tunnelRequest(edge, 'myapp', '/echo');
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+  });
+
+  it('refuses a key without the agent scope, naming the scope it needs', async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge();
+    const apiOnly = await keyFor(edge.dataDir, 'carol', 'api');
+    const error = await startAgent(edge, String(origin.port), { token: apiOnly }).catch(
+      (err: Error) => err.message,
+    );
+    expect(error).toMatch(/TUN_ERR_UNAUTHORIZED/);
+    expect(error).toMatch(/agent scope/);
+  });
+
+  it("closes a disabled user's live sessions within seconds and refuses its reconnects", async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge();
+    const key = await keyFor(edge.dataDir, 'dave');
+    const agent = await startAgent(edge, String(origin.port), { name: 'daves', token: key });
+    expect((await tunnelRequest(edge, 'daves', '/echo')).statusCode).toBe(200);
+    const disabledAt = Date.now();
+    expect((await edgeCli(edge.dataDir, 'users', 'disable', 'dave')).child.exitCode).toBe(0);
+    expect(await agent.proc.exited).toBe(1);
+    expect(Date.now() - disabledAt).toBeLessThan(8000);
+    expect(agent.proc.output).toMatch(/TUN_ERR_UNAUTHORIZED/);
+    const res = await tunnelRequest(edge, 'daves', '/echo');
+    expect(res.statusCode).toBe(502);
+    await res.body.dump();
+  });
+});
