@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameType } from './frame.js';
+import { encodeFrame, FrameType } from './frame.js';
+import { Session } from './session.js';
+import { FakeTimers } from './test-support/fake-timers.js';
+import type { Transport, TransportHandlers } from './transport/transport.js';
 import { json } from './test-support/raw-peer.js';
 import {
   createRawPair,
@@ -119,5 +122,80 @@ describe('Session keepalive', () => {
     expect(clock.pending).toBe(1);
     session.destroy();
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('Session with a peer that never reads', () => {
+  it('closes with TUN_ERR_PEER_TIMEOUT once its transport stays over the high-water mark past deadPeerMs', () => {
+    const timers = new FakeTimers();
+    let buffered = 0;
+    let handlers: TransportHandlers | null = null;
+    const transport: Transport = {
+      remoteAddress: 'stub',
+      get bufferedAmount() {
+        return buffered;
+      },
+      attach: (h) => (handlers = h),
+      send: () => undefined,
+      close: () => undefined,
+      destroy: () => undefined,
+    };
+    const session = new Session({
+      transport,
+      role: 'edge',
+      window: 65536,
+      maxFramePayload: 65536,
+      maxStreams: 10,
+      heartbeatMs: 1000,
+      deadPeerMs: 3000,
+      highWaterMark: 1024,
+      timers,
+    });
+    let closedWith: string | undefined;
+    session.on('close', (err) => (closedWith = err?.code));
+    // The peer keeps talking (a PING every second) but our writes to it never drain.
+    buffered = 10_000;
+    const ping = encodeFrame(FrameType.PING, 0, 0, u64(1));
+    for (let second = 1; second <= 4; second++) {
+      handlers!.onData(ping);
+      timers.advance(1000);
+      expect(session.isClosed).toBe(false);
+    }
+    handlers!.onData(ping);
+    timers.advance(1000);
+    expect(session.isClosed).toBe(true);
+    expect(closedWith).toBe('TUN_ERR_PEER_TIMEOUT');
+  });
+
+  it('stays open while the transport drains between heartbeats', () => {
+    const timers = new FakeTimers();
+    let buffered = 10_000;
+    const transport: Transport = {
+      remoteAddress: 'stub',
+      get bufferedAmount() {
+        return buffered;
+      },
+      attach: () => undefined,
+      send: () => undefined,
+      close: () => undefined,
+      destroy: () => undefined,
+    };
+    const session = new Session({
+      transport,
+      role: 'edge',
+      window: 65536,
+      maxFramePayload: 65536,
+      maxStreams: 10,
+      heartbeatMs: 1000,
+      deadPeerMs: 100_000,
+      highWaterMark: 1024,
+      timers,
+    });
+    for (let second = 0; second < 10; second++) {
+      buffered = second % 2 === 0 ? 10_000 : 0;
+      timers.advance(1000);
+    }
+    expect(session.isClosed).toBe(false);
+    session.destroy();
   });
 });

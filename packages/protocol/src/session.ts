@@ -92,6 +92,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private batchBytes = 0;
   private flushScheduled = false;
   private lastReceivedAt: number;
+  /** When the transport last went over its high-water mark without draining since; 0 if not. */
+  private congestedSince = 0;
   private heartbeat: unknown = null;
   private localGoingAway = false;
   private peerGoingAway = false;
@@ -357,6 +359,18 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (now - this.lastReceivedAt > this.options.deadPeerMs) {
       this.fail(
         new TunnelError('TUN_ERR_PEER_TIMEOUT', `no frame from the peer for ${now - this.lastReceivedAt} ms`),
+      );
+      return;
+    }
+    // A peer that keeps sending but never reads would make us buffer without bound.
+    if (!this.congested) this.congestedSince = 0;
+    else if (this.congestedSince === 0) this.congestedSince = now;
+    else if (now - this.congestedSince > this.options.deadPeerMs) {
+      this.fail(
+        new TunnelError(
+          'TUN_ERR_PEER_TIMEOUT',
+          `the peer has not read from the connection for ${now - this.congestedSince} ms`,
+        ),
       );
       return;
     }
