@@ -1,5 +1,6 @@
 /**
- * The composition root: config -> store, registry, gateway, ingress on one HTTP listener.
+ * The composition root: config -> store, registry, gateway, ingress (with custom domains)
+ * on one HTTP listener.
  * `close()` is graceful (agents get GOAWAY, in-flight requests finish, bounded by
  * timeouts.shutdownMs); `destroy()` drops everything at once.
  */
@@ -11,6 +12,9 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
+import { DomainRoutes } from './domains/domain-routes.js';
+import { DomainVerifier } from './domains/domain-verifier.js';
+import { createTxtLookup, type TxtLookup } from './domains/txt-lookup.js';
 import { AGENT_PATH, Gateway } from './gateway/gateway.js';
 import { TunnelBinder } from './gateway/tunnel-binder.js';
 import { handleHealth } from './health.js';
@@ -28,7 +32,12 @@ export interface EdgeServerOptions {
   timers?: Timers;
   /** An already-open store; by default SQLite in config.dataDir. */
   store?: Store;
+  /** TXT lookups for custom-domain verification; by default DNS via config.domains.resolver. */
+  lookupTxt?: TxtLookup;
 }
+
+/** Deadline of one verification TXT lookup, retries included. */
+const TXT_LOOKUP_TIMEOUT_MS = 5_000;
 
 export class EdgeServer {
   readonly config: EdgeConfig;
@@ -38,10 +47,12 @@ export class EdgeServer {
   private readonly gateway: Gateway;
   private readonly registry: MemoryRegistry;
   private readonly janitor: Janitor;
+  private readonly domainRoutes: DomainRoutes;
+  private readonly domainVerifier: DomainVerifier;
   private draining = false;
   private closing: Promise<void> | null = null;
 
-  private constructor(config: EdgeConfig, store: Store, log: Logger, timers: Timers) {
+  private constructor(config: EdgeConfig, store: Store, log: Logger, timers: Timers, lookupTxt: TxtLookup) {
     this.config = config;
     this.store = store;
     this.log = log;
@@ -57,6 +68,11 @@ export class EdgeServer {
       log,
       timers,
       deadPeerMs: timeouts.deadPeerMs,
+      quotaLimits: {
+        sessionsPerKey: limits.sessionsPerKey,
+        tunnelsPerKey: limits.tunnelsPerKey,
+        anonymousTunnelsPerIp: tunnels.anonymousTunnelsPerIp,
+      },
       urlFor: (name) => tunnelUrl(config, name, this.port),
       settings: {
         allowAnonymous: tunnels.allowAnonymous,
@@ -77,6 +93,16 @@ export class EdgeServer {
       intervalMs: tunnels.janitorIntervalMs,
       retentionMs: tunnels.temporaryRetentionMs,
     });
+    this.domainRoutes = new DomainRoutes({ store, timers, log });
+    this.domainVerifier = new DomainVerifier({
+      store,
+      lookupTxt,
+      timers,
+      log,
+      intervalMs: config.domains.verifyIntervalMs,
+      // Every pass reloads routes, which also picks up `domains route` changes made from the CLI.
+      onPass: () => this.domainRoutes.reload(),
+    });
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: timeouts.headersMs,
@@ -87,6 +113,7 @@ export class EdgeServer {
     });
     attachIngress(this.server, {
       domain: config.domain,
+      customHosts: this.domainRoutes,
       maxUrlBytes: limits.maxUrlBytes,
       onError: (err) => log.error({ err }, 'ingress error'),
       proxy: {
@@ -121,7 +148,12 @@ export class EdgeServer {
     }
     const store = options.store ?? (await openSqliteStore({ file: join(config.dataDir, 'burrow.db') }));
     await store.closeDanglingSessions('edge_restart');
-    const edge = new EdgeServer(config, store, log, timers);
+    const lookupTxt =
+      options.lookupTxt ??
+      createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
+    const edge = new EdgeServer(config, store, log, timers, lookupTxt);
+    // Verified domains route from the first request after a restart, not after the first pass.
+    await edge.domainRoutes.reload();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
     const grace = config.timeouts.reconnectGraceMs;
     const since = new Date(timers.now() - grace - config.timeouts.shutdownMs);
@@ -136,6 +168,7 @@ export class EdgeServer {
       });
     });
     edge.janitor.start();
+    edge.domainVerifier.start();
     log.info(
       { url: edge.url, port: edge.port, domain: config.domain, dataDir: config.dataDir },
       `burrow-edge listening on ${edge.url}; expose a local port with: npx burrow http 3000 --server ${edge.url}`,
@@ -163,7 +196,7 @@ export class EdgeServer {
     this.gateway.destroy();
     this.server.closeAllConnections();
     this.server.close();
-    void this.janitor.stop().then(() => this.store.close());
+    void Promise.all([this.janitor.stop(), this.domainVerifier.stop()]).then(() => this.store.close());
   }
 
   private async shutdown(): Promise<void> {
@@ -175,7 +208,7 @@ export class EdgeServer {
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
     await listening;
     clearTimeout(forced);
-    await this.janitor.stop();
+    await Promise.all([this.janitor.stop(), this.domainVerifier.stop()]);
     await this.store.close();
     this.log.info('stopped');
     this.log.flush();

@@ -38,6 +38,10 @@ export interface EdgeConfig {
     /** Bytes of initial per-stream flow-control credit. */
     readonly streamWindow: number;
     readonly maxTunnelsPerSession: number;
+    /** Live agent sessions one API key may hold at once. */
+    readonly sessionsPerKey: number;
+    /** Tunnels one API key may have bound at once, across its sessions. */
+    readonly tunnelsPerKey: number;
     /** Requests held edge-wide while waiting for a reconnecting agent. */
     readonly maxPendingRequests: number;
   };
@@ -64,7 +68,18 @@ export interface EdgeConfig {
     readonly temporaryRetentionMs: number;
     /** Whether agents without an API key may open temporary tunnels. */
     readonly allowAnonymous: boolean;
+    /** Anonymous tunnels one client address (IPv4, or IPv6 /64) may have bound at once. */
+    readonly anonymousTunnelsPerIp: number;
     readonly janitorIntervalMs: number;
+  };
+  readonly domains: {
+    /**
+     * DNS servers custom domains are verified against, in `dns.Resolver#setServers` form
+     * (`ip`, `ip:port`, `[IPv6]:port`); empty means the system resolver.
+     */
+    readonly resolver: readonly string[];
+    /** Milliseconds between passes that look up TXT records of unverified custom domains. */
+    readonly verifyIntervalMs: number;
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { isIP } from 'node:net';
+import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
 import { LOG_LEVELS, PUBLIC_SCHEMES } from './edge-config.js';
 import { isHostname } from './hostname.js';
 import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
@@ -30,6 +31,16 @@ const domain = z
   // Tunnels live at <name>.<domain>, which is meaningless under an IP address.
   .refine((text) => isIP(text) === 0 && isHostname(text), { error: DOMAIN_REQUIREMENT })
   .default('localhost');
+
+const dnsServers = z
+  .union([z.string(), z.array(z.string())], { error: DNS_SERVERS_REQUIREMENT })
+  .transform((value, ctx) => {
+    const parsed = parseDnsServers(value);
+    if (parsed.ok) return parsed.servers;
+    ctx.addIssue({ code: 'custom', message: parsed.requirement });
+    return z.NEVER;
+  })
+  .prefault('');
 
 function isPostgresUrl(text: string): boolean {
   if (!URL.canParse(text)) return false;
@@ -79,6 +90,8 @@ export const edgeConfigSchema = z.strictObject(
       // Windows are signed 31-bit in most mux designs (yamux, HTTP/2); stay inside that.
       streamWindow: intSetting(1_048_576, 1024, 2_147_483_647),
       maxTunnelsPerSession: intSetting(20, 1, 10_000),
+      sessionsPerKey: intSetting(10, 1, 100_000),
+      tunnelsPerKey: intSetting(50, 1, 1_000_000),
       // 0 is allowed: requests for an offline agent then fail at once instead of waiting.
       maxPendingRequests: intSetting(1000, 0, 1_000_000),
     }),
@@ -96,7 +109,13 @@ export const edgeConfigSchema = z.strictObject(
       // Compared against stored timestamps, never fed to a timer, so it may exceed MAX_TIMER_MS.
       temporaryRetentionMs: intSetting(86_400_000, 0),
       allowAnonymous: boolSetting(true),
+      anonymousTunnelsPerIp: intSetting(5, 0, 100_000),
       janitorIntervalMs: msSetting(60_000, 1000),
+    }),
+    domains: group({
+      resolver: dnsServers,
+      // Each pass queries DNS for every pending domain (bounded per pass); faster than 1 s is a flood.
+      verifyIntervalMs: msSetting(30_000, 1000),
     }),
   },
   { error: 'a mapping of settings' },

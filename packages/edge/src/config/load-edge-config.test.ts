@@ -55,6 +55,8 @@ describe('loadEdgeConfig defaults', () => {
         maxFramePayload: 65536,
         streamWindow: 1048576,
         maxTunnelsPerSession: 20,
+        sessionsPerKey: 10,
+        tunnelsPerKey: 50,
         maxPendingRequests: 1000,
       },
       timeouts: {
@@ -67,7 +69,13 @@ describe('loadEdgeConfig defaults', () => {
         headersMs: 30000,
         bodyIdleMs: 60000,
       },
-      tunnels: { temporaryRetentionMs: 86400000, allowAnonymous: true, janitorIntervalMs: 60000 },
+      tunnels: {
+        temporaryRetentionMs: 86400000,
+        allowAnonymous: true,
+        anonymousTunnelsPerIp: 5,
+        janitorIntervalMs: 60000,
+      },
+      domains: { resolver: [], verifyIntervalMs: 30000 },
     });
   });
 
@@ -124,6 +132,18 @@ describe('loadEdgeConfig layer precedence', () => {
     expect(config.tunnels.allowAnonymous).toBe(false);
     expect(config.publicUrl).toEqual({ scheme: 'https', port: 443 });
     expect(config.log.level).toBe('debug');
+  });
+
+  it('reads the custom-domain resolver as a comma string from env or a list from the file', () => {
+    const fromEnv = load({
+      env: { BURROW_DOMAINS_RESOLVER: '127.0.0.1:5353, [::1]:53', BURROW_DOMAINS_VERIFY_INTERVAL_MS: '5000' },
+    });
+    expect(fromEnv.domains).toEqual({ resolver: ['127.0.0.1:5353', '[::1]:53'], verifyIntervalMs: 5000 });
+    const file = writeFile('domains.json', JSON.stringify({ domains: { resolver: ['9.9.9.9'] } }));
+    expect(load({ flags: { config: file } }).domains.resolver).toEqual(['9.9.9.9']);
+    expect(failure({ env: { BURROW_DOMAINS_RESOLVER: 'dns.example.org' } })).toContain(
+      'domains.resolver (from env BURROW_DOMAINS_RESOLVER) must be a list',
+    );
   });
 
   it('lets env override one nested setting without losing its siblings from the file', () => {

@@ -26,6 +26,8 @@ describe('env name derivation', () => {
     expect(setting('limits.streamWindow').env).toEqual(['BURROW_LIMITS_STREAM_WINDOW']);
     expect(setting('tunnels.allowAnonymous').env).toEqual(['BURROW_TUNNELS_ALLOW_ANONYMOUS']);
     expect(setting('log.level').env).toEqual(['BURROW_LOG_LEVEL']);
+    expect(setting('domains.resolver').env).toEqual(['BURROW_DOMAINS_RESOLVER']);
+    expect(setting('domains.verifyIntervalMs').env).toEqual(['BURROW_DOMAINS_VERIFY_INTERVAL_MS']);
   });
 
   it('names top-level settings BURROW_<SETTING>', () => {
@@ -41,7 +43,7 @@ describe('env name derivation', () => {
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(25);
+    expect(EDGE_SETTINGS).toHaveLength(30);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });

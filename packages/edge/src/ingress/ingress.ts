@@ -1,15 +1,16 @@
 /**
  * The public listener's dispatch: every request and upgrade is routed by Host (and the
- * `/t/<name>/` path prefix) to a tunnel, to the edge's own handlers, or to a 404 that
- * names the host. Malformed HTTP gets a readable 400/408/431 from `clientError`.
+ * `/t/<name>/` path prefix) to a tunnel, to the edge's own handlers, to the tunnel a
+ * verified custom domain routes to, or to a 404 that names the host. Malformed HTTP gets a
+ * readable 400/408/431 from `clientError`.
  */
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TunnelError } from '@burrow/protocol';
 import { errorPageFor, sendErrorPage } from './error-page.js';
-import { HostRouter } from './host-router.js';
-import { proxyHttp, type ProxyDeps } from './proxy-http.js';
+import { HostRouter, type Route } from './host-router.js';
+import { proxyHttp, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
 import { proxyUpgrade } from './proxy-upgrade.js';
 import { writeRawResponse } from './raw-response.js';
 
@@ -20,8 +21,18 @@ export interface EdgeHandlers {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): boolean;
 }
 
+/** Custom hostnames (outside the edge's domain) that route to a tunnel; DomainRoutes fits. */
+export interface CustomHosts {
+  /** From memory only; `host` is lower-case without a port. */
+  tunnelFor(host: string): string | undefined;
+  /** May query the store on a miss (rate-bounded by the implementation); never rejects. */
+  lookup(host: string): Promise<string | undefined>;
+}
+
 export interface IngressOptions {
   domain: string;
+  /** Custom domains; without it, every host outside the domain gets 404. */
+  customHosts?: CustomHosts;
   /** Longest request target accepted; longer ones get 414. */
   maxUrlBytes: number;
   proxy: ProxyDeps;
@@ -49,31 +60,56 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       return;
     }
     const route = router.route(req.headers.host, req.url ?? '/');
-    if (route.kind === 'tunnel') {
-      proxyHttp(options.proxy, req, res, route).catch((err: unknown) => {
+    const toTunnel = (tunnel: TunnelRoute): void => {
+      proxyHttp(options.proxy, req, res, tunnel).catch((err: unknown) => {
         options.onError(err);
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       });
+    };
+    if (route.kind === 'tunnel') {
+      toTunnel(route);
     } else if (route.kind === 'edge') {
       options.edge.request(req, res, route.path);
     } else {
-      const err = new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `this edge serves no tunnel at ${route.host}`);
-      sendErrorPage(res, errorPageFor(err, 'Tunnel not found'), req.headers.accept);
+      const unknown = (): void => {
+        const err = new TunnelError(
+          'TUN_ERR_TUNNEL_NOT_FOUND',
+          `this edge serves no tunnel at ${route.host}`,
+        );
+        sendErrorPage(res, errorPageFor(err, 'Tunnel not found'), req.headers.accept);
+      };
+      viaCustomHost(options.customHosts, route, req.url ?? '/', {
+        toTunnel,
+        unknown,
+        gone: () => res.destroyed,
+      });
     }
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const route = router.route(req.headers.host, req.url ?? '/');
-    if (route.kind === 'tunnel') {
-      proxyUpgrade(options.proxy, req, socket, head, route).catch((err: unknown) => {
+    const toTunnel = (tunnel: TunnelRoute): void => {
+      proxyUpgrade(options.proxy, req, socket, head, tunnel).catch((err: unknown) => {
         options.onError(err);
         socket.destroy();
       });
-    } else if (route.kind === 'edge' && options.edge.upgrade(req, socket, head, route.path)) {
-      return;
-    } else {
+    };
+    const nothing = (): void => {
       writeRawResponse(socket, 404, `nothing to upgrade at ${req.headers.host ?? ''}${req.url ?? ''}\n`);
+    };
+    if (route.kind === 'tunnel') {
+      toTunnel(route);
+    } else if (route.kind === 'edge') {
+      if (!options.edge.upgrade(req, socket, head, route.path)) nothing();
+    } else {
+      // Node drops its own error listener on upgrade; a reset while the lookup runs must not crash.
+      socket.on('error', () => socket.destroy());
+      viaCustomHost(options.customHosts, route, req.url ?? '/', {
+        toTunnel,
+        unknown: nothing,
+        gone: () => socket.destroyed,
+      });
     }
   });
 
@@ -84,5 +120,37 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       `malformed HTTP request (${err.code ?? 'parse error'})`,
     ];
     writeRawResponse(socket, status, `${status} ${message}\n`);
+  });
+}
+
+/**
+ * Serves an unknown host as the tunnel its custom domain routes to, exactly as if it had
+ * come in as `<name>.<domain>` (the Host header, hence X-Forwarded-Host, is left as sent).
+ * Known domains are answered synchronously; only a miss waits for the (rate-bounded) lookup.
+ */
+function viaCustomHost(
+  customHosts: CustomHosts | undefined,
+  route: Extract<Route, { kind: 'unknown-host' }>,
+  path: string,
+  then: {
+    toTunnel(tunnel: TunnelRoute): void;
+    unknown(): void;
+    /** The viewer left while the lookup ran: answer nothing. */
+    gone(): boolean;
+  },
+): void {
+  if (customHosts === undefined) {
+    then.unknown();
+    return;
+  }
+  const known = customHosts.tunnelFor(route.host);
+  if (known !== undefined) {
+    then.toTunnel({ name: known, path, prefix: null });
+    return;
+  }
+  void customHosts.lookup(route.host).then((name) => {
+    if (then.gone()) return;
+    if (name === undefined) then.unknown();
+    else then.toTunnel({ name, path, prefix: null });
   });
 }
