@@ -166,6 +166,18 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the request target is too long',
   },
+  TUN_ERR_SESSION_LIMIT: {
+    wire: 31,
+    status: 429,
+    retryable: true,
+    summary: 'the API key has as many live agent sessions as allowed',
+  },
+  TUN_ERR_AUTH_LOCKED: {
+    wire: 32,
+    status: 429,
+    retryable: true,
+    summary: 'too many failed authentication attempts from this address',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,

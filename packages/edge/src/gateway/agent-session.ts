@@ -23,10 +23,13 @@ import {
   type Timers,
 } from '@burrow/protocol';
 import type { Logger } from '../logger.js';
+import type { AuthFailures } from '../policy/auth-failures.js';
+import { clientKey, parseIp } from '../policy/cidr.js';
 import { parsePolicySpec, type PolicyBook } from '../policy/index.js';
 import { scopeAllows } from '../store/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 import type { Store } from '../store/index.js';
+import type { AgentQuota, QuotaSubject } from './agent-quota.js';
 import type { TunnelBinder } from './tunnel-binder.js';
 
 export interface AgentSessionDeps {
@@ -35,6 +38,10 @@ export interface AgentSessionDeps {
   binder: TunnelBinder;
   /** Compiled per-tunnel policies, keyed by name; ingress reads them. */
   policies: PolicyBook;
+  /** Sessions per key, tunnels per key, anonymous tunnels per address. */
+  quota: AgentQuota;
+  /** Wrong API keys per client address: slowed down, then locked out. */
+  keyFailures: AuthFailures;
   log: Logger;
   timers: Timers;
   /** The public URL for a tunnel name. */
@@ -53,10 +60,10 @@ export interface AgentSessionDeps {
 
 type State = 'handshaking' | 'ready' | 'draining' | 'closed';
 
-export class AgentSession implements TunnelTarget {
+export class AgentSession implements TunnelTarget, QuotaSubject {
   readonly sessionId = randomUUID();
   private state: State = 'handshaking';
-  private keyId: string | null = null;
+  private key: string | null = null;
   private userIdValue: string | null = null;
   private readonly names = new Set<string>();
   private readonly session: Session;
@@ -72,6 +79,7 @@ export class AgentSession implements TunnelTarget {
     this.session = session;
     this.deps = deps;
     this.log = deps.log.child({ session: this.sessionId, remote: session.remoteAddress });
+    this.clientKey = clientKey(parseIp(session.remoteAddress), session.remoteAddress);
     this.handshakeTimer = deps.timers.setTimeout(() => {
       if (this.state === 'handshaking') {
         this.refuse(
@@ -86,6 +94,21 @@ export class AgentSession implements TunnelTarget {
         void this.onClose(err).finally(resolve);
       });
     });
+  }
+
+  /** The client address as limits count it (IPv4, or the IPv6 /64). */
+  readonly clientKey: string;
+
+  get keyId(): string | null {
+    return this.key;
+  }
+
+  get tunnelCount(): number {
+    return this.names.size;
+  }
+
+  get live(): boolean {
+    return this.state !== 'closed';
   }
 
   /** The user whose key opened the session; null for anonymous sessions. */
@@ -153,18 +176,23 @@ export class AgentSession implements TunnelTarget {
     const { settings } = this.deps;
     if (hello.token !== null) {
       const key = await this.deps.store.verifyApiKey(hello.token);
-      if (!key)
+      if (!key) {
+        // Guessing keys gets slower with each miss, then the address is locked out (see Gateway).
+        const { delayMs } = this.deps.keyFailures.recordFailure(this.clientKey);
+        if (delayMs > 0) await new Promise((r) => this.deps.timers.setTimeout(() => r(undefined), delayMs));
         throw new TunnelError(
           'TUN_ERR_UNAUTHORIZED',
           'the API key is unknown, revoked, or its user is disabled',
         );
+      }
       if (!scopeAllows(key.scopes, 'agent')) {
         throw new TunnelError(
           'TUN_ERR_UNAUTHORIZED',
           `this API key has scopes ${key.scopes.join(',')}; binding tunnels needs the agent scope (burrow-edge keys create --scope agent)`,
         );
       }
-      this.keyId = key.id;
+      this.deps.quota.admitSession(this, key.id);
+      this.key = key.id;
       this.userIdValue = key.user.id;
     } else if (!settings.allowAnonymous) {
       throw new TunnelError(
@@ -177,7 +205,7 @@ export class AgentSession implements TunnelTarget {
     this.session.setPeerLimits({ window: hello.window, maxFramePayload: hello.maxFramePayload });
     await this.deps.store.recordSessionStart({
       id: this.sessionId,
-      keyId: this.keyId,
+      keyId: this.key,
       agent: hello.agent,
       remoteAddress: this.session.remoteAddress,
     });
@@ -193,7 +221,7 @@ export class AgentSession implements TunnelTarget {
       maxTunnels: settings.maxTunnels,
     };
     this.session.sendControl(FrameType.HELLO_ACK, ack);
-    this.log.info({ agent: hello.agent, keyId: this.keyId }, 'agent connected');
+    this.log.info({ agent: hello.agent, keyId: this.key }, 'agent connected');
   }
 
   private async onBind(payload: Buffer): Promise<void> {
@@ -207,12 +235,13 @@ export class AgentSession implements TunnelTarget {
           `a session may bind at most ${this.deps.settings.maxTunnels} tunnels`,
         );
       }
+      this.deps.quota.admitTunnel(this);
       // Validated before the name is taken, so a bad policy refuses the BIND naming the field.
       if (bind.policy !== null) parsePolicySpec(bind.policy);
       const request = {
         name: bind.name,
         resumeToken: bind.resumeToken,
-        keyId: this.keyId,
+        keyId: this.key,
         userId: this.userIdValue,
       };
       const result = await this.deps.binder.bind(request, this, ({ name, resumeToken }) => {

@@ -14,6 +14,9 @@ import {
   WebSocketTransport,
   websocketMaxPayload,
 } from '@burrow/protocol';
+import { clientKey, parseIp } from '../policy/cidr.js';
+import { AuthFailures } from '../policy/auth-failures.js';
+import { AgentQuota, type QuotaLimits } from './agent-quota.js';
 import { AgentSession, type AgentSessionDeps } from './agent-session.js';
 import { writeRawResponse } from '../ingress/raw-response.js';
 
@@ -22,20 +25,27 @@ export const AGENT_PATH = '/_burrow/connect';
 /** How often live sessions are checked against disabled users: "at once" within this bound. */
 const USER_CHECK_INTERVAL_MS = 2000;
 
-export interface GatewayOptions extends AgentSessionDeps {
+export interface GatewayOptions extends Omit<AgentSessionDeps, 'quota' | 'keyFailures'> {
   deadPeerMs: number;
+  quotaLimits: QuotaLimits;
 }
 
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<AgentSession>();
   private readonly options: GatewayOptions;
+  private readonly deps: AgentSessionDeps;
   private closing = false;
   private readonly userCheck: unknown;
   private checkingUsers = false;
 
   constructor(options: GatewayOptions) {
     this.options = options;
+    this.deps = {
+      ...options,
+      quota: new AgentQuota(options.quotaLimits, () => this.sessions),
+      keyFailures: new AuthFailures({ clock: options.timers }),
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -77,6 +87,17 @@ export class Gateway {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const address = req.socket.remoteAddress ?? '';
+    const lockout = this.deps.keyFailures.check(clientKey(parseIp(address), address));
+    if (!lockout.ok) {
+      writeRawResponse(
+        socket,
+        429,
+        `too many wrong API keys from your address (TUN_ERR_AUTH_LOCKED); try again in ${lockout.retryAfterSeconds} s\n`,
+        ['Retry-After', String(lockout.retryAfterSeconds), 'X-Burrow-Error', 'TUN_ERR_AUTH_LOCKED'],
+      );
+      return;
+    }
     if (this.closing) {
       writeRawResponse(socket, 503, 'the edge is shutting down; reconnect shortly\n');
       return;
@@ -105,7 +126,7 @@ export class Gateway {
       deadPeerMs: this.options.deadPeerMs,
       timers: this.options.timers,
     });
-    const agent = new AgentSession(session, this.options);
+    const agent = new AgentSession(session, this.deps);
     this.sessions.add(agent);
     void agent.closed.then(() => this.sessions.delete(agent));
   }

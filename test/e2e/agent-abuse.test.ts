@@ -1,0 +1,78 @@
+/** Edge-wide limits on agents: sessions and tunnels per key, anonymous tunnels per address, guessed keys. */
+
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { FrameType, WEBSOCKET_SUBPROTOCOL, encodeFrame, encodeJson } from '@burrow/protocol';
+import { AGENT_CLI, Proc, createApiKey, startAgent, startEdge, startOrigin, stopAll } from './harness.js';
+import { originHandler } from './origin.js';
+
+afterEach(stopAll);
+
+/** One handshake with `token`; resolves with the HTTP status of a refused upgrade, or 101. */
+function tryKey(port: number, token: string): Promise<{ status: number; retryAfter?: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/_burrow/connect`, WEBSOCKET_SUBPROTOCOL);
+    ws.on('unexpected-response', (_req, res) =>
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }),
+    );
+    ws.on('error', () => undefined);
+    ws.on('open', () => {
+      const hello = { versions: [1], agent: 'guesser', token, window: 65536, maxFramePayload: 65536 };
+      ws.send(encodeFrame(FrameType.HELLO, 0, 0, encodeJson(hello)));
+      ws.once('close', () => resolve({ status: 101 }));
+    });
+  });
+}
+
+describe('limits on agents', () => {
+  it('refuses a second live session for a key past limits.sessionsPerKey, and keeps retrying', async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge({ env: { BURROW_LIMITS_SESSIONS_PER_KEY: '1' } });
+    const token = await createApiKey(edge.dataDir);
+    await startAgent(edge, String(origin.port), { token });
+    const second = new Proc([
+      AGENT_CLI,
+      'http',
+      String(origin.port),
+      '--server',
+      edge.url,
+      '--token',
+      token,
+      '--log',
+      'json',
+    ]);
+    const retry = await second.waitFor(
+      () => second.json.find((l) => l.event === 'reconnecting'),
+      10_000,
+      'a retry',
+    );
+    expect(retry.code).toBe('TUN_ERR_SESSION_LIMIT');
+    expect(String(retry.reason)).toMatch(/live agent sessions/);
+  });
+
+  it('refuses anonymous tunnels past tunnels.anonymousTunnelsPerIp for one address', async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge({ env: { BURROW_TUNNELS_ANONYMOUS_TUNNELS_PER_IP: '2' } });
+    await startAgent(edge, String(origin.port));
+    await startAgent(edge, String(origin.port));
+    const error = await startAgent(edge, String(origin.port)).catch((err: Error) => err.message);
+    expect(error).toMatch(/TUN_ERR_TUNNEL_LIMIT/);
+    expect(error).toMatch(/use an API key/);
+    // A key-holder is not counted against the anonymous limit.
+    const token = await createApiKey(edge.dataDir);
+    await startAgent(edge, String(origin.port), { token });
+  });
+
+  it('slows down guessed API keys and then refuses the address with 429 and Retry-After', async () => {
+    const edge = await startEdge();
+    const started = Date.now();
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await tryKey(edge.port, `bk_guess${i}_nope`));
+    expect(results.slice(0, 5).map((r) => r.status)).toEqual([101, 101, 101, 101, 101]);
+    expect(results[5]!.status).toBe(429);
+    expect(Number(results[5]!.retryAfter)).toBeGreaterThan(0);
+    // Each miss was answered more slowly than the last: 0 + 0.5 + 1 + 1.5 + 2 s.
+    expect(Date.now() - started).toBeGreaterThan(4500);
+    expect(edge.proc.output).not.toContain('bk_guess');
+  });
+});
