@@ -4,7 +4,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -137,7 +137,7 @@ describe('garbage', () => {
     const ack = decodeBindAck(frames.find((f) => f.type === FrameType.BIND_ACK)!.payload);
     if (!ack.ok) throw new Error(ack.message);
     // Stop reading: our socket's receive buffer fills, then the edge's send buffer.
-    const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+    const socket = (ws as unknown as { _socket: Socket })._socket;
     socket.pause();
     // Keep answering nothing, but keep the session "alive" with our own pings.
     const ping = setInterval(() => ws.send(encodeFrame(FrameType.PING, 0, 0, Buffer.alloc(8))), 200);
