@@ -10,7 +10,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.js', 'bench/*.js', 'vitest.config.ts'],
+          allowDefaultProject: ['*.js', 'bench/*.js', 'scripts/*.js', 'vitest.config.ts'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -15,8 +15,8 @@ import { createInterface } from 'node:readline';
 import { clearTimeout, setTimeout } from 'node:timers';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const EDGE_CLI = join(ROOT, 'packages/edge/dist/cli/main.js');
-export const AGENT_CLI = join(ROOT, 'packages/agent/dist/cli/main.js');
+export const EDGE_CLI = join(ROOT, 'packages/edge/dist/burrow-edge.mjs');
+export const AGENT_CLI = join(ROOT, 'packages/agent/dist/burrow.mjs');
 export const AGENT_API = join(ROOT, 'packages/agent/dist/index.js');
 const BENCH = import.meta.dirname;
 

@@ -14,8 +14,8 @@ import { createInterface } from 'node:readline';
 import { request, type Dispatcher } from 'undici';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-export const EDGE_CLI = join(ROOT, 'packages/edge/dist/cli/main.js');
-export const AGENT_CLI = join(ROOT, 'packages/agent/dist/cli/main.js');
+export const EDGE_CLI = join(ROOT, 'packages/edge/dist/burrow-edge.mjs');
+export const AGENT_CLI = join(ROOT, 'packages/agent/dist/burrow.mjs');
 
 type JsonLine = Record<string, unknown>;
 

@@ -21,7 +21,8 @@ wss.on('connection', (ws) => ws.on('message', (d) => ws.send(Buffer.from(d as Bu
 beforeAll(async () => {
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
   originPort = (origin.address() as AddressInfo).port;
-  edge = await startEdge();
+  // Every agent here is anonymous and on 127.0.0.1: lift the per-address tunnel limit.
+  edge = await startEdge({ env: { BURROW_TUNNELS_ANONYMOUS_TUNNELS_PER_IP: '100' } });
 });
 
 afterAll(async () => {

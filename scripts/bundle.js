@@ -1,0 +1,33 @@
+// Bundles each CLI into one ESM file. Loading one file instead of hundreds of modules
+// halves start-up time and trims RSS (measured: `burrow --help` 0.35 s / 77 MB -> 0.15 s / 63 MB).
+import { build } from 'esbuild';
+
+// Bundled CommonJS dependencies (ws, undici) call require(); give them one.
+const banner =
+  "import { createRequire as __burrowRequire } from 'node:module'; const require = __burrowRequire(import.meta.url);";
+
+const targets = [
+  { entry: 'packages/agent/dist/cli/main.js', out: 'packages/agent/dist/burrow.mjs', external: [] },
+  // Native addons cannot be bundled; better-sqlite3 loads its .node file itself.
+  {
+    entry: 'packages/edge/dist/cli/main.js',
+    out: 'packages/edge/dist/burrow-edge.mjs',
+    external: ['better-sqlite3'],
+  },
+];
+
+await Promise.all(
+  targets.map((t) =>
+    build({
+      entryPoints: [t.entry],
+      outfile: t.out,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: t.external,
+      banner: { js: banner },
+      logLevel: 'warning',
+    }),
+  ),
+);
