@@ -48,6 +48,7 @@ describe('Janitor', () => {
     registry.bind('live01', {
       sessionId: 's',
       accepting: true,
+      anonymous: false,
       openStream: () => ({}) as MuxStream,
     });
     now.t += 500;

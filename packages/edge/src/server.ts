@@ -36,6 +36,11 @@ export interface EdgeServerOptions {
   lookupTxt?: TxtLookup;
 }
 
+function isHealthPath(path: string): boolean {
+  const bare = path.split('?')[0]!;
+  return bare === '/health' || bare.startsWith('/health/');
+}
+
 /** Deadline of one verification TXT lookup, retries included. */
 const TXT_LOOKUP_TIMEOUT_MS = 5_000;
 
@@ -115,6 +120,8 @@ export class EdgeServer {
       domain: config.domain,
       customHosts: this.domainRoutes,
       maxUrlBytes: limits.maxUrlBytes,
+      connectionsPerIp: limits.connectionsPerIp,
+      requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
       onError: (err) => log.error({ err }, 'ingress error'),
       proxy: {
         registry: this.registry,
@@ -125,12 +132,15 @@ export class EdgeServer {
         proto: config.publicUrl.scheme,
         requestTimeoutMs: timeouts.requestMs,
         bodyIdleMs: timeouts.bodyIdleMs,
+        anonymousWarning: tunnels.anonymousWarning,
         newRequestId: randomUUID,
         onFinished: (info) => log.debug(info, 'request'),
       },
       edge: {
         request: (req, res, path) => this.edgeRequest(req, res, path),
         upgrade: (req, socket, head, path) => this.edgeUpgrade(req, socket, head, path),
+        // Load balancers and orchestrators poll these; throttling them would look like an outage.
+        unlimited: isHealthPath,
       },
     });
   }

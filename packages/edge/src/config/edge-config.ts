@@ -44,6 +44,10 @@ export interface EdgeConfig {
     readonly tunnelsPerKey: number;
     /** Requests held edge-wide while waiting for a reconnecting agent. */
     readonly maxPendingRequests: number;
+    /** Open TCP connections to the public listener from one client address (IPv4, or IPv6 /64). */
+    readonly connectionsPerIp: number;
+    /** Requests and upgrades per second from one client address, across all tunnels; 0 is off. */
+    readonly requestsPerSecondPerIp: number;
   };
   readonly timeouts: {
     /** An agent must finish HELLO within this. */
@@ -70,6 +74,8 @@ export interface EdgeConfig {
     readonly allowAnonymous: boolean;
     /** Anonymous tunnels one client address (IPv4, or IPv6 /64) may have bound at once. */
     readonly anonymousTunnelsPerIp: number;
+    /** Whether browser navigations to anonymous tunnels first get a phishing warning page. */
+    readonly anonymousWarning: boolean;
     readonly janitorIntervalMs: number;
   };
   readonly domains: {

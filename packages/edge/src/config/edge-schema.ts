@@ -94,6 +94,10 @@ export const edgeConfigSchema = z.strictObject(
       tunnelsPerKey: intSetting(50, 1, 1_000_000),
       // 0 is allowed: requests for an offline agent then fail at once instead of waiting.
       maxPendingRequests: intSetting(1000, 0, 1_000_000),
+      // Browsers open about 6 connections per host; 256 leaves room for NAT-shared addresses.
+      connectionsPerIp: intSetting(256, 1, 1_000_000),
+      // 0 turns the edge-wide request rate limit off (per-tunnel --rate-limit still applies).
+      requestsPerSecondPerIp: intSetting(1000, 0, 1_000_000),
     }),
     timeouts: group({
       handshakeMs: msSetting(10_000, 100),
@@ -110,6 +114,7 @@ export const edgeConfigSchema = z.strictObject(
       temporaryRetentionMs: intSetting(86_400_000, 0),
       allowAnonymous: boolSetting(true),
       anonymousTunnelsPerIp: intSetting(5, 0, 100_000),
+      anonymousWarning: boolSetting(false),
       janitorIntervalMs: msSetting(60_000, 1000),
     }),
     domains: group({

@@ -58,6 +58,8 @@ describe('loadEdgeConfig defaults', () => {
         sessionsPerKey: 10,
         tunnelsPerKey: 50,
         maxPendingRequests: 1000,
+        connectionsPerIp: 256,
+        requestsPerSecondPerIp: 1000,
       },
       timeouts: {
         handshakeMs: 10000,
@@ -73,6 +75,7 @@ describe('loadEdgeConfig defaults', () => {
         temporaryRetentionMs: 86400000,
         allowAnonymous: true,
         anonymousTunnelsPerIp: 5,
+        anonymousWarning: false,
         janitorIntervalMs: 60000,
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },

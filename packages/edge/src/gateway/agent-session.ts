@@ -103,6 +103,10 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     return this.key;
   }
 
+  get anonymous(): boolean {
+    return this.key === null;
+  }
+
   get tunnelCount(): number {
     return this.names.size;
   }

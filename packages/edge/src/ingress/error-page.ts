@@ -20,6 +20,8 @@ export interface ErrorPage {
   title: string;
   detail: string;
   requestId?: string;
+  /** Sent as `Retry-After` (429, 503). */
+  retryAfterSeconds?: number;
 }
 
 export function errorPageFor(err: TunnelError, title: string, requestId?: string): ErrorPage {
@@ -56,6 +58,7 @@ export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: stri
     'Cache-Control': 'no-store',
     'X-Burrow-Error': page.code,
     ...(page.requestId ? { 'X-Request-Id': page.requestId } : {}),
+    ...(page.retryAfterSeconds !== undefined ? { 'Retry-After': String(page.retryAfterSeconds) } : {}),
   });
   res.end(body);
 }

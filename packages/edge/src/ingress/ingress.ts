@@ -2,23 +2,28 @@
  * The public listener's dispatch: every request and upgrade is routed by Host (and the
  * `/t/<name>/` path prefix) to a tunnel, to the edge's own handlers, to the tunnel a
  * verified custom domain routes to, or to a 404 that names the host. Malformed HTTP gets a
- * readable 400/408/431 from `clientError`.
+ * readable 400/408/431 from `clientError`. Edge-wide per-address limits (open connections,
+ * requests per second) run first, before any tunnel is looked up.
  */
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TunnelError } from '@burrow/protocol';
-import { errorPageFor, sendErrorPage } from './error-page.js';
+import { ConnectionCounter, limitConnections } from './connection-limit.js';
+import { errorPageFor, renderErrorPage, sendErrorPage } from './error-page.js';
 import { HostRouter, type Route } from './host-router.js';
 import { proxyHttp, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
 import { proxyUpgrade } from './proxy-upgrade.js';
 import { writeRawResponse } from './raw-response.js';
+import { ViewerRateLimit } from './request-rate-limit.js';
 
 export interface EdgeHandlers {
   /** The edge's own HTTP routes (health, index page, later the API). */
   request(req: IncomingMessage, res: ServerResponse, path: string): void;
   /** The edge's own upgrades (the agent endpoint); false if not handled. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): boolean;
+  /** True for edge paths the per-address request rate limit must not count (health checks). */
+  unlimited?(path: string): boolean;
 }
 
 /** Custom hostnames (outside the edge's domain) that route to a tunnel; DomainRoutes fits. */
@@ -35,6 +40,10 @@ export interface IngressOptions {
   customHosts?: CustomHosts;
   /** Longest request target accepted; longer ones get 414. */
   maxUrlBytes: number;
+  /** `limits.connectionsPerIp`; unset means no limit. */
+  connectionsPerIp?: number;
+  /** `limits.requestsPerSecondPerIp`; unset or 0 means no limit. */
+  requestsPerSecondPerIp?: number;
   proxy: ProxyDeps;
   edge: EdgeHandlers;
   onError(err: unknown): void;
@@ -48,8 +57,30 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
 
 export function attachIngress(server: Server, options: IngressOptions): void {
   const router = new HostRouter(options.domain);
+  const refusedSockets =
+    options.connectionsPerIp === undefined
+      ? null
+      : limitConnections(server, new ConnectionCounter(options.connectionsPerIp));
+  const rate = new ViewerRateLimit({
+    perSecond: options.requestsPerSecondPerIp ?? 0,
+    clock: options.proxy.timers,
+  });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // That connection was already answered with 429 and is closing; the parser read on anyway.
+    if (refusedSockets?.has(req.socket)) {
+      req.resume();
+      return;
+    }
+    const route = router.route(req.headers.host, req.url ?? '/');
+    if (!(route.kind === 'edge' && options.edge.unlimited?.(route.path))) {
+      const refusal = rate.take(req.socket.remoteAddress);
+      if (refusal !== null) {
+        sendErrorPage(res, refusal.page, req.headers.accept);
+        req.resume();
+        return;
+      }
+    }
     if ((req.url ?? '').length > options.maxUrlBytes) {
       const err = new TunnelError(
         'TUN_ERR_URL_TOO_LONG',
@@ -59,7 +90,6 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       req.resume();
       return;
     }
-    const route = router.route(req.headers.host, req.url ?? '/');
     const toTunnel = (tunnel: TunnelRoute): void => {
       proxyHttp(options.proxy, req, res, tunnel).catch((err: unknown) => {
         options.onError(err);
@@ -88,7 +118,22 @@ export function attachIngress(server: Server, options: IngressOptions): void {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (refusedSockets?.has(req.socket)) return;
     const route = router.route(req.headers.host, req.url ?? '/');
+    // The edge's own upgrade is the agent endpoint: agents are limited by the gateway, not here.
+    if (route.kind !== 'edge') {
+      const refusal = rate.take(req.socket.remoteAddress);
+      if (refusal !== null) {
+        const { body } = renderErrorPage(refusal.page, undefined);
+        writeRawResponse(socket, 429, body, [
+          'Retry-After',
+          String(refusal.retryAfterSeconds),
+          'X-Burrow-Error',
+          refusal.page.code,
+        ]);
+        return;
+      }
+    }
     const toTunnel = (tunnel: TunnelRoute): void => {
       proxyUpgrade(options.proxy, req, socket, head, tunnel).catch((err: unknown) => {
         options.onError(err);

@@ -11,6 +11,7 @@ import { errorPageFor, sendErrorPage } from './error-page.js';
 import { headersAreValid, headerValue, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
 import { admit, refusalHeaders, type PolicySource } from './policy-gate.js';
 import { openTunnelStream, ViewerPresence, type ResolveDeps } from './resolve-target.js';
+import { answeredByWarning } from './warning-gate.js';
 
 export interface ProxyDeps extends ResolveDeps {
   proto: 'http' | 'https';
@@ -19,6 +20,8 @@ export interface ProxyDeps extends ResolveDeps {
   requestTimeoutMs: number;
   /** A request body idle this long is cut off with 408 (slow-body attacks). */
   bodyIdleMs: number;
+  /** `tunnels.anonymousWarning`: browser navigations to anonymous tunnels get a warning page first. */
+  anonymousWarning: boolean;
   timers: Timers;
   newRequestId(): string;
   /** Called once per request when it finishes, for logs and metrics. */
@@ -97,6 +100,19 @@ export async function proxyHttp(
     return;
   }
   const { admitted } = gate;
+
+  if (deps.anonymousWarning) {
+    try {
+      if (await answeredByWarning(deps, req, res, route, viewer)) {
+        status = res.statusCode;
+        return;
+      }
+    } catch (err) {
+      if (!viewer.gone) fail(toTunnelError(err));
+      req.resume();
+      return;
+    }
+  }
 
   let stream: MuxStream;
   try {

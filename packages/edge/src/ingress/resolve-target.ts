@@ -5,7 +5,7 @@
 
 import type { EventEmitter } from 'node:events';
 import { TunnelError, type MuxStream, type Timers } from '@burrow/protocol';
-import type { Registry } from '../registry/registry.js';
+import type { Registry, TunnelTarget } from '../registry/registry.js';
 
 export interface ResolveDeps {
   registry: Registry;
@@ -39,23 +39,19 @@ export class ViewerPresence {
   }
 }
 
-/** Opens a stream to the agent serving `name`, or throws the TunnelError to show the viewer. */
-export async function openTunnelStream(
+/**
+ * The live, accepting target serving `name`, waiting (once) through a reconnect grace
+ * period; throws the TunnelError to show the viewer when there is none.
+ */
+export async function resolveTarget(
   deps: ResolveDeps,
   name: string,
   host: string,
   viewer: ViewerPresence,
-): Promise<MuxStream> {
-  // Two passes: a session can start going away between lookup and open; then we wait once.
+): Promise<TunnelTarget> {
   for (let pass = 0; pass < 2; pass++) {
     const live = deps.registry.lookup(name);
-    if (live?.accepting) {
-      try {
-        return live.openStream();
-      } catch (err) {
-        if (!(err instanceof TunnelError) || err.code !== 'TUN_ERR_GOING_AWAY') throw err;
-      }
-    }
+    if (live?.accepting) return live;
     const until = deps.registry.graceUntil(name);
     const now = deps.timers.now();
     if (until <= now) break;
@@ -78,4 +74,26 @@ export async function openTunnelStream(
     throw new TunnelError('TUN_ERR_AGENT_OFFLINE', `the agent serving ${host} is offline`);
   }
   throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel is bound to ${host}`);
+}
+
+/** Opens a stream to the agent serving `name`, or throws the TunnelError to show the viewer. */
+export async function openTunnelStream(
+  deps: ResolveDeps,
+  name: string,
+  host: string,
+  viewer: ViewerPresence,
+): Promise<MuxStream> {
+  // Two tries: a session can start going away between lookup and open; then we look again,
+  // which waits for the reconnect if the name is in its grace period.
+  for (let attempt = 0; ; attempt++) {
+    const target = await resolveTarget(deps, name, host, viewer);
+    try {
+      return target.openStream();
+    } catch (err) {
+      if (!(err instanceof TunnelError) || err.code !== 'TUN_ERR_GOING_AWAY') throw err;
+      if (attempt > 0) {
+        throw new TunnelError('TUN_ERR_AGENT_OFFLINE', `the agent serving ${host} is going away`);
+      }
+    }
+  }
 }

@@ -7,6 +7,7 @@ function target(id: string): TunnelTarget {
   return {
     sessionId: id,
     accepting: true,
+    anonymous: false,
     openStream: (): MuxStream => {
       throw new Error('not used');
     },

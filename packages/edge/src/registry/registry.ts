@@ -11,6 +11,8 @@ export interface TunnelTarget {
   readonly sessionId: string;
   /** False once the session is going away: new requests must not be sent to it. */
   readonly accepting: boolean;
+  /** True when the session that bound the name used no API key (decides the phishing warning). */
+  readonly anonymous: boolean;
   openStream(): MuxStream;
 }
 

@@ -1,0 +1,97 @@
+/**
+ * `limits.connectionsPerIp`: open TCP connections to the public listener per client
+ * address. Counted at the server's 'connection' event, before any byte is parsed, so a
+ * client holding idle sockets open cannot starve the listener for everyone else.
+ */
+
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { formatResponseHead } from './raw-response.js';
+import { viewerKey } from './viewer-key.js';
+
+/** The stable code in `X-Burrow-Error` on the refusal. */
+export const TOO_MANY_CONNECTIONS = 'EDGE_TOO_MANY_CONNECTIONS';
+
+/** A refused socket the client never closes is cut after this long. */
+const REFUSED_LINGER_MS = 5_000;
+
+/**
+ * Open-connection counts by client key. Memory is bounded by the number of open sockets:
+ * a key is dropped the moment its count returns to zero, so no LRU is needed.
+ * Not thread-safe (none of Node is); `release` must be called once per successful `acquire`.
+ */
+export class ConnectionCounter {
+  readonly max: number;
+  readonly #open = new Map<string, number>();
+
+  constructor(max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError('max must be a positive integer');
+    this.max = max;
+  }
+
+  /** Keys with at least one open connection. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Open connections counted for `key`. */
+  count(key: string): number {
+    return this.#open.get(key) ?? 0;
+  }
+
+  /** Counts one more connection for `key`; false (and nothing counted) when it is at the limit. */
+  acquire(key: string): boolean {
+    const now = this.count(key);
+    if (now >= this.max) return false;
+    this.#open.set(key, now + 1);
+    return true;
+  }
+
+  release(key: string): void {
+    const now = this.count(key);
+    if (now <= 1) this.#open.delete(key);
+    else this.#open.set(key, now - 1);
+  }
+}
+
+/** The complete 429 a refused connection gets, written before the client sends anything. */
+export function tooManyConnectionsResponse(max: number): string {
+  const body =
+    `429 Too Many Requests: this edge accepts at most ${max} open connections from one address, ` +
+    'and yours has that many open. Close some and try again.\n';
+  return (
+    formatResponseHead(429, '', [
+      'Content-Type',
+      'text/plain; charset=utf-8',
+      'Content-Length',
+      String(Buffer.byteLength(body)),
+      'Connection',
+      'close',
+      'Retry-After',
+      '1',
+      'X-Burrow-Error',
+      TOO_MANY_CONNECTIONS,
+    ]) + body
+  );
+}
+
+/**
+ * Enforces the limit on `server`. Returns the sockets that were refused: the HTTP parser
+ * still reads them (Node attaches it before any listener of ours runs), so request and
+ * upgrade handlers must ignore requests arriving on one of them.
+ */
+export function limitConnections(server: Server, counter: ConnectionCounter): WeakSet<Socket> {
+  const refused = new WeakSet<Socket>();
+  server.prependListener('connection', (socket: Socket) => {
+    const key = viewerKey(socket.remoteAddress);
+    if (counter.acquire(key)) {
+      socket.once('close', () => counter.release(key));
+      return;
+    }
+    refused.add(socket);
+    // end() rather than destroy(): a reset could discard the 429 before the client reads it.
+    socket.end(tooManyConnectionsResponse(counter.max));
+    socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
+  });
+  return refused;
+}

@@ -1,0 +1,42 @@
+/**
+ * Decides, per viewer request, whether the anonymous-tunnel warning answers it instead of
+ * the agent: only when the setting is on, the request is a navigation without the cookie
+ * (or the Continue POST), the tunnel's policy has no auth, and the bound session is anonymous.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isContinueRequest, sendContinue, sendWarningPage, wantsWarning } from './anonymous-warning.js';
+import type { PolicySource } from './policy-gate.js';
+import { resolveTarget, type ResolveDeps, type ViewerPresence } from './resolve-target.js';
+
+export interface WarningGateDeps extends ResolveDeps {
+  policies: PolicySource;
+  proto: 'http' | 'https';
+}
+
+/**
+ * True when the edge answered (warning page or Continue). Cheap for everything else: the
+ * registry is only consulted for requests that would get the page. Throws the TunnelError
+ * to show when the tunnel has no live agent (the same one the proxy would have shown).
+ */
+export async function answeredByWarning(
+  deps: WarningGateDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: { name: string; path: string; prefix: string | null },
+  viewer: ViewerPresence,
+): Promise<boolean> {
+  const method = req.method ?? 'GET';
+  const continuing = isContinueRequest(method, route.path);
+  if (!continuing && !wantsWarning({ method, headers: req.rawHeaders })) return false;
+  // Basic auth or a token means the owner chose who may look: nothing anonymous to warn about.
+  if (deps.policies.get(route.name)?.auth) return false;
+  const target = await resolveTarget(deps, route.name, req.headers.host ?? route.name, viewer);
+  if (!target.anonymous) return false;
+  if (viewer.gone) return true;
+  req.resume();
+  if (continuing)
+    sendContinue(req, res, { routePath: route.path, prefix: route.prefix, secure: deps.proto === 'https' });
+  else sendWarningPage(req, res, route.prefix);
+  return true;
+}
