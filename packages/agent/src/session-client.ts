@@ -4,13 +4,7 @@
  * is destroyed and the attempt rejects with a TunnelError saying which step failed.
  */
 
-import {
-  Session,
-  toTunnelError,
-  type HelloAck,
-  type MuxStream,
-  type Timers,
-} from '@burrow/protocol';
+import { Session, toTunnelError, type HelloAck, type MuxStream, type Timers } from '@burrow/protocol';
 import type { EdgeDialer } from './edge-dialer.js';
 import { handshake } from './handshake.js';
 import { bindTunnels, type BoundTunnel, type TunnelBinding } from './tunnel-binder.js';
