@@ -3,7 +3,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameType, WEBSOCKET_SUBPROTOCOL, encodeFrame, encodeJson } from '@burrow/protocol';
-import { AGENT_CLI, Proc, createApiKey, startAgent, startEdge, startOrigin, stopAll } from './harness.js';
+import {
+  AGENT_CLI,
+  Proc,
+  createApiKey,
+  startAgent,
+  startEdge,
+  startOrigin,
+  stopAll,
+  tunnelRequest,
+} from './harness.js';
 import { originHandler } from './origin.js';
 
 afterEach(stopAll);
@@ -74,5 +83,35 @@ describe('limits on agents', () => {
     // Each miss was answered more slowly than the last: 0 + 0.5 + 1 + 1.5 + 2 s.
     expect(Date.now() - started).toBeGreaterThan(4500);
     expect(edge.proc.output).not.toContain('bk_guess');
+  });
+
+  it('refuses agents without an API key when started with --no-allow-anonymous', async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge({ args: ['--no-allow-anonymous'] });
+    const error = await startAgent(edge, String(origin.port)).catch((err: Error) => err.message);
+    expect(error).toMatch(/TUN_ERR_UNAUTHORIZED/);
+    expect(error).toMatch(/requires an API key/);
+    const token = await createApiKey(edge.dataDir);
+    await startAgent(edge, String(origin.port), { token });
+  });
+
+  it('rate-limits anonymous tunnels per client address when tunnels.anonymousRequestsPerSecond is set', async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge({ env: { BURROW_TUNNELS_ANONYMOUS_REQUESTS_PER_SECOND: '3' } });
+    const anonymous = await startAgent(edge, String(origin.port));
+    const keyed = await startAgent(edge, String(origin.port), { token: await createApiKey(edge.dataDir) });
+    const statuses = async (name: string): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await tunnelRequest(edge, name, '/echo');
+        out.push(res.statusCode);
+        await res.body.dump();
+      }
+      return out;
+    };
+    const limited = await statuses(anonymous.name);
+    expect(limited.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(limited.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(await statuses(keyed.name)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
   });
 });

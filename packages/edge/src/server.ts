@@ -81,6 +81,7 @@ export class EdgeServer {
       urlFor: (name) => tunnelUrl(config, name, this.port),
       settings: {
         allowAnonymous: tunnels.allowAnonymous,
+        anonymousRequestsPerSecond: tunnels.anonymousRequestsPerSecond,
         handshakeMs: timeouts.handshakeMs,
         reconnectGraceMs: timeouts.reconnectGraceMs,
         heartbeatMs: timeouts.heartbeatMs,

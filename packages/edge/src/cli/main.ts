@@ -75,6 +75,11 @@ commonOptions(program.command('start').description('run the edge'))
   .option('--public-scheme <http|https>', 'scheme printed in tunnel URLs (env BURROW_PUBLIC_SCHEME)')
   .option('--public-port <port>', 'port printed in tunnel URLs (env BURROW_PUBLIC_PORT)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BURROW_LOG_LEVEL)')
+  .option('--allow-anonymous', 'let agents without an API key open temporary tunnels (the default)')
+  .option(
+    '--no-allow-anonymous',
+    'require an API key from every agent (env BURROW_TUNNELS_ALLOW_ANONYMOUS=false)',
+  )
   .addOption(new Option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL)').hideHelp())
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 

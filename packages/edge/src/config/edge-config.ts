@@ -74,6 +74,8 @@ export interface EdgeConfig {
     readonly allowAnonymous: boolean;
     /** Anonymous tunnels one client address (IPv4, or IPv6 /64) may have bound at once. */
     readonly anonymousTunnelsPerIp: number;
+    /** Requests per second per client address to an anonymous tunnel without its own rate limit; 0 = off. */
+    readonly anonymousRequestsPerSecond: number;
     /** Whether browser navigations to anonymous tunnels first get a phishing warning page. */
     readonly anonymousWarning: boolean;
     readonly janitorIntervalMs: number;
@@ -104,6 +106,8 @@ export interface EdgeFlags {
   readonly publicPort?: string | number;
   readonly logLevel?: string;
   readonly databaseUrl?: string;
+  /** `--allow-anonymous` / `--no-allow-anonymous`. */
+  readonly allowAnonymous?: boolean | string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

@@ -112,8 +112,10 @@ export const edgeConfigSchema = z.strictObject(
     tunnels: group({
       // Compared against stored timestamps, never fed to a timer, so it may exceed MAX_TIMER_MS.
       temporaryRetentionMs: intSetting(86_400_000, 0),
-      allowAnonymous: boolSetting(true),
+      allowAnonymous: withMeta(boolSetting(true), { flag: 'allowAnonymous' }),
       anonymousTunnelsPerIp: intSetting(5, 0, 100_000),
+      // 0 = off. Applied per client address to each anonymous tunnel that sets no rate itself.
+      anonymousRequestsPerSecond: intSetting(0, 0, 100_000),
       anonymousWarning: boolSetting(false),
       janitorIntervalMs: msSetting(60_000, 1000),
     }),

@@ -75,6 +75,7 @@ describe('loadEdgeConfig defaults', () => {
         temporaryRetentionMs: 86400000,
         allowAnonymous: true,
         anonymousTunnelsPerIp: 5,
+        anonymousRequestsPerSecond: 0,
         anonymousWarning: false,
         janitorIntervalMs: 60000,
       },

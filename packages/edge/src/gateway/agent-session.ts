@@ -48,6 +48,8 @@ export interface AgentSessionDeps {
   urlFor(name: string): string;
   settings: {
     allowAnonymous: boolean;
+    /** Per-address requests per second for anonymous tunnels without their own rate; 0 = off. */
+    anonymousRequestsPerSecond: number;
     handshakeMs: number;
     reconnectGraceMs: number;
     heartbeatMs: number;
@@ -240,8 +242,9 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
         );
       }
       this.deps.quota.admitTunnel(this);
+      const policy = this.effectivePolicy(bind.policy);
       // Validated before the name is taken, so a bad policy refuses the BIND naming the field.
-      if (bind.policy !== null) parsePolicySpec(bind.policy);
+      if (policy !== null) parsePolicySpec(policy);
       const request = {
         name: bind.name,
         resumeToken: bind.resumeToken,
@@ -251,7 +254,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
       const result = await this.deps.binder.bind(request, this, ({ name, resumeToken }) => {
         const url = this.deps.urlFor(name);
         // Before the name goes live: no request may slip through without its policy.
-        this.deps.policies.set(name, bind.policy);
+        this.deps.policies.set(name, policy);
         this.names.add(name);
         this.sendBindAck({ id: bind.id, ok: true, name, url, resumeToken });
         this.log.info({ tunnel: name, url }, 'tunnel bound');
@@ -265,6 +268,13 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
       this.log.info({ code: error.code, wanted: bind.name }, 'bind refused');
       this.sendBindAck({ id: bind.id, ok: false, code: error.code, message: error.message });
     }
+  }
+
+  /** Anonymous tunnels get the edge's per-address request rate unless they set their own. */
+  private effectivePolicy(asked: Record<string, unknown> | null): Record<string, unknown> | null {
+    const rate = this.deps.settings.anonymousRequestsPerSecond;
+    if (this.key !== null || rate === 0 || asked?.rateLimit !== undefined) return asked;
+    return { ...asked, rateLimit: `${rate}/s` };
   }
 
   private sendBindAck(ack: BindAck): void {
