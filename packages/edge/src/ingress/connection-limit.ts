@@ -6,7 +6,7 @@
 
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { formatResponseHead } from './raw-response.js';
+import { formatRawResponse } from './raw-response.js';
 import { viewerKey } from './viewer-key.js';
 
 /** The stable code in `X-Burrow-Error` on the refusal. */
@@ -59,20 +59,7 @@ export function tooManyConnectionsResponse(max: number): string {
   const body =
     `429 Too Many Requests: this edge accepts at most ${max} open connections from one address, ` +
     'and yours has that many open. Close some and try again.\n';
-  return (
-    formatResponseHead(429, '', [
-      'Content-Type',
-      'text/plain; charset=utf-8',
-      'Content-Length',
-      String(Buffer.byteLength(body)),
-      'Connection',
-      'close',
-      'Retry-After',
-      '1',
-      'X-Burrow-Error',
-      TOO_MANY_CONNECTIONS,
-    ]) + body
-  );
+  return formatRawResponse(429, body, ['Retry-After', '1', 'X-Burrow-Error', TOO_MANY_CONNECTIONS]);
 }
 
 /**

@@ -10,9 +10,8 @@ export function formatResponseHead(status: number, statusText: string, headers: 
   return `${head}\r\n`;
 }
 
-/** Writes a small complete response and closes the socket. */
-export function writeRawResponse(socket: Duplex, status: number, body: string, extra: string[] = []): void {
-  if (socket.destroyed) return;
+/** A small complete plain-text response that closes the connection, as bytes to write. */
+export function formatRawResponse(status: number, body: string, extra: readonly string[] = []): string {
   const head = formatResponseHead(status, '', [
     'Content-Type',
     'text/plain; charset=utf-8',
@@ -22,5 +21,11 @@ export function writeRawResponse(socket: Duplex, status: number, body: string, e
     'close',
     ...extra,
   ]);
-  socket.end(head + body);
+  return head + body;
+}
+
+/** Writes a small complete response and closes the socket. */
+export function writeRawResponse(socket: Duplex, status: number, body: string, extra: string[] = []): void {
+  if (socket.destroyed) return;
+  socket.end(formatRawResponse(status, body, extra));
 }
