@@ -221,9 +221,21 @@ export async function startOrigin() {
 }
 
 /**
+ * The benchmark sends everything from one address (1,000 agents, tens of thousands of
+ * requests per second), which the edge's per-address defaults exist to stop. Lift them so
+ * the figures measure the data path, not the abuse limits.
+ */
+const LOAD_TEST_LIMITS = {
+  BURROW_LIMITS_CONNECTIONS_PER_IP: '1000000',
+  BURROW_LIMITS_REQUESTS_PER_SECOND_PER_IP: '0',
+  BURROW_TUNNELS_ANONYMOUS_TUNNELS_PER_IP: '100000',
+};
+
+/**
  * Starts `burrow-edge start` and waits for its listening line.
  * @param {{ port?: number, dataDir?: string, nodeArgs?: string[], env?: Record<string, string>, label?: string }} [options]
  */
+
 export async function startEdge(options = {}) {
   const dataDir = options.dataDir ?? tempDir('burrow-bench-edge-');
   const args = [
@@ -237,7 +249,10 @@ export async function startEdge(options = {}) {
     '--log-level',
     'info',
   ];
-  const proc = new Child(options.label ?? 'edge', args, { env: options.env, keepLines: false });
+  const proc = new Child(options.label ?? 'edge', args, {
+    env: { ...LOAD_TEST_LIMITS, ...options.env },
+    keepLines: false,
+  });
   const port = await proc.waitForLine(
     (line) => {
       const v = jsonLine(line);
