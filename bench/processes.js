@@ -235,7 +235,6 @@ const LOAD_TEST_LIMITS = {
  * Starts `burrow-edge start` and waits for its listening line.
  * @param {{ port?: number, dataDir?: string, nodeArgs?: string[], env?: Record<string, string>, label?: string }} [options]
  */
-
 export async function startEdge(options = {}) {
   const dataDir = options.dataDir ?? tempDir('burrow-bench-edge-');
   const args = [
