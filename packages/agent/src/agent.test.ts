@@ -155,8 +155,8 @@ describe('startAgent', () => {
       versions: [1],
       agent: 'burrow/0.1.0',
       token: 'key-123',
-      window: 1024 * 1024,
-      maxFramePayload: 64 * 1024,
+      window: 4 * 1024 * 1024,
+      maxFramePayload: 256 * 1024,
     });
     expect(connection.binds).toEqual([{ id: 1, proto: 'http', name: null, resumeToken: null, policy: null }]);
     expect(output.connects).toEqual([{ sessionId: 'session-1', reconnected: false }]);

@@ -50,6 +50,9 @@ export const dialWebSocket: EdgeDialer = (options) => {
       perMessageDeflate: false,
       maxPayload: websocketMaxPayload(options.maxFramePayload),
       handshakeTimeout: options.timeoutMs,
+      // Masking guards browsers against proxy cache poisoning; the agent is not a browser, and
+      // a zero mask lets ws skip an XOR and a copy of every byte the agent sends.
+      generateMask: (mask: Buffer) => mask.fill(0),
     });
     // ws reports a terminated handshake with a late 'error'; without a listener it would crash.
     ws.on('error', () => undefined);

@@ -12,8 +12,8 @@ import { bindTunnels, type BoundTunnel, type TunnelBinding } from './tunnel-bind
 /** Session limits the agent offers the edge. */
 export const AGENT_SESSION_LIMITS = {
   /** Receive window per stream, bytes: bounds what one request can make the agent buffer. */
-  window: 1024 * 1024,
-  maxFramePayload: 64 * 1024,
+  window: 4 * 1024 * 1024,
+  maxFramePayload: 256 * 1024,
   maxStreams: 1000,
   heartbeatMs: 10_000,
   deadPeerMs: 30_000,

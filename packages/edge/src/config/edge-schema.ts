@@ -86,9 +86,9 @@ export const edgeConfigSchema = z.strictObject(
       maxUrlBytes: intSetting(8192, 256, 1_048_576),
       maxStreamsPerSession: intSetting(1000, 1, 1_000_000),
       // The frame length field is u32, but one frame is held whole in memory; 16 MiB bounds that.
-      maxFramePayload: intSetting(65_536, 1024, 16_777_216),
+      maxFramePayload: intSetting(262_144, 1024, 16_777_216),
       // Windows are signed 31-bit in most mux designs (yamux, HTTP/2); stay inside that.
-      streamWindow: intSetting(1_048_576, 1024, 2_147_483_647),
+      streamWindow: intSetting(4_194_304, 1024, 2_147_483_647),
       maxTunnelsPerSession: intSetting(20, 1, 10_000),
       sessionsPerKey: intSetting(10, 1, 100_000),
       tunnelsPerKey: intSetting(50, 1, 1_000_000),
