@@ -16,35 +16,19 @@ import {
   encodeJson,
   FrameDecoder,
 } from '@burrow/protocol';
-import {
-  startAgent,
-  startEdge,
-  startOrigin,
-  stopAll,
-  tunnelRequest,
-  type Agent,
-  type Edge,
-} from './harness.js';
-import { originHandler } from './origin.js';
+import { stopAll, tunnelRequest, type Agent, type Edge } from './harness.js';
+import { expectServing, startTunnel } from './fixture.js';
 
 let edge: Edge;
 let agent: Agent;
 
 beforeAll(async () => {
-  const origin = await startOrigin(originHandler);
-  edge = await startEdge({
+  ({ edge, agent } = await startTunnel({
     env: { BURROW_TIMEOUTS_HEARTBEAT_MS: '300', BURROW_TIMEOUTS_DEAD_PEER_MS: '1500' },
-  });
-  agent = await startAgent(edge, String(origin.port));
+  }));
 });
 
 afterAll(stopAll);
-
-async function stillServing(): Promise<void> {
-  const res = await tunnelRequest(edge, agent.name, '/echo?still=serving');
-  expect(res.statusCode).toBe(200);
-  await res.body.dump();
-}
 
 /** Sends bytes to the public port; resolves with whatever came back before the close. */
 function sendRaw(bytes: Uint8Array): Promise<string> {
@@ -68,7 +52,7 @@ describe('garbage', () => {
       }),
       { numRuns: 40 },
     );
-    await stillServing();
+    await expectServing(edge, agent);
   });
 
   it('answers garbage after a valid request line with 400', async () => {
@@ -76,7 +60,7 @@ describe('garbage', () => {
       Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n'), randomBytes(512)]),
     );
     expect(reply === '' || /^HTTP\/1\.1 (400|431) /.test(reply)).toBe(true);
-    await stillServing();
+    await expectServing(edge, agent);
   });
 
   it('closes agent sessions that send random bytes, with a GOAWAY code', async () => {
@@ -97,7 +81,7 @@ describe('garbage', () => {
       }),
       { numRuns: 15 },
     );
-    await stillServing();
+    await expectServing(edge, agent);
   });
 
   it('closes an agent that stops reading while the edge has data for it', { timeout: 20_000 }, async () => {
@@ -164,6 +148,6 @@ describe('garbage', () => {
     ws.terminate();
     expect(closedAt - started).toBeLessThan(15_000);
     await Promise.all(uploads);
-    await stillServing();
+    await expectServing(edge, agent);
   });
 });

@@ -20,24 +20,14 @@ import {
   FrameDecoder,
   type Frame,
 } from '@burrow/protocol';
-import {
-  startAgent,
-  startEdge,
-  startOrigin,
-  stopAll,
-  tunnelRequest,
-  type Agent,
-  type Edge,
-} from './harness.js';
-import { originHandler } from './origin.js';
+import { stopAll, tunnelRequest, type Agent, type Edge } from './harness.js';
+import { expectServing, startTunnel } from './fixture.js';
 
 let edge: Edge;
 let healthy: Agent;
 
 beforeAll(async () => {
-  const origin = await startOrigin(originHandler);
-  edge = await startEdge({ env: { BURROW_TIMEOUTS_HANDSHAKE_MS: '500' } });
-  healthy = await startAgent(edge, String(origin.port));
+  ({ edge, agent: healthy } = await startTunnel({ env: { BURROW_TIMEOUTS_HANDSHAKE_MS: '500' } }));
 });
 
 afterAll(stopAll);
@@ -100,12 +90,6 @@ class RawAgent {
   }
 }
 
-async function stillServing(): Promise<void> {
-  const res = await tunnelRequest(edge, healthy.name, '/echo?still=serving');
-  expect(res.statusCode).toBe(200);
-  await res.body.dump();
-}
-
 function header(type: number, streamId: number, length: number, version = PROTOCOL_VERSION): Buffer {
   const h = Buffer.alloc(HEADER_SIZE);
   h[0] = version;
@@ -121,7 +105,7 @@ describe('a hostile agent', () => {
     await raw.opened();
     raw.send(Buffer.from('GET / HTTP/1.1\r\n\r\n this is not a frame at all'));
     expect(await raw.goAwayCode()).toBe('TUN_ERR_BAD_VERSION');
-    await stillServing();
+    await expectServing(edge, healthy);
   });
 
   it('announcing a 4 GiB frame is closed with TUN_ERR_FRAME_TOO_LARGE', async () => {
@@ -129,7 +113,7 @@ describe('a hostile agent', () => {
     await raw.opened();
     raw.send(header(FrameType.DATA, 1, 0xffff_ffff));
     expect(await raw.goAwayCode()).toBe('TUN_ERR_FRAME_TOO_LARGE');
-    await stillServing();
+    await expectServing(edge, healthy);
   });
 
   it('sending an unknown frame type is closed with TUN_ERR_UNKNOWN_FRAME_TYPE', async () => {
@@ -137,7 +121,7 @@ describe('a hostile agent', () => {
     await raw.opened();
     raw.send(header(0x7f, 0, 0));
     expect(await raw.goAwayCode()).toBe('TUN_ERR_UNKNOWN_FRAME_TYPE');
-    await stillServing();
+    await expectServing(edge, healthy);
   });
 
   it('sending malformed HELLO JSON is told why and closed', async () => {
@@ -145,7 +129,7 @@ describe('a hostile agent', () => {
     await raw.opened();
     raw.send(encodeFrame(FrameType.HELLO, 0, 0, Buffer.from('{"versions": "all of them"')));
     expect(await raw.goAwayCode()).toBe('TUN_ERR_BAD_MESSAGE');
-    await stillServing();
+    await expectServing(edge, healthy);
   });
 
   it('never saying HELLO is closed after the handshake timeout', async () => {
@@ -190,7 +174,7 @@ describe('a hostile agent', () => {
     }
     expect(await raw.goAwayCode()).toBe('TUN_ERR_WINDOW_EXCEEDED');
     viewer.destroy();
-    await stillServing();
+    await expectServing(edge, healthy);
   });
 
   it('answering with a header carrying CR/LF gives the viewer a 502, not a split response', async () => {
@@ -218,7 +202,7 @@ describe('a hostile agent', () => {
     expect(res.headers['x-burrow-error']).toBe('TUN_ERR_HEAD_INVALID');
     expect(res.headers['set-cookie']).toBeUndefined();
     await res.body.dump();
-    await stillServing();
+    await expectServing(edge, healthy);
     raw.ws.close();
   });
 
@@ -236,6 +220,6 @@ describe('a hostile agent', () => {
       ),
     );
     expect(await raw.goAwayCode()).toBe('TUN_ERR_PROTOCOL');
-    await stillServing();
+    await expectServing(edge, healthy);
   });
 });

@@ -8,17 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import {
-  startAgent,
-  startEdge,
-  startOrigin,
-  stopAll,
-  tempDir,
-  tunnelRequest,
-  type Agent,
-  type Edge,
-} from './harness.js';
-import { BLOCK, expectedSha, originHandler } from './origin.js';
+import { stopAll, tempDir, tunnelRequest, type Agent, type Edge } from './harness.js';
+import { startTunnel } from './fixture.js';
+import { BLOCK, expectedSha } from './origin.js';
 
 const run = promisify(execFile);
 
@@ -34,9 +26,7 @@ interface Echo {
 }
 
 beforeAll(async () => {
-  const origin = await startOrigin(originHandler);
-  edge = await startEdge();
-  agent = await startAgent(edge, String(origin.port));
+  ({ edge, agent } = await startTunnel());
 });
 
 afterAll(stopAll);

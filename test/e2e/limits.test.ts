@@ -1,24 +1,14 @@
 /** Edge limits with defaults: request head size and streams per agent session. */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startAgent,
-  startEdge,
-  startOrigin,
-  stopAll,
-  tunnelRequest,
-  type Agent,
-  type Edge,
-} from './harness.js';
-import { originHandler } from './origin.js';
+import { stopAll, tunnelRequest, type Agent, type Edge } from './harness.js';
+import { startTunnel } from './fixture.js';
 
 let edge: Edge;
 let agent: Agent;
 
 beforeAll(async () => {
-  const origin = await startOrigin(originHandler);
-  edge = await startEdge({ env: { BURROW_LIMITS_MAX_STREAMS_PER_SESSION: '2' } });
-  agent = await startAgent(edge, String(origin.port));
+  ({ edge, agent } = await startTunnel({ env: { BURROW_LIMITS_MAX_STREAMS_PER_SESSION: '2' } }));
 });
 
 afterAll(stopAll);

@@ -7,16 +7,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startAgent, startEdge, startOrigin, stopAll, type Agent, type Edge } from './harness.js';
-import { expectedSha, originHandler } from './origin.js';
+import { stopAll, type Agent, type Edge } from './harness.js';
+import { startTunnel } from './fixture.js';
+import { expectedSha } from './origin.js';
 
 let edge: Edge;
 let agent: Agent;
 
 beforeAll(async () => {
-  const origin = await startOrigin(originHandler);
-  edge = await startEdge();
-  agent = await startAgent(edge, String(origin.port));
+  ({ edge, agent } = await startTunnel());
 });
 
 afterAll(stopAll);

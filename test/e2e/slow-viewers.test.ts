@@ -2,26 +2,16 @@
 
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startAgent,
-  startEdge,
-  startOrigin,
-  stopAll,
-  tunnelRequest,
-  type Agent,
-  type Edge,
-} from './harness.js';
-import { originHandler } from './origin.js';
+import { stopAll, tunnelRequest, type Agent, type Edge } from './harness.js';
+import { startTunnel } from './fixture.js';
 
 let edge: Edge;
 let agent: Agent;
 
 beforeAll(async () => {
-  const origin = await startOrigin(originHandler);
-  edge = await startEdge({
+  ({ edge, agent } = await startTunnel({
     env: { BURROW_TIMEOUTS_HEADERS_MS: '1000', BURROW_TIMEOUTS_BODY_IDLE_MS: '1000' },
-  });
-  agent = await startAgent(edge, String(origin.port));
+  }));
 });
 
 afterAll(stopAll);
