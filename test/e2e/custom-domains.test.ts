@@ -10,29 +10,8 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import {
-  EDGE_CLI,
-  Proc,
-  startAgent,
-  startEdge,
-  startOrigin,
-  stopAll,
-  tempDir,
-  type Edge,
-} from './harness.js';
+import { edgeCli, startAgent, startEdge, startOrigin, stopAll, tempDir, type Edge } from './harness.js';
 import { originHandler } from './origin.js';
-
-interface Run {
-  code: number | null;
-  stdout: string[];
-  stderr: string[];
-}
-
-async function edgeCli(dataDir: string, ...args: string[]): Promise<Run> {
-  const proc = new Proc([EDGE_CLI, ...args, '--data', dataDir]);
-  const code = await proc.exited;
-  return { code, stdout: proc.lines, stderr: proc.stderr };
-}
 
 /** `domains add`, returning the token of the TXT record it prints. */
 async function addDomain(dataDir: string, ...args: string[]): Promise<string> {

@@ -216,17 +216,37 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Creates an API key through the real CLI, against the edge's data directory. */
-export async function createApiKey(dataDir: string, user?: string): Promise<string> {
-  if (user !== undefined) {
-    const created = new Proc([EDGE_CLI, 'users', 'create', user, '--data', dataDir]);
-    if ((await created.exited) !== 0) throw new Error(`users create failed: ${created.output}`);
-  }
-  const userArgs = user === undefined ? [] : ['--user', user];
-  const proc = new Proc([EDGE_CLI, 'keys', 'create', '--data', dataDir, '--label', 'e2e', ...userArgs]);
+export interface CliRun {
+  code: number | null;
+  stdout: string[];
+  stderr: string[];
+}
+
+/** Runs `burrow-edge <args> --data <dir>` to completion. */
+export async function edgeCli(dataDir: string, ...args: string[]): Promise<CliRun> {
+  const proc = new Proc([EDGE_CLI, ...args, '--data', dataDir]);
   const code = await proc.exited;
-  if (code !== 0) throw new Error(`keys create failed: ${proc.output}`);
-  return proc.lines[0]!.trim();
+  return { code, stdout: proc.lines, stderr: proc.stderr };
+}
+
+/**
+ * Creates an API key through the real CLI, against the edge's data directory; for `user`
+ * (created first if it does not exist yet) and with `scope` when given.
+ */
+export async function createApiKey(dataDir: string, user?: string, scope?: string): Promise<string> {
+  const args = ['keys', 'create', '--label', 'e2e'];
+  if (user !== undefined) {
+    const users = await edgeCli(dataDir, 'users', 'list', '--json');
+    if (!users.stdout.join('').includes(`"${user}"`)) {
+      const created = await edgeCli(dataDir, 'users', 'create', user);
+      if (created.code !== 0) throw new Error(`users create failed: ${created.stderr.join('\n')}`);
+    }
+    args.push('--user', user);
+  }
+  if (scope !== undefined) args.push('--scope', scope);
+  const run = await edgeCli(dataDir, ...args);
+  if (run.code !== 0) throw new Error(`keys create failed: ${run.stderr.join('\n')}`);
+  return run.stdout[0]!.trim();
 }
 
 export async function stopAll(): Promise<void> {

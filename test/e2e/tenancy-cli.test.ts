@@ -1,26 +1,22 @@
 /** Tenancy from the operator's side: `burrow-edge users|keys|domains` against a real data directory. */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_CLI, EDGE_CLI, Proc, startEdge, startOrigin, stopAll, tempDir } from './harness.js';
+import {
+  AGENT_CLI,
+  Proc,
+  edgeCli,
+  startEdge,
+  startOrigin,
+  stopAll,
+  tempDir,
+  type CliRun,
+} from './harness.js';
 import { originHandler } from './origin.js';
 
 afterEach(stopAll);
 
-interface Run {
-  code: number | null;
-  stdout: string[];
-  stderr: string[];
-}
-
-/** Runs `burrow-edge <args> --data <dir>` to completion. */
-async function edgeCli(dataDir: string, ...args: string[]): Promise<Run> {
-  const proc = new Proc([EDGE_CLI, ...args, '--data', dataDir]);
-  const code = await proc.exited;
-  return { code, stdout: proc.lines, stderr: proc.stderr };
-}
-
 /** A failed command: exit 1 and exactly one `burrow-edge: …` line on stderr matching `message`. */
-function expectFailure(run: Run, message: RegExp): void {
+function expectFailure(run: CliRun, message: RegExp): void {
   expect(run.code).toBe(1);
   expect(run.stdout).toEqual([]);
   expect(run.stderr).toHaveLength(1);

@@ -1,32 +1,26 @@
 /** Tenancy at the gateway: names belong to users, keys need the agent scope, disabling a user cuts it off. */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { EDGE_CLI, Proc, startAgent, startEdge, startOrigin, stopAll, tunnelRequest } from './harness.js';
+import {
+  createApiKey,
+  edgeCli,
+  startAgent,
+  startEdge,
+  startOrigin,
+  stopAll,
+  tunnelRequest,
+} from './harness.js';
 import { originHandler } from './origin.js';
 
 afterEach(stopAll);
-
-async function edgeCli(dataDir: string, ...args: string[]): Promise<Proc> {
-  const proc = new Proc([EDGE_CLI, ...args, '--data', dataDir]);
-  await proc.exited;
-  return proc;
-}
-
-async function keyFor(dataDir: string, user: string, scope = 'agent,api'): Promise<string> {
-  const users = await edgeCli(dataDir, 'users', 'list', '--json');
-  if (!users.lines.join('').includes(`"${user}"`)) await edgeCli(dataDir, 'users', 'create', user);
-  const key = await edgeCli(dataDir, 'keys', 'create', '--user', user, '--scope', scope);
-  expect(key.child.exitCode).toBe(0);
-  return key.lines[0]!.trim();
-}
 
 describe('tenancy', () => {
   it("refuses another user's reserved name, saying who can free it; the owner's other keys may bind it", async () => {
     const origin = await startOrigin(originHandler);
     const edge = await startEdge();
-    const alice1 = await keyFor(edge.dataDir, 'alice');
-    const alice2 = await keyFor(edge.dataDir, 'alice');
-    const mallory = await keyFor(edge.dataDir, 'mallory');
+    const alice1 = await createApiKey(edge.dataDir, 'alice');
+    const alice2 = await createApiKey(edge.dataDir, 'alice');
+    const mallory = await createApiKey(edge.dataDir, 'mallory');
     const first = await startAgent(edge, String(origin.port), { name: 'myapp', token: alice1 });
     first.proc.signal('SIGINT');
     await first.proc.exited;
@@ -46,7 +40,7 @@ describe('tenancy', () => {
   it('refuses a key without the agent scope, naming the scope it needs', async () => {
     const origin = await startOrigin(originHandler);
     const edge = await startEdge();
-    const apiOnly = await keyFor(edge.dataDir, 'carol', 'api');
+    const apiOnly = await createApiKey(edge.dataDir, 'carol', 'api');
     const error = await startAgent(edge, String(origin.port), { token: apiOnly }).catch(
       (err: Error) => err.message,
     );
@@ -57,11 +51,11 @@ describe('tenancy', () => {
   it("closes a disabled user's live sessions within seconds and refuses its reconnects", async () => {
     const origin = await startOrigin(originHandler);
     const edge = await startEdge();
-    const key = await keyFor(edge.dataDir, 'dave');
+    const key = await createApiKey(edge.dataDir, 'dave');
     const agent = await startAgent(edge, String(origin.port), { name: 'daves', token: key });
     expect((await tunnelRequest(edge, 'daves', '/echo')).statusCode).toBe(200);
     const disabledAt = Date.now();
-    expect((await edgeCli(edge.dataDir, 'users', 'disable', 'dave')).child.exitCode).toBe(0);
+    expect((await edgeCli(edge.dataDir, 'users', 'disable', 'dave')).code).toBe(0);
     expect(await agent.proc.exited).toBe(1);
     expect(Date.now() - disabledAt).toBeLessThan(8000);
     expect(agent.proc.output).toMatch(/TUN_ERR_UNAUTHORIZED/);
