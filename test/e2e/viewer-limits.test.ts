@@ -3,7 +3,6 @@
  * per second per client address, and the phishing warning page for anonymous tunnels.
  */
 
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { chromium } from 'playwright-core';
@@ -258,26 +257,23 @@ describe('tunnels.anonymousWarning', () => {
     await cont.body.dump();
   });
 
-  it.skipIf(!existsSync('/usr/bin/chromium'))(
-    'in Chromium, a navigation shows the page and Continue loads the app',
-    async () => {
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-      });
-      try {
-        const page = await browser.newPage();
-        await page.goto(`${anonymous.url}/hello?from=chromium`);
-        expect(await page.title()).toContain('Anonymous tunnel');
-        await Promise.all([page.waitForURL(/\/hello\?from=chromium$/), page.click('#burrow-continue')]);
-        expect(await page.title()).toBe('the app');
-        // The cookie holds: the next navigation goes straight to the app.
-        await page.goto(`${anonymous.url}/again`);
-        expect(await page.title()).toBe('the app');
-      } finally {
-        await browser.close();
-      }
-    },
-    60_000,
-  );
+  // Not skipped when Chromium is missing: .ci/run installs it, and a missing browser must fail.
+  it('in Chromium, a navigation shows the page and Continue loads the app', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${anonymous.url}/hello?from=chromium`);
+      expect(await page.title()).toContain('Anonymous tunnel');
+      await Promise.all([page.waitForURL(/\/hello\?from=chromium$/), page.click('#burrow-continue')]);
+      expect(await page.title()).toBe('the app');
+      // The cookie holds: the next navigation goes straight to the app.
+      await page.goto(`${anonymous.url}/again`);
+      expect(await page.title()).toBe('the app');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

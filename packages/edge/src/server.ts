@@ -135,7 +135,7 @@ export class EdgeServer {
         bodyIdleMs: timeouts.bodyIdleMs,
         anonymousWarning: tunnels.anonymousWarning,
         newRequestId: randomUUID,
-        onFinished: (info) => log.debug(info, 'request'),
+        onFinished: log.isLevelEnabled('debug') ? (info) => log.debug(info, 'request') : undefined,
       },
       edge: {
         request: (req, res, path) => this.edgeRequest(req, res, path),

@@ -77,15 +77,18 @@ export async function proxyHttp(
     errorCode = err.code;
     sendErrorPage(res, errorPageFor(err, titleFor(err), requestId), req.headers.accept);
   };
-  res.once('close', () => {
-    deps.onFinished?.({
-      tunnel: route.name,
-      method,
-      status,
-      error: errorCode,
-      durationMs: deps.timers.now() - started,
+  // Only when someone listens: this runs for every request.
+  if (deps.onFinished) {
+    res.once('close', () => {
+      deps.onFinished?.({
+        tunnel: route.name,
+        method,
+        status,
+        error: errorCode,
+        durationMs: deps.timers.now() - started,
+      });
     });
-  });
+  }
   const viewer = new ViewerPresence(res, () => res.writableFinished);
   const gate = admit(deps.policies, req, route, deps.proto === 'https');
   if ('refused' in gate) {
