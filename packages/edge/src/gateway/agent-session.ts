@@ -25,7 +25,7 @@ import {
 import type { Logger } from '../logger.js';
 import type { AuthFailures } from '../policy/auth-failures.js';
 import { clientKey, parseIp } from '../policy/cidr.js';
-import { parsePolicySpec, type PolicyBook } from '../policy/index.js';
+import { overlayPolicies, parsePolicySpec, type PolicyBook } from '../policy/index.js';
 import { scopeAllows } from '../store/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 import type { Store } from '../store/index.js';
@@ -67,7 +67,8 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   private state: State = 'handshaking';
   private key: string | null = null;
   private userIdValue: string | null = null;
-  private readonly names = new Set<string>();
+  /** Bound names, each with the policy the agent asked for in its BIND (before the stored one is laid under it). */
+  private readonly names = new Map<string, Record<string, unknown> | null>();
   private readonly session: Session;
   private readonly deps: AgentSessionDeps;
   private readonly log: Logger;
@@ -120,6 +121,15 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   /** The user whose key opened the session; null for anonymous sessions. */
   get userId(): string | null {
     return this.userIdValue;
+  }
+
+  /**
+   * The owner stored a new policy for `name` (control API): if this session serves it, the
+   * new policy applies from the next request, under the agent's own fields as at BIND.
+   */
+  applyStoredPolicy(name: string, stored: Record<string, unknown> | null): void {
+    if (!this.names.has(name) || this.state === 'closed') return;
+    this.deps.policies.set(name, overlayPolicies(stored, this.names.get(name) ?? null));
   }
 
   /** Closes the session at once because its user may no longer use the edge. */
@@ -251,11 +261,11 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
         keyId: this.key,
         userId: this.userIdValue,
       };
-      const result = await this.deps.binder.bind(request, this, ({ name, resumeToken }) => {
+      const result = await this.deps.binder.bind(request, this, ({ name, resumeToken, storedPolicy }) => {
         const url = this.deps.urlFor(name);
         // Before the name goes live: no request may slip through without its policy.
-        this.deps.policies.set(name, policy);
-        this.names.add(name);
+        this.deps.policies.set(name, overlayPolicies(storedPolicy, policy));
+        this.names.set(name, policy);
         this.sendBindAck({ id: bind.id, ok: true, name, url, resumeToken });
         this.log.info({ tunnel: name, url }, 'tunnel bound');
       });
@@ -296,7 +306,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
 
   private releaseNames(): void {
     const until = this.graceUntil();
-    for (const name of this.names) this.deps.registry.unbind(name, this, until);
+    for (const name of this.names.keys()) this.deps.registry.unbind(name, this, until);
   }
 
   private graceUntil(): number {
@@ -317,9 +327,9 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     this.state = 'closed';
     this.releaseNames();
     const reason = err?.code ?? this.refusal?.code ?? 'closed';
-    if (wasLive) this.log.info({ reason, tunnels: [...this.names] }, 'agent disconnected');
+    if (wasLive) this.log.info({ reason, tunnels: [...this.names.keys()] }, 'agent disconnected');
     try {
-      await Promise.all([...this.names].map((name) => this.deps.store.touchTunnel(name)));
+      await Promise.all([...this.names.keys()].map((name) => this.deps.store.touchTunnel(name)));
       if (this.recorded) await this.deps.store.recordSessionEnd(this.sessionId, reason);
     } catch (storeErr) {
       this.log.error({ err: storeErr }, 'could not record the end of a session');

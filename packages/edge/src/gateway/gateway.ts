@@ -26,6 +26,8 @@ export const AGENT_PATH = '/_burrow/connect';
 const USER_CHECK_INTERVAL_MS = 2000;
 
 export interface GatewayOptions extends Omit<AgentSessionDeps, 'quota' | 'keyFailures'> {
+  /** Wrong-key counts per address; shared with the control API so guesses add up across both. */
+  keyFailures?: AuthFailures;
   deadPeerMs: number;
   quotaLimits: QuotaLimits;
 }
@@ -44,7 +46,7 @@ export class Gateway {
     this.deps = {
       ...options,
       quota: new AgentQuota(options.quotaLimits, () => this.sessions),
-      keyFailures: new AuthFailures({ clock: options.timers }),
+      keyFailures: options.keyFailures ?? new AuthFailures({ clock: options.timers }),
     };
     this.wss = new WebSocketServer({
       noServer: true,
@@ -59,6 +61,11 @@ export class Gateway {
         .catch((err: unknown) => options.log.error({ err }, 'checking for disabled users failed'))
         .finally(() => (this.checkingUsers = false));
     }, USER_CHECK_INTERVAL_MS);
+  }
+
+  /** A policy stored through the control API takes effect on the live binding of `name`, if any. */
+  applyStoredPolicy(name: string, stored: Record<string, unknown> | null): void {
+    for (const s of this.sessions) s.applyStoredPolicy(name, stored);
   }
 
   get sessionCount(): number {

@@ -22,6 +22,8 @@ export interface BindRequest {
 export interface BindResult {
   name: string;
   resumeToken: string;
+  /** The policy the name's owner stored through the control API, or null. */
+  storedPolicy: Record<string, unknown> | null;
 }
 
 export interface TunnelBinderOptions {
@@ -65,7 +67,7 @@ export class TunnelBinder {
     } else if (!proven && !this.owns(record, request)) {
       throw nameTakenError(record);
     }
-    return this.handOver(name, target, announce, proven);
+    return this.handOver(name, target, announce, proven, record?.policy ?? null);
   }
 
   private async bindRandom(
@@ -82,7 +84,7 @@ export class TunnelBinder {
         ownerKeyId: request.keyId,
         resumeTokenHash: null,
       });
-      if (created) return this.handOver(name, target, announce, true);
+      if (created) return this.handOver(name, target, announce, true, null);
     }
     throw new TunnelError('TUN_ERR_INTERNAL', 'could not find a free temporary name; try again');
   }
@@ -114,6 +116,7 @@ export class TunnelBinder {
     target: TunnelTarget,
     announce: (result: BindResult) => void,
     proven: boolean,
+    storedPolicy: Record<string, unknown> | null,
   ): Promise<BindResult> {
     const resumeToken = this.newToken();
     await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
@@ -126,7 +129,7 @@ export class TunnelBinder {
         `"${name}" is already served by another live agent session; stop that agent or wait for it to time out`,
       );
     }
-    const result = { name, resumeToken };
+    const result = { name, resumeToken, storedPolicy };
     announce(result);
     this.registry.bind(name, target);
     return result;

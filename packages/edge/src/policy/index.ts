@@ -10,7 +10,7 @@
  * to the agent, run response heads through `responseHeaderEdit`, append `setCookie` if set.
  */
 
-export { parsePolicySpec, redactPolicySpec, type TunnelPolicySpec } from './policy-spec.js';
+export { overlayPolicies, parsePolicySpec, redactPolicySpec, type TunnelPolicySpec } from './policy-spec.js';
 export {
   compilePolicy,
   TunnelPolicy,

@@ -201,3 +201,17 @@ export function redactPolicySpec(spec: TunnelPolicySpec): TunnelPolicySpec {
   if (spec.responseHeaderAdd) out.responseHeaderAdd = names(spec.responseHeaderAdd);
   return out;
 }
+
+/**
+ * The policy a bound name runs under: the owner's stored policy with the agent's own
+ * fields laid over it, field by field (an agent's `--basic-auth` replaces the stored
+ * `basicAuth`, and stored fields the agent did not set still apply). Null when neither has one.
+ */
+export function overlayPolicies(
+  stored: Record<string, unknown> | null,
+  asked: Record<string, unknown> | null,
+): Record<string, unknown> | null {
+  if (stored === null) return asked;
+  if (asked === null) return stored;
+  return { ...stored, ...asked };
+}

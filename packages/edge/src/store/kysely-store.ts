@@ -157,6 +157,18 @@ export class KyselyStore implements Store {
     });
   }
 
+  setTunnelPolicy(name: string, policy: Record<string, unknown> | null): Promise<TunnelRecord | null> {
+    return this.#run('setTunnelPolicy', async (db) => {
+      const result = await db
+        .updateTable('tunnels')
+        .set({ policy: policy === null ? null : JSON.stringify(policy) })
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return null;
+      return (await findTunnel(db, name)) ?? null;
+    });
+  }
+
   touchTunnel(name: string): Promise<void> {
     return this.#run('touchTunnel', async (db) => {
       await db.updateTable('tunnels').set({ last_active_at: this.#now() }).where('name', '=', name).execute();

@@ -8,6 +8,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
 import * as initial from './migrations/0001-initial.js';
 import * as tenancy from './migrations/0002-tenancy.js';
+import * as tunnelPolicy from './migrations/0003-tunnel-policy.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in name order, hence the zero-padded
@@ -16,6 +17,7 @@ import * as tenancy from './migrations/0002-tenancy.js';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-tenancy': tenancy,
+  '0003-tunnel-policy': tunnelPolicy,
 };
 
 /** Bookkeeping tables, named for Burrow so they do not clash with an app sharing the database. */

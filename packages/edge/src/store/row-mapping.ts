@@ -56,6 +56,7 @@ export function toTunnelRecord(row: TunnelRow): TunnelRecord {
     resumeTokenHash: row.resume_token_hash,
     createdAt: millisToDate(row.created_at),
     lastActiveAt: millisToDate(row.last_active_at),
+    policy: row.policy === null ? null : parseStoredPolicy(row.name, row.policy),
   };
 }
 
@@ -80,4 +81,17 @@ export function toDomainRecord(row: Selectable<DomainsTable>): DomainRecord {
     createdAt: millisToDate(row.created_at),
     verifiedAt: optionalDate(row.verified_at),
   };
+}
+
+/** The policy column holds JSON the store wrote; anything else means the row was edited by hand. */
+function parseStoredPolicy(name: string, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new TunnelError('TUN_ERR_INTERNAL', `the stored policy of tunnel ${name} is not JSON`, { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TunnelError('TUN_ERR_INTERNAL', `the stored policy of tunnel ${name} is not an object`);
+  return value as Record<string, unknown>;
 }

@@ -54,6 +54,8 @@ export interface TunnelsTable {
   resume_token_hash: string | null;
   created_at: Millis;
   last_active_at: Millis;
+  /** JSON text of the stored access policy spec, or null (migration 0003). */
+  policy: string | null;
 }
 
 export interface DomainsTable {

@@ -224,6 +224,7 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
           resumeTokenHash: hashSecret('resume'),
           createdAt: new Date(T0 + MINUTE),
           lastActiveAt: new Date(T0 + MINUTE),
+          policy: null,
         });
       });
 
@@ -300,6 +301,27 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
 
       it('fails to set a resume token on an unknown tunnel with TUN_ERR_TUNNEL_NOT_FOUND', async () => {
         await expectTunnelError(store.setTunnelResumeToken('ghost', 'h'), 'TUN_ERR_TUNNEL_NOT_FOUND');
+      });
+
+      it('stores, replaces and clears a policy; null for an unknown tunnel', async () => {
+        await store.createTunnel({
+          name: 'guarded',
+          kind: 'temporary',
+          ownerKeyId: null,
+          resumeTokenHash: null,
+        });
+        const policy = {
+          basicAuth: ['ann:secret'],
+          allowIp: ['10.0.0.0/8', '2001:db8::/32'],
+          rateLimit: '5/s',
+        };
+        expect((await store.setTunnelPolicy('guarded', policy))?.policy).toEqual(policy);
+        expect((await store.getTunnel('guarded'))?.policy).toEqual(policy);
+        await store.setTunnelPolicy('guarded', { authToken: 'tok' });
+        expect((await store.getTunnel('guarded'))?.policy).toEqual({ authToken: 'tok' });
+        expect((await store.setTunnelPolicy('guarded', null))?.policy).toBeNull();
+        expect((await store.getTunnel('guarded'))?.policy).toBeNull();
+        expect(await store.setTunnelPolicy('ghost', { authToken: 'tok' })).toBeNull();
       });
 
       it('touch moves lastActiveAt to now and leaves createdAt; unknown names are ignored', async () => {

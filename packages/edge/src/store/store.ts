@@ -79,6 +79,12 @@ export interface TunnelRecord {
   resumeTokenHash: string | null;
   createdAt: Date;
   lastActiveAt: Date;
+  /**
+   * The access policy spec the owner stored for this name (see policy/policy-spec.ts), or
+   * null. The edge enforces it whenever the name is bound; agent flags override it field by
+   * field. The store keeps it as given: callers validate it first (`parsePolicySpec`).
+   */
+  policy: Record<string, unknown> | null;
 }
 
 /** A key that `verifyApiKey` accepted, with its (active) user. */
@@ -237,6 +243,11 @@ export interface Store {
   createTunnel(rec: CreateTunnelInput): Promise<boolean>;
   /** Sets or clears the resume token hash; TUN_ERR_TUNNEL_NOT_FOUND if the name is unknown. */
   setTunnelResumeToken(name: string, hash: string | null): Promise<void>;
+  /**
+   * Stores (or with null clears) the access policy of a tunnel; the updated record, or null
+   * when no tunnel has this name.
+   */
+  setTunnelPolicy(name: string, policy: Record<string, unknown> | null): Promise<TunnelRecord | null>;
   /**
    * Sets `lastActiveAt` to now. Unknown names are ignored: the janitor may have reaped a
    * temporary tunnel, and a late heartbeat must not fail the session.

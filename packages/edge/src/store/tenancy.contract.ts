@@ -244,6 +244,7 @@ export function describeTenancyContract(fixture: ContractFixture): void {
         resumeTokenHash: null,
         createdAt: new Date(T0 + MINUTE),
         lastActiveAt: new Date(T0 + MINUTE),
+        policy: null,
       });
       clock().advance(MINUTE);
       expect(await store().reserveName({ name: 'myapp', userId: lee.id })).toEqual(reserved);
