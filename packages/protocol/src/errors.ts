@@ -178,6 +178,12 @@ export const ERROR_CATALOG = {
     retryable: true,
     summary: 'too many failed authentication attempts from this address',
   },
+  TUN_ERR_TUNNEL_EXPIRED: {
+    wire: 33,
+    status: 410,
+    retryable: false,
+    summary: 'the anonymous tunnel reached the lifetime this edge allows',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,
@@ -190,6 +196,18 @@ export const ERROR_CATALOG = {
     status: 404,
     retryable: false,
     summary: 'the requested resource does not exist',
+  },
+  TUN_ERR_FORBIDDEN: {
+    wire: 0,
+    status: 403,
+    retryable: false,
+    summary: 'the API key lacks the scope this needs',
+  },
+  TUN_ERR_INVALID_INPUT: {
+    wire: 0,
+    status: 400,
+    retryable: false,
+    summary: 'the API request was malformed',
   },
 } as const satisfies Record<string, ErrorSpec>;
 
