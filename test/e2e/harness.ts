@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request, type Dispatcher } from 'undici';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = resolve(import.meta.dirname, '../..');
 export const EDGE_CLI = join(ROOT, 'packages/edge/dist/burrow-edge.mjs');
 export const AGENT_CLI = join(ROOT, 'packages/agent/dist/burrow.mjs');
 

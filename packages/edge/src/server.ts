@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
+import { ControlApi } from './api/control-api.js';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
 import { DomainRoutes } from './domains/domain-routes.js';
 import { DomainVerifier } from './domains/domain-verifier.js';
@@ -20,9 +21,11 @@ import { TunnelBinder } from './gateway/tunnel-binder.js';
 import { handleHealth } from './health.js';
 import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
 import { attachIngress } from './ingress/ingress.js';
+import { TunnelTraffic } from './ingress/tunnel-traffic.js';
 import { Janitor } from './janitor.js';
 import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
+import { AuthFailures } from './policy/auth-failures.js';
 import { PolicyBook } from './policy/index.js';
 import { openSqliteStore, type Store } from './store/index.js';
 
@@ -54,6 +57,7 @@ export class EdgeServer {
   private readonly janitor: Janitor;
   private readonly domainRoutes: DomainRoutes;
   private readonly domainVerifier: DomainVerifier;
+  private readonly controlApi: ControlApi;
   private draining = false;
   private closing: Promise<void> | null = null;
 
@@ -65,7 +69,11 @@ export class EdgeServer {
     this.registry = new MemoryRegistry({ timers });
     const binder = new TunnelBinder({ store, registry: this.registry });
     const policies = new PolicyBook({ clock: timers });
+    const traffic = new TunnelTraffic(() => timers.now());
+    // One count of wrong API keys per address, whether they were tried on agents or the API.
+    const keyFailures = new AuthFailures({ clock: timers });
     this.gateway = new Gateway({
+      keyFailures,
       store,
       registry: this.registry,
       binder,
@@ -109,6 +117,17 @@ export class EdgeServer {
       // Every pass reloads routes, which also picks up `domains route` changes made from the CLI.
       onPass: () => this.domainRoutes.reload(),
     });
+    this.controlApi = new ControlApi({
+      store,
+      baseDomain: config.domain,
+      urlFor: (name) => tunnelUrl(config, name, this.port),
+      isOnline: (name) => this.registry.lookup(name) !== undefined,
+      traffic,
+      applyStoredPolicy: (name, policy) => this.gateway.applyStoredPolicy(name, policy),
+      domainsChanged: () => this.domainRoutes.reload(),
+      auth: { store, failures: keyFailures, timers },
+      log,
+    });
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: timeouts.headersMs,
@@ -124,6 +143,7 @@ export class EdgeServer {
       connectionsPerIp: limits.connectionsPerIp,
       requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
       onError: (err) => log.error({ err }, 'ingress error'),
+      traffic,
       proxy: {
         registry: this.registry,
         policies,
@@ -236,6 +256,10 @@ export class EdgeServer {
       tunnels: () => this.registry.names().length,
     });
     if (handled) return;
+    if (ControlApi.owns(path)) {
+      this.controlApi.handle(req, res, path);
+      return;
+    }
     if (path === '/' || path.startsWith('/?')) {
       const body =
         `burrow-edge at ${this.url}\n\n` +

@@ -7,38 +7,18 @@
 import type { Command } from 'commander';
 import { TunnelError } from '@burrow/protocol';
 import type { EdgeFlags } from '../config/index.js';
-import { validateName } from '../gateway/names.js';
+import { refuseOwnDomain, reserveTunnelFor } from '../domains/domain-rules.js';
 import {
   domainVerificationRecord,
   normalizeDomainHostname,
   type DomainRecord,
   type Store,
-  type UserRecord,
 } from '../store/index.js';
 import { requireUserNamed, type CliContext } from './users-commands.js';
 
 function txtLine(domain: DomainRecord): string {
   const record = domainVerificationRecord(domain.hostname, domain.verificationToken);
   return `${record.name} ${record.type} "${record.value}"`;
-}
-
-/**
- * Custom domains live outside the edge's own domain: names under it are tunnel names,
- * handed out by BIND, and a custom domain there would shadow one.
- */
-function refuseOwnDomain(hostname: string, baseDomain: string): void {
-  if (hostname === baseDomain || hostname.endsWith(`.${baseDomain}`)) {
-    throw new TunnelError(
-      'TUN_ERR_NAME_INVALID',
-      `"${hostname}" is inside this edge's own domain ${baseDomain}, where tunnels get their names from agents; use a hostname outside it, or bind the tunnel with --name`,
-    );
-  }
-}
-
-/** Reserves `name` for `user` (a no-op when it is already theirs) so a domain may route to it. */
-async function reserveTunnelFor(store: Store, user: UserRecord, name: string): Promise<string> {
-  const tunnel = await store.reserveName({ name: validateName(name), userId: user.id });
-  return tunnel.name;
 }
 
 async function requireDomain(store: Store, hostname: string): Promise<DomainRecord> {
@@ -72,7 +52,7 @@ export function registerDomainsCommands(program: Command, cli: CliContext): void
           refuseOwnDomain(hostname, cli.config(flags).domain);
           const user = await requireUserNamed(store, flags.user);
           const tunnelName =
-            flags.tunnel === undefined ? null : await reserveTunnelFor(store, user, flags.tunnel);
+            flags.tunnel === undefined ? null : await reserveTunnelFor(store, user.id, flags.tunnel);
           const domain = await store.addDomain({ hostname, userId: user.id, tunnelName });
           const routes = tunnelName === null ? '' : `, routing to tunnel "${tunnelName}"`;
           process.stderr.write(
@@ -134,7 +114,7 @@ export function registerDomainsCommands(program: Command, cli: CliContext): void
           const user = await store.getUser(domain.userId);
           if (user === undefined)
             throw new TunnelError('TUN_ERR_INTERNAL', `domain ${domain.hostname} has no user`);
-          const tunnelName = await reserveTunnelFor(store, user, tunnel);
+          const tunnelName = await reserveTunnelFor(store, user.id, tunnel);
           await store.setDomainTunnel(domain.hostname, tunnelName);
           process.stderr.write(
             `${domain.hostname} now routes to tunnel "${tunnelName}" of user "${user.name}"\n`,

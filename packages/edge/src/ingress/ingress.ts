@@ -16,6 +16,7 @@ import { proxyHttp, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
 import { proxyUpgrade } from './proxy-upgrade.js';
 import { writeRawResponse } from './raw-response.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
+import type { TunnelTraffic } from './tunnel-traffic.js';
 
 export interface EdgeHandlers {
   /** The edge's own HTTP routes (health, index page, later the API). */
@@ -45,6 +46,8 @@ export interface IngressOptions {
   /** `limits.requestsPerSecondPerIp`; unset or 0 means no limit. */
   requestsPerSecondPerIp?: number;
   proxy: ProxyDeps;
+  /** Per-tunnel counters the control API shows owners. */
+  traffic?: TunnelTraffic;
   edge: EdgeHandlers;
   onError(err: unknown): void;
 }
@@ -91,6 +94,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       return;
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
+      options.traffic?.request(tunnel.name);
       proxyHttp(options.proxy, req, res, tunnel).catch((err: unknown) => {
         options.onError(err);
         if (!res.headersSent) res.writeHead(500).end();
@@ -135,6 +139,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       }
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
+      options.traffic?.upgrade(tunnel.name);
       proxyUpgrade(options.proxy, req, socket, head, tunnel).catch((err: unknown) => {
         options.onError(err);
         socket.destroy();

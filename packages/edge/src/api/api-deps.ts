@@ -1,0 +1,35 @@
+/**
+ * What the control API's handlers need from the rest of the edge, and the ownership rule
+ * they all apply: a caller sees and changes its own user's resources, an admin key every
+ * user's. Someone else's resource answers exactly like a missing one (404), so the API
+ * never tells a caller which names or domains other users have.
+ */
+
+import { TunnelError } from '@burrow/protocol';
+import type { TunnelTraffic } from '../ingress/tunnel-traffic.js';
+import type { Store } from '../store/index.js';
+import type { ApiCaller } from './api-auth.js';
+
+export interface ApiDeps {
+  store: Store;
+  /** The edge's own domain: custom domains must lie outside it. */
+  baseDomain: string;
+  /** The public URL of a tunnel name. */
+  urlFor(name: string): string;
+  /** True while an agent serves the name. */
+  isOnline(name: string): boolean;
+  traffic: TunnelTraffic;
+  /** Makes a newly stored policy apply to the live binding of the name, if any. */
+  applyStoredPolicy(name: string, policy: Record<string, unknown> | null): void;
+  /** Custom domains changed: reload the routes so the change applies to the next request. */
+  domainsChanged(): Promise<void>;
+}
+
+export function mayAccess(caller: ApiCaller, ownerUserId: string | null): boolean {
+  return caller.admin || (ownerUserId !== null && ownerUserId === caller.userId);
+}
+
+export function notYours(what: string, name: string): TunnelError {
+  const code = what === 'tunnel' ? 'TUN_ERR_TUNNEL_NOT_FOUND' : 'TUN_ERR_NOT_FOUND';
+  return new TunnelError(code, `you have no ${what} "${name}"`);
+}

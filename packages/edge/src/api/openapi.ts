@@ -1,0 +1,391 @@
+/**
+ * The control API's OpenAPI 3.1 document, served at `/api/v1/openapi.json` and copied to
+ * `docs/openapi.json` (a test keeps both, and the route table, in step).
+ */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const answer = (description: string, schema?: object) =>
+  schema === undefined ? { description } : { description, content: json(schema) };
+
+const ERRORS = {
+  '400': answer(
+    'Malformed input; the message names the field (TUN_ERR_INVALID_INPUT, TUN_ERR_NAME_INVALID).',
+    ref('Error'),
+  ),
+  '401': answer(
+    'No key, or a malformed, unknown or revoked key, or a disabled user (TUN_ERR_UNAUTHORIZED).',
+    ref('Error'),
+  ),
+  '403': answer(
+    'The key lacks the `api` scope, or asked to grant a scope it lacks (TUN_ERR_FORBIDDEN).',
+    ref('Error'),
+  ),
+  '429': answer(
+    'Too many wrong keys from this address (TUN_ERR_AUTH_LOCKED, with Retry-After), or the per-address request rate.',
+    ref('Error'),
+  ),
+};
+const NOT_FOUND = answer(
+  "No such resource among the caller's (another user's resource answers the same way).",
+  ref('Error'),
+);
+
+const nameParam = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'Tunnel name (a DNS label).',
+};
+const hostParam = {
+  name: 'hostname',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'Custom hostname.',
+};
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'Key id (`key_…`) or prefix.',
+};
+const dateTime = { type: 'string', format: 'date-time' };
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
+const tunnelPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'Access policy the edge enforces before a request reaches the agent. Every field is optional; agent flags override stored fields one by one. Answers show passwords and tokens as "***".',
+  properties: {
+    basicAuth: {
+      type: 'array',
+      items: { type: 'string' },
+      maxItems: 32,
+      description: '"user:pass" entries; any one admits.',
+    },
+    authToken: { type: 'string', description: 'Bearer token, `?burrow_token=` or the cookie that sets.' },
+    allowIp: {
+      type: 'array',
+      items: { type: 'string' },
+      maxItems: 32,
+      description: 'CIDR blocks or addresses, IPv4 or IPv6.',
+    },
+    denyIp: { type: 'array', items: { type: 'string' }, maxItems: 32 },
+    rateLimit: {
+      type: 'string',
+      pattern: '^[1-9][0-9]{0,5}/[sm]$',
+      description: 'Per client IP, e.g. "10/s".',
+    },
+    hostHeader: { type: 'string', description: '"preserve", "rewrite" or a host[:port].' },
+    requestHeaderAdd: {
+      type: 'array',
+      items: { type: 'string' },
+      maxItems: 32,
+      description: '"Name: value" lines.',
+    },
+    requestHeaderRemove: { type: 'array', items: { type: 'string' }, maxItems: 32 },
+    responseHeaderAdd: { type: 'array', items: { type: 'string' }, maxItems: 32 },
+    responseHeaderRemove: { type: 'array', items: { type: 'string' }, maxItems: 32 },
+  },
+};
+
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Burrow control API',
+    version: '1',
+    description:
+      "Manage your own tunnel names, their stored access policy, custom domains, API keys and session history. Every call needs an API key with the `api` scope; a key sees only its own user's resources, an `admin` key every user's.",
+  },
+  servers: [{ url: '/api/v1' }],
+  security: [{ bearer: [] }],
+  paths: {
+    '/openapi.json': {
+      get: {
+        summary: 'This document',
+        security: [],
+        responses: { '200': answer('The OpenAPI document.', { type: 'object' }) },
+      },
+    },
+    '/me': {
+      get: {
+        summary: 'The user and key making the call',
+        responses: { '200': answer('Who you are.', ref('Me')), ...ERRORS },
+      },
+    },
+    '/tunnels': {
+      get: {
+        summary: 'Your tunnel names, reserved and temporary, with whether an agent serves them now',
+        responses: { '200': answer('Tunnels by name.', ref('TunnelList')), ...ERRORS },
+      },
+    },
+    '/tunnels/{name}': {
+      parameters: [nameParam],
+      get: {
+        summary: 'One of your tunnels',
+        responses: { '200': answer('The tunnel.', ref('Tunnel')), '404': NOT_FOUND, ...ERRORS },
+      },
+      put: {
+        summary: 'Reserve a name for your user: only your keys may bind it from now on',
+        responses: {
+          '200': answer('Already yours (a temporary name of yours becomes reserved).', ref('Tunnel')),
+          '201': answer('Reserved.', ref('Tunnel')),
+          '409': answer(
+            'Another user has the name, or it is a temporary name still in its retention period (TUN_ERR_NAME_TAKEN).',
+            ref('Error'),
+          ),
+          ...ERRORS,
+        },
+      },
+      delete: {
+        summary: 'Release a name; custom domains routed to it stop routing',
+        responses: {
+          '204': answer('Released.'),
+          '404': NOT_FOUND,
+          '409': answer('An agent serves the name now; stop it first (TUN_ERR_NAME_IN_USE).', ref('Error')),
+          ...ERRORS,
+        },
+      },
+    },
+    '/tunnels/{name}/policy': {
+      parameters: [nameParam],
+      get: {
+        summary: 'The stored access policy, secrets redacted',
+        responses: {
+          '200': answer('The policy, or null.', ref('PolicyAnswer')),
+          '404': NOT_FOUND,
+          ...ERRORS,
+        },
+      },
+      put: {
+        summary:
+          'Store an access policy; it applies to the live tunnel at once and whenever the name is bound',
+        requestBody: { required: true, content: json(ref('TunnelPolicy')) },
+        responses: { '200': answer('Stored.', ref('PolicyAnswer')), '404': NOT_FOUND, ...ERRORS },
+      },
+      delete: {
+        summary: 'Remove the stored policy (agent flags still apply)',
+        responses: { '204': answer('Removed.'), '404': NOT_FOUND, ...ERRORS },
+      },
+    },
+    '/tunnels/{name}/traffic': {
+      parameters: [nameParam],
+      get: {
+        summary: 'Requests and upgrades routed to the tunnel since the edge started',
+        responses: { '200': answer('Counters.', ref('Traffic')), '404': NOT_FOUND, ...ERRORS },
+      },
+    },
+    '/domains': {
+      get: {
+        summary: 'Your custom domains',
+        responses: { '200': answer('Domains by hostname.', ref('DomainList')), ...ERRORS },
+      },
+      post: {
+        summary: 'Add a custom domain; it routes once its TXT record is published and seen',
+        requestBody: { required: true, content: json(ref('NewDomain')) },
+        responses: {
+          '201': answer('Added; publish `verificationRecord`.', ref('Domain')),
+          '409': answer(
+            'The hostname is already added, or the tunnel name is taken (TUN_ERR_NAME_TAKEN).',
+            ref('Error'),
+          ),
+          ...ERRORS,
+        },
+      },
+    },
+    '/domains/{hostname}': {
+      parameters: [hostParam],
+      get: {
+        summary: 'One of your custom domains',
+        responses: { '200': answer('The domain.', ref('Domain')), '404': NOT_FOUND, ...ERRORS },
+      },
+      patch: {
+        summary: 'Route the domain to one of your tunnel names (reserving it if free), or to nothing',
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['tunnel'],
+            properties: { tunnel: { type: ['string', 'null'] } },
+          }),
+        },
+        responses: {
+          '200': answer('Routed.', ref('Domain')),
+          '404': NOT_FOUND,
+          '409': answer('Tunnel name taken.', ref('Error')),
+          ...ERRORS,
+        },
+      },
+      delete: {
+        summary: 'Remove a custom domain',
+        responses: { '204': answer('Removed.'), '404': NOT_FOUND, ...ERRORS },
+      },
+    },
+    '/keys': {
+      get: {
+        summary: "Your user's API keys (never their secrets)",
+        responses: { '200': answer('Keys, oldest first.', ref('KeyList')), ...ERRORS },
+      },
+      post: {
+        summary: 'Create a key for your user with at most the scopes of the calling key',
+        requestBody: {
+          required: false,
+          content: json({
+            type: 'object',
+            properties: {
+              label: { type: 'string', maxLength: 200 },
+              scopes: {
+                type: 'array',
+                items: { enum: ['agent', 'api', 'admin'] },
+                default: ['agent', 'api'],
+              },
+            },
+          }),
+        },
+        responses: { '201': answer('Created; `secret` is shown only here.', ref('NewKey')), ...ERRORS },
+      },
+    },
+    '/keys/{id}': {
+      parameters: [idParam],
+      delete: {
+        summary: 'Revoke one of your keys',
+        responses: { '204': answer('Revoked.'), '404': NOT_FOUND, ...ERRORS },
+      },
+    },
+    '/sessions': {
+      get: {
+        summary: "Your keys' agent sessions, newest first",
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        ],
+        responses: { '200': answer('Sessions.', ref('SessionList')), ...ERRORS },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer bk_…`.' },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: {
+              code: { type: 'string', description: 'Stable code, listed in docs/errors.md.' },
+              message: { type: 'string' },
+            },
+          },
+        },
+      },
+      Me: {
+        type: 'object',
+        properties: {
+          user: {
+            type: 'object',
+            properties: { id: { type: 'string' }, name: { type: 'string' }, admin: { type: 'boolean' } },
+          },
+          key: ref('Key'),
+        },
+      },
+      Tunnel: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          kind: { enum: ['temporary', 'named'] },
+          url: { type: 'string', format: 'uri' },
+          online: { type: 'boolean', description: 'An agent serves it on this edge now.' },
+          owner: { type: ['string', 'null'], description: "Owner's user name." },
+          hasPolicy: { type: 'boolean' },
+          createdAt: dateTime,
+          lastActiveAt: dateTime,
+        },
+      },
+      TunnelList: { type: 'object', properties: { tunnels: { type: 'array', items: ref('Tunnel') } } },
+      TunnelPolicy: tunnelPolicySchema,
+      PolicyAnswer: {
+        type: 'object',
+        properties: { policy: { oneOf: [ref('TunnelPolicy'), { type: 'null' }] } },
+      },
+      Traffic: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          since: dateTime,
+          requests: { type: 'integer' },
+          upgrades: { type: 'integer' },
+          lastRequestAt: nullableDateTime,
+        },
+      },
+      NewDomain: {
+        type: 'object',
+        required: ['hostname'],
+        properties: {
+          hostname: { type: 'string', examples: ['app.example.org'] },
+          tunnel: {
+            type: ['string', 'null'],
+            description: 'Route to this tunnel name of yours (reserved if free).',
+          },
+        },
+      },
+      Domain: {
+        type: 'object',
+        properties: {
+          hostname: { type: 'string' },
+          tunnel: { type: ['string', 'null'] },
+          verified: { type: 'boolean' },
+          verifiedAt: nullableDateTime,
+          createdAt: dateTime,
+          verificationRecord: {
+            type: 'object',
+            properties: { name: { type: 'string' }, type: { const: 'TXT' }, value: { type: 'string' } },
+          },
+        },
+      },
+      DomainList: { type: 'object', properties: { domains: { type: 'array', items: ref('Domain') } } },
+      Key: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          prefix: { type: 'string' },
+          label: { type: 'string' },
+          userId: { type: 'string' },
+          scopes: { type: 'array', items: { enum: ['agent', 'api', 'admin'] } },
+          createdAt: dateTime,
+          lastUsedAt: nullableDateTime,
+          revokedAt: nullableDateTime,
+        },
+      },
+      NewKey: {
+        allOf: [
+          ref('Key'),
+          { type: 'object', properties: { secret: { type: 'string', description: 'Shown once.' } } },
+        ],
+      },
+      KeyList: { type: 'object', properties: { keys: { type: 'array', items: ref('Key') } } },
+      Session: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          keyId: { type: ['string', 'null'] },
+          agent: { type: 'string' },
+          remoteAddress: { type: 'string' },
+          connectedAt: dateTime,
+          disconnectedAt: nullableDateTime,
+          reason: { type: ['string', 'null'] },
+        },
+      },
+      SessionList: { type: 'object', properties: { sessions: { type: 'array', items: ref('Session') } } },
+    },
+  },
+} as const;
