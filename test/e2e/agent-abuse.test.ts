@@ -114,4 +114,24 @@ describe('limits on agents', () => {
     expect(limited.slice(0, 3)).toEqual([200, 200, 200]);
     expect(await statuses(keyed.name)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
   });
+
+  it('ends anonymous tunnels after tunnels.anonymousLifetimeMs: the agent exits naming the limit, keyed tunnels stay', async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge({ env: { BURROW_TUNNELS_ANONYMOUS_LIFETIME_MS: '2000' } });
+    const anonymous = await startAgent(edge, String(origin.port));
+    const keyed = await startAgent(edge, String(origin.port), { token: await createApiKey(edge.dataDir) });
+    const started = Date.now();
+    expect((await tunnelRequest(edge, anonymous.name, '/echo')).statusCode).toBe(200);
+    expect(await anonymous.proc.exited).toBe(1);
+    expect(Date.now() - started).toBeLessThan(6000);
+    const said = [...anonymous.proc.stderr, ...anonymous.proc.lines].join('\n');
+    expect(said).toMatch(/TUN_ERR_TUNNEL_EXPIRED/);
+    expect(said).toMatch(/--token/);
+    const gone = await tunnelRequest(edge, anonymous.name, '/echo');
+    expect(gone.statusCode).not.toBe(200);
+    await gone.body.dump();
+    const still = await tunnelRequest(edge, keyed.name, '/echo');
+    expect(still.statusCode).toBe(200);
+    await still.body.dump();
+  });
 });

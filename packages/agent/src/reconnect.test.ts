@@ -145,6 +145,16 @@ describe('runReconnectLoop', () => {
     stop.abort();
   });
 
+  it('stops, with that error, when the edge ends a session for good (anonymous lifetime over)', async () => {
+    const session = liveSession();
+    const { loop, retries, connects } = setup(() => Promise.resolve(session.live));
+    await vi.advanceTimersByTimeAsync(0);
+    session.end({ reason: new TunnelError('TUN_ERR_TUNNEL_EXPIRED', 'lifetime over'), goaway: false });
+    await expect(loop).rejects.toMatchObject({ code: 'TUN_ERR_TUNNEL_EXPIRED' });
+    expect(retries).toEqual([]);
+    expect(connects).toHaveLength(1);
+  });
+
   it('reconnects at once after a GOAWAY from a stable session, with backoff after an unstable one', async () => {
     const sessions: ReturnType<typeof liveSession>[] = [];
     const { retries, stop } = setup(() => {

@@ -6,8 +6,10 @@
  *   (`TunnelError.retryable === false`: bad key, name taken, invalid name) ends the loop
  *   with that error, because trying again cannot help;
  * - any other failure waits a backoff delay and tries again;
- * - a session that ends after it was established always reconnects: it proved the settings
- *   work, and if they stopped working (a revoked key) the next handshake says so;
+ * - a session that ends after it was established reconnects: it proved the settings
+ *   work, and if they stopped working (a revoked key) the next handshake says so; except
+ *   a session the edge ended for good (TUN_ERR_TUNNEL_EXPIRED: an anonymous tunnel's
+ *   lifetime is over), which ends the loop with that error;
  * - a session that stayed up for `stableAfterMs` resets the backoff;
  * - a session the edge ended with GOAWAY (edge shutting down) reconnects at once, since the
  *   edge asked us to go elsewhere rather than failing.
@@ -17,6 +19,9 @@
 
 import { toTunnelError, type Timers, type TunnelError } from '@burrow/protocol';
 import type { Backoff } from './backoff.js';
+
+/** Codes with which the edge ends a session for good: reconnecting cannot help. */
+const FINAL_SESSION_ENDS: ReadonlySet<string> = new Set(['TUN_ERR_TUNNEL_EXPIRED']);
 
 /** How an established session ended. */
 export interface SessionEnd {
@@ -73,6 +78,7 @@ export async function runReconnectLoop(options: ReconnectLoopOptions): Promise<v
     }
     const end = await live.ended;
     if (signal.aborted) return;
+    if (FINAL_SESSION_ENDS.has(end.reason.code)) throw end.reason;
     if (end.upMs >= options.stableAfterMs) backoff.reset();
     attempt = 1;
     // An edge that says GOAWAY right after every handshake must not turn this into a busy loop.

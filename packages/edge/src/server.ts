@@ -90,6 +90,7 @@ export class EdgeServer {
       settings: {
         allowAnonymous: tunnels.allowAnonymous,
         anonymousRequestsPerSecond: tunnels.anonymousRequestsPerSecond,
+        anonymousLifetimeMs: tunnels.anonymousLifetimeMs,
         handshakeMs: timeouts.handshakeMs,
         reconnectGraceMs: timeouts.reconnectGraceMs,
         heartbeatMs: timeouts.heartbeatMs,

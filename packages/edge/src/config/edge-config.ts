@@ -76,6 +76,8 @@ export interface EdgeConfig {
     readonly anonymousTunnelsPerIp: number;
     /** Requests per second per client address to an anonymous tunnel without its own rate limit; 0 = off. */
     readonly anonymousRequestsPerSecond: number;
+    /** How long an anonymous tunnel lives after its name was first claimed, ms; 0 = no limit. */
+    readonly anonymousLifetimeMs: number;
     /** Whether browser navigations to anonymous tunnels first get a phishing warning page. */
     readonly anonymousWarning: boolean;
     readonly janitorIntervalMs: number;

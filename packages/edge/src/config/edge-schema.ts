@@ -116,6 +116,8 @@ export const edgeConfigSchema = z.strictObject(
       anonymousTunnelsPerIp: intSetting(5, 0, 100_000),
       // 0 = off. Applied per client address to each anonymous tunnel that sets no rate itself.
       anonymousRequestsPerSecond: intSetting(0, 0, 100_000),
+      // 0 = no limit. Counted from when the temporary name was first claimed.
+      anonymousLifetimeMs: msSetting(28_800_000, 0),
       anonymousWarning: boolSetting(false),
       janitorIntervalMs: msSetting(60_000, 1000),
     }),

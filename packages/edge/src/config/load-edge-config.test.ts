@@ -76,6 +76,7 @@ describe('loadEdgeConfig defaults', () => {
         allowAnonymous: true,
         anonymousTunnelsPerIp: 5,
         anonymousRequestsPerSecond: 0,
+        anonymousLifetimeMs: 28_800_000,
         anonymousWarning: false,
         janitorIntervalMs: 60000,
       },

@@ -50,6 +50,8 @@ export interface AgentSessionDeps {
     allowAnonymous: boolean;
     /** Per-address requests per second for anonymous tunnels without their own rate; 0 = off. */
     anonymousRequestsPerSecond: number;
+    /** How long an anonymous tunnel may live, counted from when its name was first claimed; 0 = no limit. */
+    anonymousLifetimeMs: number;
     handshakeMs: number;
     reconnectGraceMs: number;
     heartbeatMs: number;
@@ -74,6 +76,9 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   private readonly log: Logger;
   private readonly handshakeTimer: unknown;
   private recorded = false;
+  /** Anonymous sessions end at this time (epoch ms); Infinity when there is no lifetime. */
+  private expiresAt = Number.POSITIVE_INFINITY;
+  private expiryTimer: unknown = null;
   /** Why we refused the agent, recorded as the session's end reason. */
   private refusal: TunnelError | null = null;
   private readonly closedPromise: Promise<void>;
@@ -227,6 +232,9 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     });
     this.recorded = true;
     this.state = 'ready';
+    if (this.key === null && settings.anonymousLifetimeMs > 0) {
+      this.expireAt(this.deps.timers.now() + settings.anonymousLifetimeMs);
+    }
     const ack: HelloAck = {
       version,
       sessionId: this.sessionId,
@@ -261,14 +269,19 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
         keyId: this.key,
         userId: this.userIdValue,
       };
-      const result = await this.deps.binder.bind(request, this, ({ name, resumeToken, storedPolicy }) => {
-        const url = this.deps.urlFor(name);
-        // Before the name goes live: no request may slip through without its policy.
-        this.deps.policies.set(name, overlayPolicies(storedPolicy, policy));
-        this.names.set(name, policy);
-        this.sendBindAck({ id: bind.id, ok: true, name, url, resumeToken });
-        this.log.info({ tunnel: name, url }, 'tunnel bound');
-      });
+      const result = await this.deps.binder.bind(
+        request,
+        this,
+        ({ name, resumeToken, storedPolicy, createdAt }) => {
+          if (createdAt !== null) this.limitLifetime(name, createdAt);
+          const url = this.deps.urlFor(name);
+          // Before the name goes live: no request may slip through without its policy.
+          this.deps.policies.set(name, overlayPolicies(storedPolicy, policy));
+          this.names.set(name, policy);
+          this.sendBindAck({ id: bind.id, ok: true, name, url, resumeToken });
+          this.log.info({ tunnel: name, url }, 'tunnel bound');
+        },
+      );
       if (this.state !== 'ready') {
         // The session went away while the store answered: give the name back.
         this.deps.registry.unbind(result.name, this, this.graceUntil());
@@ -278,6 +291,44 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
       this.log.info({ code: error.code, wanted: bind.name }, 'bind refused');
       this.sendBindAck({ id: bind.id, ok: false, code: error.code, message: error.message });
     }
+  }
+
+  /**
+   * An anonymous session resuming a name lives no longer than the name's own lifetime, so
+   * reconnecting never extends a temporary URL. Throws TUN_ERR_TUNNEL_EXPIRED when it is over.
+   */
+  private limitLifetime(name: string, createdAt: Date): void {
+    const lifetime = this.deps.settings.anonymousLifetimeMs;
+    if (this.key !== null || lifetime === 0) return;
+    const end = createdAt.getTime() + lifetime;
+    if (end <= this.deps.timers.now()) throw this.expiredError(name);
+    if (end < this.expiresAt) this.expireAt(end);
+  }
+
+  private expireAt(at: number): void {
+    this.expiresAt = at;
+    this.deps.timers.clearTimeout(this.expiryTimer);
+    const delay = Math.max(0, at - this.deps.timers.now());
+    this.expiryTimer = this.deps.timers.setTimeout(() => {
+      if (this.state !== 'ready' && this.state !== 'draining') return;
+      const err = this.expiredError([...this.names.keys()].join(', ') || 'this session');
+      this.log.info({ code: err.code, tunnels: [...this.names.keys()] }, 'anonymous tunnel lifetime over');
+      this.refuse(err);
+    }, delay);
+  }
+
+  private expiredError(what: string): TunnelError {
+    const ms = this.deps.settings.anonymousLifetimeMs;
+    const lifetime =
+      ms >= 3_600_000
+        ? `${Math.round(ms / 360_000) / 10} h`
+        : ms >= 60_000
+          ? `${Math.round(ms / 60_000)} min`
+          : `${Math.round(ms / 100) / 10} s`;
+    return new TunnelError(
+      'TUN_ERR_TUNNEL_EXPIRED',
+      `anonymous tunnels last at most ${lifetime} on this edge and ${what} reached it; run burrow again for a new URL, or use an API key (--token) for tunnels without a time limit`,
+    );
   }
 
   /** Anonymous tunnels get the edge's per-address request rate unless they set their own. */
@@ -305,7 +356,8 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   }
 
   private releaseNames(): void {
-    const until = this.graceUntil();
+    // An expired tunnel is not coming back: viewers get their answer now, not after the grace.
+    const until = this.expiresAt <= this.deps.timers.now() ? 0 : this.graceUntil();
     for (const name of this.names.keys()) this.deps.registry.unbind(name, this, until);
   }
 
@@ -323,6 +375,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
 
   private async onClose(err: TunnelError | undefined): Promise<void> {
     this.deps.timers.clearTimeout(this.handshakeTimer);
+    this.deps.timers.clearTimeout(this.expiryTimer);
     const wasLive = this.state === 'ready' || this.state === 'draining';
     this.state = 'closed';
     this.releaseNames();

@@ -24,6 +24,8 @@ export interface BindResult {
   resumeToken: string;
   /** The policy the name's owner stored through the control API, or null. */
   storedPolicy: Record<string, unknown> | null;
+  /** When the name was first claimed; null when this bind claimed it. */
+  createdAt: Date | null;
 }
 
 export interface TunnelBinderOptions {
@@ -67,7 +69,7 @@ export class TunnelBinder {
     } else if (!proven && !this.owns(record, request)) {
       throw nameTakenError(record);
     }
-    return this.handOver(name, target, announce, proven, record?.policy ?? null);
+    return this.handOver(name, target, announce, proven, record ?? null);
   }
 
   private async bindRandom(
@@ -116,7 +118,8 @@ export class TunnelBinder {
     target: TunnelTarget,
     announce: (result: BindResult) => void,
     proven: boolean,
-    storedPolicy: Record<string, unknown> | null,
+    /** The name's row as read before binding; null when this bind created it. */
+    record: TunnelRecord | null,
   ): Promise<BindResult> {
     const resumeToken = this.newToken();
     await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
@@ -129,7 +132,12 @@ export class TunnelBinder {
         `"${name}" is already served by another live agent session; stop that agent or wait for it to time out`,
       );
     }
-    const result = { name, resumeToken, storedPolicy };
+    const result = {
+      name,
+      resumeToken,
+      storedPolicy: record?.policy ?? null,
+      createdAt: record?.createdAt ?? null,
+    };
     announce(result);
     this.registry.bind(name, target);
     return result;
