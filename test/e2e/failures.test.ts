@@ -137,6 +137,28 @@ describe('failures', () => {
     expect(temporary.proc.child.exitCode).toBeNull();
   });
 
+  it("keeps a browser's burrow_token cookie valid across an edge restart (the edge secret lives in its data directory)", async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge();
+    const agent = await startAgent(edge, String(origin.port), { args: ['--auth-token', 'tok-restart-1'] });
+    const nav = await tunnelRequest(edge, agent.name, '/page?burrow_token=tok-restart-1', {
+      headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' },
+    });
+    expect(nav.statusCode).toBe(302);
+    await nav.body.dump();
+    const cookie = String(nav.headers['set-cookie']).split(';')[0]!;
+    edge.proc.signal('SIGTERM');
+    await edge.proc.exited;
+    const restarted = await startEdge({ port: edge.port, dataDir: edge.dataDir });
+    Object.assign(edge, { proc: restarted.proc });
+    const withCookie = await tunnelRequest(edge, agent.name, '/echo', { headers: { cookie } });
+    expect(withCookie.statusCode).toBe(200);
+    await withCookie.body.dump();
+    const without = await tunnelRequest(edge, agent.name, '/echo');
+    expect(without.statusCode).toBe(401);
+    await without.body.dump();
+  });
+
   it('refuses a named tunnel without an API key, and a name owned by another key', async () => {
     const origin = await startOrigin(originHandler);
     const edge = await startEdge();

@@ -18,6 +18,7 @@ import { DomainVerifier } from './domains/domain-verifier.js';
 import { createTxtLookup, type TxtLookup } from './domains/txt-lookup.js';
 import { AGENT_PATH, Gateway } from './gateway/gateway.js';
 import { TunnelBinder } from './gateway/tunnel-binder.js';
+import { loadEdgeSecret } from './edge-secret.js';
 import { handleHealth } from './health.js';
 import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
 import { attachIngress } from './ingress/ingress.js';
@@ -61,14 +62,21 @@ export class EdgeServer {
   private draining = false;
   private closing: Promise<void> | null = null;
 
-  private constructor(config: EdgeConfig, store: Store, log: Logger, timers: Timers, lookupTxt: TxtLookup) {
+  private constructor(
+    config: EdgeConfig,
+    store: Store,
+    log: Logger,
+    timers: Timers,
+    lookupTxt: TxtLookup,
+    secret: Uint8Array,
+  ) {
     this.config = config;
     this.store = store;
     this.log = log;
     const { limits, timeouts, tunnels } = config;
     this.registry = new MemoryRegistry({ timers });
     const binder = new TunnelBinder({ store, registry: this.registry });
-    const policies = new PolicyBook({ clock: timers });
+    const policies = new PolicyBook({ clock: timers, secret });
     const traffic = new TunnelTraffic(() => timers.now());
     // One count of wrong API keys per address, whether they were tried on agents or the API.
     const keyFailures = new AuthFailures({ clock: timers });
@@ -183,7 +191,7 @@ export class EdgeServer {
     const lookupTxt =
       options.lookupTxt ??
       createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
-    const edge = new EdgeServer(config, store, log, timers, lookupTxt);
+    const edge = new EdgeServer(config, store, log, timers, lookupTxt, await loadEdgeSecret(config.dataDir));
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.

@@ -25,7 +25,8 @@ export interface CompilePolicyOptions {
   clock: Clock;
   /**
    * Key (at least 16 bytes) for the credential digests and the `burrow_token` cookie.
-   * Default: 32 random bytes per process, so cookies end with the process; edges in a
+   * The edge passes its persistent secret (edge-secret.ts). Default: 32 random bytes per
+   * process, so cookies end with the process; edges in a
    * cluster must share one key for a cookie from one edge to work on another.
    */
   secret?: Uint8Array;

@@ -1,0 +1,36 @@
+/**
+ * The edge's own secret: 32 random bytes kept in `<dataDir>/edge.secret` (mode 0600),
+ * made on first start. Tunnel credentials are held as HMACs under it and `burrow_token`
+ * cookies are HMACs under it, so keeping it across restarts keeps viewers' cookies valid.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TunnelError } from '@burrow/protocol';
+
+export const EDGE_SECRET_FILE = 'edge.secret';
+const SECRET_BYTES = 32;
+
+export async function loadEdgeSecret(dataDir: string): Promise<Uint8Array> {
+  const file = join(dataDir, EDGE_SECRET_FILE);
+  try {
+    const existing = await readFile(file);
+    if (existing.length === SECRET_BYTES) return existing;
+    throw new TunnelError(
+      'TUN_ERR_CONFIG_INVALID',
+      `${file} holds ${existing.length} bytes, not ${SECRET_BYTES}; delete it to make a new one (viewers' burrow_token cookies then stop working)`,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = randomBytes(SECRET_BYTES);
+  try {
+    // 'wx': if another process made it first, use theirs.
+    await writeFile(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadEdgeSecret(dataDir);
+    throw err;
+  }
+}
