@@ -2,6 +2,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  AGENT_CLI,
+  Proc,
   createApiKey,
   edgeCli,
   startAgent,
@@ -62,5 +64,54 @@ describe('tenancy', () => {
     const res = await tunnelRequest(edge, 'daves', '/echo');
     expect(res.statusCode).toBe(502);
     await res.body.dump();
+  });
+
+  it('lets the owner take a name over from a stale session of its own with --force, and nobody else', async () => {
+    const first = await startOrigin((_req, res) => res.end('first'));
+    const second = await startOrigin((_req, res) => res.end('second'));
+    const edge = await startEdge();
+    const alice = await createApiKey(edge.dataDir, 'alice');
+    const mallory = await createApiKey(edge.dataDir, 'mallory');
+    const stale = await startAgent(edge, String(first.port), { name: 'laptop', token: alice });
+    // Frozen, like a machine gone to sleep: its session still looks alive to the edge.
+    stale.proc.signal('SIGSTOP');
+    try {
+      const retrying = new Proc([
+        AGENT_CLI,
+        'http',
+        String(second.port),
+        '--server',
+        edge.url,
+        '--name',
+        'laptop',
+        '--token',
+        alice,
+        '--log',
+        'json',
+      ]);
+      await retrying.waitFor(
+        () => (retrying.output.includes('TUN_ERR_NAME_IN_USE') ? true : undefined),
+        10_000,
+        'NAME_IN_USE',
+      );
+      expect(retrying.output).toMatch(/--force/);
+      retrying.signal('SIGKILL');
+      await retrying.exited;
+      const thief = await startAgent(edge, String(second.port), {
+        name: 'laptop',
+        token: mallory,
+        args: ['--force'],
+      }).catch((err: Error) => err.message);
+      expect(thief).toMatch(/TUN_ERR_NAME_TAKEN/);
+      await startAgent(edge, String(second.port), { name: 'laptop', token: alice, args: ['--force'] });
+      const res = await tunnelRequest(edge, 'laptop', '/');
+      expect(await res.body.text()).toBe('second');
+    } finally {
+      stale.proc.signal('SIGCONT');
+    }
+    // The woken agent finds its session closed and cannot take the name back without --force.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await tunnelRequest(edge, 'laptop', '/');
+    expect(await after.body.text()).toBe('second');
   });
 });

@@ -158,7 +158,9 @@ describe('startAgent', () => {
       window: 4 * 1024 * 1024,
       maxFramePayload: 256 * 1024,
     });
-    expect(connection.binds).toEqual([{ id: 1, proto: 'http', name: null, resumeToken: null, policy: null }]);
+    expect(connection.binds).toEqual([
+      { id: 1, proto: 'http', name: null, resumeToken: null, policy: null, force: false },
+    ]);
     expect(output.connects).toEqual([{ sessionId: 'session-1', reconnected: false }]);
     expect(output.tunnels).toEqual(tunnels);
 
@@ -184,7 +186,7 @@ describe('startAgent', () => {
     const second = await edge.connection(2);
     await second.bound();
     expect(second.binds).toEqual([
-      { id: 1, proto: 'http', name: 'tmp1', resumeToken: 'resume-tmp1', policy: null },
+      { id: 1, proto: 'http', name: 'tmp1', resumeToken: 'resume-tmp1', policy: null, force: false },
     ]);
     await waitFor(() => output.connects.length === 2);
     expect(output.connects[1]).toEqual({ sessionId: 'session-2', reconnected: true });
@@ -262,7 +264,9 @@ describe('startAgent', () => {
       `Host header ${origin.host}`,
     ]);
     const first = await edge.connection(1);
-    expect(first.binds).toEqual([{ id: 1, proto: 'http', name: null, resumeToken: null, policy }]);
+    expect(first.binds).toEqual([
+      { id: 1, proto: 'http', name: null, resumeToken: null, policy, force: false },
+    ]);
     first.session.destroy();
     const second = await edge.connection(2);
     await second.bound();

@@ -98,7 +98,7 @@ class Agent implements AgentHandle {
     this.dial = deps.dial ?? dialWebSocket;
     this.stepTimeoutMs = deps.connectTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     this.pools = new OriginPools({ connections: config.maxOriginConnections });
-    this.bindings = config.tunnels.map((spec) => new TunnelBinding(spec));
+    this.bindings = config.tunnels.map((spec) => new TunnelBinding(spec, config.force));
     this.forwardContext = {
       pools: this.pools,
       timers: this.timers,

@@ -46,10 +46,13 @@ export class TunnelBinding {
   resumeToken: string | null = null;
   /** Last URL the edge gave, to tell a re-bind that changed the URL from one that kept it. */
   url: string | null = null;
+  /** Ask the edge to take the name over from a stale session; cleared once a bind succeeds. */
+  force: boolean;
 
-  constructor(spec: TunnelSpec) {
+  constructor(spec: TunnelSpec, force = false) {
     this.spec = spec;
     this.name = spec.name;
+    this.force = force;
   }
 }
 
@@ -85,6 +88,7 @@ export async function bindTunnels(
       name: binding.name,
       resumeToken: binding.resumeToken,
       policy: binding.spec.policy,
+      force: binding.force,
     };
     pending.set(nextId, binding);
     nextId += 1;
@@ -135,6 +139,7 @@ export async function bindTunnels(
     binding.name = ack.name;
     binding.resumeToken = ack.resumeToken;
     binding.url = ack.url;
+    binding.force = false;
     return {
       id: binding.spec.id,
       name: ack.name,

@@ -50,6 +50,7 @@ describe('Janitor', () => {
       accepting: true,
       anonymous: false,
       openStream: () => ({}) as MuxStream,
+      displaced: () => undefined,
     });
     now.t += 500;
     expect(await janitor.sweep()).toEqual([]);

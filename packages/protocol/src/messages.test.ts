@@ -62,7 +62,10 @@ describe('control messages', () => {
       name: 'demo',
       resumeToken: null,
       policy: null,
+      force: false,
     });
+    expect(decodeBind(encodeJson({ id: 1, proto: 'http', name: 'demo', force: true })).force).toBe(true);
+    badMessage(() => decodeBind(encodeJson({ id: 1, proto: 'http', force: 'yes' })));
     expect(
       decodeBind(encodeJson({ id: 1, proto: 'http', name: null, policy: { authToken: 't' } })).policy,
     ).toEqual({

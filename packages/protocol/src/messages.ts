@@ -44,6 +44,11 @@ export interface Bind {
    * bad field. Null: no policy.
    */
   policy: Record<string, unknown> | null;
+  /**
+   * Take the name over from another live session of the same user (`burrow --force`), for a
+   * stale session the edge still thinks is alive. Optional on the wire; default false.
+   */
+  force: boolean;
 }
 
 export type BindAck =
@@ -122,6 +127,13 @@ function optObject(o: Fields, key: string, what: string): Record<string, unknown
   return v as Record<string, unknown>;
 }
 
+function optBool(o: Fields, key: string, what: string): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw bad(what, `${key} must be true or false`);
+  return v;
+}
+
 function int(o: Fields, key: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -180,6 +192,7 @@ export function decodeBind(payload: Buffer): Bind {
     name: optStr(o, 'name', 'BIND', 253),
     resumeToken: optStr(o, 'resumeToken', 'BIND', 256),
     policy: optObject(o, 'policy', 'BIND'),
+    force: optBool(o, 'force', 'BIND'),
   };
 }
 

@@ -10,6 +10,8 @@ import { PolicyRefusedError } from '../policy-refusal.js';
 const ADVICE: Partial<Record<ErrorCode, string>> = {
   TUN_ERR_NAME_TAKEN: 'Pick another --name, or leave it out for a random one.',
   TUN_ERR_NAME_INVALID: 'A name is a DNS label: lower-case letters, digits and hyphens, up to 63 characters.',
+  TUN_ERR_NAME_IN_USE:
+    'Another agent session serves this name. Stop it, or if it is a stale session of yours, run again with --force.',
   TUN_ERR_NAME_REQUIRES_KEY: 'Pass an API key with --token or BURROW_TOKEN, or leave out --name.',
   TUN_ERR_TUNNEL_LIMIT: 'Start fewer tunnels on this agent, or ask the edge operator for a higher limit.',
   TUN_ERR_BAD_VERSION: 'Update burrow or the edge so that both speak the same protocol version.',

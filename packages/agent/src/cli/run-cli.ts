@@ -101,7 +101,11 @@ function withCommonOptions(command: Command): Command {
     .addOption(
       new Option('--log <format>', 'output: text lines or JSON lines on stdout').choices([...LOG_FORMATS]),
     )
-    .option('--config <file>', `config file (default ./${DEFAULT_CONFIG_FILE} when present)`);
+    .option('--config <file>', `config file (default ./${DEFAULT_CONFIG_FILE} when present)`)
+    .option(
+      '--force',
+      'take the names over from another agent session of your user that the edge still thinks is alive (e.g. a machine that went to sleep)',
+    );
 }
 
 function buildProgram(

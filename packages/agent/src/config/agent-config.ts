@@ -83,6 +83,12 @@ export interface AgentConfig {
   readonly originTimeoutMs: number;
   /** Open connections to one origin at most. */
   readonly maxOriginConnections: number;
+  /**
+   * `--force`: the first BIND of each tunnel takes its name over from another live session
+   * of the same user. Later binds (reconnects) rely on the resume token instead, so two
+   * forced agents do not keep stealing the name from each other.
+   */
+  readonly force: boolean;
 }
 
 /** CLI flags as commander hands them over (camelCase of `--kebab-case`). */
@@ -94,6 +100,8 @@ export interface AgentFlags {
   readonly config?: string;
   /** `--name`: wanted name for the ad-hoc tunnel of `burrow http <target>`. */
   readonly name?: string;
+  /** `--force`: take names over from a stale session of the same user on the first bind. */
+  readonly force?: boolean;
   // The ad-hoc tunnel's access settings; see TUNNEL_ACCESS_FLAGS for their flags.
   /** `--basic-auth`, repeatable. */
   readonly basicAuth?: readonly string[];

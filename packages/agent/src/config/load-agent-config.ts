@@ -142,6 +142,7 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
     shutdownMs: data.shutdownMs,
     originTimeoutMs: data.originTimeoutMs,
     maxOriginConnections: data.maxOriginConnections,
+    force: options.flags?.force === true,
   });
 }
 

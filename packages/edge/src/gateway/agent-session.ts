@@ -137,6 +137,20 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     this.deps.policies.set(name, overlayPolicies(stored, this.names.get(name) ?? null));
   }
 
+  displaced(name: string): void {
+    if (!this.names.delete(name)) return;
+    this.log.info({ tunnel: name }, 'tunnel taken over by another session');
+    // A session left serving nothing is the stale one the owner replaced: close it, saying why.
+    if (this.names.size === 0 && this.state === 'ready') {
+      this.refuse(
+        new TunnelError(
+          'TUN_ERR_NAME_IN_USE',
+          `"${name}" was taken over by another session of the same owner (a reconnect or --force)`,
+        ),
+      );
+    }
+  }
+
   /** Closes the session at once because its user may no longer use the edge. */
   evict(reason: TunnelError): void {
     this.log.info({ code: reason.code }, 'evicting agent session');
@@ -268,6 +282,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
         resumeToken: bind.resumeToken,
         keyId: this.key,
         userId: this.userIdValue,
+        force: bind.force,
       };
       const result = await this.deps.binder.bind(
         request,

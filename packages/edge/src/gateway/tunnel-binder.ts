@@ -17,6 +17,8 @@ export interface BindRequest {
   keyId: string | null;
   /** The key's user: names belong to users, so any of a user's keys may bind them. */
   userId: string | null;
+  /** Take the name over from another live session, if the name is the caller's user's. */
+  force: boolean;
 }
 
 export interface BindResult {
@@ -63,7 +65,10 @@ export class TunnelBinder {
     if (request.name === null) return this.bindRandom(request, target, announce);
     const name = validateName(request.name);
     const record = await this.store.getTunnel(name);
-    const proven = this.tokenMatches(record, request.resumeToken);
+    // A matching resume token, or --force on a name of the caller's own, may replace a live holder.
+    const proven =
+      this.tokenMatches(record, request.resumeToken) ||
+      (request.force && record !== undefined && this.owns(record, request));
     if (!record) {
       await this.claimNew(name, request);
     } else if (!proven && !this.owns(record, request)) {
@@ -129,9 +134,11 @@ export class TunnelBinder {
     if (live && live !== target && live.accepting && !proven) {
       throw new TunnelError(
         'TUN_ERR_NAME_IN_USE',
-        `"${name}" is already served by another live agent session; stop that agent or wait for it to time out`,
+        `"${name}" is already served by another live agent session; stop that agent, wait for it to time out, or if it is a stale session of yours take the name over with --force`,
       );
     }
+    // The session that held it hears it lost the name, rather than waiting for requests that no longer come.
+    if (live && live !== target) live.displaced(name);
     const result = {
       name,
       resumeToken,

@@ -11,6 +11,7 @@ function target(id: string): TunnelTarget {
     openStream: (): MuxStream => {
       throw new Error('not used');
     },
+    displaced: () => undefined,
   };
 }
 

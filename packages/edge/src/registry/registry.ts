@@ -14,6 +14,8 @@ export interface TunnelTarget {
   /** True when the session that bound the name used no API key (decides the phishing warning). */
   readonly anonymous: boolean;
   openStream(): MuxStream;
+  /** Another session of the same owner took `name` over (resume token or --force). */
+  displaced(name: string): void;
 }
 
 export interface Registry {
