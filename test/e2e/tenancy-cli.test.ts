@@ -246,4 +246,58 @@ describe('burrow-edge domains', () => {
     expect(missingUser.code).toBe(1);
     expect(missingUser.stderr[0]).toMatch(/required option '--user <name>'/);
   });
+
+  it("reserves a name for a user: others' agents are refused naming the owner, the owner's bind it; release frees it", async () => {
+    const origin = await startOrigin(originHandler);
+    const edge = await startEdge();
+    for (const user of ['alice', 'bob'])
+      expect((await edgeCli(edge.dataDir, 'users', 'create', user)).code).toBe(0);
+    const reserved = await edgeCli(edge.dataDir, 'names', 'reserve', 'shop', '--user', 'alice');
+    expect(reserved.code).toBe(0);
+    expect(reserved.stderr.join('\n')).toMatch(/reserved for user "alice"/);
+    const listed = await edgeCli(edge.dataDir, 'names', 'list', '--json');
+    const rows = JSON.parse(listed.stdout.join('')) as Record<string, unknown>[];
+    expect(rows).toEqual([expect.objectContaining({ name: 'shop', kind: 'named', ownerUserName: 'alice' })]);
+    expect(listed.stdout.join('')).not.toContain('resumeTokenHash');
+    expectFailure(
+      await edgeCli(edge.dataDir, 'names', 'reserve', 'shop', '--user', 'bob'),
+      /reserved by user "alice"/,
+    );
+
+    const keyOf = async (user: string): Promise<string> =>
+      (await edgeCli(edge.dataDir, 'keys', 'create', '--user', user)).stdout[0]!.trim();
+    const bobs = new Proc([
+      AGENT_CLI,
+      'http',
+      String(origin.port),
+      '--server',
+      edge.url,
+      '--name',
+      'shop',
+      '--token',
+      await keyOf('bob'),
+    ]);
+    expect(await bobs.exited).toBe(1);
+    expect(bobs.output).toMatch(/TUN_ERR_NAME_TAKEN/);
+    const alices = new Proc([
+      AGENT_CLI,
+      'http',
+      String(origin.port),
+      '--server',
+      edge.url,
+      '--name',
+      'shop',
+      '--token',
+      await keyOf('alice'),
+      '--log',
+      'json',
+    ]);
+    await alices.waitFor(() => alices.json.find((l) => l.event === 'tunnel'), 15_000, 'the tunnel');
+    alices.signal('SIGINT');
+    await alices.exited;
+
+    expect((await edgeCli(edge.dataDir, 'names', 'release', 'shop')).code).toBe(0);
+    expectFailure(await edgeCli(edge.dataDir, 'names', 'release', 'shop'), /no tunnel name "shop"/);
+    expect((await edgeCli(edge.dataDir, 'names', 'reserve', 'shop', '--user', 'bob')).code).toBe(0);
+  });
 });

@@ -12,6 +12,7 @@ import { loadEdgeConfig, type EdgeConfig, type EdgeFlags } from '../config/index
 import { EdgeServer } from '../server.js';
 import { openSqliteStore, parseApiKeyScopes, type Store } from '../store/index.js';
 import { registerDomainsCommands } from './domains-commands.js';
+import { registerNamesCommands } from './names-commands.js';
 import { registerUsersCommands, requireUserNamed, type CliContext } from './users-commands.js';
 
 function fail(err: unknown): never {
@@ -146,5 +147,6 @@ commonOptions(keys.command('revoke <idOrPrefix>').description('revoke an API key
 const cli: CliContext = { withStore, commonOptions, config, fail };
 registerUsersCommands(program, cli);
 registerDomainsCommands(program, cli);
+registerNamesCommands(program, cli);
 
 program.parseAsync(process.argv).catch(fail);
