@@ -266,32 +266,23 @@ describe('burrow-edge domains', () => {
 
     const keyOf = async (user: string): Promise<string> =>
       (await edgeCli(edge.dataDir, 'keys', 'create', '--user', user)).stdout[0]!.trim();
-    const bobs = new Proc([
-      AGENT_CLI,
-      'http',
-      String(origin.port),
-      '--server',
-      edge.url,
-      '--name',
-      'shop',
-      '--token',
-      await keyOf('bob'),
-    ]);
+    const agent = async (user: string, ...extra: string[]): Promise<Proc> =>
+      new Proc([
+        AGENT_CLI,
+        'http',
+        String(origin.port),
+        '--server',
+        edge.url,
+        '--name',
+        'shop',
+        '--token',
+        await keyOf(user),
+        ...extra,
+      ]);
+    const bobs = await agent('bob');
     expect(await bobs.exited).toBe(1);
     expect(bobs.output).toMatch(/TUN_ERR_NAME_TAKEN/);
-    const alices = new Proc([
-      AGENT_CLI,
-      'http',
-      String(origin.port),
-      '--server',
-      edge.url,
-      '--name',
-      'shop',
-      '--token',
-      await keyOf('alice'),
-      '--log',
-      'json',
-    ]);
+    const alices = await agent('alice', '--log', 'json');
     await alices.waitFor(() => alices.json.find((l) => l.event === 'tunnel'), 15_000, 'the tunnel');
     alices.signal('SIGINT');
     await alices.exited;

@@ -7,7 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { TunnelError, type Timers } from '@burrow/protocol';
-import type { AuthFailures } from '../policy/auth-failures.js';
+import { refuseWrongKey, type AuthFailures } from '../policy/auth-failures.js';
 import { scopeAllows, type Store, type VerifiedApiKey } from '../store/index.js';
 import { viewerKey } from '../ingress/viewer-key.js';
 
@@ -53,15 +53,7 @@ export async function authenticate(req: IncomingMessage, deps: ApiAuthDeps): Pro
     );
   }
   const key = token === '' ? null : await deps.store.verifyApiKey(token);
-  if (key === null) {
-    const { delayMs } = deps.failures.recordFailure(client);
-    if (delayMs > 0)
-      await new Promise((resolve) => deps.timers.setTimeout(() => resolve(undefined), delayMs));
-    throw new TunnelError(
-      'TUN_ERR_UNAUTHORIZED',
-      'the API key is malformed, unknown, revoked, or its user is disabled',
-    );
-  }
+  if (key === null) throw await refuseWrongKey(deps.failures, client, deps.timers);
   if (!scopeAllows(key.scopes, 'api')) {
     throw new TunnelError(
       'TUN_ERR_FORBIDDEN',

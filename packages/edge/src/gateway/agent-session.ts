@@ -23,7 +23,7 @@ import {
   type Timers,
 } from '@burrow/protocol';
 import type { Logger } from '../logger.js';
-import type { AuthFailures } from '../policy/auth-failures.js';
+import { refuseWrongKey, type AuthFailures } from '../policy/auth-failures.js';
 import { clientKey, parseIp } from '../policy/cidr.js';
 import { overlayPolicies, parsePolicySpec, type PolicyBook } from '../policy/index.js';
 import { scopeAllows } from '../store/index.js';
@@ -213,12 +213,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
       const key = await this.deps.store.verifyApiKey(hello.token);
       if (!key) {
         // Guessing keys gets slower with each miss, then the address is locked out (see Gateway).
-        const { delayMs } = this.deps.keyFailures.recordFailure(this.clientKey);
-        if (delayMs > 0) await new Promise((r) => this.deps.timers.setTimeout(() => r(undefined), delayMs));
-        throw new TunnelError(
-          'TUN_ERR_UNAUTHORIZED',
-          'the API key is unknown, revoked, or its user is disabled',
-        );
+        throw await refuseWrongKey(this.deps.keyFailures, this.clientKey, this.deps.timers);
       }
       if (!scopeAllows(key.scopes, 'agent')) {
         throw new TunnelError(

@@ -9,6 +9,7 @@
  * successes would otherwise keep resetting an attacker's counter. Failures simply age out.
  */
 
+import { TunnelError } from '@burrow/protocol';
 import type { Clock } from './clock.js';
 import { LruMap } from './lru-map.js';
 import { DEFAULT_MAX_TRACKED_CLIENTS, type TakeResult } from './token-bucket.js';
@@ -101,4 +102,21 @@ export class AuthFailures {
     this.#clients.set(key, state);
     return { failures: count, lockedOut, delayMs };
   }
+}
+
+/**
+ * Records a wrong API key from `client`, waits the slowdown that earns, and returns the
+ * TUN_ERR_UNAUTHORIZED to throw: the one answer to a bad key on every endpoint.
+ */
+export async function refuseWrongKey(
+  failures: AuthFailures,
+  client: string,
+  timers: { setTimeout(fn: () => void, ms: number): unknown },
+): Promise<TunnelError> {
+  const { delayMs } = failures.recordFailure(client);
+  if (delayMs > 0) await new Promise((resolve) => timers.setTimeout(() => resolve(undefined), delayMs));
+  return new TunnelError(
+    'TUN_ERR_UNAUTHORIZED',
+    'the API key is malformed, unknown, revoked, or its user is disabled',
+  );
 }
