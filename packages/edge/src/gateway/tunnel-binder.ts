@@ -127,8 +127,8 @@ export class TunnelBinder {
     record: TunnelRecord | null,
   ): Promise<BindResult> {
     const resumeToken = this.newToken();
+    // Also marks the name active: one statement per hand-over.
     await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
-    await this.store.touchTunnel(name);
     // Checked after the last await so no other BIND can slip in between check and bind.
     const live = this.registry.lookup(name);
     if (live && live !== target && live.accepting && !proven) {

@@ -149,7 +149,7 @@ export class KyselyStore implements Store {
     return this.#run('setTunnelResumeToken', async (db) => {
       const result = await db
         .updateTable('tunnels')
-        .set({ resume_token_hash: hash })
+        .set({ resume_token_hash: hash, last_active_at: this.#now() })
         .where('name', '=', name)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n)

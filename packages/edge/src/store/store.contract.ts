@@ -286,15 +286,17 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
         expect(await store.getTunnel('orphan')).toBeUndefined();
       });
 
-      it('sets and clears the resume token hash', async () => {
+      it('sets and clears the resume token hash, marking the tunnel active', async () => {
         await store.createTunnel({
           name: 'resumable',
           kind: 'temporary',
           ownerKeyId: null,
           resumeTokenHash: null,
         });
+        clock.advance(MINUTE);
         await store.setTunnelResumeToken('resumable', hashSecret('t1'));
         expect((await store.getTunnel('resumable'))?.resumeTokenHash).toBe(hashSecret('t1'));
+        expect((await store.getTunnel('resumable'))?.lastActiveAt).toEqual(new Date(T0 + MINUTE));
         await store.setTunnelResumeToken('resumable', null);
         expect((await store.getTunnel('resumable'))?.resumeTokenHash).toBeNull();
       });

@@ -241,7 +241,10 @@ export interface Store {
    * Throws TUN_ERR_NOT_FOUND when `ownerKeyId` names no key.
    */
   createTunnel(rec: CreateTunnelInput): Promise<boolean>;
-  /** Sets or clears the resume token hash; TUN_ERR_TUNNEL_NOT_FOUND if the name is unknown. */
+  /**
+   * Sets or clears the resume token hash and sets `lastActiveAt` to now (a name is handed
+   * over with a fresh token, in one statement); TUN_ERR_TUNNEL_NOT_FOUND if the name is unknown.
+   */
   setTunnelResumeToken(name: string, hash: string | null): Promise<void>;
   /**
    * Stores (or with null clears) the access policy of a tunnel; the updated record, or null
