@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
@@ -28,7 +27,7 @@ import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { AuthFailures } from './policy/auth-failures.js';
 import { PolicyBook } from './policy/index.js';
-import { openSqliteStore, type Store } from './store/index.js';
+import { openConfiguredStore, type Store } from './store/index.js';
 
 export interface EdgeServerOptions {
   config: EdgeConfig;
@@ -180,13 +179,7 @@ export class EdgeServer {
     const { config } = options;
     const timers = options.timers ?? realTimers;
     const log = options.log ?? createLogger(config.log.level);
-    if (config.databaseUrl !== null) {
-      throw new TunnelError(
-        'TUN_ERR_CONFIG_INVALID',
-        'databaseUrl (PostgreSQL) is not supported yet; unset it to use SQLite',
-      );
-    }
-    const store = options.store ?? (await openSqliteStore({ file: join(config.dataDir, 'burrow.db') }));
+    const store = options.store ?? (await openConfiguredStore(config));
     await store.closeDanglingSessions('edge_restart');
     const lookupTxt =
       options.lookupTxt ??

@@ -5,12 +5,11 @@
  * The only module that reads argv and process.env; everything else gets a typed config.
  */
 
-import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { TunnelError } from '@burrow/protocol';
 import { loadEdgeConfig, type EdgeConfig, type EdgeFlags } from '../config/index.js';
 import { EdgeServer } from '../server.js';
-import { openSqliteStore, parseApiKeyScopes, type Store } from '../store/index.js';
+import { openConfiguredStore, parseApiKeyScopes, type Store } from '../store/index.js';
 import { registerDomainsCommands } from './domains-commands.js';
 import { registerNamesCommands } from './names-commands.js';
 import { registerUsersCommands, requireUserNamed, type CliContext } from './users-commands.js';
@@ -31,7 +30,7 @@ function config(flags: EdgeFlags): EdgeConfig {
 }
 
 async function withStore<T>(flags: EdgeFlags, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openSqliteStore({ file: join(config(flags).dataDir, 'burrow.db') });
+  const store = await openConfiguredStore(config(flags));
   try {
     return await use(store);
   } finally {
@@ -42,7 +41,11 @@ async function withStore<T>(flags: EdgeFlags, use: (store: Store) => Promise<T>)
 function commonOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'YAML or JSON config file (env BURROW_CONFIG)')
-    .option('--data <dir>', 'data directory holding burrow.db (env BURROW_DATA_DIR)');
+    .option('--data <dir>', 'data directory holding burrow.db (env BURROW_DATA_DIR)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL instead of SQLite in the data directory (env BURROW_DATABASE_URL or DATABASE_URL)',
+    );
 }
 
 async function start(flags: EdgeFlags): Promise<void> {
@@ -81,7 +84,6 @@ commonOptions(program.command('start').description('run the edge'))
     '--no-allow-anonymous',
     'require an API key from every agent (env BURROW_TUNNELS_ALLOW_ANONYMOUS=false)',
   )
-  .addOption(new Option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL)').hideHelp())
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');

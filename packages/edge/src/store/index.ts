@@ -25,6 +25,9 @@ export type {
   VerifiedApiKey,
 } from './store.js';
 export { openSqliteStore } from './sqlite-store.js';
+export { openPostgresStore, describeDatabaseUrl } from './postgres-store.js';
+export type { PostgresStoreOptions } from './postgres-store.js';
+export { openConfiguredStore } from './open-store.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { hashSecret, hashesEqual } from './secret-hash.js';
 export { parseApiKeyPrefix } from './api-key-secret.js';

@@ -1,0 +1,15 @@
+/**
+ * The store an edge configuration names: PostgreSQL when `databaseUrl` is set, otherwise
+ * SQLite in the data directory. The edge and every CLI command open it the same way.
+ */
+import { join } from 'node:path';
+import { openPostgresStore } from './postgres-store.js';
+import { openSqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
+
+export const SQLITE_FILE = 'burrow.db';
+
+export function openConfiguredStore(config: { databaseUrl: string | null; dataDir: string }): Promise<Store> {
+  if (config.databaseUrl !== null) return openPostgresStore({ url: config.databaseUrl });
+  return openSqliteStore({ file: join(config.dataDir, SQLITE_FILE) });
+}
