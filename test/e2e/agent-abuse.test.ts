@@ -134,4 +134,31 @@ describe('limits on agents', () => {
     expect(still.statusCode).toBe(200);
     await still.body.dump();
   });
+
+  it('counts the anonymous lifetime from when the name was first claimed, so resuming it after an edge restart does not extend it', async () => {
+    const origin = await startOrigin(originHandler);
+    const env = { BURROW_TUNNELS_ANONYMOUS_LIFETIME_MS: '6000' };
+    const edge = await startEdge({ env });
+    const agent = await startAgent(edge, String(origin.port));
+    const claimed = Date.now();
+    edge.proc.signal('SIGTERM');
+    await edge.proc.exited;
+    const restarted = await startEdge({ port: edge.port, dataDir: edge.dataDir, env });
+    Object.assign(edge, { proc: restarted.proc });
+    // The agent resumes its temporary name on the new edge process.
+    await agent.proc.waitFor(
+      () => agent.proc.json.find((l) => l.event === 'connected' && l.reconnected === true),
+      15_000,
+      'the agent to reconnect',
+    );
+    const back = Date.now();
+    expect(back - claimed).toBeGreaterThan(500);
+    const res = await tunnelRequest(edge, agent.name, '/echo');
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    expect(await agent.proc.exited).toBe(1);
+    expect(agent.proc.output).toMatch(/TUN_ERR_TUNNEL_EXPIRED/);
+    // Ended on the first claim's clock: 6 s after claiming, well before 6 s after resuming.
+    expect(Date.now() - back).toBeLessThan(6000 - 300);
+  });
 });
