@@ -4,6 +4,7 @@
  * tunnel, ratio, target, met) and writes the figures as JSON under bench/results/.
  *
  *   node bench/run.js [--quick] [--only 1,3,6] [--out file.json] [--profile] [--no-wrk] [--agent cli|api]
+ *                     [--node-arg <flag>]...
  *
  *   --quick    every scenario, tiny sizes and durations (< 60 s); a smoke check of the harness
  *   --only     run only these scenario numbers (5 needs 1; 7 runs both 7a and 7b)
@@ -13,6 +14,8 @@
  *   --no-wrk   use autocannon and the node:http loop even when wrk is installed
  *   --agent    `cli` (default): `burrow http` with JSON output to a file; `api`: startAgent()
  *              with silent output, to measure what the per-request log line costs
+ *   --node-arg a Node flag for the edge and the agent of scenarios 1–5 (repeatable), to A/B a
+ *              V8 flag or an --import preload without rebuilding
  *
  * Exits 1 if a scenario fails (errors, wrong checksums), never because a figure misses its
  * target. Everything it starts is killed by pid when it exits.
@@ -100,6 +103,7 @@ function parseArgs(argv) {
     profile: argv.includes('--profile'),
     wrk: !argv.includes('--no-wrk') && hasWrk(),
     agent,
+    nodeArgs: argv.flatMap((a, i) => (a === '--node-arg' && argv[i + 1] !== undefined ? [argv[i + 1]] : [])),
   };
 }
 
@@ -162,6 +166,7 @@ async function main() {
     commit: tryExec('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
     wrk: args.wrk ? (tryExec('wrk', ['-v'])?.split('\n')[0] ?? 'present') : null,
     agent: args.agent,
+    nodeArgs: args.nodeArgs,
     config: cfg,
   };
   log(
@@ -172,7 +177,7 @@ async function main() {
 
   const dir = tempDir();
   const origin = await startOrigin();
-  const nodeArgs = args.profile ? [INSPECT_FLAG] : [];
+  const nodeArgs = [...(args.profile ? [INSPECT_FLAG] : []), ...args.nodeArgs];
   const edge = await startEdge({ nodeArgs });
   const tunnel = await startMainAgent(args.agent, {
     edgeUrl: edge.url,

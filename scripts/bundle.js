@@ -1,6 +1,10 @@
 // Bundles each CLI into one ESM file. Loading one file instead of hundreds of modules
 // halves start-up time and trims RSS (measured: `burrow --help` 0.35 s / 77 MB -> 0.15 s / 63 MB).
 import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
 
 // Bundled CommonJS dependencies (ws, undici) call require(); give them one.
 const banner =
@@ -19,7 +23,13 @@ const targets = [
 await Promise.all(
   targets.map((t) =>
     build({
-      entryPoints: [t.entry],
+      // heap-prelude.js is imported first so its heap sizing is in place before the CLI's
+      // modules run (ESM evaluates imports in order).
+      stdin: {
+        contents: `import './scripts/heap-prelude.js';\nimport './${t.entry}';\n`,
+        resolveDir: ROOT,
+        sourcefile: `${t.out}.entry.js`,
+      },
       outfile: t.out,
       bundle: true,
       platform: 'node',
@@ -31,3 +41,12 @@ await Promise.all(
     }),
   ),
 );
+
+// V8 keeps a script's source in memory for its lifetime, two bytes per character if any
+// character is outside Latin-1. esbuild already escapes every non-ASCII character in code,
+// so the only ones left are in comments (undici's ’, a § or —); replacing them keeps the
+// agent's 1.9 MB source at one byte per character (measured: RSS −1.9 MB agent, −1.5 MB edge).
+for (const t of targets) {
+  const path = resolve(ROOT, t.out);
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/[\u0080-\uffff]/g, '?'));
+}

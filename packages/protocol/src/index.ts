@@ -12,3 +12,4 @@ export * from './versions.js';
 export type { Transport, TransportHandlers } from './transport/transport.js';
 export { WebSocketTransport, WEBSOCKET_SUBPROTOCOL, websocketMaxPayload } from './transport/websocket.js';
 export { createMemoryTransportPair } from './transport/memory.js';
+export { tuneHeapForProxy } from './heap-tuning.js';

@@ -90,7 +90,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private highestPeerStreamId = 0;
   private batch: Buffer[] = [];
   private batchBytes = 0;
+  /** A setImmediate flush is pending (it may find the batch already sent: harmless). */
   private flushScheduled = false;
+  /** A microtask flush is pending for a batch past SMALL_WRITE. */
+  private flushUrgent = false;
   private lastReceivedAt: number;
   /** When the transport last went over its high-water mark without draining since; 0 if not. */
   private congestedSince = 0;
@@ -204,9 +207,17 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     const frame = encodeFrame(type, flags, streamId, payload);
     this.batch.push(frame);
     this.batchBytes += frame.length;
-    if (!this.flushScheduled) {
+    // Small frames (heads, WINDOWs, the body of a small response) wait for the end of the
+    // event-loop turn, so the frames of every request handled in that turn share one
+    // transport write; a batch that grew big goes out at the end of this task instead.
+    if (this.batchBytes >= SMALL_WRITE) {
+      if (!this.flushUrgent) {
+        this.flushUrgent = true;
+        queueMicrotask(this.flushNow);
+      }
+    } else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      setImmediate(this.flushNow);
     }
   }
 
@@ -331,7 +342,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   // ---- writing -------------------------------------------------------------------------
 
+  private readonly flushNow = (): void => this.flush();
+
   private flush(): void {
+    this.flushUrgent = false;
     this.flushScheduled = false;
     const frames = this.batch;
     const bytes = this.batchBytes;
