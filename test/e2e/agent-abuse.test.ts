@@ -7,6 +7,7 @@ import {
   AGENT_CLI,
   Proc,
   createApiKey,
+  restartEdge,
   startAgent,
   startEdge,
   startOrigin,
@@ -141,10 +142,7 @@ describe('limits on agents', () => {
     const edge = await startEdge({ env });
     const agent = await startAgent(edge, String(origin.port));
     const claimed = Date.now();
-    edge.proc.signal('SIGTERM');
-    await edge.proc.exited;
-    const restarted = await startEdge({ port: edge.port, dataDir: edge.dataDir, env });
-    Object.assign(edge, { proc: restarted.proc });
+    await restartEdge(edge, 'SIGTERM', env);
     // The agent resumes its temporary name on the new edge process.
     await agent.proc.waitFor(
       () => agent.proc.json.find((l) => l.event === 'connected' && l.reconnected === true),

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createApiKey,
   startAgent,
+  restartEdge,
   startEdge,
   startOrigin,
   stopAll,
@@ -123,10 +124,7 @@ describe('failures', () => {
     const named = await startAgent(edge, String(origin.port), { name: 'stable', token });
     const temporary = await startAgent(edge, String(origin.port));
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      edge.proc.signal(signal);
-      await edge.proc.exited;
-      const restarted = await startEdge({ port: edge.port, dataDir: edge.dataDir });
-      Object.assign(edge, { proc: restarted.proc });
+      await restartEdge(edge, signal);
       for (const name of [named.name, temporary.name]) {
         const res = await tunnelRequest(edge, name, `/echo?after=${signal}`);
         expect(res.statusCode).toBe(200);
@@ -147,10 +145,7 @@ describe('failures', () => {
     expect(nav.statusCode).toBe(302);
     await nav.body.dump();
     const cookie = String(nav.headers['set-cookie']).split(';')[0]!;
-    edge.proc.signal('SIGTERM');
-    await edge.proc.exited;
-    const restarted = await startEdge({ port: edge.port, dataDir: edge.dataDir });
-    Object.assign(edge, { proc: restarted.proc });
+    await restartEdge(edge);
     const withCookie = await tunnelRequest(edge, agent.name, '/echo', { headers: { cookie } });
     expect(withCookie.statusCode).toBe(200);
     await withCookie.body.dump();

@@ -160,6 +160,21 @@ export async function startEdge(
   };
 }
 
+/**
+ * Stops the edge with `signal` and starts it again on the same port and data directory;
+ * `edge` then refers to the new process.
+ */
+export async function restartEdge(
+  edge: Edge,
+  signal: NodeJS.Signals = 'SIGTERM',
+  env?: Record<string, string>,
+): Promise<void> {
+  edge.proc.signal(signal);
+  await edge.proc.exited;
+  const restarted = await startEdge({ port: edge.port, dataDir: edge.dataDir, env });
+  Object.assign(edge, { proc: restarted.proc });
+}
+
 export interface Agent {
   proc: Proc;
   url: string;
