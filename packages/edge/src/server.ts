@@ -229,7 +229,10 @@ export class EdgeServer {
     this.gateway.destroy();
     this.server.closeAllConnections();
     this.server.close();
-    void Promise.all([this.janitor.stop(), this.domainVerifier.stop()]).then(() => this.store.close());
+    // Sessions record their end in the store as they close: close it after them.
+    void Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.gateway.settled()]).then(() =>
+      this.store.close(),
+    );
   }
 
   private async shutdown(): Promise<void> {

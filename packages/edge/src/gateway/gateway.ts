@@ -147,6 +147,11 @@ export class Gateway {
     this.wss.close();
   }
 
+  /** Resolves once every current session has finished closing (its end is recorded). */
+  settled(): Promise<void> {
+    return Promise.all([...this.sessions].map((s) => s.closed)).then(() => undefined);
+  }
+
   destroy(): void {
     this.closing = true;
     this.options.timers.clearInterval(this.userCheck);
