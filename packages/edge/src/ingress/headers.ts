@@ -20,16 +20,30 @@ const HOP_BY_HOP = new Set([
 /** Headers the edge sets itself; a viewer's own copies are dropped so they cannot be spoofed. */
 const EDGE_SET = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'x-forwarded-prefix']);
 
-function connectionTokens(raw: readonly string[]): Set<string> {
-  const tokens = new Set<string>();
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+/** Header names listed in Connection; the shared empty set when there is none (the usual case). */
+function connectionTokens(raw: readonly string[]): ReadonlySet<string> {
+  let tokens: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'connection') continue;
+    const name = raw[i]!;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
     for (const token of raw[i + 1]!.split(',')) {
       const t = token.trim().toLowerCase();
-      if (t) tokens.add(t);
+      if (t) (tokens ??= new Set()).add(t);
     }
   }
-  return tokens;
+  return tokens ?? NO_TOKENS;
+}
+
+/** Whether the header (lower-case name) is dropped as hop-by-hop, unless `keep` lists it. */
+function isHopByHop(
+  lower: string,
+  named: ReadonlySet<string>,
+  keep: ReadonlySet<string> | undefined,
+): boolean {
+  if (keep?.has(lower)) return false;
+  return HOP_BY_HOP.has(lower) || named.has(lower);
 }
 
 /**
@@ -40,13 +54,7 @@ export function stripHopByHop(raw: readonly string[], keep?: ReadonlySet<string>
   const named = connectionTokens(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (keep?.has(lower)) {
-      out.push(raw[i]!, raw[i + 1]!);
-      continue;
-    }
-    if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
+    if (!isHopByHop(raw[i]!.toLowerCase(), named, keep)) out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
 }
@@ -70,17 +78,18 @@ export function requestHeadersForAgent(
   options: { upgrade: boolean },
 ): string[] {
   const keep = options.upgrade ? UPGRADE_KEEP : undefined;
-  const stripped = stripHopByHop(raw, keep);
+  const named = connectionTokens(raw);
   const out: string[] = [];
   let forwardedFor: string | null = null;
-  for (let i = 0; i < stripped.length; i += 2) {
-    const lower = stripped[i]!.toLowerCase();
-    if (lower === 'expect' || EDGE_SET.has(lower)) continue;
+  // One pass: hop-by-hop, Expect and the edge's own headers dropped, X-Forwarded-For gathered.
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (isHopByHop(lower, named, keep) || lower === 'expect' || EDGE_SET.has(lower)) continue;
     if (lower === 'x-forwarded-for') {
-      forwardedFor = forwardedFor === null ? stripped[i + 1]! : `${forwardedFor}, ${stripped[i + 1]!}`;
+      forwardedFor = forwardedFor === null ? raw[i + 1]! : `${forwardedFor}, ${raw[i + 1]!}`;
       continue;
     }
-    out.push(stripped[i]!, stripped[i + 1]!);
+    out.push(raw[i]!, raw[i + 1]!);
   }
   out.push(
     'X-Forwarded-For',

@@ -10,7 +10,7 @@ import { TunnelError, toTunnelError, type MuxStream, type ResponseHead, type Tim
 import { errorPageFor, sendErrorPage } from './error-page.js';
 import { headersAreValid, headerValue, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
 import { admit, refusalHeaders, type PolicySource } from './policy-gate.js';
-import { openTunnelStream, ViewerPresence, type ResolveDeps } from './resolve-target.js';
+import { openLiveStream, openTunnelStream, ViewerPresence, type ResolveDeps } from './resolve-target.js';
 import { answeredByWarning } from './warning-gate.js';
 
 export interface ProxyDeps extends ResolveDeps {
@@ -117,9 +117,11 @@ export async function proxyHttp(
     }
   }
 
+  // The usual case, a live agent, opens the stream without awaiting; waiting through a
+  // reconnect, and saying why there is no agent, take the slow path.
   let stream: MuxStream;
   try {
-    stream = await openTunnelStream(deps, route.name, host, viewer);
+    stream = openLiveStream(deps, route.name) ?? (await openTunnelStream(deps, route.name, host, viewer));
   } catch (err) {
     if (!viewer.gone) fail(toTunnelError(err));
     req.resume();

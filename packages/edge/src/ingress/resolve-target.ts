@@ -76,6 +76,18 @@ export async function resolveTarget(
   throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel is bound to ${host}`);
 }
 
+/** A stream to the live agent serving `name`, or null when there is none ready (use openTunnelStream). */
+export function openLiveStream(deps: ResolveDeps, name: string): MuxStream | null {
+  const live = deps.registry.lookup(name);
+  if (!live?.accepting) return null;
+  try {
+    return live.openStream();
+  } catch (err) {
+    if (err instanceof TunnelError && err.code === 'TUN_ERR_GOING_AWAY') return null;
+    throw err;
+  }
+}
+
 /** Opens a stream to the agent serving `name`, or throws the TunnelError to show the viewer. */
 export async function openTunnelStream(
   deps: ResolveDeps,
