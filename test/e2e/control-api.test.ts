@@ -231,6 +231,10 @@ describe('control API', () => {
     expect(errorCode(await api(edge, dan, 'PUT', '/tunnels/Bad--Name'))).toBe('TUN_ERR_NAME_INVALID');
     const escalate = await api(edge, dan, 'POST', '/keys', { scopes: ['agent', 'api'] });
     expect(escalate.status).toBe(403);
+    // Without scopes, the default is narrowed to what the calling key has: no agent scope here.
+    const plain = await api(edge, dan, 'POST', '/keys', { label: 'dashboard' });
+    expect(plain.status).toBe(201);
+    expect(plain.body.scopes).toEqual(['api']);
     const minted = await api(edge, dan, 'POST', '/keys', { label: 'ci', scopes: ['api'] });
     expect(minted.status).toBe(201);
     expect((await api(edge, minted.body.secret as string, 'GET', '/me')).body).toMatchObject({

@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TunnelError } from '@burrow/protocol';
 
@@ -25,12 +25,19 @@ export async function loadEdgeSecret(dataDir: string): Promise<Uint8Array> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const secret = randomBytes(SECRET_BYTES);
+  // With PostgreSQL nothing else creates the data directory.
+  await mkdir(dataDir, { recursive: true });
+  // Written whole under a temporary name, then linked into place: a crash never leaves a
+  // short file, and if another process linked its secret first (EEXIST), that one is used.
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(temporary, secret, { mode: 0o600 });
   try {
-    // 'wx': if another process made it first, use theirs.
-    await writeFile(file, secret, { mode: 0o600, flag: 'wx' });
+    await link(temporary, file);
     return secret;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadEdgeSecret(dataDir);
     throw err;
+  } finally {
+    await unlink(temporary).catch(() => undefined);
   }
 }

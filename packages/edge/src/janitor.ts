@@ -18,6 +18,8 @@ export class Janitor {
       store: Store;
       registry: Registry;
       timers: Timers;
+      /** Told the names each sweep freed (their per-name state elsewhere can go). */
+      onFreed?: (names: readonly string[]) => void;
       log: Logger;
       intervalMs: number;
       retentionMs: number;
@@ -42,7 +44,10 @@ export class Janitor {
       for (const name of registry.names()) await store.touchTunnel(name);
       const before = new Date(timers.now() - this.deps.retentionMs);
       const freed = await store.deleteTemporaryTunnelsIdleSince(before);
-      if (freed.length > 0) log.info({ freed: freed.length }, 'released idle temporary names');
+      if (freed.length > 0) {
+        log.info({ freed: freed.length }, 'released idle temporary names');
+        this.deps.onFreed?.(freed);
+      }
       return freed;
     } catch (err) {
       log.error({ err }, 'janitor pass failed');

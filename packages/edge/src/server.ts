@@ -114,6 +114,8 @@ export class EdgeServer {
       log,
       intervalMs: tunnels.janitorIntervalMs,
       retentionMs: tunnels.temporaryRetentionMs,
+      // A freed temporary name starts again from zero for whoever gets it next.
+      onFreed: (names) => names.forEach((name) => traffic.forget(name)),
     });
     this.domainRoutes = new DomainRoutes({ store, timers, log });
     this.domainVerifier = new DomainVerifier({
@@ -131,7 +133,7 @@ export class EdgeServer {
       urlFor: (name) => tunnelUrl(config, name, this.port),
       isOnline: (name) => this.registry.lookup(name) !== undefined,
       traffic,
-      applyStoredPolicy: (name, policy) => this.gateway.applyStoredPolicy(name, policy),
+      applyStoredPolicy: (name, policy, owner) => this.gateway.applyStoredPolicy(name, policy, owner),
       domainsChanged: () => this.domainRoutes.reload(),
       auth: { store, failures: keyFailures, timers },
       log,

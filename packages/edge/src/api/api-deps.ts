@@ -1,8 +1,9 @@
 /**
  * What the control API's handlers need from the rest of the edge, and the ownership rule
  * they all apply: a caller sees and changes its own user's resources, an admin key every
- * user's. Someone else's resource answers exactly like a missing one (404), so the API
- * never tells a caller which names or domains other users have.
+ * user's. Reading, changing or deleting someone else's resource answers exactly like a
+ * missing one (404). Claiming a name or hostname someone else holds is the one exception:
+ * it says who holds it (409 TUN_ERR_NAME_TAKEN), as BIND does, so the owner can be asked.
  */
 
 import { TunnelError } from '@burrow/protocol';
@@ -19,8 +20,8 @@ export interface ApiDeps {
   /** True while an agent serves the name. */
   isOnline(name: string): boolean;
   traffic: TunnelTraffic;
-  /** Makes a newly stored policy apply to the live binding of the name, if any. */
-  applyStoredPolicy(name: string, policy: Record<string, unknown> | null): void;
+  /** Makes a newly stored policy apply to the live binding of the name by a session of its owner, if any. */
+  applyStoredPolicy(name: string, policy: Record<string, unknown> | null, ownerUserId: string | null): void;
   /** Custom domains changed: reload the routes so the change applies to the next request. */
   domainsChanged(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 
 import { TunnelError } from '@burrow/protocol';
 import {
+  DEFAULT_API_KEY_SCOPES,
   normalizeApiKeyScopes,
   scopeAllows,
   type ApiKeyRecord,
@@ -42,8 +43,12 @@ function sessionView(session: SessionRecord): Record<string, unknown> {
   };
 }
 
-function scopesField(value: unknown, own: readonly ApiKeyScope[]): ApiKeyScope[] | undefined {
-  if (value === undefined) return undefined;
+/**
+ * The scopes of a key being created: as asked, or by default the usual `agent,api` narrowed
+ * to what the calling key has. Never more than the calling key has.
+ */
+function scopesField(value: unknown, own: readonly ApiKeyScope[]): ApiKeyScope[] {
+  if (value === undefined) return DEFAULT_API_KEY_SCOPES.filter((scope) => scopeAllows(own, scope));
   if (!Array.isArray(value)) {
     throw new TunnelError('TUN_ERR_INVALID_INPUT', '"scopes" must be a list such as ["agent"]');
   }

@@ -66,6 +66,8 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
         const name = validateName(params.name!);
         const existed = (await store.getTunnel(name))?.ownerUserId === caller.userId;
         const tunnel = await store.reserveName({ name, userId: caller.userId });
+        // A name new to this user starts with no traffic, whoever used it before.
+        if (!existed) deps.traffic.forget(name);
         return { status: existed ? 200 : 201, body: tunnelView(tunnel, deps) };
       },
     },
@@ -112,7 +114,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
         }
         const updated = await store.setTunnelPolicy(tunnel.name, spec);
         if (updated === null) throw notYours('tunnel', tunnel.name);
-        deps.applyStoredPolicy(tunnel.name, spec);
+        deps.applyStoredPolicy(tunnel.name, spec, tunnel.ownerUserId);
         return { status: 200, body: policyView(updated.policy) };
       },
     },
@@ -122,7 +124,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
       async handle({ caller, params }: ApiRequest) {
         const tunnel = await ownTunnel(deps, caller, params.name!);
         await store.setTunnelPolicy(tunnel.name, null);
-        deps.applyStoredPolicy(tunnel.name, null);
+        deps.applyStoredPolicy(tunnel.name, null, tunnel.ownerUserId);
         return { status: 204 };
       },
     },

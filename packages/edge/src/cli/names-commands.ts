@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { TunnelError } from '@burrow/protocol';
 import type { EdgeFlags } from '../config/index.js';
 import { reserveTunnelFor } from '../domains/domain-rules.js';
+import { parsePolicySpec, redactPolicySpec } from '../policy/index.js';
 import type { TunnelRecord } from '../store/index.js';
 import { requireUserNamed, type CliContext } from './users-commands.js';
 
@@ -52,7 +53,11 @@ export function registerNamesCommands(program: Command, cli: CliContext): void {
           list.sort((a, b) => (a.name < b.name ? -1 : 1));
           if (flags.json) {
             // The resume token hash stays inside the edge.
-            const rows = list.map(({ resumeTokenHash: _hidden, ...rest }) => rest);
+            const rows = list.map(({ resumeTokenHash: _hidden, policy, ...rest }) => ({
+              ...rest,
+              // Passwords and tokens are never printed, as the control API never answers them.
+              policy: policy === null ? null : redactPolicySpec(parsePolicySpec(policy)),
+            }));
             process.stdout.write(`${JSON.stringify(rows)}\n`);
             return;
           }

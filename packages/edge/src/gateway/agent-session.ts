@@ -129,11 +129,12 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   }
 
   /**
-   * The owner stored a new policy for `name` (control API): if this session serves it, the
-   * new policy applies from the next request, under the agent's own fields as at BIND.
+   * The owner stored a new policy for `name` (control API): if this session of that owner
+   * serves it, the new policy applies from the next request, under the agent's own fields.
    */
-  applyStoredPolicy(name: string, stored: Record<string, unknown> | null): void {
-    if (!this.names.has(name) || this.state === 'closed') return;
+  applyStoredPolicy(name: string, stored: Record<string, unknown> | null, ownerUserId: string | null): void {
+    // Only the owner's own session: a released name may still be served by its old holder.
+    if (!this.names.has(name) || this.state === 'closed' || this.userIdValue !== ownerUserId) return;
     this.deps.policies.set(name, overlayPolicies(stored, this.names.get(name) ?? null));
   }
 
@@ -240,6 +241,11 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
       remoteAddress: this.session.remoteAddress,
     });
     this.recorded = true;
+    if (this.state !== 'handshaking') {
+      // It closed while the store answered: onClose ran before there was a start to end.
+      await this.deps.store.recordSessionEnd(this.sessionId, this.refusal?.code ?? 'closed');
+      return;
+    }
     this.state = 'ready';
     if (this.key === null && settings.anonymousLifetimeMs > 0) {
       this.expireAt(this.deps.timers.now() + settings.anonymousLifetimeMs);
@@ -283,7 +289,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
         request,
         this,
         ({ name, resumeToken, storedPolicy, createdAt }) => {
-          if (createdAt !== null) this.limitLifetime(name, createdAt);
+          this.limitLifetime(name, createdAt);
           const url = this.deps.urlFor(name);
           // Before the name goes live: no request may slip through without its policy.
           this.deps.policies.set(name, overlayPolicies(storedPolicy, policy));
@@ -316,6 +322,8 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   }
 
   private expireAt(at: number): void {
+    // A session that closed while the store answered must not leave a timer behind.
+    if (this.state === 'closed') return;
     this.expiresAt = at;
     this.deps.timers.clearTimeout(this.expiryTimer);
     const delay = Math.max(0, at - this.deps.timers.now());

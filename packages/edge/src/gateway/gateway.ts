@@ -64,8 +64,8 @@ export class Gateway {
   }
 
   /** A policy stored through the control API takes effect on the live binding of `name`, if any. */
-  applyStoredPolicy(name: string, stored: Record<string, unknown> | null): void {
-    for (const s of this.sessions) s.applyStoredPolicy(name, stored);
+  applyStoredPolicy(name: string, stored: Record<string, unknown> | null, ownerUserId: string | null): void {
+    for (const s of this.sessions) s.applyStoredPolicy(name, stored, ownerUserId);
   }
 
   get sessionCount(): number {

@@ -26,8 +26,8 @@ export interface BindResult {
   resumeToken: string;
   /** The policy the name's owner stored through the control API, or null. */
   storedPolicy: Record<string, unknown> | null;
-  /** When the name was first claimed; null when this bind claimed it. */
-  createdAt: Date | null;
+  /** When the name was first claimed (now, when this bind claimed it). */
+  createdAt: Date;
 }
 
 export interface TunnelBinderOptions {
@@ -74,7 +74,7 @@ export class TunnelBinder {
     } else if (!proven && !this.owns(record, request)) {
       throw nameTakenError(record);
     }
-    return this.handOver(name, target, announce, proven, record ?? null);
+    return this.handOver(name, target, announce, proven);
   }
 
   private async bindRandom(
@@ -91,7 +91,7 @@ export class TunnelBinder {
         ownerKeyId: request.keyId,
         resumeTokenHash: null,
       });
-      if (created) return this.handOver(name, target, announce, true, null);
+      if (created) return this.handOver(name, target, announce, true);
     }
     throw new TunnelError('TUN_ERR_INTERNAL', 'could not find a free temporary name; try again');
   }
@@ -123,13 +123,24 @@ export class TunnelBinder {
     target: TunnelTarget,
     announce: (result: BindResult) => void,
     proven: boolean,
-    /** The name's row as read before binding; null when this bind created it. */
-    record: TunnelRecord | null,
   ): Promise<BindResult> {
+    // Refused before the token is replaced, so a losing BIND leaves the holder's token working.
+    this.refuseIfHeld(name, target, proven);
     const resumeToken = this.newToken();
-    // Also marks the name active: one statement per hand-over.
-    await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
-    // Checked after the last await so no other BIND can slip in between check and bind.
+    // Also marks the name active, and reads the row back: a policy stored meanwhile applies.
+    const record = await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
+    // Checked again after the last await so no other BIND can slip in between check and bind.
+    const live = this.refuseIfHeld(name, target, proven);
+    const result = { name, resumeToken, storedPolicy: record.policy, createdAt: record.createdAt };
+    announce(result);
+    // The session that held it hears it lost the name, rather than waiting for requests that no longer come.
+    if (live && live !== target) live.displaced(name);
+    this.registry.bind(name, target);
+    return result;
+  }
+
+  /** The name's live holder, if any; TUN_ERR_NAME_IN_USE when another one holds it and `proven` is false. */
+  private refuseIfHeld(name: string, target: TunnelTarget, proven: boolean): TunnelTarget | undefined {
     const live = this.registry.lookup(name);
     if (live && live !== target && live.accepting && !proven) {
       throw new TunnelError(
@@ -137,17 +148,7 @@ export class TunnelBinder {
         `"${name}" is already served by another live agent session; stop that agent, wait for it to time out, or if it is a stale session of yours take the name over with --force`,
       );
     }
-    // The session that held it hears it lost the name, rather than waiting for requests that no longer come.
-    if (live && live !== target) live.displaced(name);
-    const result = {
-      name,
-      resumeToken,
-      storedPolicy: record?.policy ?? null,
-      createdAt: record?.createdAt ?? null,
-    };
-    announce(result);
-    this.registry.bind(name, target);
-    return result;
+    return live;
   }
 
   private owns(record: TunnelRecord, request: BindRequest): boolean {

@@ -94,7 +94,8 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       return;
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
-      options.traffic?.request(tunnel.name);
+      // Only names an agent serves count: random hostnames must not crowd out real tunnels.
+      if (options.traffic && options.proxy.registry.lookup(tunnel.name)) options.traffic.request(tunnel.name);
       proxyHttp(options.proxy, req, res, tunnel).catch((err: unknown) => {
         options.onError(err);
         if (!res.headersSent) res.writeHead(500).end();
@@ -139,7 +140,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       }
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
-      options.traffic?.upgrade(tunnel.name);
+      if (options.traffic && options.proxy.registry.lookup(tunnel.name)) options.traffic.upgrade(tunnel.name);
       proxyUpgrade(options.proxy, req, socket, head, tunnel).catch((err: unknown) => {
         options.onError(err);
         socket.destroy();

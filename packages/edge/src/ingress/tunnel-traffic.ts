@@ -1,7 +1,8 @@
 /**
  * Per-tunnel traffic counters since the edge started: what the control API shows a tunnel's
- * owner (and nobody else). Counted when a request or upgrade is routed to a tunnel, whether
- * or not its policy admits it, so an owner also sees traffic their policy refused.
+ * owner (and nobody else). Counted when a request or upgrade is routed to a tunnel an agent
+ * serves, whether or not its policy admits it, so an owner also sees traffic their policy
+ * refused. A name released or freed starts again from zero.
  */
 
 export interface TunnelTrafficCounts {

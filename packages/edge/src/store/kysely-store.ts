@@ -145,15 +145,16 @@ export class KyselyStore implements Store {
     });
   }
 
-  setTunnelResumeToken(name: string, hash: string | null): Promise<void> {
+  setTunnelResumeToken(name: string, hash: string | null): Promise<TunnelRecord> {
     return this.#run('setTunnelResumeToken', async (db) => {
       const result = await db
         .updateTable('tunnels')
         .set({ resume_token_hash: hash, last_active_at: this.#now() })
         .where('name', '=', name)
         .executeTakeFirst();
-      if (result.numUpdatedRows === 0n)
-        throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel named ${name}`);
+      const record = result.numUpdatedRows === 0n ? undefined : await findTunnel(db, name);
+      if (record === undefined) throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel named ${name}`);
+      return record;
     });
   }
 

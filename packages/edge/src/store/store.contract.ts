@@ -324,6 +324,11 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
         expect((await store.setTunnelPolicy('guarded', null))?.policy).toBeNull();
         expect((await store.getTunnel('guarded'))?.policy).toBeNull();
         expect(await store.setTunnelPolicy('ghost', { authToken: 'tok' })).toBeNull();
+        // Handing the name over reads the row back, so a policy stored meanwhile is seen.
+        await store.setTunnelPolicy('guarded', { rateLimit: '1/s' });
+        expect((await store.setTunnelResumeToken('guarded', hashSecret('r')))?.policy).toEqual({
+          rateLimit: '1/s',
+        });
       });
 
       it('touch moves lastActiveAt to now and leaves createdAt; unknown names are ignored', async () => {

@@ -243,9 +243,11 @@ export interface Store {
   createTunnel(rec: CreateTunnelInput): Promise<boolean>;
   /**
    * Sets or clears the resume token hash and sets `lastActiveAt` to now (a name is handed
-   * over with a fresh token, in one statement); TUN_ERR_TUNNEL_NOT_FOUND if the name is unknown.
+   * over with a fresh token), and returns the row as it is afterwards, so a caller binding
+   * the name sees a policy stored while it was deciding; TUN_ERR_TUNNEL_NOT_FOUND if the
+   * name is unknown.
    */
-  setTunnelResumeToken(name: string, hash: string | null): Promise<void>;
+  setTunnelResumeToken(name: string, hash: string | null): Promise<TunnelRecord>;
   /**
    * Stores (or with null clears) the access policy of a tunnel; the updated record, or null
    * when no tunnel has this name.
