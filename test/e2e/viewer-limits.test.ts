@@ -267,7 +267,11 @@ describe('tunnels.anonymousWarning', () => {
       const page = await browser.newPage();
       await page.goto(`${anonymous.url}/hello?from=chromium`);
       expect(await page.title()).toContain('Anonymous tunnel');
-      await Promise.all([page.waitForURL(/\/hello\?from=chromium$/), page.click('#burrow-continue')]);
+      // The warning page has the app's own URL, so waiting for the URL would return at once:
+      // wait for the app's document instead.
+      await page.click('#burrow-continue');
+      await page.waitForFunction(() => document.title === 'the app', undefined, { timeout: 15_000 });
+      expect(page.url()).toMatch(/\/hello\?from=chromium$/);
       expect(await page.title()).toBe('the app');
       // The cookie holds: the next navigation goes straight to the app.
       await page.goto(`${anonymous.url}/again`);
