@@ -1,31 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TunnelError } from '@burrow/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LoadAgentConfigOptions } from './agent-config.js';
 import { loadAgentConfig } from './load-agent-config.js';
+import { useScratchDir } from '../../../../test/support/scratch-dir.js';
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'burrow-agent-config-'));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function writeFile(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const scratch = useScratchDir('burrow-agent-config-');
+const writeFile = scratch.write;
 
 type Options = Partial<LoadAgentConfigOptions>;
 
 function load(options: Options) {
-  return loadAgentConfig({ env: {}, cwd: dir, ...options });
+  return loadAgentConfig({ env: {}, cwd: scratch.path, ...options });
 }
 
 function failure(options: Options): string {
@@ -142,7 +128,9 @@ describe('loadAgentConfig with an ad-hoc tunnel', () => {
 
   it('works without any file, and a missing default file is fine', () => {
     expect(load({ tunnel: { target: 'localhost:3000', name: 'x' } }).tunnels[0]?.name).toBe('x');
-    expect(load({ file: join(dir, 'nope.yml'), tunnel: { target: '3000' } }).tunnels[0]?.name).toBeNull();
+    expect(
+      load({ file: join(scratch.path, 'nope.yml'), tunnel: { target: '3000' } }).tunnels[0]?.name,
+    ).toBeNull();
   });
 
   it('reports a bad target and a bad name together', () => {
@@ -232,13 +220,13 @@ describe('loadAgentConfig errors', () => {
 
   it('requires --config to exist but not the default file', () => {
     expect(failure({ flags: { config: 'missing.yml' }, tunnel: { target: '3000' } })).toContain(
-      `cannot read config file ${join(dir, 'missing.yml')}`,
+      `cannot read config file ${join(scratch.path, 'missing.yml')}`,
     );
   });
 
   it('says why there is nothing to start', () => {
-    expect(failure({ file: join(dir, 'absent.yml') })).toBe(
-      `invalid configuration: no tunnels to start: ${join(dir, 'absent.yml')} does not exist; ` +
+    expect(failure({ file: join(scratch.path, 'absent.yml') })).toBe(
+      `invalid configuration: no tunnels to start: ${join(scratch.path, 'absent.yml')} does not exist; ` +
         'create it and add a tunnels: section or run `burrow http <port>`',
     );
     const empty = writeFile('no-tunnels.yml', 'tunnels:\n');

@@ -1,29 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TunnelError } from '@burrow/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentFlags, LoadAgentConfigOptions } from './agent-config.js';
 import { loadAgentConfig } from './load-agent-config.js';
+import { useScratchDir } from '../../../../test/support/scratch-dir.js';
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'burrow-tunnel-access-'));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function writeFile(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const scratch = useScratchDir('burrow-tunnel-access-');
+const writeFile = scratch.write;
 
 function load(options: Partial<LoadAgentConfigOptions>) {
-  return loadAgentConfig({ env: {}, cwd: dir, ...options });
+  return loadAgentConfig({ env: {}, cwd: scratch.path, ...options });
 }
 
 /** `burrow http 3000` with these flags. */

@@ -1,29 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TunnelError } from '@burrow/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EdgeFlags, Env } from './edge-config.js';
 import { loadEdgeConfig } from './load-edge-config.js';
+import { useScratchDir } from '../../../../test/support/scratch-dir.js';
 
-let dir: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'burrow-edge-config-'));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function writeFile(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const scratch = useScratchDir('burrow-edge-config-');
+const writeFile = scratch.write;
 
 function load(opts: { flags?: EdgeFlags; env?: Env } = {}) {
-  return loadEdgeConfig({ flags: opts.flags ?? {}, env: opts.env ?? {}, cwd: dir });
+  return loadEdgeConfig({ flags: opts.flags ?? {}, env: opts.env ?? {}, cwd: scratch.path });
 }
 
 /** The message of the TunnelError thrown, failing the test when nothing or something else is thrown. */
@@ -45,7 +31,7 @@ describe('loadEdgeConfig defaults', () => {
       listen: { host: '0.0.0.0', port: 8080 },
       domain: 'localhost',
       publicUrl: { scheme: 'http', port: null },
-      dataDir: join(dir, 'data'),
+      dataDir: join(scratch.path, 'data'),
       databaseUrl: null,
       log: { level: 'info' },
       limits: {
@@ -92,7 +78,7 @@ describe('loadEdgeConfig defaults', () => {
   });
 
   it('resolves dataDir against cwd and keeps absolute paths', () => {
-    expect(load({ flags: { data: 'state' } }).dataDir).toBe(join(dir, 'state'));
+    expect(load({ flags: { data: 'state' } }).dataDir).toBe(join(scratch.path, 'state'));
     expect(load({ flags: { data: '/var/lib/burrow' } }).dataDir).toBe('/var/lib/burrow');
   });
 });
@@ -307,7 +293,7 @@ describe('loadEdgeConfig errors', () => {
 
   it('reports a missing config file with its path', () => {
     expect(failure({ flags: { config: 'missing.yml' } })).toContain(
-      `cannot read config file ${join(dir, 'missing.yml')}`,
+      `cannot read config file ${join(scratch.path, 'missing.yml')}`,
     );
   });
 
