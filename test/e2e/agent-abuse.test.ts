@@ -4,8 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameType, WEBSOCKET_SUBPROTOCOL, encodeFrame, encodeJson } from '@burrow/protocol';
 import {
-  AGENT_CLI,
-  Proc,
   createApiKey,
   restartEdge,
   startAgent,
@@ -13,6 +11,7 @@ import {
   startOrigin,
   stopAll,
   tunnelRequest,
+  spawnAgent,
 } from './harness.js';
 import { originHandler } from './origin.js';
 
@@ -40,17 +39,7 @@ describe('limits on agents', () => {
     const edge = await startEdge({ env: { BURROW_LIMITS_SESSIONS_PER_KEY: '1' } });
     const token = await createApiKey(edge.dataDir);
     await startAgent(edge, String(origin.port), { token });
-    const second = new Proc([
-      AGENT_CLI,
-      'http',
-      String(origin.port),
-      '--server',
-      edge.url,
-      '--token',
-      token,
-      '--log',
-      'json',
-    ]);
+    const second = spawnAgent(edge, String(origin.port), { token });
     const retry = await second.waitFor(
       () => second.json.find((l) => l.event === 'reconnecting'),
       10_000,

@@ -181,16 +181,24 @@ export interface Agent {
   name: string;
 }
 
-/** Starts `burrow http <target>` with JSON output and waits for its tunnel URL. */
-export async function startAgent(
-  edge: Edge,
-  target: string,
-  options: { name?: string; token?: string; env?: Record<string, string>; args?: string[] } = {},
-): Promise<Agent> {
+export interface AgentOptions {
+  name?: string;
+  token?: string;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+/** Starts `burrow http <target>` against `edge` with JSON output, without waiting for anything. */
+export function spawnAgent(edge: { url: string }, target: string, options: AgentOptions = {}): Proc {
   const args = [AGENT_CLI, 'http', target, '--server', edge.url, '--log', 'json', ...(options.args ?? [])];
   if (options.name) args.push('--name', options.name);
   if (options.token) args.push('--token', options.token);
-  const proc = new Proc(args, options.env);
+  return new Proc(args, options.env);
+}
+
+/** Starts `burrow http <target>` with JSON output and waits for its tunnel URL. */
+export async function startAgent(edge: Edge, target: string, options: AgentOptions = {}): Promise<Agent> {
+  const proc = spawnAgent(edge, target, options);
   const tunnel = await proc.waitFor(
     () => proc.json.find((l) => l.event === 'tunnel'),
     15_000,

@@ -10,6 +10,7 @@ import {
   stopAll,
   tempDir,
   type CliRun,
+  spawnAgent,
 } from './harness.js';
 import { originHandler } from './origin.js';
 
@@ -89,17 +90,7 @@ describe('burrow-edge users', () => {
     expect(refused.stderr.join('\n')).toMatch(/TUN_ERR_UNAUTHORIZED/);
 
     await edgeCli(edge.dataDir, 'users', 'enable', 'dana');
-    const agent = new Proc([
-      AGENT_CLI,
-      'http',
-      String(origin.port),
-      '--server',
-      edge.url,
-      '--token',
-      token,
-      '--log',
-      'json',
-    ]);
+    const agent = spawnAgent(edge, String(origin.port), { token });
     await agent.waitFor(() => agent.json.find((l) => l.event === 'tunnel'), 10_000, 'the tunnel');
   });
 });
@@ -266,23 +257,12 @@ describe('burrow-edge domains', () => {
 
     const keyOf = async (user: string): Promise<string> =>
       (await edgeCli(edge.dataDir, 'keys', 'create', '--user', user)).stdout[0]!.trim();
-    const agent = async (user: string, ...extra: string[]): Promise<Proc> =>
-      new Proc([
-        AGENT_CLI,
-        'http',
-        String(origin.port),
-        '--server',
-        edge.url,
-        '--name',
-        'shop',
-        '--token',
-        await keyOf(user),
-        ...extra,
-      ]);
+    const agent = async (user: string): Promise<Proc> =>
+      spawnAgent(edge, String(origin.port), { name: 'shop', token: await keyOf(user) });
     const bobs = await agent('bob');
     expect(await bobs.exited).toBe(1);
     expect(bobs.output).toMatch(/TUN_ERR_NAME_TAKEN/);
-    const alices = await agent('alice', '--log', 'json');
+    const alices = await agent('alice');
     await alices.waitFor(() => alices.json.find((l) => l.event === 'tunnel'), 15_000, 'the tunnel');
     alices.signal('SIGINT');
     await alices.exited;

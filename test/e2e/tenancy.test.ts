@@ -2,8 +2,6 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AGENT_CLI,
-  Proc,
   createApiKey,
   edgeCli,
   startAgent,
@@ -11,6 +9,7 @@ import {
   startOrigin,
   stopAll,
   tunnelRequest,
+  spawnAgent,
 } from './harness.js';
 import { originHandler } from './origin.js';
 
@@ -76,19 +75,7 @@ describe('tenancy', () => {
     // Frozen, like a machine gone to sleep: its session still looks alive to the edge.
     stale.proc.signal('SIGSTOP');
     try {
-      const retrying = new Proc([
-        AGENT_CLI,
-        'http',
-        String(second.port),
-        '--server',
-        edge.url,
-        '--name',
-        'laptop',
-        '--token',
-        alice,
-        '--log',
-        'json',
-      ]);
+      const retrying = spawnAgent(edge, String(second.port), { name: 'laptop', token: alice });
       await retrying.waitFor(
         () => (retrying.output.includes('TUN_ERR_NAME_IN_USE') ? true : undefined),
         10_000,

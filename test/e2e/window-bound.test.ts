@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, expect, it } from 'vitest';
 import { createLogger, EdgeServer, loadEdgeConfig } from '../../packages/edge/src/index.js';
-import { AGENT_CLI, Proc, stopAll, tempDir } from './harness.js';
+import { stopAll, tempDir, spawnAgent } from './harness.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -62,7 +62,7 @@ it(
       cwd: process.cwd(),
     });
     edge = await EdgeServer.start({ config, log: createLogger('warn') });
-    const agent = new Proc([AGENT_CLI, 'http', String(originPort), '--server', edge.url, '--log', 'json']);
+    const agent = spawnAgent(edge, String(originPort));
     const tunnel = await agent.waitFor(
       () => agent.json.find((l) => l.event === 'tunnel'),
       15_000,
