@@ -287,6 +287,7 @@ function createHarness(role: SessionRole): Harness {
   const transport: Transport = {
     attach: (h) => (handlers = h),
     send: (data) => sent.push(Buffer.from(data)),
+    sendAll: (data) => sent.push(...data.map((d) => Buffer.from(d))),
     bufferedAmount: 0,
     close: () => (harness.transportEnded = true),
     destroy: () => (harness.transportEnded = true),

@@ -4,9 +4,11 @@
  * `EdgeDialer` so tests can hand it an in-memory transport instead.
  */
 
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import {
   TunnelError,
+  type Corkable,
   WEBSOCKET_SUBPROTOCOL,
   WebSocketTransport,
   websocketMaxPayload,
@@ -56,6 +58,10 @@ export const dialWebSocket: EdgeDialer = (options) => {
     });
     // ws reports a terminated handshake with a late 'error'; without a listener it would crash.
     ws.on('error', () => undefined);
+    let socket: Corkable | undefined;
+    ws.once('upgrade', (res: IncomingMessage) => {
+      socket = res.socket;
+    });
     const fail = (err: TunnelError): void => {
       cleanup();
       ws.terminate();
@@ -70,7 +76,7 @@ export const dialWebSocket: EdgeDialer = (options) => {
     const onOpen = (): void => {
       cleanup();
       // Later errors surface through the transport's close event.
-      resolve(new WebSocketTransport(ws, { remoteAddress: url.host }));
+      resolve(new WebSocketTransport(ws, { remoteAddress: url.host, socket }));
     };
     const cleanup = (): void => {
       options.signal.removeEventListener('abort', onAbort);

@@ -191,7 +191,7 @@ describe('FrameDecoder payload ownership', () => {
     expect(payload!.length).toBe(6);
   });
 
-  it('copies a payload whose header straddles chunks', () => {
+  it('hands out a view when only the header straddles chunks', () => {
     const frame = encodeFrame(FrameType.DATA, 0, 1, Buffer.from('abcdef'));
     const first = Buffer.from(frame.subarray(0, 5));
     const second = Buffer.from(frame.subarray(5));
@@ -199,8 +199,23 @@ describe('FrameDecoder payload ownership', () => {
     const decoder = new FrameDecoder({ maxPayload: 16, onFrame: (f) => (payload = f.payload) });
     decoder.push(first);
     decoder.push(second);
-    second.fill(0x30);
     expect(payload!.toString()).toBe('abcdef');
+    expect(payload!.buffer).toBe(second.buffer);
+  });
+
+  it('hands out a view of a payload sent after its header alone (how big payloads are written)', () => {
+    const payload = Buffer.from('x'.repeat(100));
+    const header = encodeFrame(FrameType.DATA, 0, 3, payload).subarray(0, HEADER_SIZE);
+    const frames: { streamId: number; payload: Buffer }[] = [];
+    const decoder = new FrameDecoder({ maxPayload: 1024, onFrame: (f) => frames.push(f) });
+    decoder.push(Buffer.from(header));
+    expect(decoder.hasPartialFrame).toBe(true);
+    const body = Buffer.concat([payload, encodeFrame(FrameType.END, 0, 3)]);
+    decoder.push(body);
+    expect(frames.map((f) => f.streamId)).toEqual([3, 3]);
+    expect(frames[0]!.payload.equals(payload)).toBe(true);
+    expect(frames[0]!.payload.buffer).toBe(body.buffer);
+    expect(decoder.hasPartialFrame).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Streaming frame decoder: bytes in, frames out. Payloads are views into the incoming
- * chunk when a frame lies inside one chunk; only a frame that straddles chunks is copied,
- * into a buffer sized to that frame when its header arrives.
+ * chunk when a payload lies inside one chunk; only a payload that straddles chunks is
+ * copied, into a buffer sized to that frame.
  */
 
 import { HEADER_SIZE, readHeader, validateHeader, type FrameHeader } from './frame.js';
@@ -78,14 +78,24 @@ export class FrameDecoder {
     return this.fillPending(chunk, offset);
   }
 
+  /** The payload buffer is allocated by fillPending, once it knows the payload straddles chunks. */
   private startPending(header: FrameHeader): void {
     this.pending = header;
-    this.pendingPayload = Buffer.allocUnsafe(header.length);
+    this.pendingPayload = EMPTY;
     this.pendingFilled = 0;
   }
 
   private fillPending(chunk: Buffer, offset: number): number {
+    if (offset >= chunk.length) return offset;
     const header = this.pending!;
+    // A header that came alone (a sender writes big payloads after their own header) is
+    // followed by a chunk holding the whole payload: a view of it, no copy.
+    if (this.pendingFilled === 0 && chunk.length - offset >= header.length) {
+      this.pending = null;
+      this.emit(header, chunk.subarray(offset, offset + header.length));
+      return offset + header.length;
+    }
+    if (this.pendingPayload.length === 0) this.pendingPayload = Buffer.allocUnsafe(header.length);
     const take = Math.min(header.length - this.pendingFilled, chunk.length - offset);
     chunk.copy(this.pendingPayload, this.pendingFilled, offset, offset + take);
     this.pendingFilled += take;

@@ -10,6 +10,11 @@ export * from './session.js';
 export * from './timers.js';
 export * from './versions.js';
 export type { Transport, TransportHandlers } from './transport/transport.js';
-export { WebSocketTransport, WEBSOCKET_SUBPROTOCOL, websocketMaxPayload } from './transport/websocket.js';
+export {
+  WebSocketTransport,
+  WEBSOCKET_SUBPROTOCOL,
+  websocketMaxPayload,
+  type Corkable,
+} from './transport/websocket.js';
 export { createMemoryTransportPair } from './transport/memory.js';
 export { tuneHeapForProxy } from './heap-tuning.js';

@@ -137,6 +137,7 @@ describe('Session with a peer that never reads', () => {
       },
       attach: (h) => (handlers = h),
       send: () => undefined,
+      sendAll: () => undefined,
       close: () => undefined,
       destroy: () => undefined,
     };
@@ -177,6 +178,7 @@ describe('Session with a peer that never reads', () => {
       },
       attach: () => undefined,
       send: () => undefined,
+      sendAll: () => undefined,
       close: () => undefined,
       destroy: () => undefined,
     };

@@ -122,7 +122,10 @@ export class Gateway {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const { settings } = this.options;
-    const transport = new WebSocketTransport(ws, { remoteAddress: req.socket.remoteAddress ?? 'unknown' });
+    const transport = new WebSocketTransport(ws, {
+      remoteAddress: req.socket.remoteAddress ?? 'unknown',
+      socket: req.socket,
+    });
     const session = new Session({
       transport,
       role: 'edge',

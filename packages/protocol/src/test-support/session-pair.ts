@@ -78,6 +78,7 @@ export function tapIncoming(inner: Transport, record: (frame: RecordedFrame) => 
         },
       }),
     send: (data) => inner.send(data),
+    sendAll: (data) => inner.sendAll(data),
     get bufferedAmount() {
       return inner.bufferedAmount;
     },

@@ -32,6 +32,10 @@ class MemoryTransport implements Transport {
     }
   }
 
+  sendAll(data: readonly Buffer[]): void {
+    for (const chunk of data) this.send(chunk);
+  }
+
   private deliver(): void {
     this.scheduled = false;
     const chunks = this.pending;

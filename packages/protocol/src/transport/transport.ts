@@ -18,6 +18,11 @@ export interface Transport {
   attach(handlers: TransportHandlers): void;
   /** Queues bytes for the peer. Never throws once closed; bytes are then dropped. */
   send(data: Buffer): void;
+  /**
+   * Queues several buffers, in order, as one write to the network (one syscall where the
+   * transport can cork). The buffers are kept, not copied, until written.
+   */
+  sendAll(data: readonly Buffer[]): void;
   /** Bytes accepted by send() and not yet handed to the network. */
   readonly bufferedAmount: number;
   /** Flushes what is queued, then closes. */

@@ -5,7 +5,12 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { Session } from '../session.js';
 import { collect, requestHead, responseHead, writeAll } from '../test-support/session-pair.js';
 import { realTimers } from '../timers.js';
-import { WEBSOCKET_SUBPROTOCOL, WebSocketTransport, websocketMaxPayload } from './websocket.js';
+import {
+  WEBSOCKET_SUBPROTOCOL,
+  WebSocketTransport,
+  websocketMaxPayload,
+  type Corkable,
+} from './websocket.js';
 
 const MAX_FRAME = 64 * 1024;
 const options = {
@@ -41,20 +46,27 @@ async function connectOverWebSocket(): Promise<{ edge: Session; agent: Session; 
 
   const edgeReady = new Promise<Session>((resolve) =>
     wss.once('connection', (ws, req) => {
-      const transport = new WebSocketTransport(ws, { remoteAddress: req.socket.remoteAddress ?? '' });
+      const transport = new WebSocketTransport(ws, {
+        remoteAddress: req.socket.remoteAddress ?? '',
+        socket: req.socket,
+      });
       resolve(new Session({ ...options, transport, role: 'edge' }));
     }),
   );
+  // As the agent dials: a zero mask, and the socket kept so writes can be corked.
   const client = new WebSocket(`ws://127.0.0.1:${port}/_burrow/connect`, WEBSOCKET_SUBPROTOCOL, {
     maxPayload: websocketMaxPayload(MAX_FRAME),
+    generateMask: (mask: Buffer) => mask.fill(0),
   });
+  let clientSocket: Corkable | undefined;
+  client.once('upgrade', (res) => (clientSocket = res.socket));
   await new Promise<void>((resolve, reject) => {
     client.once('open', resolve);
     client.once('error', reject);
   });
   const agent = new Session({
     ...options,
-    transport: new WebSocketTransport(client, { remoteAddress: '127.0.0.1' }),
+    transport: new WebSocketTransport(client, { remoteAddress: '127.0.0.1', socket: clientSocket }),
     role: 'agent',
   });
   const edge = await edgeReady;
@@ -69,6 +81,8 @@ describe('Session over a real WebSocket', () => {
   it('negotiates the burrow.v1 subprotocol and moves 5 MiB each way byte-exact', async () => {
     const { edge, agent, protocol } = await connectOverWebSocket();
     expect(protocol).toBe('burrow.v1');
+    // 100,000-byte writes are above the no-copy size: payloads go out after their own
+    // header, several messages per corked write, both ways.
     const request = randomBytes(5 * 1024 * 1024);
     let agentDigest: Promise<string> | undefined;
     agent.on('stream', (stream) => {

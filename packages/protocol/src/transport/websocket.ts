@@ -16,9 +16,16 @@ export function websocketMaxPayload(maxFramePayload: number): number {
   return Math.max(64 * 1024, maxFramePayload + 12) + 1024;
 }
 
+/** The socket under a WebSocket, as far as batching writes needs it. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 export class WebSocketTransport implements Transport {
   readonly remoteAddress: string;
   private readonly ws: WebSocket;
+  private readonly socket: Corkable | undefined;
   private readonly lowWaterMark: number;
   private handlers: TransportHandlers | null = null;
   private error: Error | undefined;
@@ -27,8 +34,13 @@ export class WebSocketTransport implements Transport {
     if (this.ws.bufferedAmount <= this.lowWaterMark) this.handlers.onDrain();
   };
 
-  constructor(ws: WebSocket, options: { remoteAddress: string; lowWaterMark?: number }) {
+  /**
+   * `socket` is the connection under `ws`; with it, sendAll() corks the socket so that
+   * several messages leave in one writev (ws writes synchronously, so order is kept).
+   */
+  constructor(ws: WebSocket, options: { remoteAddress: string; lowWaterMark?: number; socket?: Corkable }) {
     this.ws = ws;
+    this.socket = options.socket;
     this.remoteAddress = options.remoteAddress;
     this.lowWaterMark = options.lowWaterMark ?? 1024 * 1024;
   }
@@ -59,6 +71,19 @@ export class WebSocketTransport implements Transport {
   send(data: Buffer): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(data, { binary: true }, this.afterSend);
+  }
+
+  sendAll(data: readonly Buffer[]): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (data.length === 1 || !this.socket) {
+      for (const chunk of data) this.ws.send(chunk, { binary: true }, this.afterSend);
+      return;
+    }
+    this.socket.cork();
+    const last = data.length - 1;
+    for (let i = 0; i < last; i++) this.ws.send(data[i]!, { binary: true });
+    this.ws.send(data[last]!, { binary: true }, this.afterSend);
+    this.socket.uncork();
   }
 
   close(): void {
