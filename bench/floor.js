@@ -1,6 +1,6 @@
 /**
  * `node bench/floor.js`: the floor under any tunnel written in Node.js on this machine.
- * Scenarios 1 and 3 run against the origin directly, through one logic-free TCP pipe
+ * Scenarios 1, 2 and 3 (the download) run against the origin directly, through one logic-free TCP pipe
  * process (bench/pipe.js) and through two chained pipes, the shape of edge + agent without
  * a byte of HTTP parsing, framing or policy. The two-pipe ratio is what Burrow's ratios
  * can at best approach here: every request still crosses two more processes.
@@ -52,8 +52,10 @@ const paths = [
   { name: 'one pipe', port: one.port },
   { name: 'two pipes', port: two.port },
 ];
-/** @type {Record<string, { rps: number[], p99Ms: number[], mbPerS: number[] }>} */
-const figures = Object.fromEntries(paths.map((p) => [p.name, { rps: [], p99Ms: [], mbPerS: [] }]));
+/** @type {Record<string, { rps: number[], p99Ms: number[], p50OneMs: number[], mbPerS: number[] }>} */
+const figures = Object.fromEntries(
+  paths.map((p) => [p.name, { rps: [], p99Ms: [], p50OneMs: [], mbPerS: [] }]),
+);
 
 try {
   // Warm every path up once, then alternate so drift on a noisy machine hits all alike.
@@ -66,6 +68,7 @@ try {
       const url = `http://127.0.0.1:${p.port}/hello`;
       const load = await (useWrk ? runWrk : runAutocannon)({ url, connections: 50, durationS });
       if (load.errors > 0) throw new Error(`${p.name}: ${load.errors} errors under load`);
+      const one = await (useWrk ? runWrk : runAutocannon)({ url, connections: 1, durationS });
       const got = await download({
         url: `http://127.0.0.1:${p.port}`,
         bytes: DOWNLOAD_BYTES,
@@ -74,6 +77,7 @@ try {
       if (!got.ok) throw new Error(`${p.name}: download checksum mismatch`);
       figures[p.name].rps.push(load.rps);
       figures[p.name].p99Ms.push(load.p99Ms);
+      figures[p.name].p50OneMs.push(one.p50Ms);
       figures[p.name].mbPerS.push(got.mbPerS);
     }
   }
@@ -91,17 +95,21 @@ const rows = paths.map((p) => {
     rpsRatio: median(f.rps) / median(direct.rps),
     p99Ms: median(f.p99Ms),
     p99Ratio: median(f.p99Ms) / median(direct.p99Ms),
+    p50OneMs: median(f.p50OneMs),
+    p50OneRatio: median(f.p50OneMs) / median(direct.p50OneMs),
     mbPerS: median(f.mbPerS),
     downloadRatio: median(f.mbPerS) / median(direct.mbPerS),
   };
 });
 /** @param {number} n @param {number} [digits] */
 const fmt = (n, digits = 2) => n.toFixed(digits);
-log(`floor: medians of ${runs} runs, 50 connections (${useWrk ? 'wrk' : 'autocannon'}), 100 MiB GET`);
-log('path        req/s    ratio   p99 ms   ratio   MB/s   ratio');
+log(
+  `floor: medians of ${runs} runs, GET /hello with 50 and 1 connections (${useWrk ? 'wrk' : 'autocannon'}), 100 MiB GET`,
+);
+log('path        req/s    ratio   p99 ms   ratio  p50 1c ms  ratio   MB/s   ratio');
 for (const r of rows) {
   log(
-    `${r.path.padEnd(10)} ${fmt(r.rps, 0).padStart(7)}  ${fmt(r.rpsRatio).padStart(5)}×  ${fmt(r.p99Ms).padStart(7)}  ${fmt(r.p99Ratio).padStart(5)}×  ${fmt(r.mbPerS, 0).padStart(5)}  ${fmt(r.downloadRatio).padStart(5)}×`,
+    `${r.path.padEnd(10)} ${fmt(r.rps, 0).padStart(7)}  ${fmt(r.rpsRatio).padStart(5)}×  ${fmt(r.p99Ms).padStart(7)}  ${fmt(r.p99Ratio).padStart(5)}×  ${fmt(r.p50OneMs, 3).padStart(9)}  ${fmt(r.p50OneRatio).padStart(5)}×  ${fmt(r.mbPerS, 0).padStart(5)}  ${fmt(r.downloadRatio).padStart(5)}×`,
   );
 }
 const dir = join(ROOT, 'bench/results');

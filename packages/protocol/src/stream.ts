@@ -131,7 +131,10 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     this.afterTransition();
   }
 
-  /** Sends body bytes as credit allows; queues the rest. False: wait for 'drain'. */
+  /**
+   * Sends body bytes as credit allows; queues the rest. False: wait for 'drain'. The chunk
+   * is kept, not copied, until it is written out: the caller must not reuse its memory.
+   */
   write(chunk: Buffer): boolean {
     if (!this.machine.canSend || this.finQueued) return false;
     if (chunk.length === 0) return true;
