@@ -92,6 +92,24 @@ describe('Session writes', () => {
     expect(frames[2]!.payload.equals(bigger)).toBe(true);
   });
 
+  it('does not copy a big payload even when the whole turn is under 64 KiB', async () => {
+    const { session, writes } = recordingSession();
+    sessions.push(session);
+    const chunk = Buffer.alloc(16 * 1024, 0x64); // exactly the no-copy size
+    const under = Buffer.alloc(16 * 1024 - 1, 0x65); // one byte under it: copied into its frame
+    session.writeFrame(FrameType.DATA, 0, 1, chunk);
+    session.writeFrame(FrameType.DATA, 0, 3, under);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.some((p) => p === chunk)).toBe(true);
+    expect(writes[0]!.some((p) => p === under)).toBe(false);
+    const frames = decodeAll(writes[0]!);
+    expect(frames.map((f) => [f.streamId, f.payload.length])).toEqual([
+      [1, chunk.length],
+      [3, under.length],
+    ]);
+  });
+
   it('keeps each joined run of small frames within 64 KiB', async () => {
     const { session, writes } = recordingSession();
     sessions.push(session);

@@ -97,6 +97,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   /** Encoded frames, and big payloads each after its own 12-byte header; see COPY_LIMIT. */
   private batch: Buffer[] = [];
   private batchBytes = 0;
+  /** The batch holds a payload kept as it is (not to be joined into one buffer). */
+  private batchHasBig = false;
   /** A setImmediate flush is pending (it may find the batch already sent: harmless). */
   private flushScheduled = false;
   /** A microtask flush is pending for a batch past SMALL_WRITE. */
@@ -219,6 +221,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
         header,
         Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, length),
       );
+      this.batchHasBig = true;
     } else {
       this.batch.push(encodeFrame(type, flags, streamId, payload));
     }
@@ -365,11 +368,13 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.flushScheduled = false;
     const frames = this.batch;
     const bytes = this.batchBytes;
+    const hasBig = this.batchHasBig;
     this.batch = [];
     this.batchBytes = 0;
+    this.batchHasBig = false;
     if (this.closed || frames.length === 0) return;
     if (frames.length === 1) this.transport.send(frames[0]!);
-    else if (bytes <= SMALL_WRITE) this.transport.send(Buffer.concat(frames, bytes));
+    else if (!hasBig && bytes <= SMALL_WRITE) this.transport.send(Buffer.concat(frames, bytes));
     else this.transport.sendAll(joinSmall(frames));
   }
 

@@ -80,10 +80,14 @@ export class WebSocketTransport implements Transport {
       return;
     }
     this.socket.cork();
-    const last = data.length - 1;
-    for (let i = 0; i < last; i++) this.ws.send(data[i]!, { binary: true });
-    this.ws.send(data[last]!, { binary: true }, this.afterSend);
-    this.socket.uncork();
+    try {
+      const last = data.length - 1;
+      for (let i = 0; i < last; i++) this.ws.send(data[i]!, { binary: true });
+      this.ws.send(data[last]!, { binary: true }, this.afterSend);
+    } finally {
+      // A socket left corked would hold every later write back without a sign.
+      this.socket.uncork();
+    }
   }
 
   close(): void {
