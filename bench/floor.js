@@ -5,13 +5,14 @@
  * a byte of HTTP parsing, framing or policy. The two-pipe ratio is what Burrow's ratios
  * can at best approach here: every request still crosses two more processes.
  *
- *   node bench/floor.js [--runs N] [--duration S] [--no-wrk]
+ *   node bench/floor.js [--runs N] [--duration S] [--no-wrk] [--quick] [--out file.json]
  *
- * Prints medians over N alternating runs (default 3) and writes JSON to bench/results/.
+ * Prints medians over N alternating runs (default 3) and writes JSON to bench/results/
+ * (or --out). --quick: one run of 1 s loads and a 5 MiB download, a smoke check.
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { hasWrk, median, runAutocannon, runWrk } from './load.js';
 import { Child, jsonLine, ROOT, startOrigin } from './processes.js';
@@ -25,10 +26,12 @@ function flagValue(name, fallback) {
   const i = process.argv.indexOf(name);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
-const runs = flagValue('--runs', 3);
-const durationS = flagValue('--duration', 5);
+const quick = process.argv.includes('--quick');
+const runs = flagValue('--runs', quick ? 1 : 3);
+const durationS = flagValue('--duration', quick ? 1 : 5);
 const useWrk = !process.argv.includes('--no-wrk') && hasWrk();
-const DOWNLOAD_BYTES = 100 * 1024 * 1024;
+const DOWNLOAD_BYTES = (quick ? 5 : 100) * 1024 * 1024;
+const outFlag = process.argv.indexOf('--out');
 
 /** @param {number} target */
 async function startPipe(target) {
@@ -104,7 +107,7 @@ const rows = paths.map((p) => {
 /** @param {number} n @param {number} [digits] */
 const fmt = (n, digits = 2) => n.toFixed(digits);
 log(
-  `floor: medians of ${runs} runs, GET /hello with 50 and 1 connections (${useWrk ? 'wrk' : 'autocannon'}), 100 MiB GET`,
+  `floor: medians of ${runs} runs, GET /hello with 50 and 1 connections (${useWrk ? 'wrk' : 'autocannon'}), ${DOWNLOAD_BYTES / 1024 / 1024} MiB GET`,
 );
 log('path        req/s    ratio   p99 ms   ratio  p50 1c ms  ratio   MB/s   ratio');
 for (const r of rows) {
@@ -114,7 +117,10 @@ for (const r of rows) {
 }
 const dir = join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const out = join(dir, `floor-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const out =
+  outFlag === -1
+    ? join(dir, `floor-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
+    : resolve(process.argv[outFlag + 1] ?? '');
 writeFileSync(
   out,
   `${JSON.stringify({ runs, durationS, tool: useWrk ? 'wrk' : 'autocannon', figures, rows }, null, 2)}\n`,
