@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { hasWrk, median, runAutocannon, runWrk } from './load.js';
-import { Child, jsonLine, ROOT, startOrigin } from './processes.js';
+import { ROOT, startListening, startOrigin } from './processes.js';
 import { download } from './transfer.js';
 
 /**
@@ -34,17 +34,8 @@ const DOWNLOAD_BYTES = (quick ? 5 : 100) * 1024 * 1024;
 const outFlag = process.argv.indexOf('--out');
 
 /** @param {number} target */
-async function startPipe(target) {
-  const proc = new Child('pipe', [join(ROOT, 'bench/pipe.js'), '--target', String(target)]);
-  const port = await proc.waitForLine(
-    (line) => {
-      const v = jsonLine(line);
-      return v?.event === 'listening' ? /** @type {number} */ (v.port) : undefined;
-    },
-    10_000,
-    'the pipe to listen',
-  );
-  return { proc, port };
+function startPipe(target) {
+  return startListening('pipe', [join(ROOT, 'bench/pipe.js'), '--target', String(target)]);
 }
 
 const origin = await startOrigin();

@@ -207,17 +207,26 @@ export function freePort() {
   });
 }
 
-export async function startOrigin() {
-  const proc = new Child('origin', [join(BENCH, 'origin.js')]);
+/**
+ * Starts a bench script that prints {"event":"listening","port":N} and waits for that line.
+ * @param {string} label
+ * @param {string[]} args arguments to node
+ */
+export async function startListening(label, args) {
+  const proc = new Child(label, args);
   const port = await proc.waitForLine(
     (line) => {
       const v = jsonLine(line);
       return v?.event === 'listening' ? /** @type {number} */ (v.port) : undefined;
     },
     10_000,
-    'the origin to listen',
+    `the ${label} to listen`,
   );
   return { proc, port };
+}
+
+export function startOrigin() {
+  return startListening('origin', [join(BENCH, 'origin.js')]);
 }
 
 /**
