@@ -133,17 +133,13 @@ export async function proxyHttp(
   }
 
   const withBody = hasBody(req);
-  const headers = requestHeadersForAgent(
-    admitted.headers,
-    {
-      remoteAddress: req.socket.remoteAddress ?? '',
-      proto: deps.proto,
-      host,
-      requestId,
-      prefix: route.prefix,
-    },
-    { upgrade: false },
-  );
+  const headers = requestHeadersForAgent(admitted.headers, {
+    remoteAddress: req.socket.remoteAddress ?? '',
+    proto: deps.proto,
+    host,
+    requestId,
+    prefix: route.prefix,
+  });
   stream.open(
     {
       tunnel: route.name,
