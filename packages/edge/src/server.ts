@@ -145,6 +145,8 @@ export class EdgeServer {
       connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
       keepAliveTimeout: 5_000,
       noDelay: true,
+      // The ingress answers a missing Host itself, with the error page and its stable code.
+      requireHostHeader: false,
     });
     attachIngress(this.server, {
       domain: config.domain,
