@@ -18,12 +18,12 @@ interface Seen {
 
 /** Answers every request (and upgrade) with the target and headers it received. */
 const origin = createServer((req, res) => {
-  const body = JSON.stringify({ url: req.url, rawHeaders: req.rawHeaders } satisfies Seen);
+  const body = JSON.stringify({ url: req.url ?? '', rawHeaders: req.rawHeaders } satisfies Seen);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 });
 origin.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-  const body = JSON.stringify({ url: req.url, rawHeaders: req.rawHeaders } satisfies Seen);
+  const body = JSON.stringify({ url: req.url ?? '', rawHeaders: req.rawHeaders } satisfies Seen);
   socket.end(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n${body}`);
 });
 
@@ -144,7 +144,7 @@ describe('Host and request target', () => {
     (_p: string, n: string) => `${n}.localhost:0`,
     (_p: string, n: string) => `${n}.localhost:65536`,
     (p: string, n: string) => `${n}.local host:${p}`,
-    (p: string, n: string) => `[::1:${p}`,
+    (p: string, _n: string) => `[::1:${p}`,
   ])('refuses an invalid Host (%#)', async (make) => {
     const text = await bad(
       `GET /a HTTP/1.1\r\nHost: ${make(String(edge.port), plain.name)}\r\nConnection: close\r\n\r\n`,
