@@ -187,14 +187,32 @@ describe('tunnels.anonymousWarning', () => {
     });
     expect(cont.statusCode).toBe(303);
     expect(cont.headers.location).toBe('/page?x=1');
-    expect(String(cont.headers['set-cookie'])).toBe('burrow_warning_ok=1; Path=/; HttpOnly; SameSite=Lax');
+    const setCookie = String(cont.headers['set-cookie']);
+    expect(setCookie).toMatch(/^burrow_warning_ok=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
     await cont.body.dump();
+    const cookie = setCookie.split(';')[0]!;
 
     const after = await tunnelRequest(edge, anonymous.name, '/page?x=1', {
-      headers: { ...navigation, cookie: 'burrow_warning_ok=1' },
+      headers: { ...navigation, cookie },
     });
     expect(after.headers['x-origin-url']).toBe('/page?x=1');
     await isApp(after);
+  });
+
+  it("signs the cookie per tunnel: another tunnel's cookie, or a made-up one, still gets the warning", async () => {
+    const other = await startAgent(edge, String(originPort));
+    const cont = await tunnelRequest(edge, other.name, '/_burrow/continue?to=%2F', { method: 'POST' });
+    expect(cont.statusCode).toBe(303);
+    const otherCookie = String(cont.headers['set-cookie']).split(';')[0]!;
+    await cont.body.dump();
+    for (const cookie of [otherCookie, 'burrow_warning_ok=1']) {
+      const page = await tunnelRequest(edge, anonymous.name, '/', { headers: { ...navigation, cookie } });
+      expect(page.headers['x-burrow-warning'], cookie).toBe('anonymous-tunnel');
+      await page.body.dump();
+    }
+    await isApp(
+      await tunnelRequest(edge, other.name, '/', { headers: { ...navigation, cookie: otherCookie } }),
+    );
   });
 
   it('refuses a cross-site Continue and an open redirect to another host', async () => {

@@ -19,6 +19,7 @@ import { AGENT_PATH, Gateway } from './gateway/gateway.js';
 import { TunnelBinder } from './gateway/tunnel-binder.js';
 import { loadEdgeSecret } from './edge-secret.js';
 import { handleHealth } from './health.js';
+import { WarningCookies } from './ingress/anonymous-warning.js';
 import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
 import { attachIngress } from './ingress/ingress.js';
 import { TunnelTraffic } from './ingress/tunnel-traffic.js';
@@ -145,6 +146,8 @@ export class EdgeServer {
       connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
       keepAliveTimeout: 5_000,
       noDelay: true,
+      // The ingress answers a missing Host itself, with the error page and its stable code.
+      requireHostHeader: false,
     });
     attachIngress(this.server, {
       domain: config.domain,
@@ -164,6 +167,7 @@ export class EdgeServer {
         requestTimeoutMs: timeouts.requestMs,
         bodyIdleMs: timeouts.bodyIdleMs,
         anonymousWarning: tunnels.anonymousWarning,
+        warningCookies: new WarningCookies(secret),
         newRequestId: randomUUID,
         onFinished: log.isLevelEnabled('debug') ? (info) => log.debug(info, 'request') : undefined,
       },

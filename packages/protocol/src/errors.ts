@@ -184,6 +184,12 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the anonymous tunnel reached the lifetime this edge allows',
   },
+  TUN_ERR_BAD_REQUEST: {
+    wire: 50,
+    status: 400,
+    retryable: false,
+    summary: 'the request head names no valid host or target',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  WarningCookies,
   isContinueRequest,
   isSameOriginPost,
   renderWarningPage,
   safeReturnTarget,
   wantsWarning,
 } from './anonymous-warning.js';
+
+const cookies = new WarningCookies(new Uint8Array(32).fill(1));
+const OK = cookies.value('app', 'app.localhost');
 
 const chromeNav = [
   'Accept',
@@ -36,17 +40,39 @@ describe('wantsWarning: which requests get the page', () => {
     ['HEAD', 'HEAD', chromeNav, false],
     ['a WebSocket upgrade', 'GET', [...chromeNav, 'Upgrade', 'websocket'], false],
     ['the owner skip header', 'GET', [...chromeNav, 'Burrow-Skip-Warning', '1'], false],
-    ['the cookie after Continue', 'GET', [...chromeNav, 'Cookie', 'a=b; burrow_warning_ok=1'], false],
+    ['the cookie after Continue', 'GET', [...chromeNav, 'Cookie', `a=b; burrow_warning_ok=${OK}`], false],
     [
       'the cookie in a second Cookie header',
       'GET',
-      [...chromeNav, 'Cookie', 'a=b', 'cookie', 'burrow_warning_ok=1'],
+      [...chromeNav, 'Cookie', 'a=b', 'cookie', `burrow_warning_ok=${OK}`],
       false,
     ],
     ['a cookie with another value', 'GET', [...chromeNav, 'Cookie', 'burrow_warning_ok=0'], true],
-    ['a look-alike cookie name', 'GET', [...chromeNav, 'Cookie', 'xburrow_warning_ok=1'], true],
+    ['the old constant cookie', 'GET', [...chromeNav, 'Cookie', 'burrow_warning_ok=1'], true],
+    ['a look-alike cookie name', 'GET', [...chromeNav, 'Cookie', `xburrow_warning_ok=${OK}`], true],
   ])('%s → %s', (_what, method, headers, expected) => {
-    expect(wantsWarning({ method, headers })).toBe(expected);
+    expect(wantsWarning({ method, headers, cookie: OK })).toBe(expected);
+  });
+});
+
+describe('WarningCookies: signed per tunnel and host', () => {
+  it('gives each tunnel and host its own value, stable for one key and unknown without it', () => {
+    const a = cookies.value('app', 'app.localhost');
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(cookies.value('app', 'app.localhost')).toBe(a);
+    expect(cookies.value('other', 'other.localhost')).not.toBe(a);
+    expect(cookies.value('app', 'app.example.org')).not.toBe(a);
+    expect(new WarningCookies(new Uint8Array(32).fill(7)).value('app', 'app.localhost')).not.toBe(a);
+  });
+
+  it("one tunnel's cookie does not skip the warning on another", () => {
+    const headers = [...chromeNav, 'Cookie', `burrow_warning_ok=${cookies.value('one', 'one.localhost')}`];
+    expect(wantsWarning({ method: 'GET', headers, cookie: cookies.value('one', 'one.localhost') })).toBe(
+      false,
+    );
+    expect(wantsWarning({ method: 'GET', headers, cookie: cookies.value('two', 'two.localhost') })).toBe(
+      true,
+    );
   });
 });
 

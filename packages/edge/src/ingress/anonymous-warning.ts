@@ -1,11 +1,12 @@
 /**
  * Phishing protection for anonymous tunnels (`tunnels.anonymousWarning`): a browser
  * navigation to a tunnel opened without an API key first gets an interstitial naming the
- * host; Continue (a same-origin form POST to `/_burrow/continue`) sets a cookie and sends
- * the browser back to where it was going. Webhooks, API clients, fetch/XHR and WebSocket
+ * host; Continue (a same-origin form POST to `/_burrow/continue`) sets a cookie, signed
+ * for that one tunnel and host, and sends the browser back to where it was going. Webhooks, API clients, fetch/XHR and WebSocket
  * upgrades never see it, so it cannot break a tunnel's machine traffic.
  */
 
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { firstHeader } from '../policy/request-credentials.js';
 
@@ -18,18 +19,54 @@ export const CONTINUE_PATH = '/_burrow/continue';
 /** Longest encoded return target carried in the Continue form; longer ones return to `/`. */
 const MAX_RETURN_CHARS = 4096;
 
-/** A request head as the decision needs it: method and flat raw header list. */
+/**
+ * The cookie's values: HMAC-SHA256 under the edge secret of the tunnel name and the host
+ * it was reached at, so a value is worthless for any other tunnel or host (a constant
+ * value would let one Continue, or a cookie planted by another tunnel, skip every warning).
+ */
+export class WarningCookies {
+  readonly #key: Uint8Array;
+
+  constructor(key: Uint8Array) {
+    if (key.length < 16) throw new RangeError('the warning cookie key must be at least 16 bytes');
+    this.#key = key;
+  }
+
+  /** The value for `tunnel` at `host` (lower-case, no port): 43 URL- and cookie-safe chars. */
+  value(tunnel: string, host: string): string {
+    return createHmac('sha256', this.#key)
+      .update('anonymous-warning\0')
+      .update(tunnel)
+      .update('\0')
+      .update(host)
+      .digest('base64url');
+  }
+}
+
+/** A request head as the decision needs it: method, flat raw header list, and this tunnel's cookie value. */
 export interface WarningRequest {
   readonly method: string;
   readonly headers: readonly string[];
+  /** `WarningCookies.value` for the tunnel and host the request is for. */
+  readonly cookie: string;
 }
 
-function hasWarningCookie(raw: readonly string[]): boolean {
+function sameValue(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function hasWarningCookie(raw: readonly string[], expected: string): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.toLowerCase() !== 'cookie') continue;
     for (const pair of raw[i + 1]!.split(';')) {
       const eq = pair.indexOf('=');
-      if (eq !== -1 && pair.slice(0, eq).trim() === WARNING_COOKIE && pair.slice(eq + 1).trim() === '1')
+      if (
+        eq !== -1 &&
+        pair.slice(0, eq).trim() === WARNING_COOKIE &&
+        sameValue(pair.slice(eq + 1).trim(), expected)
+      )
         return true;
     }
   }
@@ -47,7 +84,7 @@ export function wantsWarning(request: WarningRequest): boolean {
   const raw = request.headers;
   if (firstHeader(raw, SKIP_WARNING_HEADER) !== undefined) return false;
   if (firstHeader(raw, 'upgrade') !== undefined) return false;
-  if (hasWarningCookie(raw)) return false;
+  if (hasWarningCookie(raw, request.cookie)) return false;
   const mode = firstHeader(raw, 'sec-fetch-mode');
   if (mode !== undefined) return mode.trim().toLowerCase() === 'navigate';
   return (firstHeader(raw, 'accept') ?? '').toLowerCase().includes('text/html');
@@ -142,7 +179,7 @@ export function sendWarningPage(req: IncomingMessage, res: ServerResponse, prefi
 export function sendContinue(
   req: IncomingMessage,
   res: ServerResponse,
-  options: { routePath: string; prefix: string | null; secure: boolean },
+  options: { routePath: string; prefix: string | null; secure: boolean; cookie: string },
 ): void {
   const { prefix } = options;
   const query = options.routePath.indexOf('?');
@@ -158,9 +195,11 @@ export function sendContinue(
     res.end(body);
     return;
   }
-  // Scoped to the prefix on the edge's own host, so one /t/<name> does not vouch for the others.
+  // Host-only (no Domain) and, on the edge's own host, scoped to the /t/<name> prefix; the
+  // value itself only passes for this tunnel at this host.
   const cookie =
-    `${WARNING_COOKIE}=1; Path=${prefix ?? '/'}; HttpOnly; SameSite=Lax` + (options.secure ? '; Secure' : '');
+    `${WARNING_COOKIE}=${options.cookie}; Path=${prefix ?? '/'}; HttpOnly; SameSite=Lax` +
+    (options.secure ? '; Secure' : '');
   res.writeHead(303, {
     ...PAGE_HEADERS,
     Location: returnTo,

@@ -1,7 +1,7 @@
 /**
  * Header rewriting at the edge, on flat raw header lists ([name, value, ...]) so order,
- * case and repeats survive: hop-by-hop headers are stripped both ways, X-Forwarded-*
- * and X-Request-Id are set on the way in.
+ * case and repeats survive: hop-by-hop headers are stripped both ways, X-Forwarded-*,
+ * Forwarded and X-Request-Id are set on the way in.
  */
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus Proxy-Connection seen in the wild. */
@@ -18,7 +18,13 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Headers the edge sets itself; a viewer's own copies are dropped so they cannot be spoofed. */
-const EDGE_SET = new Set(['x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'x-forwarded-prefix']);
+const EDGE_SET = new Set([
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'x-forwarded-prefix',
+  'forwarded',
+]);
 
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
@@ -59,6 +65,33 @@ export function stripHopByHop(raw: readonly string[], keep?: ReadonlySet<string>
   return out;
 }
 
+/**
+ * Names a viewer's `Connection` header may not make hop-by-hop: Host routes the request and
+ * must reach the origin as the public name, and the edge sets the forwarding headers itself.
+ */
+const NEVER_NAMED = new Set(['host', 'x-forwarded-for', 'forwarded', ...EDGE_SET]);
+
+/**
+ * The viewer's request headers as the tunnel's policy gets them: hop-by-hop headers (the
+ * fixed list and those the viewer names in Connection, never Host or forwarding headers)
+ * and Expect (the edge answers 100-continue itself) removed. This runs BEFORE the policy's
+ * header edits, so a viewer's `Connection: X-Foo` cannot remove the owner's added X-Foo.
+ * An upgrade keeps its Upgrade header and gets `Connection: Upgrade` naming nothing else.
+ */
+export function viewerRequestHeaders(raw: readonly string[], options: { upgrade: boolean }): string[] {
+  const named = connectionTokens(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (lower === 'expect') continue;
+    if (options.upgrade && lower === 'upgrade') out.push(raw[i]!, raw[i + 1]!);
+    else if (HOP_BY_HOP.has(lower) || (named.has(lower) && !NEVER_NAMED.has(lower))) continue;
+    else out.push(raw[i]!, raw[i + 1]!);
+  }
+  if (options.upgrade) out.push('Connection', 'Upgrade');
+  return out;
+}
+
 export interface ForwardingInfo {
   remoteAddress: string;
   proto: 'http' | 'https';
@@ -68,23 +101,29 @@ export interface ForwardingInfo {
   prefix: string | null;
 }
 
+/** RFC 7239 §6 node: IPv6 bracketed and quoted (a colon is not a token character). */
+function forwardedNode(address: string): string {
+  if (address === '') return 'unknown';
+  return address.includes(':') ? `"[${address}]"` : address;
+}
+
+/** A Forwarded parameter value: a token as is, anything else as a quoted-string. */
+function forwardedValue(value: string): string {
+  return TOKEN.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
 /**
- * The request headers sent to the agent: hop-by-hop and Expect removed (the edge answers
- * 100-continue itself), X-Forwarded-For appended to, the other forwarding headers replaced.
+ * The request headers sent to the agent, from the policy's output (already free of the
+ * viewer's hop-by-hop headers, see viewerRequestHeaders): the viewer's copies of the
+ * forwarding headers dropped, X-Forwarded-For appended to, X-Forwarded-Proto/-Host/-Prefix,
+ * X-Request-Id and Forwarded (one element for this hop) set by the edge.
  */
-export function requestHeadersForAgent(
-  raw: readonly string[],
-  info: ForwardingInfo,
-  options: { upgrade: boolean },
-): string[] {
-  const keep = options.upgrade ? UPGRADE_KEEP : undefined;
-  const named = connectionTokens(raw);
+export function requestHeadersForAgent(raw: readonly string[], info: ForwardingInfo): string[] {
   const out: string[] = [];
   let forwardedFor: string | null = null;
-  // One pass: hop-by-hop, Expect and the edge's own headers dropped, X-Forwarded-For gathered.
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (isHopByHop(lower, named, keep) || lower === 'expect' || EDGE_SET.has(lower)) continue;
+    if (EDGE_SET.has(lower)) continue;
     if (lower === 'x-forwarded-for') {
       forwardedFor = forwardedFor === null ? raw[i + 1]! : `${forwardedFor}, ${raw[i + 1]!}`;
       continue;
@@ -97,6 +136,10 @@ export function requestHeadersForAgent(
   );
   out.push('X-Forwarded-Proto', info.proto, 'X-Forwarded-Host', info.host, 'X-Request-Id', info.requestId);
   if (info.prefix !== null) out.push('X-Forwarded-Prefix', info.prefix);
+  out.push(
+    'Forwarded',
+    `for=${forwardedNode(info.remoteAddress)};host=${forwardedValue(info.host)};proto=${info.proto}`,
+  );
   return out;
 }
 

@@ -15,6 +15,7 @@ import { HostRouter, type Route } from './host-router.js';
 import { proxyHttp, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
 import { proxyUpgrade } from './proxy-upgrade.js';
 import { writeRawResponse } from './raw-response.js';
+import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
 import type { TunnelTraffic } from './tunnel-traffic.js';
 
@@ -75,7 +76,14 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       req.resume();
       return;
     }
-    const route = router.route(req.headers.host, req.url ?? '/');
+    const checked = checkedTarget(req);
+    if (checked instanceof TunnelError) {
+      res.setHeader('Connection', 'close');
+      sendErrorPage(res, errorPageFor(checked, 'Bad request'), req.headers.accept);
+      req.resume();
+      return;
+    }
+    const route = router.route(checked.authority?.host, checked.path);
     if (!(route.kind === 'edge' && options.edge.unlimited?.(route.path))) {
       const refusal = rate.take(req.socket.remoteAddress);
       if (refusal !== null) {
@@ -124,7 +132,13 @@ export function attachIngress(server: Server, options: IngressOptions): void {
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (refusedSockets?.has(req.socket)) return;
-    const route = router.route(req.headers.host, req.url ?? '/');
+    const checked = checkedTarget(req);
+    if (checked instanceof TunnelError) {
+      const { body } = renderErrorPage(errorPageFor(checked, 'Bad request'), undefined);
+      writeRawResponse(socket, checked.status, body, ['X-Burrow-Error', checked.code]);
+      return;
+    }
+    const route = router.route(checked.authority?.host, checked.path);
     // The edge's own upgrade is the agent endpoint: agents are limited by the gateway, not here.
     if (route.kind !== 'edge') {
       const refusal = rate.take(req.socket.remoteAddress);
@@ -172,6 +186,16 @@ export function attachIngress(server: Server, options: IngressOptions): void {
     ];
     writeRawResponse(socket, status, `${status} ${message}\n`);
   });
+}
+
+/**
+ * Host and the request target, validated; on success `req.url` becomes origin-form, so the
+ * policy, the warning page and the origin all see the same path routing saw.
+ */
+function checkedTarget(req: IncomingMessage): CheckedTarget | TunnelError {
+  const checked = checkRequestTarget(req);
+  if (!(checked instanceof TunnelError)) req.url = checked.path;
+  return checked;
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * Applies a tunnel's access policy to a viewer request before anything reaches the agent:
  * either the request goes on (credentials stripped, headers edited) or the edge answers.
+ * The viewer's hop-by-hop headers come off first, so the owner's edits are never undone.
  */
 
 import type { IncomingMessage } from 'node:http';
 import { evaluate, type RespondDecision, type TunnelPolicy } from '../policy/index.js';
+import { viewerRequestHeaders } from './headers.js';
 
 export type { RespondDecision };
 
@@ -34,15 +36,16 @@ export function admit(
   req: IncomingMessage,
   route: { name: string; path: string; prefix: string | null },
   secure: boolean,
+  options: { upgrade: boolean } = { upgrade: false },
 ): { admitted: Admitted } | { refused: RespondDecision } {
+  const headers = viewerRequestHeaders(req.rawHeaders, options);
   const policy = policies.get(route.name);
-  if (!policy)
-    return { admitted: { path: route.path, headers: req.rawHeaders, editResponse: NO_POLICY_EDIT } };
+  if (!policy) return { admitted: { path: route.path, headers, editResponse: NO_POLICY_EDIT } };
   const decision = evaluate(policy, {
     remoteAddress: req.socket.remoteAddress ?? '',
     method: req.method ?? 'GET',
     path: req.url ?? '/',
-    headers: req.rawHeaders,
+    headers,
     secure,
   });
   if (decision.action === 'respond') return { refused: decision };

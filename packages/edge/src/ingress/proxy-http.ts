@@ -11,6 +11,7 @@ import { errorPageFor, sendErrorPage } from './error-page.js';
 import { headersAreValid, headerValue, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
 import { admit, refusalHeaders, type PolicySource } from './policy-gate.js';
 import { openLiveStream, openTunnelStream, ViewerPresence, type ResolveDeps } from './resolve-target.js';
+import type { WarningCookies } from './anonymous-warning.js';
 import { answeredByWarning } from './warning-gate.js';
 
 export interface ProxyDeps extends ResolveDeps {
@@ -22,6 +23,8 @@ export interface ProxyDeps extends ResolveDeps {
   bodyIdleMs: number;
   /** `tunnels.anonymousWarning`: browser navigations to anonymous tunnels get a warning page first. */
   anonymousWarning: boolean;
+  /** Signs the warning page's Continue cookie per tunnel (edge secret). */
+  warningCookies: WarningCookies;
   timers: Timers;
   newRequestId(): string;
   /** Called once per request when it finishes, for logs and metrics. */
@@ -133,17 +136,13 @@ export async function proxyHttp(
   }
 
   const withBody = hasBody(req);
-  const headers = requestHeadersForAgent(
-    admitted.headers,
-    {
-      remoteAddress: req.socket.remoteAddress ?? '',
-      proto: deps.proto,
-      host,
-      requestId,
-      prefix: route.prefix,
-    },
-    { upgrade: false },
-  );
+  const headers = requestHeadersForAgent(admitted.headers, {
+    remoteAddress: req.socket.remoteAddress ?? '',
+    proto: deps.proto,
+    host,
+    requestId,
+    prefix: route.prefix,
+  });
   stream.open(
     {
       tunnel: route.name,

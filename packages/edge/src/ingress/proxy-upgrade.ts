@@ -60,7 +60,7 @@ export async function proxyUpgrade(
   socket.on('error', () => socket.destroy());
   socket.pause();
   const viewer = new ViewerPresence(socket, () => false);
-  const gate = admit(deps.policies, req, route, deps.proto === 'https');
+  const gate = admit(deps.policies, req, route, deps.proto === 'https', { upgrade: true });
   if ('refused' in gate) {
     const { refused } = gate;
     if (refused.delayMs > 0)
@@ -83,11 +83,13 @@ export async function proxyUpgrade(
     return;
   }
   const remoteAddress = req.socket.remoteAddress ?? '';
-  const headers = requestHeadersForAgent(
-    admitted.headers,
-    { remoteAddress, proto: deps.proto, host, requestId, prefix: route.prefix },
-    { upgrade: true },
-  );
+  const headers = requestHeadersForAgent(admitted.headers, {
+    remoteAddress,
+    proto: deps.proto,
+    host,
+    requestId,
+    prefix: route.prefix,
+  });
   stream.open(
     {
       tunnel: route.name,

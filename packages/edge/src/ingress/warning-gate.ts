@@ -5,13 +5,22 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isContinueRequest, sendContinue, sendWarningPage, wantsWarning } from './anonymous-warning.js';
+import {
+  isContinueRequest,
+  sendContinue,
+  sendWarningPage,
+  wantsWarning,
+  type WarningCookies,
+} from './anonymous-warning.js';
+import { normalizeHost } from './host-router.js';
 import type { PolicySource } from './policy-gate.js';
 import { resolveTarget, type ResolveDeps, type ViewerPresence } from './resolve-target.js';
 
 export interface WarningGateDeps extends ResolveDeps {
   policies: PolicySource;
   proto: 'http' | 'https';
+  /** Signs the Continue cookie per tunnel and host with the edge secret. */
+  warningCookies: WarningCookies;
 }
 
 /**
@@ -28,7 +37,8 @@ export async function answeredByWarning(
 ): Promise<boolean> {
   const method = req.method ?? 'GET';
   const continuing = isContinueRequest(method, route.path);
-  if (!continuing && !wantsWarning({ method, headers: req.rawHeaders })) return false;
+  const cookie = deps.warningCookies.value(route.name, normalizeHost(req.headers.host));
+  if (!continuing && !wantsWarning({ method, headers: req.rawHeaders, cookie })) return false;
   // Basic auth or a token means the owner chose who may look: nothing anonymous to warn about.
   if (deps.policies.get(route.name)?.auth) return false;
   const target = await resolveTarget(deps, route.name, req.headers.host ?? route.name, viewer);
@@ -36,7 +46,12 @@ export async function answeredByWarning(
   if (viewer.gone) return true;
   req.resume();
   if (continuing)
-    sendContinue(req, res, { routePath: route.path, prefix: route.prefix, secure: deps.proto === 'https' });
+    sendContinue(req, res, {
+      routePath: route.path,
+      prefix: route.prefix,
+      secure: deps.proto === 'https',
+      cookie,
+    });
   else sendWarningPage(req, res, route.prefix);
   return true;
 }

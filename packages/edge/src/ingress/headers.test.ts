@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { HeaderEdit } from '../policy/header-edit.js';
+import { requestHeadersForAgent, viewerRequestHeaders } from './headers.js';
+
+const info = {
+  remoteAddress: '127.0.0.1',
+  proto: 'http' as const,
+  host: 'a.localhost:8080',
+  requestId: 'rid',
+  prefix: null,
+};
+
+/** The request path's order: viewer's hop-by-hop off, then the owner's edits, then forwarding headers. */
+function forward(raw: string[], edit: HeaderEdit, upgrade = false): string[] {
+  return requestHeadersForAgent(edit.apply(viewerRequestHeaders(raw, { upgrade })), info);
+}
+
+function values(raw: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) out.push(raw[i + 1]!);
+  return out;
+}
+
+describe('viewerRequestHeaders then the policy edits', () => {
+  it("keeps the owner's added header that the viewer named in Connection", () => {
+    const out = forward(
+      ['Host', 'a.localhost:8080', 'Connection', 'X-Foo, keep-alive', 'X-Foo', 'viewer', 'Keep-Alive', '5'],
+      new HeaderEdit([], [['X-Foo', 'owner']]),
+    );
+    expect(values(out, 'x-foo')).toEqual(['owner']);
+    expect(values(out, 'connection')).toEqual([]);
+    expect(values(out, 'keep-alive')).toEqual([]);
+  });
+
+  it('never strips Host or the forwarding headers, and drops Expect', () => {
+    const out = viewerRequestHeaders(
+      [
+        'Host',
+        'a.localhost',
+        'Connection',
+        'Host, X-Forwarded-For, Forwarded',
+        'X-Forwarded-For',
+        '203.0.113.9',
+        'Expect',
+        '100-continue',
+      ],
+      { upgrade: false },
+    );
+    expect(out).toEqual(['Host', 'a.localhost', 'X-Forwarded-For', '203.0.113.9']);
+  });
+
+  it('gives an upgrade Connection: Upgrade only, and keeps Upgrade', () => {
+    const out = forward(
+      ['Host', 'h', 'Upgrade', 'websocket', 'Connection', 'Upgrade, X-Foo', 'X-Foo', 'viewer'],
+      new HeaderEdit([], [['X-Foo', 'owner']]),
+      true,
+    );
+    expect(values(out, 'upgrade')).toEqual(['websocket']);
+    expect(values(out, 'connection')).toEqual(['Upgrade']);
+    expect(values(out, 'x-foo')).toEqual(['owner']);
+  });
+});
+
+describe('requestHeadersForAgent: Forwarded', () => {
+  it("replaces the viewer's Forwarded with one RFC 7239 element for this hop", () => {
+    const out = requestHeadersForAgent(
+      ['Forwarded', 'for=1.2.3.4;host=evil;proto=https', 'X-Forwarded-For', '198.51.100.7'],
+      info,
+    );
+    expect(values(out, 'forwarded')).toEqual(['for=127.0.0.1;host="a.localhost:8080";proto=http']);
+    expect(values(out, 'x-forwarded-for')).toEqual(['198.51.100.7, 127.0.0.1']);
+  });
+
+  it('quotes and brackets IPv6, leaves a plain host a token, and says unknown without an address', () => {
+    const v6 = requestHeadersForAgent([], {
+      ...info,
+      remoteAddress: '2001:db8::1',
+      host: 'a.localhost',
+      proto: 'https',
+    });
+    expect(values(v6, 'forwarded')).toEqual(['for="[2001:db8::1]";host=a.localhost;proto=https']);
+    const none = requestHeadersForAgent([], { ...info, remoteAddress: '' });
+    expect(values(none, 'forwarded')[0]).toMatch(/^for=unknown;/);
+  });
+});
