@@ -28,7 +28,7 @@ import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { AuthFailures } from './policy/auth-failures.js';
 import { PolicyBook } from './policy/index.js';
-import { openConfiguredStore, type Store } from './store/index.js';
+import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
 
 export interface EdgeServerOptions {
   config: EdgeConfig;
@@ -60,6 +60,8 @@ export class EdgeServer {
   private readonly domainVerifier: DomainVerifier;
   private readonly controlApi: ControlApi;
   private draining = false;
+  /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
+  private storeFile: SqliteFileWatch | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -186,6 +188,18 @@ export class EdgeServer {
     const timers = options.timers ?? realTimers;
     const log = options.log ?? createLogger(config.log.level);
     const store = options.store ?? (await openConfiguredStore(config));
+    const file = options.store ? null : sqliteFileOf(config);
+    const storeFile =
+      file === null
+        ? null
+        : new SqliteFileWatch({
+            file,
+            timers,
+            onChange: (problem) =>
+              problem === null
+                ? log.info({ file }, 'store file is back at its path')
+                : log.error({ code: problem.code, file }, problem.message),
+          });
     await store.closeDanglingSessions('edge_restart');
     const lookupTxt =
       options.lookupTxt ??
@@ -206,6 +220,8 @@ export class EdgeServer {
         resolve();
       });
     });
+    edge.storeFile = storeFile;
+    storeFile?.start();
     edge.janitor.start();
     edge.domainVerifier.start();
     log.info(
@@ -232,6 +248,7 @@ export class EdgeServer {
 
   destroy(): void {
     this.draining = true;
+    this.storeFile?.stop();
     this.gateway.destroy();
     this.server.closeAllConnections();
     this.server.close();
@@ -243,6 +260,7 @@ export class EdgeServer {
 
   private async shutdown(): Promise<void> {
     this.draining = true;
+    this.storeFile?.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
     const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.gateway.close(this.config.timeouts.shutdownMs);
@@ -259,9 +277,11 @@ export class EdgeServer {
   private edgeRequest(req: IncomingMessage, res: ServerResponse, path: string): void {
     const handled = handleHealth(path, res, {
       draining: () => this.draining,
-      storeOk: async () => {
+      storeProblem: async () => {
+        const replaced = this.storeFile?.check() ?? null;
+        if (replaced !== null) return replaced;
         await this.store.listSessions({ limit: 1 });
-        return true;
+        return null;
       },
       sessions: () => this.gateway.sessionCount,
       tunnels: () => this.registry.names().length,

@@ -215,6 +215,13 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the API request was malformed',
   },
+  // Reported by the edge's readiness endpoints only: it never crosses the agent connection.
+  TUN_ERR_STORE_REPLACED: {
+    wire: 0,
+    status: 503,
+    retryable: false,
+    summary: 'the store file was deleted or replaced while the edge ran',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -27,7 +27,8 @@ export type {
 export { openSqliteStore } from './sqlite-store.js';
 export { openPostgresStore, describeDatabaseUrl } from './postgres-store.js';
 export type { PostgresStoreOptions } from './postgres-store.js';
-export { openConfiguredStore } from './open-store.js';
+export { openConfiguredStore, sqliteFileOf } from './open-store.js';
+export { SqliteFileWatch } from './sqlite-file-watch.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { hashSecret, hashesEqual } from './secret-hash.js';
 export { parseApiKeyPrefix } from './api-key-secret.js';

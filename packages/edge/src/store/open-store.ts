@@ -9,6 +9,11 @@ import type { Store } from './store.js';
 
 export const SQLITE_FILE = 'burrow.db';
 
+/** The SQLite file the configuration names, or null when the store is PostgreSQL. */
+export function sqliteFileOf(config: { databaseUrl: string | null; dataDir: string }): string | null {
+  return config.databaseUrl === null ? join(config.dataDir, SQLITE_FILE) : null;
+}
+
 export function openConfiguredStore(config: { databaseUrl: string | null; dataDir: string }): Promise<Store> {
   if (config.databaseUrl !== null) return openPostgresStore({ url: config.databaseUrl });
   return openSqliteStore({ file: join(config.dataDir, SQLITE_FILE) });

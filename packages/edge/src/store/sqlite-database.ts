@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { Database as SqliteConnection } from 'better-sqlite3';
 import { TunnelError } from '@burrow/protocol';
+import { unwritableStoreFile } from './sqlite-file-access.js';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
@@ -32,7 +33,12 @@ export function openSqliteDatabase(options: SqliteDatabaseOptions): SqliteConnec
   const inMemory = file === ':memory:';
   let connection: SqliteConnection | undefined;
   try {
-    if (!inMemory) mkdirSync(dirname(file), { recursive: true });
+    if (!inMemory) {
+      mkdirSync(dirname(file), { recursive: true });
+      // SQLite's own error would not say which file is to blame.
+      const refusal = unwritableStoreFile(file);
+      if (refusal !== null) throw new Error(refusal);
+    }
     connection = new SqliteDatabase(file);
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
     connection.pragma(`busy_timeout = ${busyTimeoutMs}`);
