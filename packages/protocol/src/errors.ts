@@ -184,6 +184,12 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the anonymous tunnel reached the lifetime this edge allows',
   },
+  TUN_ERR_HEAD_TOO_LARGE: {
+    wire: 40,
+    status: 502,
+    retryable: false,
+    summary: 'the response head is larger than a tunnel carries',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,
