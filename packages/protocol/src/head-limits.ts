@@ -42,3 +42,13 @@ export function headLimitProblem(headers: readonly string[]): string | null {
     return `${bytes} bytes of header fields, more than the ${HEAD_LIMITS.maxBytes} a head may carry`;
   return null;
 }
+
+/**
+ * The most a viewer's request head may hold at the edge: HEAD_LIMITS less HEAD_RESERVE. The
+ * edge's settings for its parser (`limits.maxHeaderCount`, `limits.maxHeaderBytes`) are
+ * bounded by these, so a head the edge accepts is representable in OPEN.
+ */
+export const VIEWER_HEAD_LIMITS = {
+  maxFields: HEAD_LIMITS.maxFields - HEAD_RESERVE.fields,
+  maxBytes: HEAD_LIMITS.maxBytes - HEAD_RESERVE.bytes,
+} as const;
