@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, TunnelError, type ErrorCode } from './errors.js';
 import { FrameFlag, FrameType } from './frame.js';
 import { HEAD_LIMITS } from './head-limits.js';
+import type { MuxStream } from './stream.js';
 import { json } from './test-support/raw-peer.js';
 import {
   createRawPair,
@@ -170,9 +171,7 @@ describe('a sender never sends a head its peer would refuse', () => {
     'refuses to send a HEAD with %s and leaves the stream to be reset',
     async (_what, head, code) => {
       const { edge, agent, edgeClose, agentClose } = createSessionPair();
-      const accepted: Promise<import('./stream.js').MuxStream> = new Promise((resolve) =>
-        agent.once('stream', resolve),
-      );
+      const accepted: Promise<MuxStream> = new Promise((resolve) => agent.once('stream', resolve));
       const s = edge.openStream();
       const reset: Promise<TunnelError> = new Promise((resolve) => s.once('reset', resolve));
       s.open(requestHead(), { fin: true, upgrade: false });
