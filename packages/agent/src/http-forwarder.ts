@@ -16,6 +16,7 @@ import { requestHeadersForOrigin, rawHeaderStrings, responseHeadersForViewer } f
 import { describeOriginError } from './network-error.js';
 import { RequestBody, requestHasNoBody } from './request-body.js';
 import { RequestClock } from './request-log.js';
+import { checkOriginStatus, originResponseHead } from './response-head.js';
 import { originAddress, type ForwardContext } from './forward-context.js';
 
 /** Starts forwarding; never throws (a failure resets the stream). */
@@ -89,16 +90,27 @@ class HttpExchange implements Dispatcher.DispatchHandler {
     _headers: unknown,
     statusMessage?: string,
   ): void {
-    // 1xx interim responses (103 Early Hints) are not forwarded; the final head follows.
-    if (statusCode < 200 || this.clock.finished) return;
-    this.clearTimer();
-    this.status = statusCode;
-    this.noBody = this.head.method.toUpperCase() === 'HEAD' || statusCode === 204 || statusCode === 304;
-    const raw = Array.isArray(controller.rawHeaders) ? rawHeaderStrings(controller.rawHeaders) : [];
-    this.stream.respond(
-      { status: statusCode, statusText: statusMessage ?? '', headers: responseHeadersForViewer(raw) },
-      { fin: this.noBody },
-    );
+    if (this.clock.finished) return;
+    try {
+      // Before the 1xx check: undici hands over a status like 099 and then fails an assertion.
+      checkOriginStatus(statusCode, originAddress(this.origin));
+      // 1xx interim responses (103 Early Hints) are not forwarded; the final head follows.
+      if (statusCode < 200) return;
+      this.clearTimer();
+      this.noBody = this.head.method.toUpperCase() === 'HEAD' || statusCode === 204 || statusCode === 304;
+      const raw = Array.isArray(controller.rawHeaders) ? rawHeaderStrings(controller.rawHeaders) : [];
+      const head = originResponseHead(
+        statusCode,
+        statusMessage,
+        responseHeadersForViewer(raw),
+        originAddress(this.origin),
+      );
+      // Throws, sending nothing, for a head the edge would refuse (over the head limits).
+      this.stream.respond(head, { fin: this.noBody });
+      this.status = statusCode;
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

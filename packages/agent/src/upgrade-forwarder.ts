@@ -18,6 +18,7 @@ import { originAddress, originHost, originPort, type ForwardContext } from './fo
 import { responseHeadersForViewer } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
 import { RequestClock } from './request-log.js';
+import { originResponseHead } from './response-head.js';
 
 /** Starts forwarding; never throws (a failure resets the stream). */
 export function forwardUpgrade(
@@ -90,11 +91,18 @@ class UpgradeExchange {
       return;
     }
     this.clearTimer();
-    this.status = res.statusCode ?? 101;
-    this.stream.respond(
-      { status: this.status, statusText: res.statusMessage ?? '', headers: res.rawHeaders },
-      { fin: false },
-    );
+    try {
+      const status = res.statusCode ?? 101;
+      // Throws, sending nothing, for a head the edge would refuse.
+      this.stream.respond(
+        originResponseHead(status, res.statusMessage, res.rawHeaders, originAddress(this.origin)),
+        { fin: false },
+      );
+      this.status = status;
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
     this.pipe(socket, upgradeHead);
   }
 
@@ -142,16 +150,25 @@ class UpgradeExchange {
     }
     this.clearTimer();
     const { stream } = this;
-    this.status = res.statusCode ?? 502;
-    const noBody = this.head.method.toUpperCase() === 'HEAD' || this.status === 204 || this.status === 304;
-    stream.respond(
-      {
-        status: this.status,
-        statusText: res.statusMessage ?? '',
-        headers: responseHeadersForViewer(res.rawHeaders),
-      },
-      { fin: noBody },
-    );
+    const status = res.statusCode ?? 502;
+    const noBody = this.head.method.toUpperCase() === 'HEAD' || status === 204 || status === 304;
+    try {
+      // Throws, sending nothing, for a head the edge would refuse.
+      stream.respond(
+        originResponseHead(
+          status,
+          res.statusMessage,
+          responseHeadersForViewer(res.rawHeaders),
+          originAddress(this.origin),
+        ),
+        { fin: noBody },
+      );
+      this.status = status;
+    } catch (err) {
+      res.destroy();
+      this.fail(err);
+      return;
+    }
     stream.resume();
     if (noBody) {
       res.resume();

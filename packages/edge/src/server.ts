@@ -155,6 +155,7 @@ export class EdgeServer {
       domain: config.domain,
       customHosts: this.domainRoutes,
       maxUrlBytes: limits.maxUrlBytes,
+      maxHeaderCount: limits.maxHeaderCount,
       connectionsPerIp: limits.connectionsPerIp,
       requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
       onError: (err) => log.error({ err }, 'ingress error'),

@@ -190,6 +190,24 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the request head names no valid host or target',
   },
+  TUN_ERR_HEAD_TOO_LARGE: {
+    wire: 40,
+    status: 502,
+    retryable: false,
+    summary: 'the response head is larger than a tunnel carries',
+  },
+  TUN_ERR_MALFORMED_REQUEST: {
+    wire: 0,
+    status: 400,
+    retryable: false,
+    summary: 'the request is not valid HTTP',
+  },
+  TUN_ERR_HEAD_TIMEOUT: {
+    wire: 0,
+    status: 408,
+    retryable: false,
+    summary: 'the request head took too long to arrive',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,

@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './frame.js';
 export * from './decoder.js';
 export * from './messages.js';
+export * from './head-limits.js';
 export * from './stream-state.js';
 export * from './stream.js';
 export * from './session.js';

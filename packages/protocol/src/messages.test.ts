@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TunnelError } from './errors.js';
+import { HEAD_LIMITS } from './head-limits.js';
 import {
   decodeBind,
   decodeBindAck,
@@ -127,11 +128,35 @@ describe('control messages', () => {
   it.each([
     ['an odd header list', { ...head, headers: ['Host'] }],
     ['a non-string header', { ...head, headers: ['Host', 1] }],
-    ['more than 2000 header entries', { ...head, headers: Array.from({ length: 2002 }, () => 'x') }],
     ['a missing method', { ...head, method: undefined }],
     ['a method over 64 chars', { ...head, method: 'M'.repeat(65) }],
   ])('rejects an OPEN head with %s', (_what, message) => {
     badMessage(() => decodeRequestHead(encodeJson(message)));
+  });
+
+  it('refuses a head over the head limits with the code naming the limit', () => {
+    const headers = Array.from({ length: 2002 }, () => 'x');
+    const codeOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as TunnelError).code;
+      }
+      return 'nothing thrown';
+    };
+    expect(codeOf(() => decodeRequestHead(encodeJson({ ...head, headers })))).toBe(
+      'TUN_ERR_HEADERS_TOO_LARGE',
+    );
+    expect(codeOf(() => decodeResponseHead(encodeJson({ status: 200, headers })))).toBe(
+      'TUN_ERR_HEAD_TOO_LARGE',
+    );
+    const big = ['X-Big', 'v'.repeat(HEAD_LIMITS.maxBytes)];
+    expect(codeOf(() => decodeRequestHead(encodeJson({ ...head, headers: big })))).toBe(
+      'TUN_ERR_HEADERS_TOO_LARGE',
+    );
+    // Exactly at the limits is accepted.
+    const fields = Array.from({ length: HEAD_LIMITS.maxFields * 2 }, () => 'x');
+    expect(decodeRequestHead(encodeJson({ ...head, headers: fields })).headers).toHaveLength(2000);
   });
 
   it.each([99, 1000, 200.5])('rejects a HEAD with status %s', (status) => {

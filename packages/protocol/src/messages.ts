@@ -5,6 +5,7 @@
  */
 
 import { ERROR_CATALOG, TunnelError, type ErrorCode } from './errors.js';
+import { headLimitProblem } from './head-limits.js';
 
 export interface Hello {
   /** Protocol versions the agent speaks, any order. */
@@ -142,13 +143,16 @@ function int(o: Fields, key: string, what: string, min = 0, max = Number.MAX_SAF
   return v;
 }
 
-function headerList(o: Fields, what: string): string[] {
+/** A head's header list; over HEAD_LIMITS throws `tooLarge`, so the receiver can say which limit. */
+function headerList(o: Fields, what: string, tooLarge: ErrorCode): string[] {
   const v = o.headers;
-  if (!Array.isArray(v) || v.length % 2 !== 0 || v.length > 2000) {
+  if (!Array.isArray(v) || v.length % 2 !== 0) {
     throw bad(what, 'headers must be a flat array of name/value pairs');
   }
   for (const item of v)
     if (typeof item !== 'string') throw bad(what, 'header names and values must be strings');
+  const problem = headLimitProblem(v as string[]);
+  if (problem !== null) throw new TunnelError(tooLarge, `${what}: ${problem}`);
   return v as string[];
 }
 
@@ -224,18 +228,21 @@ export function decodeRequestHead(payload: Buffer): RequestHead {
     tunnel: str(o, 'tunnel', 'OPEN', 253),
     method: str(o, 'method', 'OPEN', 64),
     path: str(o, 'path', 'OPEN', 1024 * 1024),
-    headers: headerList(o, 'OPEN'),
+    headers: headerList(o, 'OPEN', 'TUN_ERR_HEADERS_TOO_LARGE'),
     remoteAddress: str(o, 'remoteAddress', 'OPEN', 64),
     requestId: str(o, 'requestId', 'OPEN', 200),
   };
 }
 
+/** Most characters of a reason phrase a HEAD may carry. */
+export const MAX_STATUS_TEXT = 512;
+
 export function decodeResponseHead(payload: Buffer): ResponseHead {
   const o = parseObject(payload, 'HEAD');
   return {
     status: int(o, 'status', 'HEAD', 100, 999),
-    statusText: optStr(o, 'statusText', 'HEAD', 512) ?? '',
-    headers: headerList(o, 'HEAD'),
+    statusText: optStr(o, 'statusText', 'HEAD', MAX_STATUS_TEXT) ?? '',
+    headers: headerList(o, 'HEAD', 'TUN_ERR_HEAD_TOO_LARGE'),
   };
 }
 

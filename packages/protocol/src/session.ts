@@ -3,8 +3,11 @@
  * one handler table, one ordered writer that batches the frames produced in a tick into a
  * single transport write. Streams are opened by the edge only (odd ids); the agent accepts.
  *
- * Any protocol violation by the peer closes the whole session with a GOAWAY carrying the
- * error code; it never throws out of the transport callbacks.
+ * A protocol violation that desyncs the connection (bad framing, stream-id or stream-state
+ * violations, bad control messages) closes the whole session with a GOAWAY carrying the error
+ * code. A well-framed OPEN or HEAD whose head cannot be accepted (malformed, over the head
+ * limits) is that stream's problem only: it is reset with the code and the session goes on.
+ * Nothing throws out of the transport callbacks.
  *
  * `close()` is graceful (GOAWAY, drain in-flight streams, bounded); `destroy()` is at once.
  */
@@ -19,6 +22,8 @@ import {
   decodeResponseHead,
   encodeJson,
   errorMessageOf,
+  type RequestHead,
+  type ResponseHead,
 } from './messages.js';
 import { MuxStream, type StreamOwner } from './stream.js';
 import type { Transport } from './transport/transport.js';
@@ -273,7 +278,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
       [FrameType.UNBIND]: control(FrameType.UNBIND),
       [FrameType.ERROR]: control(FrameType.ERROR),
       [FrameType.OPEN]: (f) => this.onOpen(f),
-      [FrameType.HEAD]: (f) => this.stream(f)?.handleHead(decodeResponseHead(f.payload), f.flags),
+      [FrameType.HEAD]: (f) => this.onHead(f),
       [FrameType.DATA]: (f) => this.stream(f)?.handleData(f.payload, f.flags),
       [FrameType.END]: (f) => this.stream(f)?.handleFin(),
       [FrameType.WINDOW]: (f) => this.stream(f)?.handleWindow(f.payload),
@@ -344,8 +349,16 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     if (f.streamId % 2 !== 1 || f.streamId <= this.highestPeerStreamId) {
       throw new TunnelError('TUN_ERR_PROTOCOL', `OPEN with invalid stream id ${f.streamId}`);
     }
+    // Seen from here on, even if refused below: its later frames are late frames, not violations.
     this.highestPeerStreamId = f.streamId;
-    const head = decodeRequestHead(f.payload);
+    let head: RequestHead;
+    try {
+      head = decodeRequestHead(f.payload);
+    } catch (err) {
+      const refusal = headRefusal(err, 'TUN_ERR_BAD_MESSAGE');
+      this.writeFrame(FrameType.RESET, 0, f.streamId, encodeJson(errorMessageOf(refusal)));
+      return;
+    }
     const stream = new MuxStream(this, f.streamId, this.peerWindow);
     if (this.streams.size >= this.options.maxStreams) {
       stream.handleOpen(head, f.flags & ~FrameFlag.FIN);
@@ -357,6 +370,19 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     this.emit('stream', stream);
     // FIN on OPEN is applied after 'stream' so the listener attached there sees 'end'.
     if (stream.noBody && !stream.finished) stream.handleFin();
+  }
+
+  private onHead(f: Frame): void {
+    const stream = this.stream(f);
+    if (stream === undefined) return;
+    let head: ResponseHead;
+    try {
+      head = decodeResponseHead(f.payload);
+    } catch (err) {
+      stream.handleBadHead(headRefusal(err, 'TUN_ERR_HEAD_INVALID'));
+      return;
+    }
+    stream.handleHead(head, f.flags);
   }
 
   // ---- writing -------------------------------------------------------------------------
@@ -443,6 +469,15 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
     else this.transport.destroy();
     this.emit('close', err);
   }
+}
+
+/**
+ * The error a stream is refused with for a head that failed to decode: a limit error keeps
+ * its own code; a malformed head (TUN_ERR_BAD_MESSAGE) gets `malformed`, message kept.
+ */
+function headRefusal(err: unknown, malformed: 'TUN_ERR_BAD_MESSAGE' | 'TUN_ERR_HEAD_INVALID'): TunnelError {
+  if (!(err instanceof TunnelError)) throw err;
+  return err.code === 'TUN_ERR_BAD_MESSAGE' ? new TunnelError(malformed, err.message) : err;
 }
 
 /**

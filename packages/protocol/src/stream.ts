@@ -13,7 +13,14 @@
 import { EventEmitter } from 'node:events';
 import { TunnelError } from './errors.js';
 import { FrameFlag, FrameType } from './frame.js';
-import { encodeJson, errorMessageOf, type RequestHead, type ResponseHead } from './messages.js';
+import { headLimitProblem } from './head-limits.js';
+import {
+  encodeJson,
+  errorMessageOf,
+  MAX_STATUS_TEXT,
+  type RequestHead,
+  type ResponseHead,
+} from './messages.js';
 import { StreamStateMachine, type StreamState } from './stream-state.js';
 
 /** What a stream needs from its session; implemented by Session. */
@@ -104,6 +111,17 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
 
   /** Opener: sends OPEN with the request head; `fin` when no body follows. */
   open(head: RequestHead, options: { fin: boolean; upgrade: boolean }): void {
+    const payload = encodeJson(head);
+    const problem = this.headProblem(head.headers, payload);
+    if (problem !== null) {
+      // Never sent, so the peer knows nothing of it: free the slot and say why to the caller.
+      this.machine.transition('sendReset');
+      this.teardown();
+      throw new TunnelError(
+        'TUN_ERR_HEADERS_TOO_LARGE',
+        `the request head is too large to forward: ${problem}`,
+      );
+    }
     this.machine.transition('sendOpen');
     this.streamId = this.owner.allocateStreamId(this);
     this.requestHead = head;
@@ -113,21 +131,42 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
       this.machine.transition('sendFin');
       flags |= FrameFlag.FIN;
     }
-    this.owner.writeFrame(FrameType.OPEN, flags, this.id, encodeJson(head));
+    this.owner.writeFrame(FrameType.OPEN, flags, this.id, payload);
     this.afterTransition();
   }
 
-  /** Acceptor: sends the response head; `fin` when no body follows. */
+  /**
+   * Acceptor: sends the response head; `fin` when no body follows. Throws TUN_ERR_HEAD_INVALID
+   * or TUN_ERR_HEAD_TOO_LARGE for a head the peer would refuse, sending nothing: the caller
+   * resets the stream with that error.
+   */
   respond(head: ResponseHead, options: { fin: boolean }): void {
     // The peer may have reset the stream while the origin was answering: nothing to send.
     if (this.machine.finished) return;
+    if (!Number.isInteger(head.status) || head.status < 100 || head.status > 999) {
+      throw new TunnelError('TUN_ERR_HEAD_INVALID', `status ${head.status} is not a 3-digit HTTP status`);
+    }
+    if (head.statusText.length > MAX_STATUS_TEXT) {
+      throw new TunnelError(
+        'TUN_ERR_HEAD_INVALID',
+        `the reason phrase is over ${MAX_STATUS_TEXT} characters`,
+      );
+    }
+    const payload = encodeJson(head);
+    const problem = this.headProblem(head.headers, payload);
+    if (problem !== null) {
+      throw new TunnelError(
+        'TUN_ERR_HEAD_TOO_LARGE',
+        `the response head is too large to forward: ${problem}`,
+      );
+    }
     this.machine.transition('sendHead');
     let flags = 0;
     if (options.fin) {
       this.machine.transition('sendFin');
       flags |= FrameFlag.FIN;
     }
-    this.owner.writeFrame(FrameType.HEAD, flags, this.id, encodeJson(head));
+    this.owner.writeFrame(FrameType.HEAD, flags, this.id, payload);
     this.afterTransition();
   }
 
@@ -199,7 +238,26 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   handleHead(head: ResponseHead, flags: number): void {
     this.machine.transition('recvHead');
     this.emit('head', head);
-    if (flags & FrameFlag.FIN) this.handleFin();
+    // A 'head' listener may have reset the stream (a head it cannot forward): FIN is moot then.
+    if (flags & FrameFlag.FIN && !this.machine.finished) this.handleFin();
+  }
+
+  /**
+   * @internal A HEAD arrived that could not be accepted (malformed, over the head limits):
+   * a problem of this stream only, so it is reset both ways with `err`.
+   */
+  handleBadHead(err: TunnelError): void {
+    // A HEAD the state does not allow stays a session-level violation.
+    this.machine.transition('recvHead');
+    this.refuse(err);
+  }
+
+  /** @internal Tells the peer (RESET) and the local reader ('reset') that the stream failed. */
+  refuse(err: TunnelError): void {
+    if (this.machine.finished) return;
+    this.machine.transition('sendReset');
+    this.owner.writeFrame(FrameType.RESET, 0, this.id, encodeJson(errorMessageOf(err)));
+    this.teardown(err);
   }
 
   /** @internal DATA arrived; throws TUN_ERR_WINDOW_EXCEEDED on overrun. */
@@ -217,7 +275,8 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
       if (this.paused || this.inQueue.length > 0) this.inQueue.push(Buffer.from(payload));
       else this.deliver(payload);
     }
-    if (flags & FrameFlag.FIN) this.handleFin();
+    // As for HEAD: a 'data' listener may have reset the stream.
+    if (flags & FrameFlag.FIN && !this.machine.finished) this.handleFin();
   }
 
   /** @internal END arrived (or FIN on another frame). */
@@ -271,6 +330,15 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
       this.unacked = 0;
       this.owner.writeFrame(FrameType.WINDOW, 0, this.id, frame);
     }
+  }
+
+  /** Why a head's frame would be refused by the peer, or null: the shared head limits, then frame size. */
+  private headProblem(headers: readonly string[], payload: Buffer): string | null {
+    const problem = headLimitProblem(headers);
+    if (problem !== null) return problem;
+    const max = this.owner.peerMaxFramePayload;
+    if (payload.length > max) return `its frame is ${payload.length} bytes, the peer accepts at most ${max}`;
+    return null;
   }
 
   private sendWithinCredit(chunk: Buffer): Buffer {

@@ -30,6 +30,8 @@ export interface EdgeConfig {
   readonly limits: {
     /** Bytes of a viewer's request head (request line + headers). */
     readonly maxHeaderBytes: number;
+    /** Header fields in a viewer's request head; more get 431 (never silently dropped). */
+    readonly maxHeaderCount: number;
     /** Bytes of a request target (path and query); longer ones get 414. */
     readonly maxUrlBytes: number;
     readonly maxStreamsPerSession: number;

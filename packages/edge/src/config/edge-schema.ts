@@ -4,6 +4,7 @@
  * spelled out here. Parses the merged raw layers into the shape of `EdgeConfig`.
  */
 import * as z from 'zod';
+import { VIEWER_HEAD_LIMITS } from '@burrow/protocol';
 import { isIP } from 'node:net';
 import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
 import { LOG_LEVELS, PUBLIC_SCHEMES } from './edge-config.js';
@@ -82,7 +83,9 @@ export const edgeConfigSchema = z.strictObject(
       level: withMeta(enumSetting(LOG_LEVELS, 'info'), { flag: 'logLevel' }),
     }),
     limits: group({
-      maxHeaderBytes: intSetting(16_384, 1024, 1_048_576),
+      // Bounded by the protocol's head limits: whatever the edge accepts is representable in OPEN.
+      maxHeaderBytes: intSetting(16_384, 1024, VIEWER_HEAD_LIMITS.maxBytes),
+      maxHeaderCount: intSetting(500, 1, VIEWER_HEAD_LIMITS.maxFields),
       maxUrlBytes: intSetting(8192, 256, 1_048_576),
       maxStreamsPerSession: intSetting(1000, 1, 1_000_000),
       // The frame length field is u32, but one frame is held whole in memory; 16 MiB bounds that.

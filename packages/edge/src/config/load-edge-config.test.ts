@@ -36,6 +36,7 @@ describe('loadEdgeConfig defaults', () => {
       log: { level: 'info' },
       limits: {
         maxHeaderBytes: 16384,
+        maxHeaderCount: 500,
         maxUrlBytes: 8192,
         maxStreamsPerSession: 1000,
         maxFramePayload: 262144,

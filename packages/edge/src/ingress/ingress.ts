@@ -8,9 +8,10 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TunnelError } from '@burrow/protocol';
+import { ERROR_CATALOG, TunnelError, toTunnelError, type ErrorCode } from '@burrow/protocol';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
 import { errorPageFor, renderErrorPage, sendErrorPage } from './error-page.js';
+import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
 import { proxyHttp, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
 import { proxyUpgrade } from './proxy-upgrade.js';
@@ -42,6 +43,8 @@ export interface IngressOptions {
   customHosts?: CustomHosts;
   /** Longest request target accepted; longer ones get 414. */
   maxUrlBytes: number;
+  /** `limits.maxHeaderCount`: request heads with more header fields get 431. */
+  maxHeaderCount: number;
   /** `limits.connectionsPerIp`; unset means no limit. */
   connectionsPerIp?: number;
   /** `limits.requestsPerSecondPerIp`; unset or 0 means no limit. */
@@ -53,14 +56,15 @@ export interface IngressOptions {
   onError(err: unknown): void;
 }
 
-const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'the request head is larger than this edge accepts'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request head took too long to arrive'],
-  HPE_HEADERS_TIMEOUT: [408, 'the request head took too long to arrive'],
+const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: ['TUN_ERR_HEADERS_TOO_LARGE', 'the request head is larger than this edge accepts'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['TUN_ERR_HEAD_TIMEOUT', 'the request head took too long to arrive'],
+  HPE_HEADERS_TIMEOUT: ['TUN_ERR_HEAD_TIMEOUT', 'the request head took too long to arrive'],
 };
 
 export function attachIngress(server: Server, options: IngressOptions): void {
   const router = new HostRouter(options.domain);
+  applyHeadLimits(server, options.maxHeaderCount);
   const refusedSockets =
     options.connectionsPerIp === undefined
       ? null
@@ -101,13 +105,20 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       req.resume();
       return;
     }
+    const tooMany = headLimitRefusal(req, options.maxHeaderCount);
+    if (tooMany !== null) {
+      sendErrorPage(res, errorPageFor(tooMany, 'Request headers too large'), req.headers.accept);
+      req.resume();
+      return;
+    }
     const toTunnel = (tunnel: TunnelRoute): void => {
       // Only names an agent serves count: random hostnames must not crowd out real tunnels.
       if (options.traffic && options.proxy.registry.lookup(tunnel.name)) options.traffic.request(tunnel.name);
       proxyHttp(options.proxy, req, res, tunnel).catch((err: unknown) => {
-        options.onError(err);
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.destroy();
+        // A TunnelError (a head too large to forward) is the viewer's answer, not an edge fault.
+        if (!(err instanceof TunnelError)) options.onError(err);
+        const failure = toTunnelError(err);
+        sendErrorPage(res, errorPageFor(failure, 'Request failed'), req.headers.accept);
       });
     };
     if (route.kind === 'tunnel') {
@@ -153,11 +164,23 @@ export function attachIngress(server: Server, options: IngressOptions): void {
         return;
       }
     }
+    const tooMany = headLimitRefusal(req, options.maxHeaderCount);
+    if (tooMany !== null) {
+      writeRawResponse(socket, tooMany.status, `${tooMany.status} ${tooMany.message}\n`, [
+        'X-Burrow-Error',
+        tooMany.code,
+      ]);
+      return;
+    }
     const toTunnel = (tunnel: TunnelRoute): void => {
       if (options.traffic && options.proxy.registry.lookup(tunnel.name)) options.traffic.upgrade(tunnel.name);
       proxyUpgrade(options.proxy, req, socket, head, tunnel).catch((err: unknown) => {
-        options.onError(err);
-        socket.destroy();
+        if (!(err instanceof TunnelError)) {
+          options.onError(err);
+          socket.destroy();
+          return;
+        }
+        writeRawResponse(socket, err.status, `${err.status} ${err.message}\n`, ['X-Burrow-Error', err.code]);
       });
     };
     const nothing = (): void => {
@@ -180,11 +203,12 @@ export function attachIngress(server: Server, options: IngressOptions): void {
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (socket.destroyed || !socket.writable) return;
-    const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
-      400,
+    const [code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+      'TUN_ERR_MALFORMED_REQUEST',
       `malformed HTTP request (${err.code ?? 'parse error'})`,
     ];
-    writeRawResponse(socket, status, `${status} ${message}\n`);
+    const { status } = ERROR_CATALOG[code];
+    writeRawResponse(socket, status, `${status} ${message}\n`, ['X-Burrow-Error', code]);
   });
 }
 
