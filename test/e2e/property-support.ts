@@ -36,7 +36,8 @@ export function fuzzParameters<T>(label: string, runs = FUZZ_RUNS): fc.Parameter
   return {
     seed: FUZZ_SEED,
     numRuns: runs,
-    plugins: [fc.interruptAfterTimeLimit(propertyTimeLimitMs(runs))],
+    // The plugin form is generic over the property's type; this option is not, and does the same.
+    interruptAfterTimeLimit: propertyTimeLimitMs(runs),
   };
 }
 
