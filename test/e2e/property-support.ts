@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import fc from 'fast-check';
+import type fc from 'fast-check';
 import { request } from 'undici';
 import { AGENT_CLI, Proc, startEdge, startOrigin, tempDir, type Edge } from './harness.js';
 

@@ -122,13 +122,11 @@ const headerSizeRequests: fc.Arbitrary<ViewerRequest> = fc.oneof(
   fc
     .integer({ min: MAX_HEADER_BYTES - 400, max: MAX_HEADER_BYTES + 400 })
     .map((size) => plain({ headers: [['x-big', 'v'.repeat(size)]] })),
-  fc
-    .tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 200, max: 1_200 }))
-    .map(([count, size]) =>
-      plain({
-        headers: Array.from({ length: count }, (_, i): [string, string] => [`x-s${i}`, 'w'.repeat(size)]),
-      }),
-    ),
+  fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 200, max: 1_200 })).map(([count, size]) =>
+    plain({
+      headers: Array.from({ length: count }, (_, i): [string, string] => [`x-s${i}`, 'w'.repeat(size)]),
+    }),
+  ),
 );
 
 /** Request targets around limits.maxUrlBytes. */
