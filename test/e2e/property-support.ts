@@ -351,14 +351,17 @@ export function exchange(
   });
 }
 
-/** An edge-made error must carry a stable code a script can read. */
-export function burrowErrorProblem(res: RawResponse): string | null {
+/**
+ * An edge-made error must carry a stable code a script can read, and a readable body
+ * unless it answers HEAD (which HTTP says has none).
+ */
+export function burrowErrorProblem(res: RawResponse, headRequest = false): string | null {
   const codes = header(res.headers, 'x-burrow-error');
   if (res.status < 400 || res.status > 599) return `status ${res.status} is not an error status`;
   if (codes.length !== 1 || !/^[A-Z][A-Z0-9_]+$/.test(codes[0]!)) {
     return `${res.status} without one X-Burrow-Error code (got ${JSON.stringify(codes)}); body ${JSON.stringify(res.body.toString('latin1').slice(0, 200))}`;
   }
-  if (res.body.length === 0) return `${res.status} ${codes[0]!} with an empty body`;
+  if (res.body.length === 0 && !headRequest) return `${res.status} ${codes[0]!} with an empty body`;
   return null;
 }
 

@@ -372,11 +372,11 @@ async function check(r: ViewerRequest): Promise<void> {
           `${r.mustRefuse} must be refused with a 4xx or 501, got ${res.status}${fromOrigin ? ' from the origin' : ''}`,
         );
       } else {
-        const p = burrowErrorProblem(res);
+        const p = burrowErrorProblem(res, r.method === 'HEAD');
         if (p) problems.push(p);
       }
     } else if (!fromOrigin && res.status >= 400) {
-      const p = burrowErrorProblem(res);
+      const p = burrowErrorProblem(res, r.method === 'HEAD');
       if (p) problems.push(p);
     } else if (res.status < 200 || res.status > 599) {
       problems.push(`final status ${res.status}`);
