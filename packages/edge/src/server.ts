@@ -163,6 +163,7 @@ export class EdgeServer {
         proto: config.publicUrl.scheme,
         requestTimeoutMs: timeouts.requestMs,
         bodyIdleMs: timeouts.bodyIdleMs,
+        responseIdleMs: timeouts.responseIdleMs,
         anonymousWarning: tunnels.anonymousWarning,
         newRequestId: randomUUID,
         onFinished: log.isLevelEnabled('debug') ? (info) => log.debug(info, 'request') : undefined,
