@@ -7,7 +7,15 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, startEdge, startOrigin, stopAll, tunnelRequest, type Agent, type Edge } from './harness.js';
+import {
+  startAgent,
+  startEdge,
+  startOrigin,
+  stopAll,
+  tunnelRequest,
+  type Agent,
+  type Edge,
+} from './harness.js';
 import { expectServing } from './fixture.js';
 import { originHandler } from './origin.js';
 import { ScriptedAgent, type ScriptedHead } from './raw-agent.js';
@@ -124,7 +132,11 @@ describe('reason phrases', () => {
 
   it('a hostile reason phrase on an upgrade answer cannot split the response', async () => {
     const { text } = await scriptedAnswer(
-      { status: 101, statusText: 'Switching\r\nSet-Cookie: stolen=1', headers: ['Upgrade', 'websocket', 'Connection', 'Upgrade'] },
+      {
+        status: 101,
+        statusText: 'Switching\r\nSet-Cookie: stolen=1',
+        headers: ['Upgrade', 'websocket', 'Connection', 'Upgrade'],
+      },
       (id) => scripted.end(id),
       `GET / HTTP/1.1\r\nHost: ${edge.host(scripted.name)}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
     );
@@ -231,9 +243,8 @@ describe('response idle timeout (timeouts.responseIdleMs = 1 s here)', () => {
   });
 
   it('resets the stream with TUN_ERR_RESPONSE_TIMEOUT', async () => {
-    const { closed, id } = await scriptedAnswer(
-      { status: 200, statusText: 'OK', headers: [] },
-      (sid) => scripted.data(sid, 'first'),
+    const { closed, id } = await scriptedAnswer({ status: 200, statusText: 'OK', headers: [] }, (sid) =>
+      scripted.data(sid, 'first'),
     );
     expect(closed).toBe(true);
     expect(await scripted.resetCode(id)).toBe('TUN_ERR_RESPONSE_TIMEOUT');
