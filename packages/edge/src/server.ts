@@ -169,6 +169,7 @@ export class EdgeServer {
         proto: config.publicUrl.scheme,
         requestTimeoutMs: timeouts.requestMs,
         bodyIdleMs: timeouts.bodyIdleMs,
+        responseIdleMs: timeouts.responseIdleMs,
         anonymousWarning: tunnels.anonymousWarning,
         warningCookies: new WarningCookies(secret),
         newRequestId: randomUUID,

@@ -208,6 +208,18 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the request head took too long to arrive',
   },
+  TUN_ERR_RESPONSE_TIMEOUT: {
+    wire: 45,
+    status: 504,
+    retryable: true,
+    summary: 'the response body stopped arriving',
+  },
+  TUN_ERR_BODY_LENGTH: {
+    wire: 46,
+    status: 502,
+    retryable: false,
+    summary: 'the response body did not match its Content-Length',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,

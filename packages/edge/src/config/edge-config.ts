@@ -68,6 +68,8 @@ export interface EdgeConfig {
     readonly headersMs: number;
     /** A request body that sends nothing for this long is cut off with 408. */
     readonly bodyIdleMs: number;
+    /** A response body that sends nothing for this long (after its head) is cut off. */
+    readonly responseIdleMs: number;
   };
   readonly tunnels: {
     /** A temporary name is not handed out again for this long after its last activity. */

@@ -111,6 +111,8 @@ export const edgeConfigSchema = z.strictObject(
       shutdownMs: msSetting(10_000, 0),
       headersMs: msSetting(30_000, 100),
       bodyIdleMs: msSetting(60_000, 100),
+      // 5 minutes of no bytes at all: SSE and long polls with any heartbeat never get near it.
+      responseIdleMs: msSetting(300_000, 100),
     }),
     tunnels: group({
       // Compared against stored timestamps, never fed to a timer, so it may exceed MAX_TIMER_MS.

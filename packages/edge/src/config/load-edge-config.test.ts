@@ -57,6 +57,7 @@ describe('loadEdgeConfig defaults', () => {
         shutdownMs: 10000,
         headersMs: 30000,
         bodyIdleMs: 60000,
+        responseIdleMs: 300000,
       },
       tunnels: {
         temporaryRetentionMs: 86400000,

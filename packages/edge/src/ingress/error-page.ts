@@ -3,7 +3,7 @@
  * everything else, and always the stable code in `X-Burrow-Error` for scripts.
  */
 
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { TunnelError } from '@burrow/protocol';
 
 function escapeHtml(text: string): string {
@@ -45,20 +45,30 @@ code{background:#f2f2f2;padding:0 .3em}small{color:#777}</style></head>
   return { body, type: 'text/plain; charset=utf-8' };
 }
 
-/** Writes the error unless headers already went out, in which case the connection is cut. */
+/**
+ * Writes the error unless headers already went out, in which case the connection is cut.
+ * Never throws: it is the last resort of every failure path, and a throw here would escape
+ * into whatever event (often a session frame) led to it.
+ */
 export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: string | undefined): void {
-  if (res.headersSent) {
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
   const { body, type } = renderErrorPage(page, accept);
-  res.writeHead(page.status, {
-    'Content-Type': type,
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    'X-Burrow-Error': page.code,
-    ...(page.requestId ? { 'X-Request-Id': page.requestId } : {}),
-    ...(page.retryAfterSeconds !== undefined ? { 'Retry-After': String(page.retryAfterSeconds) } : {}),
-  });
-  res.end(body);
+  try {
+    // The reason is explicit: writeHead keeps a reason set by an earlier call that threw,
+    // and would throw again on it.
+    res.writeHead(page.status, STATUS_CODES[page.status] ?? '', {
+      'Content-Type': type,
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'X-Burrow-Error': page.code,
+      ...(page.requestId ? { 'X-Request-Id': page.requestId } : {}),
+      ...(page.retryAfterSeconds !== undefined ? { 'Retry-After': String(page.retryAfterSeconds) } : {}),
+    });
+    res.end(body);
+  } catch {
+    res.destroy();
+  }
 }

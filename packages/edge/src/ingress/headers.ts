@@ -4,6 +4,8 @@
  * Forwarded and X-Request-Id are set on the way in.
  */
 
+import { scopeSetCookie } from './cookie-scope.js';
+
 /** RFC 9110 §7.6.1 connection-specific headers, plus Proxy-Connection seen in the wild. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -145,9 +147,22 @@ export function requestHeadersForAgent(raw: readonly string[], info: ForwardingI
 
 const UPGRADE_KEEP: ReadonlySet<string> = new Set(['upgrade', 'connection']);
 
-/** Response headers for the viewer: hop-by-hop removed (101 keeps Upgrade/Connection). */
-export function responseHeadersForViewer(raw: readonly string[], status: number): string[] {
-  return stripHopByHop(raw, status === 101 ? UPGRADE_KEEP : undefined);
+/**
+ * Response headers for the viewer: hop-by-hop removed (101 keeps Upgrade/Connection), and
+ * Set-Cookie scoped to `cookieHost`, the tunnel's own host (null: no Domain allowed).
+ */
+export function responseHeadersForViewer(
+  raw: readonly string[],
+  status: number,
+  cookieHost: string | null,
+): string[] {
+  const out = stripHopByHop(raw, status === 101 ? UPGRADE_KEEP : undefined);
+  for (let i = 0; i < out.length; i += 2) {
+    const name = out[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'set-cookie')
+      out[i + 1] = scopeSetCookie(out[i + 1]!, cookieHost);
+  }
+  return out;
 }
 
 /** The value of the first header named `name` (lower-case), or undefined. */

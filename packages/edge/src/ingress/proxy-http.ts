@@ -9,9 +9,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TunnelError, toTunnelError, type MuxStream, type ResponseHead, type Timers } from '@burrow/protocol';
 import { errorPageFor, sendErrorPage } from './error-page.js';
 import { headersAreValid, headerValue, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
+import { normalizeHost } from './host-router.js';
 import { admit, refusalHeaders, type PolicySource } from './policy-gate.js';
 import { openLiveStream, openTunnelStream, ViewerPresence, type ResolveDeps } from './resolve-target.js';
 import type { WarningCookies } from './anonymous-warning.js';
+import { checkResponseHead } from './response-head.js';
+import { ResponseIdle } from './response-idle.js';
 import { answeredByWarning } from './warning-gate.js';
 
 export interface ProxyDeps extends ResolveDeps {
@@ -21,6 +24,8 @@ export interface ProxyDeps extends ResolveDeps {
   requestTimeoutMs: number;
   /** A request body idle this long is cut off with 408 (slow-body attacks). */
   bodyIdleMs: number;
+  /** A response body idle this long after its head is cut off (stalled origins). */
+  responseIdleMs: number;
   /** `tunnels.anonymousWarning`: browser navigations to anonymous tunnels get a warning page first. */
   anonymousWarning: boolean;
   /** Signs the warning page's Continue cookie per tunnel (edge secret). */
@@ -200,50 +205,124 @@ export async function proxyHttp(
     req.resume();
   }
 
-  stream.once('head', (head: ResponseHead) => {
-    deps.timers.clearTimeout(timer);
-    const out = admitted.editResponse(responseHeadersForViewer(head.headers, head.status));
-    if (head.status < 200 || !headersAreValid(out)) {
-      const err = new TunnelError(
-        'TUN_ERR_HEAD_INVALID',
-        'the local service sent a response head that is not valid HTTP',
+  // From here on every listener runs inside the session's frame dispatch: a throw would be
+  // taken for a protocol error and close the agent's whole session, so none may escape.
+  const guard =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        const error = toTunnelError(err);
+        stream.reset(error);
+        if (!res.headersSent) fail(error);
+        else {
+          errorCode = error.code;
+          res.destroy();
+        }
+      }
+    };
+  const cookieHost = route.prefix === null ? normalizeHost(req.headers.host) : null;
+  /** Body bytes the viewer may still get; null when the body runs until the stream ends. */
+  let bodyLeft: number | null = null;
+  let idle: ResponseIdle | null = null;
+  /** After the head went out the status is sent: the stream is reset and the viewer cut. */
+  const cut = (err: TunnelError): void => {
+    errorCode = err.code;
+    idle?.stop();
+    stream.reset(err);
+    // A response already ended (a 204 whose agent sends a body anyway) reached the viewer whole.
+    if (res.writableEnded) return;
+    // Node corks the socket until the next tick; flush what was written so the viewer sees
+    // the body cut short rather than a bare close.
+    const socket = res.socket;
+    for (let i = 0; socket && i < 16 && socket.writableCorked > 0; i++) socket.uncork();
+    res.destroy();
+  };
+
+  stream.once(
+    'head',
+    guard((head: ResponseHead) => {
+      deps.timers.clearTimeout(timer);
+      const checked = checkResponseHead(head, { method, upgrade: false });
+      const out = checked.ok
+        ? admitted.editResponse(responseHeadersForViewer(checked.head.headers, head.status, cookieHost))
+        : [];
+      if (!checked.ok || !headersAreValid(out)) {
+        const err = new TunnelError(
+          'TUN_ERR_HEAD_INVALID',
+          `the local service sent a response head that is not valid HTTP${checked.ok ? '' : `: ${checked.reason}`}`,
+        );
+        stream.reset(err);
+        fail(err);
+        return;
+      }
+      const { reason, bodyLength } = checked.head;
+      if (headerValue(out, 'x-request-id') === undefined) out.push('X-Request-Id', requestId);
+      status = head.status;
+      res.writeHead(head.status, reason, out);
+      bodyLeft = bodyLength;
+      if (bodyLength === 0) {
+        // Nothing may follow (HEAD, 204, 304, or an empty body): the viewer is answered now.
+        res.end();
+        return;
+      }
+      // A streamed body of unknown length (SSE, chunked) must show its head before the first
+      // byte exists; otherwise the head rides along with the body in one write.
+      if (bodyLength === null) res.flushHeaders();
+      idle = new ResponseIdle(deps.timers, deps.responseIdleMs, res, () =>
+        cut(
+          new TunnelError('TUN_ERR_RESPONSE_TIMEOUT', `no response body bytes for ${deps.responseIdleMs} ms`),
+        ),
       );
-      stream.reset(err);
-      fail(err);
-      return;
-    }
-    if (headerValue(out, 'x-request-id') === undefined) out.push('X-Request-Id', requestId);
-    status = head.status;
-    try {
-      res.writeHead(head.status, head.statusText || undefined, out);
-    } catch (err) {
-      const error = new TunnelError('TUN_ERR_HEAD_INVALID', (err as Error).message);
-      stream.reset(error);
-      fail(error);
-      return;
-    }
-    // A streamed body of unknown length (SSE, chunked) must show its head before the first
-    // byte exists; otherwise the head rides along with the body in one write.
-    if (headerValue(out, 'content-length') === undefined) res.flushHeaders();
-  });
-  stream.on('data', (chunk: Buffer) => {
-    if (!res.write(chunk)) stream.pause();
-  });
+    }),
+  );
+  stream.on(
+    'data',
+    guard((chunk: Buffer) => {
+      if (bodyLeft !== null) {
+        // Never write past the declared length: the extra bytes would reach the viewer as
+        // the start of a second response on the same connection.
+        if (chunk.length > bodyLeft) {
+          cut(new TunnelError('TUN_ERR_BODY_LENGTH', `the response body is longer than its Content-Length`));
+          return;
+        }
+        bodyLeft -= chunk.length;
+      }
+      idle?.touch();
+      if (!res.write(chunk)) stream.pause();
+    }),
+  );
   res.on('drain', () => stream.resume());
-  stream.once('end', () => {
-    if (res.headersSent) res.end();
-  });
-  stream.once('reset', (err: TunnelError) => {
-    deps.timers.clearTimeout(timer);
-    req.resume();
-    if (!res.headersSent) fail(err);
-    else if (!res.writableEnded) {
-      errorCode = err.code;
-      res.destroy();
-    }
-  });
+  stream.once(
+    'end',
+    guard(() => {
+      idle?.stop();
+      if (!res.headersSent || res.writableEnded) return;
+      // Ending early would leave the viewer waiting for bytes the next response would supply.
+      if (bodyLeft !== null && bodyLeft > 0) {
+        cut(new TunnelError('TUN_ERR_BODY_LENGTH', `the response body ended ${bodyLeft} bytes short`));
+        return;
+      }
+      res.end();
+    }),
+  );
+  stream.once(
+    'reset',
+    guard((err: TunnelError) => {
+      deps.timers.clearTimeout(timer);
+      idle?.stop();
+      req.resume();
+      if (!res.headersSent) fail(err);
+      else if (!res.writableEnded) {
+        errorCode = err.code;
+        res.destroy();
+      }
+    }),
+  );
   res.once('close', () => {
     deps.timers.clearTimeout(timer);
+    idle?.stop();
     if (!res.writableFinished)
       stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
   });

@@ -9,7 +9,9 @@ import type { Duplex } from 'node:stream';
 import { TunnelError, toTunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
 import { errorPageFor, renderErrorPage } from './error-page.js';
 import { headersAreValid, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
+import { normalizeHost } from './host-router.js';
 import { formatResponseHead } from './raw-response.js';
+import { checkResponseHead } from './response-head.js';
 import { titleFor, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
 import { admit, refusalHeaders } from './policy-gate.js';
 import { openTunnelStream, ViewerPresence } from './resolve-target.js';
@@ -113,20 +115,24 @@ export async function proxyUpgrade(
   }, deps.requestTimeoutMs);
 
   let headWritten = false;
+  const cookieHost = route.prefix === null ? normalizeHost(host) : null;
   stream.once('head', (response: ResponseHead) => {
     deps.timers.clearTimeout(timer);
-    const out = admitted.editResponse(responseHeadersForViewer(response.headers, response.status));
-    if (response.status < 101 || !headersAreValid(out)) {
+    const checked = checkResponseHead(response, { method: req.method ?? 'GET', upgrade: true });
+    const out = checked.ok
+      ? admitted.editResponse(responseHeadersForViewer(checked.head.headers, response.status, cookieHost))
+      : [];
+    if (!checked.ok || !headersAreValid(out)) {
       const err = new TunnelError(
         'TUN_ERR_HEAD_INVALID',
-        'the local service sent a response head that is not valid HTTP',
+        `the local service sent a response head that is not valid HTTP${checked.ok ? '' : `: ${checked.reason}`}`,
       );
       stream.reset(err);
       writeError(socket, err, accept, requestId);
       return;
     }
     if (response.status !== 101) out.push('Connection', 'close');
-    socket.write(formatResponseHead(response.status, response.statusText, out));
+    socket.write(formatResponseHead(response.status, checked.head.reason, out));
     headWritten = true;
     pipeRaw(socket, stream);
   });

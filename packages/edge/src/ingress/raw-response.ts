@@ -1,11 +1,14 @@
 /** Responses written straight to a socket, for upgrade requests that never become HTTP responses. */
 
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { reasonPhrase } from './response-head.js';
 
-/** Serializes a response head; the caller has validated the headers. */
+/**
+ * Serializes a response head; the caller has validated the headers. The reason phrase is
+ * checked here, where it is written, so no caller can put CR/LF into a status line.
+ */
 export function formatResponseHead(status: number, statusText: string, headers: readonly string[]): string {
-  let head = `HTTP/1.1 ${status} ${statusText || STATUS_CODES[status] || ''}\r\n`;
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(status, statusText)}\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
   return `${head}\r\n`;
 }
