@@ -216,6 +216,27 @@ describe('response framing', () => {
     await scriptedStillServes();
   });
 
+  it('answers 502 with a code when the body ends before its first byte (nothing reached the viewer yet)', async () => {
+    const { text, closed } = await scriptedAnswer(
+      { status: 200, statusText: 'OK', headers: ['Content-Length', '10'] },
+      (id) => scripted.end(id),
+      get(scripted.name, '/', true),
+      4000,
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 502 /);
+    expect(text).toMatch(/\r\nX-Burrow-Error: TUN_ERR_BODY_LENGTH\r\n/i);
+    expect(closed).toBe(false);
+    await scriptedStillServes();
+  });
+
+  it('answers 502 when a real origin closes after a head promising a body it never sends', async () => {
+    const port = await rawOrigin('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+    const agent = await startAgent(edge, String(port));
+    const { text } = await rawViewer(get(agent.name), 4000);
+    expect(text).toMatch(/^HTTP\/1\.1 502 /);
+    expect(text).toMatch(/\r\nX-Burrow-Error: TUN_ERR_[A-Z_]+\r\n/i);
+  });
+
   it('answers a 204 with a body as a bodiless 204 and keeps the connection in sync', async () => {
     const { text, id } = await scriptedAnswer(
       { status: 204, statusText: 'No Content', headers: ['Content-Length', '5'] },

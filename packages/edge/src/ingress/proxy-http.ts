@@ -227,10 +227,25 @@ export async function proxyHttp(
   let bodyLeft: number | null = null;
   let idle: ResponseIdle | null = null;
   /** After the head went out the status is sent: the stream is reset and the viewer cut. */
+  /**
+   * A head with a body of known length waits for its first body byte, as Node would send it
+   * anyway: until then a failure can still be a clear error page instead of a cut connection.
+   */
+  let pendingHead: { status: number; reason: string | undefined; headers: string[] } | null = null;
+  const writePendingHead = (): void => {
+    if (pendingHead === null) return;
+    res.writeHead(pendingHead.status, pendingHead.reason, pendingHead.headers);
+    pendingHead = null;
+  };
   const cut = (err: TunnelError): void => {
     errorCode = err.code;
     idle?.stop();
     stream.reset(err);
+    if (pendingHead !== null) {
+      pendingHead = null;
+      fail(err);
+      return;
+    }
     // A response already ended (a 204 whose agent sends a body anyway) reached the viewer whole.
     if (res.writableEnded) return;
     // Node corks the socket until the next tick; flush what was written so the viewer sees
@@ -260,16 +275,19 @@ export async function proxyHttp(
       const { reason, bodyLength } = checked.head;
       if (headerValue(out, 'x-request-id') === undefined) out.push('X-Request-Id', requestId);
       status = head.status;
-      res.writeHead(head.status, reason, out);
       bodyLeft = bodyLength;
       if (bodyLength === 0) {
         // Nothing may follow (HEAD, 204, 304, or an empty body): the viewer is answered now.
-        res.end();
+        res.writeHead(head.status, reason, out).end();
         return;
       }
-      // A streamed body of unknown length (SSE, chunked) must show its head before the first
-      // byte exists; otherwise the head rides along with the body in one write.
-      if (bodyLength === null) res.flushHeaders();
+      if (bodyLength === null) {
+        // A streamed body of unknown length (SSE, chunked) must show its head before the
+        // first byte exists.
+        res.writeHead(head.status, reason, out).flushHeaders();
+      } else {
+        pendingHead = { status: head.status, reason, headers: out };
+      }
       idle = new ResponseIdle(deps.timers, deps.responseIdleMs, res, () =>
         cut(
           new TunnelError('TUN_ERR_RESPONSE_TIMEOUT', `no response body bytes for ${deps.responseIdleMs} ms`),
@@ -290,6 +308,7 @@ export async function proxyHttp(
         bodyLeft -= chunk.length;
       }
       idle?.touch();
+      writePendingHead();
       if (!res.write(chunk)) stream.pause();
     }),
   );
@@ -298,7 +317,7 @@ export async function proxyHttp(
     'end',
     guard(() => {
       idle?.stop();
-      if (!res.headersSent || res.writableEnded) return;
+      if ((!res.headersSent && pendingHead === null) || res.writableEnded) return;
       // Ending early would leave the viewer waiting for bytes the next response would supply.
       if (bodyLeft !== null && bodyLeft > 0) {
         cut(new TunnelError('TUN_ERR_BODY_LENGTH', `the response body ended ${bodyLeft} bytes short`));
@@ -313,6 +332,7 @@ export async function proxyHttp(
       deps.timers.clearTimeout(timer);
       idle?.stop();
       req.resume();
+      pendingHead = null;
       if (!res.headersSent) fail(err);
       else if (!res.writableEnded) {
         errorCode = err.code;
