@@ -183,6 +183,14 @@ describe('Host and request target', () => {
     expect(echoed(ok).url).toBe('/ws');
   });
 
+  it('answers CONNECT with 405 and a code instead of dropping the connection', async () => {
+    const text = await raw(
+      `CONNECT ${edge.host(plain.name)} HTTP/1.1\r\nHost: ${edge.host(plain.name)}\r\n\r\n`,
+    );
+    expect(status(text)).toBe(405);
+    expect(text).toMatch(/\r\nX-Burrow-Error: TUN_ERR_METHOD_NOT_ALLOWED\r\n/i);
+  });
+
   it('still serves valid requests after all of that', async () => {
     const text = await raw(
       `GET /fine HTTP/1.1\r\nHost: ${edge.host(plain.name).toUpperCase()}\r\nConnection: close\r\n\r\n`,

@@ -202,6 +202,12 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the request is not valid HTTP',
   },
+  TUN_ERR_METHOD_NOT_ALLOWED: {
+    wire: 0,
+    status: 405,
+    retryable: false,
+    summary: 'the edge does not tunnel this method (CONNECT)',
+  },
   TUN_ERR_HEAD_TIMEOUT: {
     wire: 0,
     status: 408,

@@ -141,6 +141,20 @@ export function attachIngress(server: Server, options: IngressOptions): void {
     }
   });
 
+  // CONNECT would make the edge a forward proxy; without this listener Node drops the
+  // socket with no answer at all.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const err = new TunnelError('TUN_ERR_METHOD_NOT_ALLOWED', 'this edge does not tunnel CONNECT requests');
+    const { body } = renderErrorPage(errorPageFor(err, 'Method not allowed'), undefined);
+    writeRawResponse(socket, err.status, body, [
+      'X-Burrow-Error',
+      err.code,
+      'Allow',
+      'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+    ]);
+    req.resume();
+  });
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (refusedSockets?.has(req.socket)) return;
     const checked = checkedTarget(req);
