@@ -67,6 +67,8 @@ type State = 'handshaking' | 'ready' | 'draining' | 'closed';
 export class AgentSession implements TunnelTarget, QuotaSubject {
   readonly sessionId = randomUUID();
   private state: State = 'handshaking';
+  /** Set on the first HELLO, before any await: a second one in the same burst is a protocol error. */
+  private helloSeen = false;
   private key: string | null = null;
   private userIdValue: string | null = null;
   /** Bound names, each with the policy the agent asked for in its BIND (before the stored one is laid under it). */
@@ -206,7 +208,10 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   }
 
   private async onHello(payload: Buffer): Promise<void> {
-    if (this.state !== 'handshaking') throw new TunnelError('TUN_ERR_PROTOCOL', 'HELLO sent twice');
+    if (this.helloSeen || this.state !== 'handshaking') {
+      throw new TunnelError('TUN_ERR_PROTOCOL', 'HELLO sent twice');
+    }
+    this.helloSeen = true;
     const hello = decodeHello(payload);
     const version = negotiateVersion(hello.versions);
     const { settings } = this.deps;
