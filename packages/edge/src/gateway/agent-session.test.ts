@@ -21,3 +21,15 @@ describe('AgentSession handshake', () => {
     expect(String(agent.json(FrameType.ERROR)[0]!.message)).toMatch(/HELLO sent twice/);
   });
 });
+
+describe('AgentSession wrong keys', () => {
+  it('verifies at most the lockout limit of parallel wrong HELLOs from one address', async () => {
+    rig = await startRig();
+    const agents = Array.from({ length: 40 }, () => rig!.connect());
+    for (const a of agents) a.hello('bk_wrongwrong_nope');
+    await until(() => agents.every((a) => a.json(FrameType.ERROR).length > 0), 10_000, 'every refusal');
+    const codes = agents.map((a) => a.json(FrameType.ERROR)[0]!.code);
+    expect(codes.filter((c) => c === ERROR_CATALOG.TUN_ERR_UNAUTHORIZED.wire)).toHaveLength(5);
+    expect(codes.filter((c) => c === ERROR_CATALOG.TUN_ERR_AUTH_LOCKED.wire)).toHaveLength(35);
+  });
+});

@@ -23,7 +23,7 @@ import {
   type Timers,
 } from '@burrow/protocol';
 import type { Logger } from '../logger.js';
-import { refuseWrongKey, type AuthFailures } from '../policy/auth-failures.js';
+import { beginKeyAttempt, refuseWrongKey, type AuthFailures } from '../policy/auth-failures.js';
 import { clientKey, parseIp } from '../policy/cidr.js';
 import { overlayPolicies, parsePolicySpec, type PolicyBook } from '../policy/index.js';
 import { scopeAllows } from '../store/index.js';
@@ -216,11 +216,18 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     const version = negotiateVersion(hello.versions);
     const { settings } = this.deps;
     if (hello.token !== null) {
-      const key = await this.deps.store.verifyApiKey(hello.token);
+      // Counted before the store is asked, so parallel HELLOs cannot all slip past the lockout.
+      const attempt = beginKeyAttempt(this.deps.keyFailures, this.clientKey);
+      const key = await this.deps.store.verifyApiKey(hello.token).catch((err: unknown) => {
+        // A store failure is not a wrong key: the attempt does not count.
+        attempt.succeeded();
+        throw err;
+      });
       if (!key) {
         // Guessing keys gets slower with each miss, then the address is locked out (see Gateway).
-        throw await refuseWrongKey(this.deps.keyFailures, this.clientKey, this.deps.timers);
+        throw await refuseWrongKey(attempt, this.deps.timers);
       }
+      attempt.succeeded();
       if (!scopeAllows(key.scopes, 'agent')) {
         throw new TunnelError(
           'TUN_ERR_UNAUTHORIZED',
