@@ -128,6 +128,8 @@ export interface CreateTunnelInput {
   /** The tunnel's owner user is this key's user (null owner when null). */
   ownerKeyId: string | null;
   resumeTokenHash: string | null;
+  /** For a `named` tunnel: the owner user's limit, as in `ReserveNameInput`. */
+  maxNamedPerUser?: number;
 }
 
 export interface CreateUserInput {
@@ -154,6 +156,12 @@ export interface ReserveNameInput {
   /** A tunnel name the caller has already validated (the gateway's `validateName`). */
   name: string;
   userId: string;
+  /**
+   * Refuse with TUN_ERR_NAME_LIMIT when the user already has this many named tunnels (a
+   * name already theirs is not a new one). Checked and written in one transaction under
+   * the user's row lock, so racing reservations cannot pass it. Absent: no limit (operators).
+   */
+  maxNamedPerUser?: number;
 }
 
 export interface AddDomainInput {
