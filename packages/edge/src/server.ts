@@ -74,7 +74,11 @@ export class EdgeServer {
     this.log = log;
     const { limits, timeouts, tunnels } = config;
     this.registry = new MemoryRegistry({ timers });
-    const binder = new TunnelBinder({ store, registry: this.registry });
+    const binder = new TunnelBinder({
+      store,
+      registry: this.registry,
+      reservedNamesPerUser: limits.reservedNamesPerUser,
+    });
     const policies = new PolicyBook({ clock: timers, secret });
     const traffic = new TunnelTraffic(() => timers.now());
     // One count of wrong API keys per address, whether they were tried on agents or the API.
@@ -133,6 +137,7 @@ export class EdgeServer {
       urlFor: (name) => tunnelUrl(config, name, this.port),
       isOnline: (name) => this.registry.lookup(name) !== undefined,
       traffic,
+      reservedNamesPerUser: limits.reservedNamesPerUser,
       applyStoredPolicy: (name, policy, owner) => this.gateway.applyStoredPolicy(name, policy, owner),
       domainsChanged: () => this.domainRoutes.reload(),
       auth: { store, failures: keyFailures, timers },

@@ -90,6 +90,7 @@ export async function startRig(
   options: {
     limits?: Partial<QuotaLimits>;
     maxTunnels?: number;
+    reservedNamesPerUser?: number;
   } = {},
 ): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'burrow-gateway-'));
@@ -99,7 +100,7 @@ export async function startRig(
   const deps: AgentSessionDeps = {
     store,
     registry,
-    binder: new TunnelBinder({ store, registry }),
+    binder: new TunnelBinder({ store, registry, reservedNamesPerUser: options.reservedNamesPerUser ?? 1000 }),
     policies: new PolicyBook({ clock: realTimers }),
     quota: new AgentQuota(
       { sessionsPerKey: 10, tunnelsPerKey: 50, anonymousTunnelsPerIp: 5, ...options.limits },
