@@ -25,6 +25,7 @@ import { TunnelTraffic } from './ingress/tunnel-traffic.js';
 import { Janitor } from './janitor.js';
 import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
+import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
 import { PolicyBook } from './policy/index.js';
 import { openConfiguredStore, type Store } from './store/index.js';
@@ -187,7 +188,7 @@ export class EdgeServer {
     const timers = options.timers ?? realTimers;
     const log = options.log ?? createLogger(config.log.level);
     const store = options.store ?? (await openConfiguredStore(config));
-    await store.closeDanglingSessions('edge_restart');
+    const interrupted = await takeInterruptedNames(store);
     const lookupTxt =
       options.lookupTxt ??
       createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
@@ -195,11 +196,10 @@ export class EdgeServer {
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
-    const grace = config.timeouts.reconnectGraceMs;
-    const since = new Date(timers.now() - grace - config.timeouts.shutdownMs);
-    for (const tunnel of await store.listTunnelsActiveSince(since)) {
-      edge.registry.expect(tunnel.name, timers.now() + grace);
-    }
+    await expectTunnelsBack({ store, registry: edge.registry, now: timers.now() }, interrupted, {
+      graceMs: config.timeouts.reconnectGraceMs,
+      shutdownMs: config.timeouts.shutdownMs,
+    });
     await new Promise<void>((resolve, reject) => {
       edge.server.once('error', reject);
       edge.server.listen(config.listen.port, config.listen.host, () => {

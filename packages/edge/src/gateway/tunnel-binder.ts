@@ -132,8 +132,9 @@ export class TunnelBinder {
     // Refused before the token is replaced, so a losing BIND leaves the holder's token working.
     this.refuseIfHeld(name, target, proven);
     const resumeToken = this.newToken();
-    // Also marks the name active, and reads the row back: a policy stored meanwhile applies.
-    const record = await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
+    // Also marks the name active and records its holder (so a crash knows it was live), and
+    // reads the row back: a policy stored meanwhile applies.
+    const record = await this.store.setTunnelResumeToken(name, hashSecret(resumeToken), target.sessionId);
     // Checked again after the last await so no other BIND can slip in between check and bind.
     const live = this.refuseIfHeld(name, target, proven);
     const result = { name, resumeToken, storedPolicy: record.policy, createdAt: record.createdAt };

@@ -161,16 +161,30 @@ export class KyselyStore implements Store {
     }
   }
 
-  setTunnelResumeToken(name: string, hash: string | null): Promise<TunnelRecord> {
+  setTunnelResumeToken(name: string, hash: string | null, sessionId?: string): Promise<TunnelRecord> {
     return this.#run('setTunnelResumeToken', async (db) => {
+      const holder = sessionId === undefined ? {} : { session_id: sessionId };
       const result = await db
         .updateTable('tunnels')
-        .set({ resume_token_hash: hash, last_active_at: this.#now() })
+        .set({ resume_token_hash: hash, last_active_at: this.#now(), ...holder })
         .where('name', '=', name)
         .executeTakeFirst();
       const record = result.numUpdatedRows === 0n ? undefined : await findTunnel(db, name);
       if (record === undefined) throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel named ${name}`);
       return record;
+    });
+  }
+
+  listTunnelsOfOpenSessions(): Promise<string[]> {
+    return this.#run('listTunnelsOfOpenSessions', async (db) => {
+      const rows = await db
+        .selectFrom('tunnels')
+        .innerJoin('sessions', 'sessions.id', 'tunnels.session_id')
+        .select('tunnels.name')
+        .where('sessions.disconnected_at', 'is', null)
+        .orderBy('tunnels.name')
+        .execute();
+      return rows.map((row) => row.name);
     });
   }
 

@@ -253,9 +253,14 @@ export interface Store {
    * Sets or clears the resume token hash and sets `lastActiveAt` to now (a name is handed
    * over with a fresh token), and returns the row as it is afterwards, so a caller binding
    * the name sees a policy stored while it was deciding; TUN_ERR_TUNNEL_NOT_FOUND if the
-   * name is unknown.
+   * name is unknown. `sessionId`, when given, records the session now holding the name.
    */
-  setTunnelResumeToken(name: string, hash: string | null): Promise<TunnelRecord>;
+  setTunnelResumeToken(name: string, hash: string | null, sessionId?: string): Promise<TunnelRecord>;
+  /**
+   * Names whose holding session was recorded as started and never as ended: after a crash,
+   * the tunnels that were live and whose agents will reconnect. Sorted by name.
+   */
+  listTunnelsOfOpenSessions(): Promise<string[]>;
   /**
    * Stores (or with null clears) the access policy of a tunnel; the updated record, or null
    * when no tunnel has this name.
