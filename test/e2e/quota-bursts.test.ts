@@ -137,4 +137,19 @@ describe('quotas under bursts', () => {
     expect(codes.filter((c) => c === ERROR_CATALOG.TUN_ERR_UNAUTHORIZED.wire)).toHaveLength(5);
     expect(codes.filter((c) => c === ERROR_CATALOG.TUN_ERR_AUTH_LOCKED.wire)).toHaveLength(55);
   });
+
+  it('checks at most 5 of 60 parallel control API calls with wrong Bearer keys from one address', async () => {
+    const edge = await startEdge();
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, async () => {
+        const res = await request(`${edge.url}/api/v1/tunnels`, {
+          headers: { authorization: 'Bearer bk_wrongwrong_guess' },
+        });
+        await res.body.dump();
+        return { status: res.statusCode, code: res.headers['x-burrow-error'] };
+      }),
+    );
+    expect(statuses.filter((s) => s.status === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s.status === 429 && s.code === 'TUN_ERR_AUTH_LOCKED')).toHaveLength(55);
+  });
 });
