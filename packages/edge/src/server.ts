@@ -26,6 +26,7 @@ import { TunnelTraffic } from './ingress/tunnel-traffic.js';
 import { Janitor } from './janitor.js';
 import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
+import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
 import { PolicyBook } from './policy/index.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
@@ -77,7 +78,11 @@ export class EdgeServer {
     this.log = log;
     const { limits, timeouts, tunnels } = config;
     this.registry = new MemoryRegistry({ timers });
-    const binder = new TunnelBinder({ store, registry: this.registry });
+    const binder = new TunnelBinder({
+      store,
+      registry: this.registry,
+      reservedNamesPerUser: limits.reservedNamesPerUser,
+    });
     const policies = new PolicyBook({ clock: timers, secret });
     const traffic = new TunnelTraffic(() => timers.now());
     // One count of wrong API keys per address, whether they were tried on agents or the API.
@@ -136,6 +141,7 @@ export class EdgeServer {
       urlFor: (name) => tunnelUrl(config, name, this.port),
       isOnline: (name) => this.registry.lookup(name) !== undefined,
       traffic,
+      reservedNamesPerUser: limits.reservedNamesPerUser,
       applyStoredPolicy: (name, policy, owner) => this.gateway.applyStoredPolicy(name, policy, owner),
       domainsChanged: () => this.domainRoutes.reload(),
       auth: { store, failures: keyFailures, timers },
@@ -202,7 +208,7 @@ export class EdgeServer {
                 ? log.info({ file }, 'store file is back at its path')
                 : log.error({ code: problem.code, file }, problem.message),
           });
-    await store.closeDanglingSessions('edge_restart');
+    const interrupted = await takeInterruptedNames(store);
     const lookupTxt =
       options.lookupTxt ??
       createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
@@ -210,11 +216,10 @@ export class EdgeServer {
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
-    const grace = config.timeouts.reconnectGraceMs;
-    const since = new Date(timers.now() - grace - config.timeouts.shutdownMs);
-    for (const tunnel of await store.listTunnelsActiveSince(since)) {
-      edge.registry.expect(tunnel.name, timers.now() + grace);
-    }
+    await expectTunnelsBack({ store, registry: edge.registry, now: timers.now() }, interrupted, {
+      graceMs: config.timeouts.reconnectGraceMs,
+      shutdownMs: config.timeouts.shutdownMs,
+    });
     await new Promise<void>((resolve, reject) => {
       edge.server.once('error', reject);
       edge.server.listen(config.listen.port, config.listen.host, () => {

@@ -226,6 +226,12 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the response body did not match its Content-Length',
   },
+  TUN_ERR_NAME_LIMIT: {
+    wire: 55,
+    status: 429,
+    retryable: false,
+    summary: 'the user has reserved as many tunnel names as allowed',
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,

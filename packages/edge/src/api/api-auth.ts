@@ -7,7 +7,12 @@
 
 import type { IncomingMessage } from 'node:http';
 import { TunnelError, type Timers } from '@burrow/protocol';
-import { refuseWrongKey, type AuthFailures } from '../policy/auth-failures.js';
+import {
+  AuthLockedError,
+  beginKeyAttempt,
+  refuseWrongKey,
+  type AuthFailures,
+} from '../policy/auth-failures.js';
 import { scopeAllows, type Store, type VerifiedApiKey } from '../store/index.js';
 import { viewerKey } from '../ingress/viewer-key.js';
 
@@ -19,14 +24,7 @@ export interface ApiCaller {
 }
 
 /** Thrown for a locked-out address; carries the Retry-After the answer must have. */
-export class ApiLockedError extends TunnelError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(
-      'TUN_ERR_AUTH_LOCKED',
-      `too many wrong API keys from your address; try again in ${retryAfterSeconds} s`,
-    );
-  }
-}
+export { AuthLockedError as ApiLockedError };
 
 export interface ApiAuthDeps {
   store: Store;
@@ -44,7 +42,7 @@ function bearerToken(req: IncomingMessage): string | null {
 export async function authenticate(req: IncomingMessage, deps: ApiAuthDeps): Promise<ApiCaller> {
   const client = viewerKey(req.socket.remoteAddress);
   const gate = deps.failures.check(client);
-  if (!gate.ok) throw new ApiLockedError(gate.retryAfterSeconds);
+  if (!gate.ok) throw new AuthLockedError(gate.retryAfterSeconds);
   const token = bearerToken(req);
   if (token === null) {
     throw new TunnelError(
@@ -52,8 +50,17 @@ export async function authenticate(req: IncomingMessage, deps: ApiAuthDeps): Pro
       'the control API needs an API key: send "Authorization: Bearer <key>" (create one with "burrow-edge keys create --user <name> --scope api")',
     );
   }
-  const key = token === '' ? null : await deps.store.verifyApiKey(token);
-  if (key === null) throw await refuseWrongKey(deps.failures, client, deps.timers);
+  // Counted before the store is asked, so parallel guesses cannot all slip past the gate.
+  const attempt = beginKeyAttempt(deps.failures, client);
+  let key: VerifiedApiKey | null;
+  try {
+    key = token === '' ? null : await deps.store.verifyApiKey(token);
+  } catch (err) {
+    attempt.succeeded();
+    throw err;
+  }
+  if (key === null) throw await refuseWrongKey(attempt, deps.timers);
+  attempt.succeeded();
   if (!scopeAllows(key.scopes, 'api')) {
     throw new TunnelError(
       'TUN_ERR_FORBIDDEN',

@@ -20,6 +20,8 @@ export interface ApiDeps {
   /** True while an agent serves the name. */
   isOnline(name: string): boolean;
   traffic: TunnelTraffic;
+  /** Tunnel names one user may reserve (limits.reservedNamesPerUser). */
+  reservedNamesPerUser: number;
   /** Makes a newly stored policy apply to the live binding of the name by a session of its owner, if any. */
   applyStoredPolicy(name: string, policy: Record<string, unknown> | null, ownerUserId: string | null): void;
   /** Custom domains changed: reload the routes so the change applies to the next request. */

@@ -64,7 +64,10 @@ export function domainRoutes(deps: ApiDeps): ApiRoute[] {
         const hostname = normalizeDomainHostname(body.hostname);
         refuseOwnDomain(hostname, deps.baseDomain);
         const wanted = tunnelField(body);
-        const tunnelName = wanted == null ? null : await reserveTunnelFor(store, caller.userId, wanted);
+        const tunnelName =
+          wanted == null
+            ? null
+            : await reserveTunnelFor(store, caller.userId, wanted, deps.reservedNamesPerUser);
         const domain = await store.addDomain({ hostname, userId: caller.userId, tunnelName });
         return { status: 201, body: domainView(domain) };
       },
@@ -86,7 +89,10 @@ export function domainRoutes(deps: ApiDeps): ApiRoute[] {
           throw new TunnelError('TUN_ERR_INVALID_INPUT', 'send {"tunnel": "<name>"} or {"tunnel": null}');
         }
         // The name is reserved for the domain's user, who may differ from an admin caller.
-        const tunnelName = wanted === null ? null : await reserveTunnelFor(store, domain.userId, wanted);
+        const tunnelName =
+          wanted === null
+            ? null
+            : await reserveTunnelFor(store, domain.userId, wanted, deps.reservedNamesPerUser);
         const updated = await store.setDomainTunnel(domain.hostname, tunnelName);
         if (updated === null) throw notYours('custom domain', domain.hostname);
         await deps.domainsChanged();

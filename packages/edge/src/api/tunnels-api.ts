@@ -65,7 +65,11 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
       async handle({ caller, params }: ApiRequest) {
         const name = validateName(params.name!);
         const existed = (await store.getTunnel(name))?.ownerUserId === caller.userId;
-        const tunnel = await store.reserveName({ name, userId: caller.userId });
+        const tunnel = await store.reserveName({
+          name,
+          userId: caller.userId,
+          maxNamedPerUser: deps.reservedNamesPerUser,
+        });
         // A name new to this user starts with no traffic, whoever used it before.
         if (!existed) deps.traffic.forget(name);
         return { status: existed ? 200 : 201, body: tunnelView(tunnel, deps) };

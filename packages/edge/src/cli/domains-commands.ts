@@ -11,6 +11,7 @@ import { refuseOwnDomain, reserveTunnelFor } from '../domains/domain-rules.js';
 import {
   domainVerificationRecord,
   normalizeDomainHostname,
+  printable,
   type DomainRecord,
   type Store,
 } from '../store/index.js';
@@ -87,7 +88,7 @@ export function registerDomainsCommands(program: Command, cli: CliContext): void
             const state =
               d.verifiedAt === null ? `unverified (${txtLine(d)})` : `verified ${d.verifiedAt.toISOString()}`;
             const tunnel = d.tunnelName === null ? 'no tunnel' : `tunnel ${d.tunnelName}`;
-            const user = names.get(d.userId) ?? d.userId;
+            const user = printable(names.get(d.userId) ?? d.userId);
             process.stdout.write(`${d.hostname.padEnd(width)}  user ${user}  ${tunnel}  ${state}\n`);
           }
           if (list.length === 0) {

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { TunnelError } from '@burrow/protocol';
 import { loadEdgeConfig, type EdgeConfig, type EdgeFlags } from '../config/index.js';
 import { EdgeServer } from '../server.js';
-import { openConfiguredStore, parseApiKeyScopes, type Store } from '../store/index.js';
+import { openConfiguredStore, parseApiKeyScopes, printable, type Store } from '../store/index.js';
 import { registerDomainsCommands } from './domains-commands.js';
 import { registerNamesCommands } from './names-commands.js';
 import { registerUsersCommands, requireUserNamed, type CliContext } from './users-commands.js';
@@ -21,7 +21,8 @@ function fail(err: unknown): never {
       : err instanceof Error
         ? err.message
         : String(err);
-  process.stderr.write(`burrow-edge: ${message}\n`);
+  // Messages may quote stored or typed text: never let it drive the terminal.
+  process.stderr.write(`burrow-edge: ${printable(message)}\n`);
   process.exit(1);
 }
 
@@ -128,9 +129,9 @@ commonOptions(keys.command('list').description('list API keys (never the secrets
       for (const k of list) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
         const used = k.lastUsedAt ? k.lastUsedAt.toISOString() : 'never';
-        const user = userNames.get(k.userId) ?? k.userId;
+        const user = printable(userNames.get(k.userId) ?? k.userId);
         process.stdout.write(
-          `${k.id}  ${k.prefix}  ${state}  last used ${used}  user ${user}  ${k.scopes.join(',')}  ${k.label}\n`,
+          `${k.id}  ${k.prefix}  ${state}  last used ${used}  user ${user}  ${k.scopes.join(',')}  ${printable(k.label)}\n`,
         );
       }
       if (list.length === 0) process.stderr.write('no API keys yet: burrow-edge keys create --label me\n');

@@ -9,11 +9,11 @@ import { TunnelError } from '@burrow/protocol';
 import type { EdgeFlags } from '../config/index.js';
 import { reserveTunnelFor } from '../domains/domain-rules.js';
 import { parsePolicySpec, redactPolicySpec } from '../policy/index.js';
-import type { TunnelRecord } from '../store/index.js';
+import { printable, type TunnelRecord } from '../store/index.js';
 import { requireUserNamed, type CliContext } from './users-commands.js';
 
 function describe(tunnel: TunnelRecord): string {
-  const owner = tunnel.ownerUserName === null ? 'no owner' : `user ${tunnel.ownerUserName}`;
+  const owner = tunnel.ownerUserName === null ? 'no owner' : `user ${printable(tunnel.ownerUserName)}`;
   const policy = tunnel.policy === null ? '' : '  stored policy';
   return `${tunnel.name}  ${tunnel.kind}  ${owner}  last active ${tunnel.lastActiveAt.toISOString()}${policy}`;
 }

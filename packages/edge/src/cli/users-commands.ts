@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { TunnelError } from '@burrow/protocol';
 import type { EdgeConfig, EdgeFlags } from '../config/index.js';
-import { normalizeUserName, type Store, type UserRecord } from '../store/index.js';
+import { normalizeUserName, printable, type Store, type UserRecord } from '../store/index.js';
 
 /** What the command modules borrow from main.ts, the one place that reads argv and env. */
 export interface CliContext {
@@ -69,8 +69,10 @@ export function registerUsersCommands(program: Command, cli: CliContext): void {
             process.stdout.write(`${JSON.stringify(list)}\n`);
             return;
           }
-          const width = Math.max(0, ...list.map((u) => u.name.length));
-          for (const u of list) {
+          // Rows stored before names were validated may hold control characters: escaped.
+          const shown = list.map((u) => ({ ...u, name: printable(u.name) }));
+          const width = Math.max(0, ...shown.map((u) => u.name.length));
+          for (const u of shown) {
             const role = u.admin ? 'admin' : 'user ';
             process.stdout.write(
               `${u.name.padEnd(width)}  ${u.id}  ${role}  created ${u.createdAt.toISOString()}  ${describeState(u)}\n`,

@@ -44,6 +44,7 @@ export interface EdgeConfig {
     readonly sessionsPerKey: number;
     /** Tunnels one API key may have bound at once, across its sessions. */
     readonly tunnelsPerKey: number;
+    readonly reservedNamesPerUser: number;
     /** Requests held edge-wide while waiting for a reconnecting agent. */
     readonly maxPendingRequests: number;
     /** Open TCP connections to the public listener from one client address (IPv4, or IPv6 /64). */

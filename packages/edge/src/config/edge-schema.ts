@@ -95,6 +95,8 @@ export const edgeConfigSchema = z.strictObject(
       maxTunnelsPerSession: intSetting(20, 1, 10_000),
       sessionsPerKey: intSetting(10, 1, 100_000),
       tunnelsPerKey: intSetting(50, 1, 1_000_000),
+      // Stored names outlive sessions, so they get their own cap (per user, across all keys).
+      reservedNamesPerUser: intSetting(50, 1, 1_000_000),
       // 0 is allowed: requests for an offline agent then fail at once instead of waiting.
       maxPendingRequests: intSetting(1000, 0, 1_000_000),
       // Browsers open about 6 connections per host; 256 leaves room for NAT-shared addresses.

@@ -44,6 +44,7 @@ describe('loadEdgeConfig defaults', () => {
         maxTunnelsPerSession: 20,
         sessionsPerKey: 10,
         tunnelsPerKey: 50,
+        reservedNamesPerUser: 50,
         maxPendingRequests: 1000,
         connectionsPerIp: 256,
         requestsPerSecondPerIp: 1000,

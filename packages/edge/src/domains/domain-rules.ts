@@ -22,9 +22,15 @@ export function refuseOwnDomain(hostname: string, baseDomain: string): void {
 
 /**
  * Reserves `name` for the user (a no-op when it is already theirs) so a domain may route to
- * it; TUN_ERR_NAME_TAKEN naming the owner when it belongs to someone else.
+ * it; TUN_ERR_NAME_TAKEN naming the owner when it belongs to someone else, TUN_ERR_NAME_LIMIT
+ * past `maxNamedPerUser` (absent for operators on the CLI).
  */
-export async function reserveTunnelFor(store: Store, userId: string, name: string): Promise<string> {
-  const tunnel = await store.reserveName({ name: validateName(name), userId });
+export async function reserveTunnelFor(
+  store: Store,
+  userId: string,
+  name: string,
+  maxNamedPerUser?: number,
+): Promise<string> {
+  const tunnel = await store.reserveName({ name: validateName(name), userId, maxNamedPerUser });
   return tunnel.name;
 }

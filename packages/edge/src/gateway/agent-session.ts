@@ -23,13 +23,14 @@ import {
   type Timers,
 } from '@burrow/protocol';
 import type { Logger } from '../logger.js';
-import { refuseWrongKey, type AuthFailures } from '../policy/auth-failures.js';
+import { beginKeyAttempt, refuseWrongKey, type AuthFailures } from '../policy/auth-failures.js';
 import { clientKey, parseIp } from '../policy/cidr.js';
 import { overlayPolicies, parsePolicySpec, type PolicyBook } from '../policy/index.js';
 import { scopeAllows } from '../store/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 import type { Store } from '../store/index.js';
 import type { AgentQuota, QuotaSubject } from './agent-quota.js';
+import { HeldSlots } from './held-slots.js';
 import type { TunnelBinder } from './tunnel-binder.js';
 
 export interface AgentSessionDeps {
@@ -67,10 +68,14 @@ type State = 'handshaking' | 'ready' | 'draining' | 'closed';
 export class AgentSession implements TunnelTarget, QuotaSubject {
   readonly sessionId = randomUUID();
   private state: State = 'handshaking';
+  /** Set on the first HELLO, before any await: a second one in the same burst is a protocol error. */
+  private helloSeen = false;
   private key: string | null = null;
   private userIdValue: string | null = null;
   /** Bound names, each with the policy the agent asked for in its BIND (before the stored one is laid under it). */
   private readonly names = new Map<string, Record<string, unknown> | null>();
+  /** BINDs in flight: counted as tunnels by every quota until they end. */
+  private readonly bindSlots = new HeldSlots();
   private readonly session: Session;
   private readonly deps: AgentSessionDeps;
   private readonly log: Logger;
@@ -116,7 +121,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   }
 
   get tunnelCount(): number {
-    return this.names.size;
+    return this.names.size + this.bindSlots.count;
   }
 
   get live(): boolean {
@@ -206,16 +211,26 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   }
 
   private async onHello(payload: Buffer): Promise<void> {
-    if (this.state !== 'handshaking') throw new TunnelError('TUN_ERR_PROTOCOL', 'HELLO sent twice');
+    if (this.helloSeen || this.state !== 'handshaking') {
+      throw new TunnelError('TUN_ERR_PROTOCOL', 'HELLO sent twice');
+    }
+    this.helloSeen = true;
     const hello = decodeHello(payload);
     const version = negotiateVersion(hello.versions);
     const { settings } = this.deps;
     if (hello.token !== null) {
-      const key = await this.deps.store.verifyApiKey(hello.token);
+      // Counted before the store is asked, so parallel HELLOs cannot all slip past the lockout.
+      const attempt = beginKeyAttempt(this.deps.keyFailures, this.clientKey);
+      const key = await this.deps.store.verifyApiKey(hello.token).catch((err: unknown) => {
+        // A store failure is not a wrong key: the attempt does not count.
+        attempt.succeeded();
+        throw err;
+      });
       if (!key) {
         // Guessing keys gets slower with each miss, then the address is locked out (see Gateway).
-        throw await refuseWrongKey(this.deps.keyFailures, this.clientKey, this.deps.timers);
+        throw await refuseWrongKey(attempt, this.deps.timers);
       }
+      attempt.succeeded();
       if (!scopeAllows(key.scopes, 'agent')) {
         throw new TunnelError(
           'TUN_ERR_UNAUTHORIZED',
@@ -266,15 +281,11 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
   private async onBind(payload: Buffer): Promise<void> {
     if (this.state === 'handshaking') throw new TunnelError('TUN_ERR_PROTOCOL', 'BIND before HELLO');
     const bind = decodeBind(payload);
+    let releaseSlot = (): void => undefined;
     try {
       if (this.state !== 'ready') throw new TunnelError('TUN_ERR_GOING_AWAY', 'the session is closing');
-      if (this.names.size >= this.deps.settings.maxTunnels) {
-        throw new TunnelError(
-          'TUN_ERR_TUNNEL_LIMIT',
-          `a session may bind at most ${this.deps.settings.maxTunnels} tunnels`,
-        );
-      }
-      this.deps.quota.admitTunnel(this);
+      // Checked and counted before the first await: the next BIND of a burst sees this one.
+      releaseSlot = this.deps.quota.reserveTunnel(this, this.bindSlots, this.deps.settings.maxTunnels);
       const policy = this.effectivePolicy(bind.policy);
       // Validated before the name is taken, so a bad policy refuses the BIND naming the field.
       if (policy !== null) parsePolicySpec(policy);
@@ -293,6 +304,8 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
           const url = this.deps.urlFor(name);
           // Before the name goes live: no request may slip through without its policy.
           this.deps.policies.set(name, overlayPolicies(storedPolicy, policy));
+          // The slot becomes the bound name in one step, so the count never dips or doubles.
+          releaseSlot();
           this.names.set(name, policy);
           this.sendBindAck({ id: bind.id, ok: true, name, url, resumeToken });
           this.log.info({ tunnel: name, url }, 'tunnel bound');
@@ -306,6 +319,8 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
       const error = toTunnelError(err);
       this.log.info({ code: error.code, wanted: bind.name }, 'bind refused');
       this.sendBindAck({ id: bind.id, ok: false, code: error.code, message: error.message });
+    } finally {
+      releaseSlot();
     }
   }
 

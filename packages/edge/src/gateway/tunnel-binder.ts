@@ -33,6 +33,8 @@ export interface BindResult {
 export interface TunnelBinderOptions {
   store: Store;
   registry: Registry;
+  /** Named tunnels a user may hold (limits.reservedNamesPerUser); claiming one more is TUN_ERR_NAME_LIMIT. */
+  reservedNamesPerUser: number;
   random?: RandomInt;
   newToken?: () => string;
 }
@@ -44,10 +46,12 @@ export class TunnelBinder {
   private readonly registry: Registry;
   private readonly random: RandomInt | undefined;
   private readonly newToken: () => string;
+  private readonly reservedNamesPerUser: number;
 
   constructor(options: TunnelBinderOptions) {
     this.store = options.store;
     this.registry = options.registry;
+    this.reservedNamesPerUser = options.reservedNamesPerUser;
     this.random = options.random;
     this.newToken = options.newToken ?? (() => randomBytes(24).toString('base64url'));
   }
@@ -108,6 +112,7 @@ export class TunnelBinder {
       kind: 'named',
       ownerKeyId: request.keyId,
       resumeTokenHash: null,
+      maxNamedPerUser: this.reservedNamesPerUser,
     });
     if (created) return;
     // Someone created it between our read and insert: decide again against their row.
@@ -127,8 +132,9 @@ export class TunnelBinder {
     // Refused before the token is replaced, so a losing BIND leaves the holder's token working.
     this.refuseIfHeld(name, target, proven);
     const resumeToken = this.newToken();
-    // Also marks the name active, and reads the row back: a policy stored meanwhile applies.
-    const record = await this.store.setTunnelResumeToken(name, hashSecret(resumeToken));
+    // Also marks the name active and records its holder (so a crash knows it was live), and
+    // reads the row back: a policy stored meanwhile applies.
+    const record = await this.store.setTunnelResumeToken(name, hashSecret(resumeToken), target.sessionId);
     // Checked again after the last await so no other BIND can slip in between check and bind.
     const live = this.refuseIfHeld(name, target, proven);
     const result = { name, resumeToken, storedPolicy: record.policy, createdAt: record.createdAt };

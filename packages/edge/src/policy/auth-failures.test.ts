@@ -75,4 +75,28 @@ describe('AuthFailures', () => {
       RangeError,
     );
   });
+
+  it('counts an attempt before it is verified, so parallel guesses get at most maxFailures checked', () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock });
+    const begun = Array.from({ length: 200 }, () => failures.begin('ip'));
+    const admitted = begun.filter((b) => b.ok);
+    expect(admitted).toHaveLength(5);
+    expect(begun[5]).toMatchObject({ ok: false });
+    for (const b of admitted) if (b.ok) b.attempt.failed();
+    expect(failures.check('ip')).toEqual({ ok: false, retryAfterSeconds: 300 });
+  });
+
+  it('gives an attempt back when it succeeds, and counts it once however often it is settled', () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock, limits: { maxFailures: 2 } });
+    const first = failures.begin('ip');
+    const second = failures.begin('ip');
+    expect(failures.begin('ip').ok).toBe(false);
+    if (!first.ok || !second.ok) throw new Error('expected two admitted attempts');
+    first.attempt.succeeded();
+    first.attempt.failed();
+    expect(failures.begin('ip').ok).toBe(true);
+    expect(second.attempt.failed()).toMatchObject({ failures: 1, lockedOut: false });
+  });
 });

@@ -7,6 +7,10 @@
  *
  * A success does not clear the count: behind a shared NAT, a legitimate user's steady
  * successes would otherwise keep resetting an attacker's counter. Failures simply age out.
+ *
+ * `begin` counts an attempt before its credential is checked (a pending failure, given back
+ * on success): otherwise N guesses sent in parallel all pass the gate before the first one
+ * is recorded, and the lockout never bounds how many keys get checked.
  */
 
 import { TunnelError } from '@burrow/protocol';
@@ -52,7 +56,19 @@ interface ClientState {
   failures: number[];
   /** Clock time the lockout ends; 0 when not locked out. */
   lockedUntil: number;
+  /** Attempts begun and not yet settled: counted as failures until they succeed. */
+  pending: number;
 }
+
+/** One credential check in flight; settle it exactly once (later calls are ignored). */
+export interface AuthAttempt {
+  /** The credential was right: the attempt no longer counts. */
+  succeeded(): void;
+  /** The credential was wrong: the attempt becomes a recorded failure. */
+  failed(): FailureOutcome;
+}
+
+export type BeginResult = { ok: true; attempt: AuthAttempt } | { ok: false; retryAfterSeconds: number };
 
 export class AuthFailures {
   readonly limits: Readonly<AuthFailureLimits>;
@@ -84,11 +100,50 @@ export class AuthFailures {
     return { ok: true };
   }
 
+  /**
+   * The gate and the count in one step, before any credential is compared: refused while
+   * `key` is locked out or when its failures plus attempts in flight reach the limit.
+   */
+  begin(key: string): BeginResult {
+    const gate = this.check(key);
+    if (!gate.ok) return gate;
+    const now = this.#clock.now();
+    const state = this.#clients.get(key) ?? { failures: [], lockedUntil: 0, pending: 0 };
+    state.failures = state.failures.filter((at) => now - at < this.limits.windowMs);
+    if (state.failures.length + state.pending >= this.limits.maxFailures) {
+      // Attempts in flight settle within seconds; the oldest failure ages out after the window.
+      const oldest = state.failures[0];
+      const left = oldest === undefined ? 1000 : oldest + this.limits.windowMs - now;
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)) };
+    }
+    state.pending++;
+    this.#clients.set(key, state);
+    let settled = false;
+    const settle = (): void => {
+      settled = true;
+      const current = this.#clients.get(key);
+      if (current !== undefined && current.pending > 0) current.pending--;
+    };
+    return {
+      ok: true,
+      attempt: {
+        succeeded: () => {
+          if (!settled) settle();
+        },
+        failed: () => {
+          if (settled) return { failures: 0, lockedOut: false, delayMs: 0 };
+          settle();
+          return this.recordFailure(key);
+        },
+      },
+    };
+  }
+
   /** Records a wrong credential from `key`. */
   recordFailure(key: string): FailureOutcome {
     const now = this.#clock.now();
     const { maxFailures, windowMs, cooldownMs, slowdownStepMs, maxSlowdownMs } = this.limits;
-    const state = this.#clients.get(key) ?? { failures: [], lockedUntil: 0 };
+    const state = this.#clients.get(key) ?? { failures: [], lockedUntil: 0, pending: 0 };
     state.failures = state.failures.filter((at) => now - at < windowMs);
     state.failures.push(now);
     const count = state.failures.length;
@@ -105,15 +160,34 @@ export class AuthFailures {
 }
 
 /**
- * Records a wrong API key from `client`, waits the slowdown that earns, and returns the
+ * Begins a key check for `client`, or throws TUN_ERR_AUTH_LOCKED (its `retryAfterSeconds`
+ * says when to come back) while the address is locked out or has enough guesses in flight.
+ */
+export function beginKeyAttempt(failures: AuthFailures, client: string): AuthAttempt {
+  const begun = failures.begin(client);
+  if (!begun.ok) throw new AuthLockedError(begun.retryAfterSeconds);
+  return begun.attempt;
+}
+
+/** A locked-out address; carries the Retry-After the answer must have. */
+export class AuthLockedError extends TunnelError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'TUN_ERR_AUTH_LOCKED',
+      `too many wrong API keys from your address; try again in ${retryAfterSeconds} s`,
+    );
+  }
+}
+
+/**
+ * Records a wrong API key for `attempt`, waits the slowdown that earns, and returns the
  * TUN_ERR_UNAUTHORIZED to throw: the one answer to a bad key on every endpoint.
  */
 export async function refuseWrongKey(
-  failures: AuthFailures,
-  client: string,
+  attempt: AuthAttempt,
   timers: { setTimeout(fn: () => void, ms: number): unknown },
 ): Promise<TunnelError> {
-  const { delayMs } = failures.recordFailure(client);
+  const { delayMs } = attempt.failed();
   if (delayMs > 0) await new Promise((resolve) => timers.setTimeout(() => resolve(undefined), delayMs));
   return new TunnelError(
     'TUN_ERR_UNAUTHORIZED',

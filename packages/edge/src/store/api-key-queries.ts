@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
 import { DEFAULT_API_KEY_SCOPES, encodeApiKeyScopes, normalizeApiKeyScopes } from './api-key-scopes.js';
 import { generateApiKeySecret, parseApiKeyPrefix } from './api-key-secret.js';
+import { validateKeyLabel } from './printable-text.js';
 import { randomBase62 } from './random-base62.js';
 import { toApiKeyRecord, toUserRecord } from './row-mapping.js';
 import type { Database } from './schema.js';
@@ -30,6 +31,7 @@ export async function createApiKey(
   random: RandomBytes,
   now: number,
 ): Promise<{ record: ApiKeyRecord; secret: string }> {
+  const label = validateKeyLabel(input.label);
   const scopes = normalizeApiKeyScopes(input.scopes ?? DEFAULT_API_KEY_SCOPES);
   const user = await requireUser(db, input.userId ?? DEFAULT_USER_ID);
   if (scopes.includes('admin') && !user.admin) {
@@ -46,7 +48,7 @@ export async function createApiKey(
         id: `key_${randomBase62(random, 16)}`,
         prefix,
         hash: hashSecret(secret),
-        label: input.label,
+        label,
         created_at: now,
         last_used_at: null,
         revoked_at: null,

@@ -40,6 +40,7 @@ export {
   scopeAllows,
 } from './api-key-scopes.js';
 export { DEFAULT_USER_ID, DEFAULT_USER_NAME, normalizeUserName, tryNormalizeUserName } from './user-name.js';
+export { MAX_KEY_LABEL_LENGTH, printable, validateKeyLabel } from './printable-text.js';
 export {
   DOMAIN_VERIFICATION_LABEL,
   domainVerificationRecord,

@@ -33,7 +33,7 @@ import type {
   UserRecord,
   VerifiedApiKey,
 } from './store.js';
-import { findTunnel, releaseName, reserveName, selectTunnels } from './tunnel-ownership.js';
+import { findTunnel, releaseName, reserveName, selectTunnels, withinNameLimit } from './tunnel-ownership.js';
 import * as users from './user-queries.js';
 
 export const DEFAULT_SESSION_LIST_LIMIT = 100;
@@ -113,48 +113,78 @@ export class KyselyStore implements Store {
 
   createTunnel(rec: CreateTunnelInput): Promise<boolean> {
     return this.#run('createTunnel', async (db) => {
-      const now = this.#now();
-      try {
-        const result = await db
-          .insertInto('tunnels')
-          .values({
-            name: rec.name,
-            kind: rec.kind,
-            owner_key_id: rec.ownerKeyId,
-            // The key's user, read in the same statement: a key's tunnels belong to its user.
-            owner_user_id:
-              rec.ownerKeyId === null
-                ? null
-                : db.selectFrom('api_keys').select('user_id').where('id', '=', rec.ownerKeyId),
-            resume_token_hash: rec.resumeTokenHash,
-            created_at: now,
-            last_active_at: now,
-          })
-          // One statement decides the race between two sessions claiming the same name.
-          .onConflict((oc) => oc.column('name').doNothing())
-          .executeTakeFirst();
-        return result.numInsertedOrUpdatedRows === 1n;
-      } catch (err) {
-        if (constraintViolationOf(err) === 'foreign-key') {
-          throw new TunnelError('TUN_ERR_NOT_FOUND', `no API key has id ${String(rec.ownerKeyId)}`, {
-            cause: err,
-          });
-        }
-        throw err;
+      const limit = rec.maxNamedPerUser;
+      if (rec.kind !== 'named' || limit === undefined || rec.ownerKeyId === null) {
+        return this.#insertTunnel(db, rec);
       }
+      const owner = await db
+        .selectFrom('api_keys')
+        .select('user_id')
+        .where('id', '=', rec.ownerKeyId)
+        .executeTakeFirst();
+      if (owner?.user_id == null) return this.#insertTunnel(db, rec);
+      // Taken already: no new name, so nothing to count (and the caller learns who holds it).
+      if ((await findTunnel(db, rec.name)) !== undefined) return false;
+      return withinNameLimit(db, owner.user_id, limit, (trx) => this.#insertTunnel(trx, rec));
     });
   }
 
-  setTunnelResumeToken(name: string, hash: string | null): Promise<TunnelRecord> {
+  async #insertTunnel(db: Kysely<Database>, rec: CreateTunnelInput): Promise<boolean> {
+    const now = this.#now();
+    try {
+      const result = await db
+        .insertInto('tunnels')
+        .values({
+          name: rec.name,
+          kind: rec.kind,
+          owner_key_id: rec.ownerKeyId,
+          // The key's user, read in the same statement: a key's tunnels belong to its user.
+          owner_user_id:
+            rec.ownerKeyId === null
+              ? null
+              : db.selectFrom('api_keys').select('user_id').where('id', '=', rec.ownerKeyId),
+          resume_token_hash: rec.resumeTokenHash,
+          created_at: now,
+          last_active_at: now,
+        })
+        // One statement decides the race between two sessions claiming the same name.
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      return result.numInsertedOrUpdatedRows === 1n;
+    } catch (err) {
+      if (constraintViolationOf(err) === 'foreign-key') {
+        throw new TunnelError('TUN_ERR_NOT_FOUND', `no API key has id ${String(rec.ownerKeyId)}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  setTunnelResumeToken(name: string, hash: string | null, sessionId?: string): Promise<TunnelRecord> {
     return this.#run('setTunnelResumeToken', async (db) => {
+      const holder = sessionId === undefined ? {} : { session_id: sessionId };
       const result = await db
         .updateTable('tunnels')
-        .set({ resume_token_hash: hash, last_active_at: this.#now() })
+        .set({ resume_token_hash: hash, last_active_at: this.#now(), ...holder })
         .where('name', '=', name)
         .executeTakeFirst();
       const record = result.numUpdatedRows === 0n ? undefined : await findTunnel(db, name);
       if (record === undefined) throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel named ${name}`);
       return record;
+    });
+  }
+
+  listTunnelsOfOpenSessions(): Promise<string[]> {
+    return this.#run('listTunnelsOfOpenSessions', async (db) => {
+      const rows = await db
+        .selectFrom('tunnels')
+        .innerJoin('sessions', 'sessions.id', 'tunnels.session_id')
+        .select('tunnels.name')
+        .where('sessions.disconnected_at', 'is', null)
+        .orderBy('tunnels.name')
+        .execute();
+      return rows.map((row) => row.name);
     });
   }
 

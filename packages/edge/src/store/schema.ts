@@ -56,6 +56,8 @@ export interface TunnelsTable {
   last_active_at: Millis;
   /** JSON text of the stored access policy spec, or null (migration 0003). */
   policy: string | null;
+  /** The session that last bound the name, or null (migration 0004). */
+  session_id: string | null;
 }
 
 export interface DomainsTable {

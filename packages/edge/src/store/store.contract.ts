@@ -514,6 +514,36 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
         expect(await store.closeDanglingSessions('again')).toBe(0);
       });
 
+      it('lists the names held by sessions that never closed, for recovery after a crash', async () => {
+        for (const id of ['live', 'left', 'crashed']) {
+          await store.recordSessionStart({ id, keyId: null, agent: 'a', remoteAddress: '::1' });
+        }
+        for (const [name, holder] of [
+          ['held1', 'live'],
+          ['held2', 'live'],
+          ['gone1', 'left'],
+          ['moved', 'left'],
+          ['ghost1', 'crashed'],
+        ] as const) {
+          await store.createTunnel({ name, kind: 'temporary', ownerKeyId: null, resumeTokenHash: null });
+          await store.setTunnelResumeToken(name, null, holder);
+        }
+        // Taken over by the live session: its holder is the live one now.
+        await store.setTunnelResumeToken('moved', null, 'live');
+        await store.recordSessionEnd('left', 'agent closed');
+        // A token update without a holder leaves the holder as it was.
+        await store.setTunnelResumeToken('held1', hashSecret('x'));
+        await store.createTunnel({
+          name: 'never',
+          kind: 'temporary',
+          ownerKeyId: null,
+          resumeTokenHash: null,
+        });
+        expect(await store.listTunnelsOfOpenSessions()).toEqual(['ghost1', 'held1', 'held2', 'moved']);
+        await store.closeDanglingSessions('edge restarted');
+        expect(await store.listTunnelsOfOpenSessions()).toEqual([]);
+      });
+
       it('lists newest first, honours the limit and filters by key', async () => {
         const { record: key } = await store.createApiKey({ label: 'k' });
         for (let n = 0; n < 5; n++) {

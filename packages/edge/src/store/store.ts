@@ -128,6 +128,8 @@ export interface CreateTunnelInput {
   /** The tunnel's owner user is this key's user (null owner when null). */
   ownerKeyId: string | null;
   resumeTokenHash: string | null;
+  /** For a `named` tunnel: the owner user's limit, as in `ReserveNameInput`. */
+  maxNamedPerUser?: number;
 }
 
 export interface CreateUserInput {
@@ -154,6 +156,12 @@ export interface ReserveNameInput {
   /** A tunnel name the caller has already validated (the gateway's `validateName`). */
   name: string;
   userId: string;
+  /**
+   * Refuse with TUN_ERR_NAME_LIMIT when the user already has this many named tunnels (a
+   * name already theirs is not a new one). Checked and written in one transaction under
+   * the user's row lock, so racing reservations cannot pass it. Absent: no limit (operators).
+   */
+  maxNamedPerUser?: number;
 }
 
 export interface AddDomainInput {
@@ -245,9 +253,14 @@ export interface Store {
    * Sets or clears the resume token hash and sets `lastActiveAt` to now (a name is handed
    * over with a fresh token), and returns the row as it is afterwards, so a caller binding
    * the name sees a policy stored while it was deciding; TUN_ERR_TUNNEL_NOT_FOUND if the
-   * name is unknown.
+   * name is unknown. `sessionId`, when given, records the session now holding the name.
    */
-  setTunnelResumeToken(name: string, hash: string | null): Promise<TunnelRecord>;
+  setTunnelResumeToken(name: string, hash: string | null, sessionId?: string): Promise<TunnelRecord>;
+  /**
+   * Names whose holding session was recorded as started and never as ended: after a crash,
+   * the tunnels that were live and whose agents will reconnect. Sorted by name.
+   */
+  listTunnelsOfOpenSessions(): Promise<string[]>;
   /**
    * Stores (or with null clears) the access policy of a tunnel; the updated record, or null
    * when no tunnel has this name.

@@ -10,6 +10,7 @@ import {
 import { domainVerificationRecord, lookupDomainHostname, normalizeDomainHostname } from './custom-domain.js';
 import { nameTakenError } from './name-taken.js';
 import { normalizeUserName, tryNormalizeUserName } from './user-name.js';
+import { printable, validateKeyLabel } from './printable-text.js';
 
 function thrown(fn: () => unknown): TunnelError {
   try {
@@ -127,5 +128,31 @@ describe('nameTakenError', () => {
     expect(nameTakenError({ name: 'k3xnz3', kind: 'temporary', ownerUserName: 'bob' }).message).toMatch(
       /temporary name.*without --name/,
     );
+  });
+});
+
+describe('key labels and user names with control characters', () => {
+  it('refuses a key label with control characters, naming the field and escaping the input', () => {
+    for (const label of ['evil\u001b[2J', 'two\nlines', 'nul\u0000', 'del\u007f', 'c1\u009b', 'bidi\u202e']) {
+      const err = thrown(() => validateKeyLabel(label));
+      expect(err.code).toBe('TUN_ERR_INVALID_INPUT');
+      expect(err.message).toMatch(/label/);
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      expect(err.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    }
+    expect(validateKeyLabel('laptop – café ✓')).toBe('laptop – café ✓');
+    expect(thrown(() => validateKeyLabel('x'.repeat(201))).message).toMatch(/200/);
+  });
+
+  it('escapes a refused user name in its error instead of echoing control characters', () => {
+    const err = thrown(() => normalizeUserName('bob\u0007\u001b[2J'));
+    expect(err.message).toMatch(/user name/);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    expect(err.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it('prints stored text with control characters escaped', () => {
+    expect(printable('ok name')).toBe('ok name');
+    expect(printable('a\u001b[31mb\nc\u202e')).toBe('a\\x1b[31mb\\x0ac\\u202e');
   });
 });

@@ -332,6 +332,49 @@ export function describeTenancyContract(fixture: ContractFixture): void {
       expect([a.id, b.id]).toContain(winner);
     });
 
+    it('refuses a reserved name past maxNamedPerUser, says how to free one, and counts a release', async () => {
+      const vic = await store().createUser({ name: 'vic' });
+      for (const name of ['cap1', 'cap2', 'cap3']) {
+        await store().reserveName({ name, userId: vic.id, maxNamedPerUser: 3 });
+      }
+      await expectTunnelError(
+        store().reserveName({ name: 'cap4', userId: vic.id, maxNamedPerUser: 3 }),
+        'TUN_ERR_NAME_LIMIT',
+        /3 reserved names.*limit is 3.*release/,
+      );
+      expect(await store().getTunnel('cap4')).toBeUndefined();
+      // A name already theirs is not a new one: reserving it again still answers.
+      expect((await store().reserveName({ name: 'cap2', userId: vic.id, maxNamedPerUser: 3 })).name).toBe(
+        'cap2',
+      );
+      expect(await store().releaseName({ name: 'cap1', userId: vic.id })).toBe(true);
+      await store().reserveName({ name: 'cap4', userId: vic.id, maxNamedPerUser: 3 });
+    });
+
+    it('holds maxNamedPerUser exactly when many reservations and BIND claims race', async () => {
+      const wes = await store().createUser({ name: 'wes' });
+      const { record: key } = await store().createApiKey({ label: 'w', userId: wes.id, scopes: ['agent'] });
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, n) =>
+          n % 2
+            ? store().reserveName({ name: `burst${n}`, userId: wes.id, maxNamedPerUser: 7 })
+            : store().createTunnel({
+                name: `burst${n}`,
+                kind: 'named',
+                ownerKeyId: key.id,
+                resumeTokenHash: null,
+                maxNamedPerUser: 7,
+              }),
+        ),
+      );
+      const refused = results.filter(
+        (r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'TUN_ERR_NAME_LIMIT',
+      );
+      expect(refused).toHaveLength(33);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
+      expect(await store().listTunnelsOwnedByUser(wes.id)).toHaveLength(7);
+    });
+
     it('releases a name only for its owner, freeing it for others', async () => {
       const sam = await store().createUser({ name: 'sam' });
       const tia = await store().createUser({ name: 'tia' });

@@ -32,7 +32,59 @@ export async function findTunnel(db: Kysely<Database>, name: string): Promise<Tu
   return row === undefined ? undefined : toTunnelRecord(row);
 }
 
+/**
+ * Runs `claim` in a transaction that first locks the user's row, then refuses with
+ * TUN_ERR_NAME_LIMIT when the user already has `limit` named tunnels. The lock (an UPDATE
+ * that changes nothing) serializes claims of one user on PostgreSQL, and BEGIN IMMEDIATE
+ * does so on SQLite, so the count read is the count the insert lands on.
+ */
+export async function withinNameLimit<T>(
+  db: Kysely<Database>,
+  userId: string,
+  limit: number,
+  claim: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const locked = await trx
+      .updateTable('users')
+      .set((eb) => ({ name: eb.ref('name') }))
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (locked.numUpdatedRows === 0n) throw unknownUser(userId);
+    const row = await trx
+      .selectFrom('tunnels')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('owner_user_id', '=', userId)
+      .where('kind', '=', 'named')
+      .executeTakeFirstOrThrow();
+    const count = Number(row.n);
+    if (count >= limit) throw nameLimitError(count, limit);
+    return claim(trx);
+  });
+}
+
+export function nameLimitError(count: number, limit: number): TunnelError {
+  return new TunnelError(
+    'TUN_ERR_NAME_LIMIT',
+    `this user already has ${count} reserved names (the limit is ${limit}); release one you no longer use (DELETE /api/v1/tunnels/{name}, or burrow-edge names release <name>) or ask the operator to raise limits.reservedNamesPerUser`,
+  );
+}
+
 export async function reserveName(
+  db: Kysely<Database>,
+  input: ReserveNameInput,
+  now: number,
+): Promise<TunnelRecord> {
+  const limit = input.maxNamedPerUser;
+  if (limit === undefined) return reserveUnlimited(db, input, now);
+  // A name already the user's is answered without counting: reserving is idempotent.
+  const existing = await findTunnel(db, input.name);
+  if (existing?.ownerUserId === input.userId && existing.kind === 'named') return existing;
+  if (existing !== undefined && existing.ownerUserId !== input.userId) throw nameTakenError(existing);
+  return withinNameLimit(db, input.userId, limit, (trx) => reserveUnlimited(trx, input, now));
+}
+
+async function reserveUnlimited(
   db: Kysely<Database>,
   input: ReserveNameInput,
   now: number,

@@ -4,6 +4,7 @@
  * dialect without collations.
  */
 import { TunnelError } from '@burrow/protocol';
+import { printable } from './printable-text.js';
 
 /** Id of the user migration 0002 creates for keys made before users existed; an admin. */
 export const DEFAULT_USER_ID = 'usr_default';
@@ -25,7 +26,7 @@ export function normalizeUserName(raw: unknown): string {
   if (name === null) {
     throw new TunnelError(
       'TUN_ERR_NAME_INVALID',
-      `"${String(raw)}" is not a valid user name: use 1-64 letters, digits, ".", "_" or "-", starting and ending with a letter or digit`,
+      `"${printable(String(raw))}" is not a valid user name: use 1-64 letters, digits, ".", "_" or "-", starting and ending with a letter or digit`,
     );
   }
   return name;
