@@ -146,6 +146,18 @@ describe('reason phrases', () => {
   });
 });
 
+describe('header bytes', () => {
+  it('keeps obs-text bytes (0x80-0xff) in a streamed response header byte for byte', async () => {
+    const port = await rawOrigin(
+      Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\nX-V: a\u00a0b\u00e9\r\n\r\nhi', 'latin1'),
+    );
+    const agent = await startAgent(edge, String(port));
+    const { text } = await rawViewer(get(agent.name), 4000);
+    // Node's flushHeaders() would have sent these two bytes as four (UTF-8).
+    expect(text).toContain('\r\nX-V: a\u00a0b\u00e9\r\n');
+  });
+});
+
 describe('response framing', () => {
   it.each([
     [['Content-Length', '5', 'Content-Length', '6']],

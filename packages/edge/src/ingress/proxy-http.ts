@@ -205,6 +205,15 @@ export async function proxyHttp(
     req.resume();
   }
 
+  /**
+   * Ends a response whose head is out. Node corks the socket until the next tick; flush what
+   * was written first, so the viewer sees the head and the body cut short, not a bare close.
+   */
+  const destroyViewer = (): void => {
+    const socket = res.socket;
+    for (let i = 0; socket && i < 16 && socket.writableCorked > 0; i++) socket.uncork();
+    res.destroy();
+  };
   // From here on every listener runs inside the session's frame dispatch: a throw would be
   // taken for a protocol error and close the agent's whole session, so none may escape.
   const guard =
@@ -218,7 +227,7 @@ export async function proxyHttp(
         if (!res.headersSent) fail(error);
         else {
           errorCode = error.code;
-          res.destroy();
+          destroyViewer();
         }
       }
     };
@@ -248,11 +257,7 @@ export async function proxyHttp(
     }
     // A response already ended (a 204 whose agent sends a body anyway) reached the viewer whole.
     if (res.writableEnded) return;
-    // Node corks the socket until the next tick; flush what was written so the viewer sees
-    // the body cut short rather than a bare close.
-    const socket = res.socket;
-    for (let i = 0; socket && i < 16 && socket.writableCorked > 0; i++) socket.uncork();
-    res.destroy();
+    destroyViewer();
   };
 
   stream.once(
@@ -283,8 +288,9 @@ export async function proxyHttp(
       }
       if (bodyLength === null) {
         // A streamed body of unknown length (SSE, chunked) must show its head before the
-        // first byte exists.
-        res.writeHead(head.status, reason, out).flushHeaders();
+        // first byte exists. Not flushHeaders(): it sends the head as UTF-8, which turns an
+        // obs-text byte (0x80-0xff) in a header value into two; an empty latin1 write does not.
+        res.writeHead(head.status, reason, out).write('', 'latin1');
       } else {
         pendingHead = { status: head.status, reason, headers: out };
       }
@@ -336,7 +342,7 @@ export async function proxyHttp(
       if (!res.headersSent) fail(err);
       else if (!res.writableEnded) {
         errorCode = err.code;
-        res.destroy();
+        destroyViewer();
       }
     }),
   );

@@ -132,7 +132,8 @@ export async function proxyUpgrade(
       return;
     }
     if (response.status !== 101) out.push('Connection', 'close');
-    socket.write(formatResponseHead(response.status, checked.head.reason, out));
+    // latin1: header values are byte strings (obs-text included), not UTF-8 text.
+    socket.write(formatResponseHead(response.status, checked.head.reason, out), 'latin1');
     headWritten = true;
     pipeRaw(socket, stream);
   });
