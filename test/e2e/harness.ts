@@ -6,7 +6,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -207,8 +213,11 @@ export async function startAgent(edge: Edge, target: string, options: AgentOptio
   return { proc, url: tunnel.url as string, name: tunnel.name as string };
 }
 
-export async function startOrigin(handler: RequestListener): Promise<{ server: Server; port: number }> {
-  const server = createServer(handler);
+export async function startOrigin(
+  handler: RequestListener,
+  options: ServerOptions = {},
+): Promise<{ server: Server; port: number }> {
+  const server = createServer(options, handler);
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as AddressInfo).port };

@@ -254,7 +254,8 @@ function unfaithful(r: OriginResponse, res: RawResponse): string | null {
         break;
       }
     }
-    if (found === -1) return `header ${show(`${name}: ${want}`, 80)} lost, changed or reordered`;
+    if (found === -1)
+      return `header ${show(`${name}: ${want}`, 80)} lost, changed or reordered (got ${show(JSON.stringify(res.headers), 200)})`;
     at = found + 2;
   }
   return null;
