@@ -67,10 +67,15 @@ export class ScriptedAgent {
   }
 
   /** The first frame of `type` after index `from` (bounded wait). */
-  async nextFrame(type: number, from: number, timeoutMs = 5000): Promise<Frame> {
+  async nextFrame(
+    type: number,
+    from: number,
+    timeoutMs = 5000,
+    matches: (f: Frame) => boolean = () => true,
+  ): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.frames.slice(from).find((f) => f.type === type);
+      const found = this.frames.slice(from).find((f) => f.type === type && matches(f));
       if (found) return found;
       if (Date.now() > deadline) throw new Error(`no frame of type ${type}`);
       await new Promise((r) => setTimeout(r, 10));

@@ -6,6 +6,7 @@
 
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { FrameType } from '@burrow/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startAgent,
@@ -208,7 +209,10 @@ describe('response framing', () => {
       get(scripted.name, '/', true) + get(scripted.name, '/second', true),
     );
     expect(text).not.toContain('smuggled');
-    expect(closed).toBe(true);
+    // The first answer was whole at its fifth byte; the extra bytes only cost the stream.
+    expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(text).toMatch(/\r\n\r\nhello$/);
+    expect(closed).toBe(false);
     expect(await scripted.resetCode(id)).toBe('TUN_ERR_BODY_LENGTH');
     await scriptedStillServes();
   });
@@ -247,6 +251,52 @@ describe('response framing', () => {
     const { text } = await rawViewer(get(agent.name), 4000);
     expect(text).toMatch(/^HTTP\/1\.1 502 /);
     expect(text).toMatch(/\r\nX-Burrow-Error: TUN_ERR_[A-Z_]+\r\n/i);
+  });
+
+  it('answers as soon as the declared body is complete, without waiting for a late END', async () => {
+    const from = scripted.frames.length;
+    const host = edge.host(scripted.name);
+    // Two pipelined requests: the second's answer queues behind the first's end.
+    const viewer = rawViewer(
+      `GET /1 HTTP/1.1\r\nHost: ${host}\r\n\r\nGET /2 HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+      2500,
+    );
+    const first = await scripted.accept(from);
+    scripted.head(first, { status: 200, statusText: 'OK', headers: ['Content-Length', '2'] });
+    scripted.data(first, 'ok'); // and no END
+    const second = (await scripted.nextFrame(FrameType.OPEN, from, 5000, (f) => f.streamId !== first))
+      .streamId;
+    scripted.head(second, { status: 200, statusText: 'OK', headers: ['Content-Length', '3'] });
+    scripted.data(second, 'two', true);
+    const { text, closed } = await viewer;
+    expect(text).toMatch(/\r\n\r\nok(HTTP\/1\.1 200 OK\r\n)[^]*\r\n\r\ntwo$/);
+    expect(closed).toBe(false);
+    await scriptedStillServes();
+  });
+
+  it('reads and drops the rest of an upload once the exchange has failed, instead of stalling it', async () => {
+    const from = scripted.frames.length;
+    const size = 32 * 1024 * 1024;
+    const socket = connect(edge.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.write(`POST / HTTP/1.1\r\nHost: ${edge.host(scripted.name)}\r\nContent-Length: ${size}\r\n\r\n`);
+    const flushed = new Promise<void>((resolve) => socket.write(Buffer.alloc(size, 0x61), () => resolve()));
+    const id = await scripted.accept(from);
+    // The agent grants no credit past its first window, so the edge has paused the upload.
+    scripted.head(id, { status: 200, statusText: 'OK', headers: ['Content-Length', '10'] });
+    scripted.end(id);
+    const outcome = await Promise.race([
+      flushed.then(() => 'flushed'),
+      new Promise((r) => setTimeout(() => r('stalled'), 8000)),
+    ]);
+    socket.destroy();
+    expect(outcome).toBe('flushed');
+    expect(Buffer.concat(chunks).toString('latin1')).toMatch(
+      /^HTTP\/1\.1 502 [^]*X-Burrow-Error: TUN_ERR_BODY_LENGTH\r\n/i,
+    );
+    await scriptedStillServes();
   });
 
   it('answers a 204 with a body as a bodiless 204 and keeps the connection in sync', async () => {

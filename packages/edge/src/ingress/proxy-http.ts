@@ -80,9 +80,23 @@ export async function proxyHttp(
   const method = req.method ?? 'GET';
   let status = 0;
   let errorCode: string | undefined;
+  /** The request body's idle timer; null when none runs. */
+  let bodyIdle: unknown = null;
+  let bodyAbandoned = false;
+  /**
+   * Once the exchange has failed, the rest of the request body is read and dropped: a
+   * paused viewer would otherwise sit on its upload until the socket times out.
+   */
+  const abandonBody = (): void => {
+    bodyAbandoned = true;
+    deps.timers.clearTimeout(bodyIdle);
+    bodyIdle = null;
+    req.resume();
+  };
   const fail = (err: TunnelError): void => {
     status = err.status;
     errorCode = err.code;
+    abandonBody();
     sendErrorPage(res, errorPageFor(err, titleFor(err), requestId), req.headers.accept);
   };
   // Only when someone listens: this runs for every request.
@@ -171,10 +185,9 @@ export async function proxyHttp(
 
   if (withBody) {
     // Idle only counts while we are reading: a paused body (no credit) is our wait, not the viewer's.
-    let idle: unknown = null;
     const armIdle = (): void => {
-      deps.timers.clearTimeout(idle);
-      idle = deps.timers.setTimeout(() => {
+      deps.timers.clearTimeout(bodyIdle);
+      bodyIdle = deps.timers.setTimeout(() => {
         const err = new TunnelError(
           'TUN_ERR_BODY_TIMEOUT',
           `no request body bytes for ${deps.bodyIdleMs} ms`,
@@ -186,21 +199,23 @@ export async function proxyHttp(
     };
     armIdle();
     req.on('data', (chunk: Buffer) => {
+      if (bodyAbandoned) return;
       if (stream.write(chunk)) armIdle();
       else {
-        deps.timers.clearTimeout(idle);
+        deps.timers.clearTimeout(bodyIdle);
         req.pause();
       }
     });
     stream.on('drain', () => {
+      if (bodyAbandoned) return;
       armIdle();
       req.resume();
     });
     req.once('end', () => {
-      deps.timers.clearTimeout(idle);
-      stream.end();
+      deps.timers.clearTimeout(bodyIdle);
+      if (!bodyAbandoned) stream.end();
     });
-    req.once('close', () => deps.timers.clearTimeout(idle));
+    req.once('close', () => deps.timers.clearTimeout(bodyIdle));
   } else {
     req.resume();
   }
@@ -247,7 +262,6 @@ export async function proxyHttp(
     pendingHead = null;
   };
   const cut = (err: TunnelError): void => {
-    errorCode = err.code;
     idle?.stop();
     stream.reset(err);
     if (pendingHead !== null) {
@@ -255,8 +269,11 @@ export async function proxyHttp(
       fail(err);
       return;
     }
-    // A response already ended (a 204 whose agent sends a body anyway) reached the viewer whole.
+    // A response already ended (its body complete, or a 204 whose agent sends a body anyway)
+    // reached the viewer whole; only the stream is at fault.
     if (res.writableEnded) return;
+    errorCode = err.code;
+    abandonBody();
     destroyViewer();
   };
 
@@ -281,6 +298,13 @@ export async function proxyHttp(
       if (headerValue(out, 'x-request-id') === undefined) out.push('X-Request-Id', requestId);
       status = head.status;
       bodyLeft = bodyLength;
+      // Also after the viewer has its whole answer: a stream whose END never comes is reset
+      // after this long instead of holding one of the session's stream slots for good.
+      idle = new ResponseIdle(deps.timers, deps.responseIdleMs, res, () =>
+        cut(
+          new TunnelError('TUN_ERR_RESPONSE_TIMEOUT', `no response body bytes for ${deps.responseIdleMs} ms`),
+        ),
+      );
       if (bodyLength === 0) {
         // Nothing may follow (HEAD, 204, 304, or an empty body): the viewer is answered now.
         res.writeHead(head.status, reason, out).end();
@@ -294,11 +318,6 @@ export async function proxyHttp(
       } else {
         pendingHead = { status: head.status, reason, headers: out };
       }
-      idle = new ResponseIdle(deps.timers, deps.responseIdleMs, res, () =>
-        cut(
-          new TunnelError('TUN_ERR_RESPONSE_TIMEOUT', `no response body bytes for ${deps.responseIdleMs} ms`),
-        ),
-      );
     }),
   );
   stream.on(
@@ -315,7 +334,11 @@ export async function proxyHttp(
       }
       idle?.touch();
       writePendingHead();
-      if (!res.write(chunk)) stream.pause();
+      const more = res.write(chunk);
+      // The declared body is complete: answer now, without waiting for the agent's END,
+      // so requests pipelined behind this one are not held up.
+      if (bodyLeft === 0) res.end();
+      else if (!more) stream.pause();
     }),
   );
   res.on('drain', () => stream.resume());
