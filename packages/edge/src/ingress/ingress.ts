@@ -80,6 +80,13 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       req.resume();
       return;
     }
+    // First: past the field limit Node has dropped fields (Host among them, perhaps).
+    const tooMany = headLimitRefusal(req, options.maxHeaderCount);
+    if (tooMany !== null) {
+      sendErrorPage(res, errorPageFor(tooMany, 'Request headers too large'), req.headers.accept);
+      req.resume();
+      return;
+    }
     const checked = checkedTarget(req);
     if (checked instanceof TunnelError) {
       res.setHeader('Connection', 'close');
@@ -102,12 +109,6 @@ export function attachIngress(server: Server, options: IngressOptions): void {
         `the request target is longer than ${options.maxUrlBytes} bytes`,
       );
       sendErrorPage(res, errorPageFor(err, 'URI too long'), req.headers.accept);
-      req.resume();
-      return;
-    }
-    const tooMany = headLimitRefusal(req, options.maxHeaderCount);
-    if (tooMany !== null) {
-      sendErrorPage(res, errorPageFor(tooMany, 'Request headers too large'), req.headers.accept);
       req.resume();
       return;
     }
@@ -157,6 +158,15 @@ export function attachIngress(server: Server, options: IngressOptions): void {
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (refusedSockets?.has(req.socket)) return;
+    // First: past the field limit Node has dropped fields (Host among them, perhaps).
+    const tooMany = headLimitRefusal(req, options.maxHeaderCount);
+    if (tooMany !== null) {
+      writeRawResponse(socket, tooMany.status, `${tooMany.status} ${tooMany.message}\n`, [
+        'X-Burrow-Error',
+        tooMany.code,
+      ]);
+      return;
+    }
     const checked = checkedTarget(req);
     if (checked instanceof TunnelError) {
       const { body } = renderErrorPage(errorPageFor(checked, 'Bad request'), undefined);
@@ -177,14 +187,6 @@ export function attachIngress(server: Server, options: IngressOptions): void {
         ]);
         return;
       }
-    }
-    const tooMany = headLimitRefusal(req, options.maxHeaderCount);
-    if (tooMany !== null) {
-      writeRawResponse(socket, tooMany.status, `${tooMany.status} ${tooMany.message}\n`, [
-        'X-Burrow-Error',
-        tooMany.code,
-      ]);
-      return;
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
       if (options.traffic && options.proxy.registry.lookup(tunnel.name)) options.traffic.upgrade(tunnel.name);

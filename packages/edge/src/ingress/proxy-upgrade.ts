@@ -116,7 +116,19 @@ export async function proxyUpgrade(
 
   let headWritten = false;
   const cookieHost = route.prefix === null ? normalizeHost(host) : null;
+  // This listener runs inside the session's frame dispatch: a throw would be taken for a
+  // protocol error and close the agent's whole session, so none may escape.
   stream.once('head', (response: ResponseHead) => {
+    try {
+      answerHead(response);
+    } catch (thrown) {
+      const err = toTunnelError(thrown);
+      stream.reset(err);
+      if (!headWritten) writeError(socket, err, accept, requestId);
+      else socket.destroy();
+    }
+  });
+  const answerHead = (response: ResponseHead): void => {
     deps.timers.clearTimeout(timer);
     const checked = checkResponseHead(response, { method: req.method ?? 'GET', upgrade: true });
     const out = checked.ok
@@ -136,7 +148,7 @@ export async function proxyUpgrade(
     socket.write(formatResponseHead(response.status, checked.head.reason, out), 'latin1');
     headWritten = true;
     pipeRaw(socket, stream);
-  });
+  };
   stream.once('reset', (err: TunnelError) => {
     deps.timers.clearTimeout(timer);
     // Before the head the viewer can still get a readable error; after it, only a cut.
