@@ -106,6 +106,20 @@ describe('a viewer head with very many tiny headers', () => {
     expect(echoed.rawHeaders.filter((h) => h.startsWith('x-h'))).toHaveLength(450);
   });
 
+  it('answers 431, not a missing-Host 400, when Host comes after the field limit', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(edge.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      const lines = Array.from({ length: 600 }, (_, i) => `x-h${i}: v`);
+      socket.write(`GET / HTTP/1.1\r\n${lines.join('\r\n')}\r\nHost: ${edge.host('heads-web')}\r\n\r\n`);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(answer).toMatch(/X-Burrow-Error: TUN_ERR_HEADERS_TOO_LARGE/i);
+  });
+
   it('refuses an upgrade with too many headers the same way', async () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(edge.port, '127.0.0.1');
