@@ -220,7 +220,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     const { settings } = this.deps;
     if (hello.token !== null) {
       // Counted before the store is asked, so parallel HELLOs cannot all slip past the lockout.
-      const attempt = beginKeyAttempt(this.deps.keyFailures, this.clientKey);
+      const attempt = await beginKeyAttempt(this.deps.keyFailures, this.clientKey);
       const key = await this.deps.store.verifyApiKey(hello.token).catch((err: unknown) => {
         // A store failure is not a wrong key: the attempt does not count.
         attempt.succeeded();
