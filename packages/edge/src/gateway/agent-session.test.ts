@@ -130,3 +130,26 @@ describe('AgentSession quotas under a burst of BINDs', () => {
     ).toBe(true);
   });
 });
+
+describe('AgentSession UNBIND', () => {
+  it('forgets the holder of an unbound name, so a crash does not give it reconnect grace', async () => {
+    rig = await startRig();
+    const { secret } = await rig.store.createApiKey({ label: 'holder', scopes: ['agent'] });
+    const agent = rig.connect();
+    agent.hello(secret);
+    const acks = await burstBinds(agent, 2, (i) => ['kept', 'dropped'][i]!);
+    expect(acks.every((a) => a.ok === true)).toBe(true);
+    expect(await rig.store.listTunnelsOfOpenSessions()).toEqual(['dropped', 'kept']);
+    agent.sendBurst([{ type: FrameType.UNBIND, body: { name: 'dropped' } }]);
+    await until(() => !rig!.registry.names().includes('dropped'), 5000, 'the name unbound');
+    // The session stays open (a crash now would leave it so): only 'kept' comes back.
+    const deadline = Date.now() + 5000;
+    let held = await rig.store.listTunnelsOfOpenSessions();
+    while (held.includes('dropped') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      held = await rig.store.listTunnelsOfOpenSessions();
+    }
+    expect(held).toEqual(['kept']);
+    expect(agent.closed).toBe(false);
+  });
+});
