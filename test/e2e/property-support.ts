@@ -29,15 +29,22 @@ function envInt(name: string, fallback: number): number {
 
 /**
  * fast-check parameters for one property: the seed, the run count, and a wall-clock cap
- * (shrinking a failure against real processes can otherwise run for minutes).
+ * (shrinking a failure against real processes can otherwise run for minutes). Hitting the
+ * cap fails the property: a run cut short would otherwise pass having checked far fewer
+ * cases than asked.
  */
-export function fuzzParameters<T>(label: string, runs = FUZZ_RUNS): fc.Parameters<T> {
+export function fuzzParameters<T>(
+  label: string,
+  runs = FUZZ_RUNS,
+  timeLimitMs = propertyTimeLimitMs(runs),
+): fc.Parameters<T> {
   console.log(`[fuzz] ${label}: seed=${FUZZ_SEED} runs=${runs} (BURROW_FUZZ_SEED / BURROW_FUZZ_RUNS)`);
   return {
     seed: FUZZ_SEED,
     numRuns: runs,
     // The plugin form is generic over the property's type; this option is not, and does the same.
-    interruptAfterTimeLimit: propertyTimeLimitMs(runs),
+    interruptAfterTimeLimit: timeLimitMs,
+    markInterruptAsFailure: true,
   };
 }
 

@@ -368,6 +368,35 @@ describe('OPTIONS *', () => {
     expect(text).toMatch(/\r\nAllow: GET, OPTIONS\r\n/);
     expect(seen).toEqual(['OPTIONS *']);
   });
+
+  it('brings its body to the origin, without the hop-by-hop headers', async () => {
+    const seen: { line: string; body: string; headers: string[] }[] = [];
+    const origin = await startOrigin((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        seen.push({
+          line: `${req.method ?? ''} ${req.url ?? ''}`,
+          body: Buffer.concat(chunks).toString(),
+          headers: req.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase()),
+        });
+        res.writeHead(200, { Allow: 'GET, OPTIONS', 'Content-Length': '2' });
+        res.end('ok');
+      });
+    });
+    const agent = await startAgent(edge, String(origin.port));
+    const { text } = await rawViewer(
+      `OPTIONS * HTTP/1.1\r\nHost: ${edge.host(agent.name)}\r\nContent-Length: 5\r\n` +
+        'Connection: close, X-Private\r\nX-Private: p\r\nX-Kept: k\r\n\r\nhello',
+    );
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).toMatch(/\r\nAllow: GET, OPTIONS\r\n/);
+    expect(text).toMatch(/\r\n\r\nok$/);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ line: 'OPTIONS *', body: 'hello' });
+    expect(seen[0]!.headers).toContain('x-kept');
+    expect(seen[0]!.headers).not.toContain('x-private');
+  });
 });
 
 describe('Set-Cookie scoping', () => {

@@ -247,6 +247,135 @@ describe('forwarding ordinary requests', () => {
   });
 });
 
+describe('forwarding OPTIONS *', () => {
+  interface Seen {
+    line: string;
+    body: string;
+    headers: string[];
+  }
+
+  async function asteriskOrigin(answer: (res: http.ServerResponse) => void): Promise<{
+    url: URL;
+    seen: Seen[];
+  }> {
+    const seen: Seen[] = [];
+    const origin = await startOrigin((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        seen.push({
+          line: `${req.method ?? ''} ${req.url ?? ''}`,
+          body: Buffer.concat(chunks).toString(),
+          headers: req.rawHeaders,
+        });
+        answer(res);
+      });
+    });
+    return { url: origin.url, seen };
+  }
+
+  it('streams its body to the origin and brings the answer back like any response', async () => {
+    const origin = await asteriskOrigin((res) => {
+      res.writeHead(200, 'Fine', ['Allow', 'GET, OPTIONS', 'Connection', 'close, X-Hop', 'X-Hop', 'h']);
+      res.end('allowed');
+    });
+    const { edge, records } = tunnelTo(origin.url);
+    const request = head({
+      method: 'OPTIONS',
+      path: '*',
+      headers: [
+        'Host',
+        'k3xnz3.localhost:8080',
+        'Content-Length',
+        '5',
+        'Connection',
+        'X-Private',
+        'X-Private',
+        'p',
+        'Keep-Alive',
+        'timeout=5',
+        'Proxy-Authorization',
+        'Basic Zm9vOmJhcg==',
+        'X-Kept',
+        'k',
+      ],
+    });
+    const result = await send(edge, request, Buffer.from('hello')).outcome;
+    expect(result.reset).toBeNull();
+    expect(result.head).toMatchObject({ status: 200, statusText: 'Fine' });
+    expect(result.body.toString()).toBe('allowed');
+    const names = (raw: readonly string[]): string[] =>
+      raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    // The origin's hop-by-hop headers stay on its hop, as for any response.
+    expect(names(result.head!.headers)).toContain('allow');
+    expect(names(result.head!.headers)).not.toContain('x-hop');
+    expect(names(result.head!.headers)).not.toContain('connection');
+    expect(origin.seen).toHaveLength(1);
+    expect(origin.seen[0]).toMatchObject({ line: 'OPTIONS *', body: 'hello' });
+    // The same header hygiene as an ordinary request.
+    const sent = names(origin.seen[0]!.headers);
+    expect(sent).toContain('x-kept');
+    expect(sent).not.toContain('x-private');
+    expect(sent).not.toContain('keep-alive');
+    expect(sent).not.toContain('proxy-authorization');
+    await sleep(10);
+    expect(records).toMatchObject([{ method: 'OPTIONS', path: '*', status: 200, error: null }]);
+  });
+
+  it('sends a body of unknown length chunked', async () => {
+    const origin = await asteriskOrigin((res) => res.end());
+    const { edge } = tunnelTo(origin.url);
+    const payload = randomBytes(300 * 1024);
+    const request = head({ method: 'OPTIONS', path: '*' });
+    const result = await send(edge, request, payload).outcome;
+    expect(result.head?.status).toBe(200);
+    expect(origin.seen[0]!.body).toBe(payload.toString());
+  });
+
+  it('sends no body when the request has none', async () => {
+    const origin = await asteriskOrigin((res) => res.writeHead(204).end());
+    const { edge } = tunnelTo(origin.url);
+    const result = await send(edge, head({ method: 'OPTIONS', path: '*' })).outcome;
+    expect(result.head?.status).toBe(204);
+    expect(origin.seen).toMatchObject([{ line: 'OPTIONS *', body: '' }]);
+    const sent = origin.seen[0]!.headers.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    expect(sent).not.toContain('transfer-encoding');
+  });
+
+  it('closes the origin connection when the viewer goes away', async () => {
+    let originSawClose = false;
+    let arrived: () => void = () => undefined;
+    const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const origin = await startOrigin((req) => {
+      arrived();
+      req.socket.on('close', () => (originSawClose = true));
+    });
+    const { edge, records } = tunnelTo(origin.url);
+    const { stream } = send(edge, head({ method: 'OPTIONS', path: '*' }));
+    await requestArrived;
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'viewer left'));
+    for (let i = 0; i < 50 && !originSawClose; i++) await sleep(10);
+    expect(originSawClose).toBe(true);
+    expect(records[0]).toMatchObject({ status: null, error: 'TUN_ERR_STREAM_CANCELLED' });
+  });
+
+  it('resets with TUN_ERR_ORIGIN_TIMEOUT when the origin never answers', async () => {
+    const origin = await startOrigin(() => undefined);
+    const { edge } = tunnelTo(origin.url, { originTimeoutMs: 100 });
+    const result = await send(edge, head({ method: 'OPTIONS', path: '*' })).outcome;
+    expect(result.reset?.code).toBe('TUN_ERR_ORIGIN_TIMEOUT');
+  });
+
+  it('resets with TUN_ERR_ORIGIN_REFUSED when nothing listens', async () => {
+    const closed = await startOrigin(() => undefined);
+    const url = closed.url;
+    await new Promise<void>((resolve) => closed.server.close(() => resolve()));
+    const { edge } = tunnelTo(url);
+    const result = await send(edge, head({ method: 'OPTIONS', path: '*' })).outcome;
+    expect(result.reset?.code).toBe('TUN_ERR_ORIGIN_REFUSED');
+  });
+});
+
 describe('forwarding failures', () => {
   it('resets with TUN_ERR_ORIGIN_REFUSED when nothing listens on the origin port', async () => {
     const closed = await startOrigin(() => undefined);

@@ -43,8 +43,7 @@ export function serveStream(stream: MuxStream, routes: RouteTable, context: Forw
     }
     // One place for both forwarders, so an upgrade gets the same Host as a plain request.
     const sent = route.host === null ? head : { ...head, headers: withHostHeader(head.headers, route.host) };
-    // undici cannot send the asterisk form (`OPTIONS *`); the node:http forwarder can.
-    if (stream.upgrade || head.path === '*') forwardUpgrade(stream, sent, route.origin, context);
+    if (stream.upgrade) forwardUpgrade(stream, sent, route.origin, context);
     else forwardHttp(stream, sent, route.origin, context);
   } catch (err) {
     stream.reset(toTunnelError(err));

@@ -6,12 +6,16 @@
  *   viewer body: stream 'data' → RequestBody (paused when undici's buffer is full)
  *   response:    undici chunk → stream.write(); false pauses undici until the stream's 'drain'
  *
+ * The asterisk form (`OPTIONS *`), which undici refuses, goes through node:http with the same
+ * handler (asterisk-request.ts).
+ *
  * Errors before the response head become a RESET with an ORIGIN_* code (the edge answers
  * 502/504); after the head there is nothing to tell the viewer, so the stream is just reset.
  */
 
 import { TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
 import type { Dispatcher } from 'undici';
+import { dispatchAsteriskForm } from './asterisk-request.js';
 import { requestHeadersForOrigin, rawHeaderStrings, responseHeadersForViewer } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
 import { RequestBody, requestHasNoBody } from './request-body.js';
@@ -61,15 +65,15 @@ class HttpExchange implements Dispatcher.DispatchHandler {
     }
     this.armTimer(this.context.originTimeoutMs);
     try {
-      this.context.pools.get(this.origin).dispatch(
-        {
-          path: this.head.path,
-          method: this.head.method,
-          headers: requestHeadersForOrigin(this.head.headers),
-          body: this.body,
-        },
-        this,
-      );
+      const request = {
+        path: this.head.path,
+        method: this.head.method,
+        headers: requestHeadersForOrigin(this.head.headers),
+        body: this.body,
+      };
+      // undici cannot send the asterisk form (`OPTIONS *`); node:http can, on its own connection.
+      if (this.head.path === '*') dispatchAsteriskForm(this.origin, request, this);
+      else this.context.pools.get(this.origin).dispatch(request, this);
     } catch (err) {
       this.fail(err);
     }

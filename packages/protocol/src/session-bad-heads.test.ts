@@ -131,7 +131,7 @@ describe('a HEAD the edge cannot accept', () => {
 });
 
 describe('a sender never sends a head its peer would refuse', () => {
-  it('refuses to OPEN with more header fields than the protocol carries, and frees the slot', () => {
+  it('refuses to OPEN with more header fields than the protocol carries, and frees the slot', async () => {
     const { edge, agentIn } = createSessionPair({ edge: { maxStreams: 1 } });
     const s = edge.openStream();
     const code = thrownCode(() =>
@@ -140,17 +140,26 @@ describe('a sender never sends a head its peer would refuse', () => {
     expect(code).toBe('TUN_ERR_HEADERS_TOO_LARGE');
     expect(s.finished).toBe(true);
     // The refused stream no longer counts against maxStreams.
-    edge.openStream().open(requestHead(), { fin: true, upgrade: false });
-    expect(agentIn.filter((f) => f.type === FrameType.OPEN)).toHaveLength(0);
+    const next = edge.openStream();
+    next.open(requestHead(), { fin: true, upgrade: false });
+    // Frames go out on a later tick: only after it does agentIn show what was sent.
+    await settle();
+    const opens = agentIn.filter((f) => f.type === FrameType.OPEN);
+    // Only the accepted OPEN went out, as the first stream id: the refused one used none.
+    expect(opens.map((f) => f.streamId)).toEqual([1]);
+    expect(next.id).toBe(1);
+    expect(agentIn.filter((f) => f.streamId === 1).map((f) => f.type)).toEqual([FrameType.OPEN]);
   });
 
-  it('refuses to OPEN a head whose frame is larger than the peer accepts', () => {
-    const { edge } = createSessionPair();
+  it('refuses to OPEN a head whose frame is larger than the peer accepts', async () => {
+    const { edge, agentIn } = createSessionPair();
     const big = ['X-Big', 'v'.repeat(TEST_MAX_FRAME)];
     const code = thrownCode(() =>
       edge.openStream().open(requestHead({ headers: big }), { fin: true, upgrade: false }),
     );
     expect(code).toBe('TUN_ERR_HEADERS_TOO_LARGE');
+    await settle();
+    expect(agentIn.filter((f) => f.type === FrameType.OPEN)).toEqual([]);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TunnelError } from './errors.js';
+import { TunnelError } from './errors.js';
 import { FrameFlag, FrameType } from './frame.js';
 import type { MuxStream } from './stream.js';
 import { json, type RecordedFrame } from './test-support/raw-peer.js';
@@ -272,4 +272,34 @@ describe('Session window enforcement', () => {
     await waitUntil(() => sessionClose.closed);
     expect(sessionClose.err?.code).toBe('TUN_ERR_WINDOW_EXCEEDED');
   });
+});
+
+describe('a local reset of a paused stream', () => {
+  for (const ended of [false, true]) {
+    it(`discards the queued data${ended ? " and the peer's END" : ''}, and closes at once`, async () => {
+      const { edge, agent } = createSessionPair();
+      let accepted: MuxStream | undefined;
+      agent.on('stream', (stream) => {
+        stream.pause();
+        accepted = stream;
+      });
+      const s = edge.openStream();
+      s.open(requestHead(), { fin: false, upgrade: false });
+      s.write(Buffer.from('queued while paused'));
+      if (ended) s.end();
+      await waitUntil(() => accepted !== undefined);
+      await settle(20);
+
+      const events: string[] = [];
+      accepted!.on('data', () => events.push('data'));
+      accepted!.on('end', () => events.push('end'));
+      accepted!.on('close', () => events.push('close'));
+      accepted!.on('reset', () => events.push('reset'));
+      accepted!.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the reader gave up'));
+      expect(events).toEqual(['close']);
+      accepted!.resume();
+      await settle(20);
+      expect(events).toEqual(['close']);
+    });
+  }
 });

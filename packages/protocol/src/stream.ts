@@ -199,7 +199,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     // A stream that never sent OPEN has nothing to tell the peer.
     if (this.streamId !== 0)
       this.owner.writeFrame(FrameType.RESET, 0, this.id, encodeJson(errorMessageOf(err)));
-    this.teardown();
+    this.teardown({ discardInput: true });
   }
 
   // ---- receiving -----------------------------------------------------------------------
@@ -257,7 +257,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     if (this.machine.finished) return;
     this.machine.transition('sendReset');
     this.owner.writeFrame(FrameType.RESET, 0, this.id, encodeJson(errorMessageOf(err)));
-    this.teardown(err);
+    this.teardown({ err });
   }
 
   /** @internal DATA arrived; throws TUN_ERR_WINDOW_EXCEEDED on overrun. */
@@ -305,7 +305,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   handleReset(err: TunnelError): void {
     if (this.machine.finished) return;
     this.machine.transition('recvReset');
-    this.teardown(err);
+    this.teardown({ err });
   }
 
   /** @internal The session's transport drained. */
@@ -383,14 +383,20 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
     if (this.machine.finished) this.teardown();
   }
 
-  private teardown(err?: TunnelError): void {
+  /**
+   * Frees the stream. A failure (`err`, emitted as 'reset') or a local reset
+   * (`discardInput`) drops what a paused reader has not read yet: data and 'end' still to
+   * come would report a stream that was aborted as one that finished.
+   */
+  private teardown(options: { err?: TunnelError; discardInput?: boolean } = {}): void {
+    const { err } = options;
     this.outQueue.length = 0;
-    if (err) {
+    if (err !== undefined || options.discardInput === true) {
       this.inQueue.length = 0;
       this.endPending = false;
     }
     this.owner.release(this);
-    if (err) this.emit('reset', err);
+    if (err !== undefined) this.emit('reset', err);
     // A paused reader still has data and 'end' to come; 'close' waits for them.
     if (!this.endPending) this.emitClose();
   }

@@ -51,7 +51,7 @@ export async function authenticate(req: IncomingMessage, deps: ApiAuthDeps): Pro
     );
   }
   // Counted before the store is asked, so parallel guesses cannot all slip past the gate.
-  const attempt = beginKeyAttempt(deps.failures, client);
+  const attempt = await beginKeyAttempt(deps.failures, client);
   let key: VerifiedApiKey | null;
   try {
     key = token === '' ? null : await deps.store.verifyApiKey(token);

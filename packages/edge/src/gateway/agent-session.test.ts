@@ -32,6 +32,28 @@ describe('AgentSession wrong keys', () => {
     expect(codes.filter((c) => c === ERROR_CATALOG.TUN_ERR_UNAUTHORIZED.wire)).toHaveLength(5);
     expect(codes.filter((c) => c === ERROR_CATALOG.TUN_ERR_AUTH_LOCKED.wire)).toHaveLength(35);
   });
+
+  it('lets 10 parallel HELLOs with a good key from one address all in (agents behind one NAT)', async () => {
+    rig = await startRig({ limits: { sessionsPerKey: 100 } });
+    const { secret } = await rig.store.createApiKey({ label: 'nat', scopes: ['agent'] });
+    // A store that takes a moment to answer, as PostgreSQL does: the checks overlap.
+    const store = rig.store;
+    const verify = store.verifyApiKey.bind(store);
+    store.verifyApiKey = async (token) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return verify(token);
+    };
+    const agents = Array.from({ length: 10 }, () => rig!.connect());
+    for (const a of agents) a.hello(secret);
+    await until(
+      () => agents.every((a) => a.json(FrameType.HELLO_ACK).length + a.json(FrameType.ERROR).length > 0),
+      10_000,
+      'every answer',
+    );
+    expect(agents.map((a) => a.json(FrameType.ERROR)[0]?.code ?? 'ok')).toEqual(
+      Array.from({ length: 10 }, () => 'ok'),
+    );
+  });
 });
 
 /** Sends `count` BINDs in one write once the session is ready; resolves with the BIND_ACKs. */
@@ -106,5 +128,28 @@ describe('AgentSession quotas under a burst of BINDs', () => {
         .slice(2)
         .every((a) => a.ok === true),
     ).toBe(true);
+  });
+});
+
+describe('AgentSession UNBIND', () => {
+  it('forgets the holder of an unbound name, so a crash does not give it reconnect grace', async () => {
+    rig = await startRig();
+    const { secret } = await rig.store.createApiKey({ label: 'holder', scopes: ['agent'] });
+    const agent = rig.connect();
+    agent.hello(secret);
+    const acks = await burstBinds(agent, 2, (i) => ['kept', 'dropped'][i]!);
+    expect(acks.every((a) => a.ok === true)).toBe(true);
+    expect(await rig.store.listTunnelsOfOpenSessions()).toEqual(['dropped', 'kept']);
+    agent.sendBurst([{ type: FrameType.UNBIND, body: { name: 'dropped' } }]);
+    await until(() => !rig!.registry.names().includes('dropped'), 5000, 'the name unbound');
+    // The session stays open (a crash now would leave it so): only 'kept' comes back.
+    const deadline = Date.now() + 5000;
+    let held = await rig.store.listTunnelsOfOpenSessions();
+    while (held.includes('dropped') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      held = await rig.store.listTunnelsOfOpenSessions();
+    }
+    expect(held).toEqual(['kept']);
+    expect(agent.closed).toBe(false);
   });
 });

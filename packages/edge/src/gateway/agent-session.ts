@@ -220,7 +220,7 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     const { settings } = this.deps;
     if (hello.token !== null) {
       // Counted before the store is asked, so parallel HELLOs cannot all slip past the lockout.
-      const attempt = beginKeyAttempt(this.deps.keyFailures, this.clientKey);
+      const attempt = await beginKeyAttempt(this.deps.keyFailures, this.clientKey);
       const key = await this.deps.store.verifyApiKey(hello.token).catch((err: unknown) => {
         // A store failure is not a wrong key: the attempt does not count.
         attempt.succeeded();
@@ -375,10 +375,16 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     this.session.sendControl(FrameType.BIND_ACK, ack);
   }
 
-  private onUnbind(payload: Buffer): Promise<void> {
+  private async onUnbind(payload: Buffer): Promise<void> {
     const { name } = decodeUnbind(payload);
-    if (this.names.delete(name)) this.deps.registry.unbind(name, this, 0);
-    return Promise.resolve();
+    if (!this.names.delete(name)) return;
+    this.deps.registry.unbind(name, this, 0);
+    // This session stays open: a crash now must not give the name reconnect grace.
+    try {
+      await this.deps.store.releaseTunnelHolder(name, this.sessionId);
+    } catch (err) {
+      this.log.error({ err, tunnel: name }, 'could not record that the tunnel was unbound');
+    }
   }
 
   /** Stops routing new requests here; names wait for the agent's next session. */

@@ -135,10 +135,19 @@ export class TunnelBinder {
     // Also marks the name active and records its holder (so a crash knows it was live), and
     // reads the row back: a policy stored meanwhile applies.
     const record = await this.store.setTunnelResumeToken(name, hashSecret(resumeToken), target.sessionId);
-    // Checked again after the last await so no other BIND can slip in between check and bind.
-    const live = this.refuseIfHeld(name, target, proven);
     const result = { name, resumeToken, storedPolicy: record.policy, createdAt: record.createdAt };
-    announce(result);
+    let live: TunnelTarget | undefined;
+    try {
+      // Checked again after the last await so no other BIND can slip in between check and bind.
+      live = this.refuseIfHeld(name, target, proven);
+      announce(result);
+    } catch (err) {
+      // Recorded as the holder, but the name is not served here: the live holder (if any) is.
+      await this.store
+        .releaseTunnelHolder(name, target.sessionId, this.registry.lookup(name)?.sessionId ?? null)
+        .catch(() => undefined);
+      throw err;
+    }
     // The session that held it hears it lost the name, rather than waiting for requests that no longer come.
     if (live && live !== target) live.displaced(name);
     this.registry.bind(name, target);

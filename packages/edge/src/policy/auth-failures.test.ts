@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS } from './auth-failures.js';
+import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS, type BeginResult } from './auth-failures.js';
 
 class ManualClock {
   t = 1_700_000_000_000;
@@ -7,6 +7,18 @@ class ManualClock {
   advance(ms: number): void {
     this.t += ms;
   }
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** One key check from 'ip' the way the endpoints run it: begin, ask the store, settle. */
+async function keyCheck(failures: AuthFailures, key: 'good' | 'wrong'): Promise<'good' | 'wrong' | 'locked'> {
+  const begun = await failures.begin('ip');
+  if (!begun.ok) return 'locked';
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  if (key === 'good') begun.attempt.succeeded();
+  else begun.attempt.failed();
+  return key;
 }
 
 describe('AuthFailures', () => {
@@ -76,27 +88,49 @@ describe('AuthFailures', () => {
     );
   });
 
-  it('counts an attempt before it is verified, so parallel guesses get at most maxFailures checked', () => {
+  it('counts an attempt before it is verified, so parallel guesses get at most maxFailures checked', async () => {
     const clock = new ManualClock();
     const failures = new AuthFailures({ clock });
-    const begun = Array.from({ length: 200 }, () => failures.begin('ip'));
-    const admitted = begun.filter((b) => b.ok);
-    expect(admitted).toHaveLength(5);
-    expect(begun[5]).toMatchObject({ ok: false });
-    for (const b of admitted) if (b.ok) b.attempt.failed();
+    const outcomes = await Promise.all(Array.from({ length: 200 }, () => keyCheck(failures, 'wrong')));
+    expect(outcomes.filter((o) => o === 'wrong')).toHaveLength(5);
+    expect(outcomes.filter((o) => o === 'locked')).toHaveLength(195);
     expect(failures.check('ip')).toEqual({ ok: false, retryAfterSeconds: 300 });
   });
 
-  it('gives an attempt back when it succeeds, and counts it once however often it is settled', () => {
+  it('lets parallel checks of a good key wait for a slot instead of refusing them', async () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock });
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => keyCheck(failures, 'good')));
+    expect(outcomes).toEqual(Array.from({ length: 10 }, () => 'good'));
+    // ... while 60 parallel wrong keys still get at most maxFailures verified.
+    const wrong = await Promise.all(Array.from({ length: 60 }, () => keyCheck(failures, 'wrong')));
+    expect(wrong.filter((o) => o === 'wrong')).toHaveLength(5);
+    expect(wrong.filter((o) => o === 'locked')).toHaveLength(55);
+  });
+
+  it('refuses the waiting checks once the failures in flight lock the address out', async () => {
+    const clock = new ManualClock();
+    const failures = new AuthFailures({ clock });
+    const wrong = Array.from({ length: 5 }, () => keyCheck(failures, 'wrong'));
+    const good = Array.from({ length: 5 }, () => keyCheck(failures, 'good'));
+    expect(await Promise.all(wrong)).toEqual(['wrong', 'wrong', 'wrong', 'wrong', 'wrong']);
+    expect(await Promise.all(good)).toEqual(['locked', 'locked', 'locked', 'locked', 'locked']);
+  });
+
+  it('gives an attempt back when it succeeds, and counts it once however often it is settled', async () => {
     const clock = new ManualClock();
     const failures = new AuthFailures({ clock, limits: { maxFailures: 2 } });
-    const first = failures.begin('ip');
-    const second = failures.begin('ip');
-    expect(failures.begin('ip').ok).toBe(false);
+    const first = await failures.begin('ip');
+    const second = await failures.begin('ip');
+    let third: BeginResult | null = null;
+    void failures.begin('ip').then((b) => (third = b));
+    await settle();
+    expect(third).toBeNull();
     if (!first.ok || !second.ok) throw new Error('expected two admitted attempts');
     first.attempt.succeeded();
     first.attempt.failed();
-    expect(failures.begin('ip').ok).toBe(true);
+    await settle();
+    expect(third).toMatchObject({ ok: true });
     expect(second.attempt.failed()).toMatchObject({ failures: 1, lockedOut: false });
   });
 });

@@ -10,7 +10,9 @@
  *
  * `begin` counts an attempt before its credential is checked (a pending failure, given back
  * on success): otherwise N guesses sent in parallel all pass the gate before the first one
- * is recorded, and the lockout never bounds how many keys get checked.
+ * is recorded, and the lockout never bounds how many keys get checked. An attempt that finds
+ * the budget held by attempts in flight waits for them rather than being refused, so many
+ * right keys at once (agents behind one NAT) are not mistaken for guessing.
  */
 
 import { TunnelError } from '@burrow/protocol';
@@ -68,12 +70,20 @@ export interface AuthAttempt {
   failed(): FailureOutcome;
 }
 
+/**
+ * Most attempts from one client that wait for a slot; past it they are refused (429). Each
+ * waiter is a connection already open, and none waits longer than the key checks before it.
+ */
+export const MAX_WAITING_PER_CLIENT = 256;
+
 export type BeginResult = { ok: true; attempt: AuthAttempt } | { ok: false; retryAfterSeconds: number };
 
 export class AuthFailures {
   readonly limits: Readonly<AuthFailureLimits>;
   readonly #clock: Clock;
   readonly #clients: LruMap<string, ClientState>;
+  /** Attempts waiting for one in flight to settle, per client; no entry when none wait. */
+  readonly #waiting = new Map<string, ((result: BeginResult) => void)[]>();
 
   constructor(options: { clock: Clock; limits?: Partial<AuthFailureLimits> }) {
     this.limits = { ...DEFAULT_AUTH_FAILURE_LIMITS, ...options.limits };
@@ -102,41 +112,71 @@ export class AuthFailures {
 
   /**
    * The gate and the count in one step, before any credential is compared: refused while
-   * `key` is locked out or when its failures plus attempts in flight reach the limit.
+   * `key` is locked out. When its failures plus attempts in flight reach the limit, the
+   * attempt waits for one in flight to settle and is decided again: a right key gives its
+   * slot back, a wrong one may lock the address out (then the waiters are refused). So N
+   * parallel wrong keys get at most `maxFailures` checked, and N parallel right keys (agents
+   * behind one NAT reconnecting at once) all get in. The wait is short (each attempt in
+   * flight settles within one key check) and at most MAX_WAITING_PER_CLIENT attempts wait.
    */
-  begin(key: string): BeginResult {
+  begin(key: string): Promise<BeginResult> {
+    const decided = this.#tryBegin(key);
+    if (decided !== 'full') return Promise.resolve(decided);
+    const queue = this.#waiting.get(key) ?? [];
+    if (queue.length >= MAX_WAITING_PER_CLIENT) {
+      return Promise.resolve({ ok: false, retryAfterSeconds: 1 });
+    }
+    this.#waiting.set(key, queue);
+    return new Promise((resolve) => queue.push(resolve));
+  }
+
+  /** Admits, refuses, or says the budget is full only because of attempts in flight. */
+  #tryBegin(key: string): BeginResult | 'full' {
     const gate = this.check(key);
     if (!gate.ok) return gate;
     const now = this.#clock.now();
     const state = this.#clients.get(key) ?? { failures: [], lockedUntil: 0, pending: 0 };
     state.failures = state.failures.filter((at) => now - at < this.limits.windowMs);
-    if (state.failures.length + state.pending >= this.limits.maxFailures) {
-      // Attempts in flight settle within seconds; the oldest failure ages out after the window.
-      const oldest = state.failures[0];
-      const left = oldest === undefined ? 1000 : oldest + this.limits.windowMs - now;
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)) };
-    }
+    // Failures alone reaching the limit lock the address out, so a full budget has attempts
+    // in flight: one of them settling frees a slot or locks the address out.
+    if (state.failures.length + state.pending >= this.limits.maxFailures) return 'full';
     state.pending++;
     this.#clients.set(key, state);
     let settled = false;
     const settle = (): void => {
       settled = true;
-      const current = this.#clients.get(key);
-      if (current !== undefined && current.pending > 0) current.pending--;
+      // The state this attempt was counted in, even if the LRU evicted it since.
+      if (state.pending > 0) state.pending--;
     };
     return {
       ok: true,
       attempt: {
         succeeded: () => {
-          if (!settled) settle();
+          if (settled) return;
+          settle();
+          this.#wake(key);
         },
         failed: () => {
           if (settled) return { failures: 0, lockedOut: false, delayMs: 0 };
           settle();
-          return this.recordFailure(key);
+          const outcome = this.recordFailure(key);
+          this.#wake(key);
+          return outcome;
         },
       },
     };
+  }
+
+  /** Decides the attempts waiting on `key` again, oldest first; those still blocked wait on. */
+  #wake(key: string): void {
+    const queue = this.#waiting.get(key);
+    if (queue === undefined) return;
+    while (queue.length > 0) {
+      const decided = this.#tryBegin(key);
+      if (decided === 'full') return;
+      queue.shift()!(decided);
+    }
+    this.#waiting.delete(key);
   }
 
   /** Records a wrong credential from `key`. */
@@ -160,11 +200,12 @@ export class AuthFailures {
 }
 
 /**
- * Begins a key check for `client`, or throws TUN_ERR_AUTH_LOCKED (its `retryAfterSeconds`
- * says when to come back) while the address is locked out or has enough guesses in flight.
+ * Begins a key check for `client` (waiting while the address's budget is held by checks in
+ * flight), or throws TUN_ERR_AUTH_LOCKED (its `retryAfterSeconds` says when to come back)
+ * while the address is locked out.
  */
-export function beginKeyAttempt(failures: AuthFailures, client: string): AuthAttempt {
-  const begun = failures.begin(client);
+export async function beginKeyAttempt(failures: AuthFailures, client: string): Promise<AuthAttempt> {
+  const begun = await failures.begin(client);
   if (!begun.ok) throw new AuthLockedError(begun.retryAfterSeconds);
   return begun.attempt;
 }

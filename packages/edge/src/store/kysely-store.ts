@@ -188,6 +188,17 @@ export class KyselyStore implements Store {
     });
   }
 
+  releaseTunnelHolder(name: string, sessionId: string, successor: string | null = null): Promise<void> {
+    return this.#run('releaseTunnelHolder', async (db) => {
+      await db
+        .updateTable('tunnels')
+        .set({ session_id: successor })
+        .where('name', '=', name)
+        .where('session_id', '=', sessionId)
+        .execute();
+    });
+  }
+
   setTunnelPolicy(name: string, policy: Record<string, unknown> | null): Promise<TunnelRecord | null> {
     return this.#run('setTunnelPolicy', async (db) => {
       const result = await db

@@ -544,6 +544,31 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
         expect(await store.listTunnelsOfOpenSessions()).toEqual([]);
       });
 
+      it('forgets the holder of a name its still-open session gave up, and no later holder', async () => {
+        for (const id of ['live', 'other']) {
+          await store.recordSessionStart({ id, keyId: null, agent: 'a', remoteAddress: '::1' });
+        }
+        for (const [name, holder] of [
+          ['kept', 'live'],
+          ['unbound', 'live'],
+          ['moved', 'other'],
+          ['handed', 'live'],
+        ] as const) {
+          await store.createTunnel({ name, kind: 'temporary', ownerKeyId: null, resumeTokenHash: null });
+          await store.setTunnelResumeToken(name, null, holder);
+        }
+        await store.releaseTunnelHolder('unbound', 'live');
+        // Not the holder (any more): nothing changes.
+        await store.releaseTunnelHolder('moved', 'live');
+        await store.releaseTunnelHolder('handed', 'live', 'other');
+        await store.releaseTunnelHolder('no-such-name', 'live');
+        expect(await store.listTunnelsOfOpenSessions()).toEqual(['handed', 'kept', 'moved']);
+        await store.recordSessionEnd('other', 'agent closed');
+        expect(await store.listTunnelsOfOpenSessions()).toEqual(['kept']);
+        // The name itself is untouched: still there, bindable again.
+        expect((await store.getTunnel('unbound'))?.name).toBe('unbound');
+      });
+
       it('lists newest first, honours the limit and filters by key', async () => {
         const { record: key } = await store.createApiKey({ label: 'k' });
         for (let n = 0; n < 5; n++) {

@@ -262,6 +262,13 @@ export interface Store {
    */
   listTunnelsOfOpenSessions(): Promise<string[]>;
   /**
+   * Records that session `sessionId` no longer holds `name` while it stays open (UNBIND, or
+   * a BIND that failed after its holder was recorded): the holder becomes `successor`, by
+   * default none, so a crash does not bring the name back. Does nothing unless `sessionId`
+   * is the recorded holder, so a later holder is never forgotten. Unknown names are ignored.
+   */
+  releaseTunnelHolder(name: string, sessionId: string, successor?: string | null): Promise<void>;
+  /**
    * Stores (or with null clears) the access policy of a tunnel; the updated record, or null
    * when no tunnel has this name.
    */
