@@ -6,7 +6,7 @@ import { TestDatabases } from './test-support/postgres-databases.js';
 
 const databases = new TestDatabases();
 
-afterAll(() => databases.dropAll());
+afterAll(() => databases.dropAll(), 120_000);
 
 runStoreContract('postgresql', async ({ database, clock, random }) =>
   openPostgresStore({ url: await databases.url(database), clock, random }),
