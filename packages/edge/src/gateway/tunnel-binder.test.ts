@@ -36,4 +36,26 @@ describe('TunnelBinder', () => {
     expect(rig.registry.lookup('late')).toBeUndefined();
     expect(await rig.store.listTunnelsOfOpenSessions()).toEqual([]);
   });
+
+  it("keeps the winner's resume token when two sessions bind one name at once", async () => {
+    rig = await startRig();
+    const { record: key } = await rig.store.createApiKey({ label: 'k', scopes: ['agent'] });
+    for (const id of ['s1', 's2'])
+      await rig.store.recordSessionStart({ id, keyId: key.id, agent: 'a', remoteAddress: '::1' });
+    const request = { name: 'raced', resumeToken: null, keyId: key.id, userId: null, force: false };
+    const results = await Promise.allSettled([
+      rig.deps.binder.bind(request, target('s1'), () => undefined),
+      rig.deps.binder.bind(request, target('s2'), () => undefined),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    const winner = (won[0] as PromiseFulfilledResult<{ resumeToken: string }>).value;
+    // The winner's token must still prove the name: a reconnect resumes it.
+    const again = await rig.deps.binder.bind(
+      { ...request, resumeToken: winner.resumeToken },
+      target('s3'),
+      () => undefined,
+    );
+    expect(again.name).toBe('raced');
+  });
 });

@@ -46,6 +46,8 @@ export class TunnelBinder {
   private readonly registry: Registry;
   private readonly random: RandomInt | undefined;
   private readonly newToken: () => string;
+  /** Names whose BIND is between its check and its registry bind. */
+  private readonly handingOver = new Set<string>();
   private readonly reservedNamesPerUser: number;
 
   constructor(options: TunnelBinderOptions) {
@@ -131,6 +133,23 @@ export class TunnelBinder {
   ): Promise<BindResult> {
     // Refused before the token is replaced, so a losing BIND leaves the holder's token working.
     this.refuseIfHeld(name, target, proven);
+    // Two BINDs of one name in flight at once would both write their token, and the loser's
+    // could land last: the first one in holds the name until it is decided.
+    if (this.handingOver.has(name)) this.refuseIfHeld(name, target, false, true);
+    this.handingOver.add(name);
+    try {
+      return await this.handOverHeld(name, target, announce, proven);
+    } finally {
+      this.handingOver.delete(name);
+    }
+  }
+
+  private async handOverHeld(
+    name: string,
+    target: TunnelTarget,
+    announce: (result: BindResult) => void,
+    proven: boolean,
+  ): Promise<BindResult> {
     const resumeToken = this.newToken();
     // Also marks the name active and records its holder (so a crash knows it was live), and
     // reads the row back: a policy stored meanwhile applies.
@@ -155,9 +174,14 @@ export class TunnelBinder {
   }
 
   /** The name's live holder, if any; TUN_ERR_NAME_IN_USE when another one holds it and `proven` is false. */
-  private refuseIfHeld(name: string, target: TunnelTarget, proven: boolean): TunnelTarget | undefined {
+  private refuseIfHeld(
+    name: string,
+    target: TunnelTarget,
+    proven: boolean,
+    beingBound = false,
+  ): TunnelTarget | undefined {
     const live = this.registry.lookup(name);
-    if (live && live !== target && live.accepting && !proven) {
+    if (beingBound || (live && live !== target && live.accepting && !proven)) {
       throw new TunnelError(
         'TUN_ERR_NAME_IN_USE',
         `"${name}" is already served by another live agent session; stop that agent, wait for it to time out, or if it is a stale session of yours take the name over with --force`,
