@@ -135,7 +135,7 @@ export async function startIngressRig(options: IngressRigOptions = {}): Promise<
       await agent.hello(agentOptions.token ?? null);
       const ack = await agent.bind(agentOptions.name ?? null, agentOptions.policy ?? null);
       if (!ack.ok) throw new Error(`BIND refused: ${ack.code ?? ''} ${ack.message ?? ''}`);
-      return { agent, name: ack.name! };
+      return { agent, name: ack.name };
     },
     send(name, request = {}) {
       return new Promise((resolve, reject) => {
