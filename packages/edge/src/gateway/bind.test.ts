@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BindAck } from '@burrow/protocol';
 import { FakeAgent } from '../test-support/fake-agent.js';
 import { startRig, type Rig } from './test-support/gateway-rig.js';
 
@@ -14,14 +15,26 @@ async function helloAgent(r: Rig, token: string | null = null): Promise<FakeAgen
   return agent;
 }
 
+/** The name a BIND got; fails the test when it was refused. */
+function boundName(ack: BindAck): string {
+  if (!ack.ok) throw new Error(`BIND refused: ${ack.code} ${ack.message}`);
+  return ack.name;
+}
+
+/** The refusal a BIND got; fails the test when it was bound. */
+function refusal(ack: BindAck): { code: string; message: string } {
+  if (ack.ok) throw new Error(`BIND bound ${ack.name}`);
+  return ack;
+}
+
 describe('BIND through the gateway', () => {
   it('gives an anonymous agent a random name and binds it in the registry', async () => {
     rig = await startRig();
     const ack = await (await helloAgent(rig)).bind(null);
-    expect(ack.ok).toBe(true);
-    expect(ack.name).toMatch(/^[a-z0-9-]+$/);
-    expect(ack.url).toBe(`http://${ack.name}.test`);
-    expect(rig.registry.lookup(ack.name!)?.anonymous).toBe(true);
+    const name = boundName(ack);
+    expect(name).toMatch(/^[a-z0-9-]+$/);
+    expect(ack).toMatchObject({ url: `http://${name}.test` });
+    expect(rig.registry.lookup(name)?.anonymous).toBe(true);
   });
 
   it('refuses a chosen name without an API key', async () => {
@@ -33,26 +46,24 @@ describe('BIND through the gateway', () => {
 
   it('refuses a policy with a bad field, naming it, and binds nothing', async () => {
     rig = await startRig();
-    const ack = await (await helloAgent(rig)).bind(null, { authToken: 'has spaces' });
-    expect(ack.ok).toBe(false);
+    const ack = refusal(await (await helloAgent(rig)).bind(null, { authToken: 'has spaces' }));
     expect(ack.message).toMatch(/authToken/);
     expect(rig.registry.names()).toEqual([]);
   });
 
   it('compiles the policy of a bound tunnel into the policy book', async () => {
     rig = await startRig();
-    const ack = await (await helloAgent(rig)).bind(null, { authToken: 'sesame-1234' });
-    expect(ack.ok).toBe(true);
-    expect(rig.deps.policies.get(ack.name!)?.auth).toBeTruthy();
+    const name = boundName(await (await helloAgent(rig)).bind(null, { authToken: 'sesame-1234' }));
+    expect(rig.deps.policies.get(name)?.auth).toBeTruthy();
   });
 
   it('unbinds the names of an agent that leaves, keeping them in grace', async () => {
     rig = await startRig();
     const agent = await helloAgent(rig);
-    const ack = await agent.bind(null);
+    const name = boundName(await agent.bind(null));
     agent.close();
     await rig.sessions.values().next().value?.closed;
-    expect(rig.registry.lookup(ack.name!)).toBeUndefined();
-    expect(rig.registry.graceUntil(ack.name!)).toBeGreaterThan(Date.now());
+    expect(rig.registry.lookup(name)).toBeUndefined();
+    expect(rig.registry.graceUntil(name)).toBeGreaterThan(Date.now());
   });
 });
