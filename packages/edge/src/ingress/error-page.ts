@@ -24,6 +24,22 @@ export interface ErrorPage {
   retryAfterSeconds?: number;
 }
 
+const TITLES: Partial<Record<TunnelError['code'], string>> = {
+  TUN_ERR_TUNNEL_NOT_FOUND: 'Tunnel not found',
+  TUN_ERR_AGENT_OFFLINE: 'Agent offline',
+  TUN_ERR_ORIGIN_REFUSED: 'Local service refused the connection',
+  TUN_ERR_ORIGIN_TIMEOUT: 'Local service timed out',
+  TUN_ERR_ORIGIN_ERROR: 'Local service error',
+  TUN_ERR_HEAD_INVALID: 'Invalid response from the local service',
+  TUN_ERR_SESSION_CLOSED: 'Agent disconnected',
+  TUN_ERR_TOO_MANY_STREAMS: 'Tunnel busy',
+};
+
+/** The page title for a failed exchange. */
+export function titleFor(err: TunnelError): string {
+  return TITLES[err.code] ?? 'Tunnel error';
+}
+
 export function errorPageFor(err: TunnelError, title: string, requestId?: string): ErrorPage {
   return { status: err.status, code: err.code, title, detail: err.message, requestId };
 }

@@ -8,17 +8,19 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ERROR_CATALOG, TunnelError, toTunnelError, type ErrorCode } from '@burrow/protocol';
+import { ERROR_CATALOG, TunnelError, type ErrorCode } from '@burrow/protocol';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
 import { errorPageFor, renderErrorPage, sendErrorPage } from './error-page.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
-import { proxyHttp, type ProxyDeps, type TunnelRoute } from './proxy-http.js';
-import { proxyUpgrade } from './proxy-upgrade.js';
+import type { ExchangeDeps } from './exchange.js';
+import { HttpExchange } from './http-exchange.js';
+import { UpgradeExchange } from './upgrade-exchange.js';
 import { writeRawResponse } from './raw-response.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
 import type { TunnelTraffic } from './tunnel-traffic.js';
+import { resolveRequest, type TunnelRoute } from './tunnel-request.js';
 
 export interface EdgeHandlers {
   /** The edge's own HTTP routes (health, index page, later the API). */
@@ -49,7 +51,7 @@ export interface IngressOptions {
   connectionsPerIp?: number;
   /** `limits.requestsPerSecondPerIp`; unset or 0 means no limit. */
   requestsPerSecondPerIp?: number;
-  proxy: ProxyDeps;
+  proxy: ExchangeDeps;
   /** Per-tunnel counters the control API shows owners. */
   traffic?: TunnelTraffic;
   edge: EdgeHandlers;
@@ -64,6 +66,7 @@ const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
 
 export function attachIngress(server: Server, options: IngressOptions): void {
   const router = new HostRouter(options.domain);
+  const onError = (err: unknown): void => options.onError(err);
   applyHeadLimits(server, options.maxHeaderCount);
   const refusedSockets =
     options.connectionsPerIp === undefined
@@ -113,14 +116,10 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       return;
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
+      const request = resolveRequest(options.proxy, req, tunnel);
       // Only names an agent serves count: random hostnames must not crowd out real tunnels.
-      if (options.traffic && options.proxy.registry.lookup(tunnel.name)) options.traffic.request(tunnel.name);
-      proxyHttp(options.proxy, req, res, tunnel).catch((err: unknown) => {
-        // A TunnelError (a head too large to forward) is the viewer's answer, not an edge fault.
-        if (!(err instanceof TunnelError)) options.onError(err);
-        const failure = toTunnelError(err);
-        sendErrorPage(res, errorPageFor(failure, 'Request failed'), req.headers.accept);
-      });
+      if (options.traffic && request.target) options.traffic.request(tunnel.name);
+      new HttpExchange(options.proxy, req, res, request, onError).start();
     };
     if (route.kind === 'tunnel') {
       toTunnel(route);
@@ -189,15 +188,9 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       }
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
-      if (options.traffic && options.proxy.registry.lookup(tunnel.name)) options.traffic.upgrade(tunnel.name);
-      proxyUpgrade(options.proxy, req, socket, head, tunnel).catch((err: unknown) => {
-        if (!(err instanceof TunnelError)) {
-          options.onError(err);
-          socket.destroy();
-          return;
-        }
-        writeRawResponse(socket, err.status, `${err.status} ${err.message}\n`, ['X-Burrow-Error', err.code]);
-      });
+      const request = resolveRequest(options.proxy, req, tunnel);
+      if (options.traffic && request.target) options.traffic.upgrade(tunnel.name);
+      new UpgradeExchange(options.proxy, req, socket, head, request, onError).start();
     };
     const nothing = (): void => {
       writeRawResponse(socket, 404, `nothing to upgrade at ${req.headers.host ?? ''}${req.url ?? ''}\n`);

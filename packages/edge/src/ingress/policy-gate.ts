@@ -7,13 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import { evaluate, type RespondDecision, type TunnelPolicy } from '../policy/index.js';
 import { viewerRequestHeaders } from './headers.js';
+import type { TunnelRoute } from './tunnel-request.js';
 
 export type { RespondDecision };
-
-/** Read access to compiled policies by tunnel name. */
-export interface PolicySource {
-  get(name: string): TunnelPolicy | null;
-}
 
 /** What a request becomes after the policy: the path and headers to forward, and response edits. */
 export interface Admitted {
@@ -31,15 +27,15 @@ function withoutPrefix(target: string, prefix: string | null): string {
   return rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest;
 }
 
+/** `policy` is the request's, looked up once by `resolveRequest`; null means none. */
 export function admit(
-  policies: PolicySource,
+  policy: TunnelPolicy | null,
   req: IncomingMessage,
-  route: { name: string; path: string; prefix: string | null },
+  route: TunnelRoute,
   secure: boolean,
   options: { upgrade: boolean } = { upgrade: false },
 ): { admitted: Admitted } | { refused: RespondDecision } {
   const headers = viewerRequestHeaders(req.rawHeaders, options);
-  const policy = policies.get(route.name);
   if (!policy) return { admitted: { path: route.path, headers, editResponse: NO_POLICY_EDIT } };
   const decision = evaluate(policy, {
     remoteAddress: req.socket.remoteAddress ?? '',

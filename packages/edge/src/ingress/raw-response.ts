@@ -1,6 +1,8 @@
 /** Responses written straight to a socket, for upgrade requests that never become HTTP responses. */
 
 import type { Duplex } from 'node:stream';
+import type { TunnelError } from '@burrow/protocol';
+import { errorPageFor, renderErrorPage, titleFor } from './error-page.js';
 import { reasonPhrase } from './response-head.js';
 
 /**
@@ -31,4 +33,31 @@ export function formatRawResponse(status: number, body: string, extra: readonly 
 export function writeRawResponse(socket: Duplex, status: number, body: string, extra: string[] = []): void {
   if (socket.destroyed) return;
   socket.end(formatRawResponse(status, body, extra));
+}
+
+/**
+ * The one failure writer for raw sockets (upgrades): the error page with its stable code
+ * and the request id, then the socket closes. Nothing once the socket is gone.
+ */
+export function writeRawFailure(
+  socket: Duplex,
+  err: TunnelError,
+  accept: string | undefined,
+  requestId: string,
+): void {
+  if (socket.destroyed) return;
+  const { body, type } = renderErrorPage(errorPageFor(err, titleFor(err), requestId), accept);
+  const head = formatResponseHead(err.status, '', [
+    'Content-Type',
+    type,
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+    'Connection',
+    'close',
+    'X-Burrow-Error',
+    err.code,
+    'X-Request-Id',
+    requestId,
+  ]);
+  socket.end(head + body);
 }

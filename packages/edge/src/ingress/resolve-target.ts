@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { TunnelError, type MuxStream, type Timers } from '@burrow/protocol';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
+import type { TunnelRequest } from './tunnel-request.js';
 
 export interface ResolveDeps {
   registry: Registry;
@@ -40,17 +41,20 @@ export class ViewerPresence {
 }
 
 /**
- * The live, accepting target serving `name`, waiting (once) through a reconnect grace
- * period; throws the TunnelError to show the viewer when there is none.
+ * The live, accepting target serving the request's tunnel, waiting (once) through a
+ * reconnect grace period; throws the TunnelError to show the viewer when there is none.
+ * `known` is what the request's one lookup found: the usual case returns it untouched.
  */
 export async function resolveTarget(
   deps: ResolveDeps,
-  name: string,
-  host: string,
+  request: TunnelRequest,
   viewer: ViewerPresence,
+  known: TunnelTarget | undefined = request.target,
 ): Promise<TunnelTarget> {
+  const { name } = request.route;
+  const { host } = request;
+  let live = known;
   for (let pass = 0; pass < 2; pass++) {
-    const live = deps.registry.lookup(name);
     if (live?.accepting) return live;
     const until = deps.registry.graceUntil(name);
     const now = deps.timers.now();
@@ -61,9 +65,9 @@ export async function resolveTarget(
         `the agent serving ${host} is reconnecting; try again shortly`,
       );
     }
-    const target = await deps.registry.waitFor(name, until - now, viewer.signal);
+    live = await deps.registry.waitFor(name, until - now, viewer.signal);
     if (viewer.gone) throw new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away');
-    if (!target) {
+    if (!live) {
       throw new TunnelError(
         'TUN_ERR_AGENT_OFFLINE',
         `the agent serving ${host} went offline and did not reconnect in time`,
@@ -76,9 +80,9 @@ export async function resolveTarget(
   throw new TunnelError('TUN_ERR_TUNNEL_NOT_FOUND', `no tunnel is bound to ${host}`);
 }
 
-/** A stream to the live agent serving `name`, or null when there is none ready (use openTunnelStream). */
-export function openLiveStream(deps: ResolveDeps, name: string): MuxStream | null {
-  const live = deps.registry.lookup(name);
+/** A stream to the request's live target, or null when there is none ready (use openTunnelStream). */
+export function openLiveStream(request: TunnelRequest): MuxStream | null {
+  const live = request.target;
   if (!live?.accepting) return null;
   try {
     return live.openStream();
@@ -88,24 +92,25 @@ export function openLiveStream(deps: ResolveDeps, name: string): MuxStream | nul
   }
 }
 
-/** Opens a stream to the agent serving `name`, or throws the TunnelError to show the viewer. */
+/** Opens a stream to the agent serving the request's tunnel, or throws the TunnelError to show the viewer. */
 export async function openTunnelStream(
   deps: ResolveDeps,
-  name: string,
-  host: string,
+  request: TunnelRequest,
   viewer: ViewerPresence,
 ): Promise<MuxStream> {
   // Two tries: a session can start going away between lookup and open; then we look again,
   // which waits for the reconnect if the name is in its grace period.
+  let known = request.target;
   for (let attempt = 0; ; attempt++) {
-    const target = await resolveTarget(deps, name, host, viewer);
+    const target = await resolveTarget(deps, request, viewer, known);
     try {
       return target.openStream();
     } catch (err) {
       if (!(err instanceof TunnelError) || err.code !== 'TUN_ERR_GOING_AWAY') throw err;
       if (attempt > 0) {
-        throw new TunnelError('TUN_ERR_AGENT_OFFLINE', `the agent serving ${host} is going away`);
+        throw new TunnelError('TUN_ERR_AGENT_OFFLINE', `the agent serving ${request.host} is going away`);
       }
+      known = deps.registry.lookup(request.route.name);
     }
   }
 }

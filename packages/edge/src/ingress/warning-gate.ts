@@ -13,11 +13,10 @@ import {
   type WarningCookies,
 } from './anonymous-warning.js';
 import { normalizeHost } from './host-router.js';
-import type { PolicySource } from './policy-gate.js';
 import { resolveTarget, type ResolveDeps, type ViewerPresence } from './resolve-target.js';
+import type { TunnelRequest } from './tunnel-request.js';
 
 export interface WarningGateDeps extends ResolveDeps {
-  policies: PolicySource;
   proto: 'http' | 'https';
   /** Signs the Continue cookie per tunnel and host with the edge secret. */
   warningCookies: WarningCookies;
@@ -25,23 +24,24 @@ export interface WarningGateDeps extends ResolveDeps {
 
 /**
  * True when the edge answered (warning page or Continue). Cheap for everything else: the
- * registry is only consulted for requests that would get the page. Throws the TunnelError
+ * live target is only waited for when a request would get the page. Throws the TunnelError
  * to show when the tunnel has no live agent (the same one the proxy would have shown).
  */
 export async function answeredByWarning(
   deps: WarningGateDeps,
   req: IncomingMessage,
   res: ServerResponse,
-  route: { name: string; path: string; prefix: string | null },
+  request: TunnelRequest,
   viewer: ViewerPresence,
 ): Promise<boolean> {
-  const method = req.method ?? 'GET';
+  const { route, method } = request;
   const continuing = isContinueRequest(method, route.path);
   const cookie = deps.warningCookies.value(route.name, normalizeHost(req.headers.host));
   if (!continuing && !wantsWarning({ method, headers: req.rawHeaders, cookie })) return false;
   // Basic auth or a token means the owner chose who may look: nothing anonymous to warn about.
-  if (deps.policies.get(route.name)?.auth) return false;
-  const target = await resolveTarget(deps, route.name, req.headers.host ?? route.name, viewer);
+  if (request.policy?.auth) return false;
+  // Waits through a reconnect like the proxy would; the usual case is the request's own target.
+  const target = await resolveTarget(deps, request, viewer);
   if (!target.anonymous) return false;
   if (viewer.gone) return true;
   req.resume();

@@ -13,6 +13,7 @@ import {
   FrameType,
   MAX_PAYLOAD_HARD_LIMIT,
   Session,
+  TunnelError,
   createMemoryTransportPair,
   encodeFrame,
   encodeJson,
@@ -83,6 +84,8 @@ export interface Rig {
   deps: AgentSessionDeps;
   sessions: Set<AgentSession>;
   connect(): RawAgent;
+  /** Serves the edge end of a transport as a real AgentSession (for FakeAgent and other peers). */
+  attach(transport: Transport): AgentSession;
   close(): Promise<void>;
 }
 
@@ -124,6 +127,22 @@ export async function startRig(
     },
   };
   const agents: RawAgent[] = [];
+  const attach = (edgeEnd: Transport): AgentSession => {
+    const session = new Session({
+      transport: edgeEnd,
+      role: 'edge',
+      window: 65536,
+      maxFramePayload: 65536,
+      maxStreams: 100,
+      heartbeatMs: 10_000,
+      deadPeerMs: 30_000,
+      timers: realTimers,
+    });
+    const agent = new AgentSession(session, deps);
+    sessions.add(agent);
+    void agent.closed.then(() => sessions.delete(agent));
+    return agent;
+  };
   return {
     store,
     registry,
@@ -131,25 +150,15 @@ export async function startRig(
     sessions,
     connect() {
       const [edgeEnd, agentEnd] = createMemoryTransportPair();
-      const session = new Session({
-        transport: edgeEnd,
-        role: 'edge',
-        window: 65536,
-        maxFramePayload: 65536,
-        maxStreams: 100,
-        heartbeatMs: 10_000,
-        deadPeerMs: 30_000,
-        timers: realTimers,
-      });
-      const agent = new AgentSession(session, deps);
-      sessions.add(agent);
-      void agent.closed.then(() => sessions.delete(agent));
+      attach(edgeEnd);
       const raw = new RawAgent(agentEnd);
       agents.push(raw);
       return raw;
     },
+    attach,
     async close() {
       for (const a of agents) a.close();
+      for (const s of sessions) s.destroy(new TunnelError('TUN_ERR_GOING_AWAY', 'the rig closed'));
       await Promise.all([...sessions].map((s) => s.closed));
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,233 @@
+/**
+ * One viewer request through a tunnel: the head goes out in OPEN, the body streams as
+ * DATA under the stream's credit window (the viewer's socket is paused while the window
+ * is shut), and the response streams back the same way (the stream is paused while the
+ * viewer's socket is full). Nothing is buffered whole.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
+import { errorPageFor, sendErrorPage, titleFor } from './error-page.js';
+import { Exchange, type ExchangeDeps, type ForwardHead } from './exchange.js';
+import { headerValue } from './headers.js';
+import { admit, refusalHeaders, type Admitted } from './policy-gate.js';
+import { RequestBody } from './request-body.js';
+import { ViewerPresence } from './resolve-target.js';
+import { ResponseIdle } from './response-idle.js';
+import type { TunnelRequest } from './tunnel-request.js';
+import { answeredByWarning } from './warning-gate.js';
+
+export class HttpExchange extends Exchange {
+  private status = 0;
+  private errorCode: string | undefined;
+  private body: RequestBody | null = null;
+  /** Body bytes the viewer may still get; null when the body runs until the stream ends. */
+  private bodyLeft: number | null = null;
+  private idle: ResponseIdle | null = null;
+  /**
+   * A head with a body of known length waits for its first body byte, as Node would send it
+   * anyway: until then a failure can still be a clear error page instead of a cut connection.
+   */
+  private pendingHead: ForwardHead | null = null;
+
+  constructor(
+    deps: ExchangeDeps,
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+    request: TunnelRequest,
+    onError: (err: unknown) => void,
+  ) {
+    super(deps, req, request, onError);
+  }
+
+  protected async run(): Promise<void> {
+    const { deps, req, res, request } = this;
+    // Only when someone listens: this runs for every request.
+    if (deps.onFinished) res.once('close', () => this.finished());
+    const viewer = new ViewerPresence(res, () => res.writableFinished);
+    const gate = admit(request.policy, req, request.route, deps.proto === 'https');
+    if ('refused' in gate) {
+      const { refused } = gate;
+      this.status = refused.status;
+      this.errorCode = refused.code;
+      req.resume();
+      // Wrong credentials are answered slowly: guessing gets expensive before it gets locked out.
+      if (refused.delayMs > 0) await this.delay(refused.delayMs);
+      if (!viewer.gone)
+        res.writeHead(refused.status, refusalHeaders(refused, request.requestId)).end(refused.body);
+      return;
+    }
+    if (deps.anonymousWarning && (await answeredByWarning(deps, req, res, request, viewer))) {
+      this.status = res.statusCode;
+      return;
+    }
+    const stream = await this.openStream(viewer);
+    if (stream === null) {
+      req.resume();
+      return;
+    }
+    this.forward(stream, gate.admitted);
+  }
+
+  private forward(stream: MuxStream, admitted: Admitted): void {
+    const { req, res, deps } = this;
+    const withBody = hasBody(req);
+    this.sendHead(stream, admitted, { fin: !withBody, upgrade: false });
+    const seconds = Math.round(deps.requestTimeoutMs / 1000);
+    this.armAnswerTimeout(stream, `the local service did not answer within ${seconds} s`);
+    if (withBody)
+      this.body = new RequestBody(req, stream, deps.timers, deps.bodyIdleMs, (err) => this.fail(err));
+    else req.resume();
+
+    stream.once(
+      'head',
+      this.guard((head: ResponseHead) => this.onHead(stream, head, admitted)),
+    );
+    stream.on(
+      'data',
+      this.guard((chunk: Buffer) => this.onData(stream, chunk)),
+    );
+    res.on('drain', () => stream.resume());
+    stream.once(
+      'end',
+      this.guard(() => this.onEnd()),
+    );
+    stream.once(
+      'reset',
+      this.guard((err: TunnelError) => {
+        this.clearAnswerTimeout();
+        this.idle?.stop();
+        // A response already whole reached the viewer: only the upload is left to drop.
+        if (res.writableEnded && this.pendingHead === null) this.abandonBody();
+        else this.fail(err);
+      }),
+    );
+    res.once('close', () => {
+      this.clearAnswerTimeout();
+      this.idle?.stop();
+      if (!res.writableFinished)
+        stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
+    });
+  }
+
+  private onHead(stream: MuxStream, head: ResponseHead, admitted: Admitted): void {
+    this.clearAnswerTimeout();
+    const out = this.viewerHead(stream, head, admitted, false);
+    if (out === null) return;
+    const { res, deps } = this;
+    if (headerValue(out.headers, 'x-request-id') === undefined)
+      out.headers.push('X-Request-Id', this.request.requestId);
+    this.status = out.status;
+    this.bodyLeft = out.bodyLength;
+    // Also after the viewer has its whole answer: a stream whose END never comes is reset
+    // after this long instead of holding one of the session's stream slots for good.
+    this.idle = new ResponseIdle(deps.timers, deps.responseIdleMs, res, () =>
+      this.cut(
+        new TunnelError('TUN_ERR_RESPONSE_TIMEOUT', `no response body bytes for ${deps.responseIdleMs} ms`),
+      ),
+    );
+    if (out.bodyLength === 0) {
+      // Nothing may follow (HEAD, 204, 304, or an empty body): the viewer is answered now.
+      res.writeHead(out.status, out.reason, out.headers).end();
+    } else if (out.bodyLength === null) {
+      // A streamed body of unknown length (SSE, chunked) must show its head before the
+      // first byte exists. Not flushHeaders(): it sends the head as UTF-8, which turns an
+      // obs-text byte (0x80-0xff) in a header value into two; an empty latin1 write does not.
+      res.writeHead(out.status, out.reason, out.headers).write('', 'latin1');
+    } else {
+      this.pendingHead = out;
+    }
+  }
+
+  private onData(stream: MuxStream, chunk: Buffer): void {
+    const { res } = this;
+    if (this.bodyLeft !== null) {
+      // Never write past the declared length: the extra bytes would reach the viewer as
+      // the start of a second response on the same connection.
+      if (chunk.length > this.bodyLeft) {
+        this.cut(
+          new TunnelError('TUN_ERR_BODY_LENGTH', `the response body is longer than its Content-Length`),
+        );
+        return;
+      }
+      this.bodyLeft -= chunk.length;
+    }
+    this.idle?.touch();
+    const pending = this.pendingHead;
+    if (pending !== null) {
+      this.pendingHead = null;
+      res.writeHead(pending.status, pending.reason, pending.headers);
+    }
+    const more = res.write(chunk);
+    // The declared body is complete: answer now, without waiting for the agent's END,
+    // so requests pipelined behind this one are not held up.
+    if (this.bodyLeft === 0) res.end();
+    else if (!more) stream.pause();
+  }
+
+  private onEnd(): void {
+    const { res } = this;
+    this.idle?.stop();
+    if ((!res.headersSent && this.pendingHead === null) || res.writableEnded) return;
+    // Ending early would leave the viewer waiting for bytes the next response would supply.
+    if (this.bodyLeft !== null && this.bodyLeft > 0) {
+      this.cut(
+        new TunnelError('TUN_ERR_BODY_LENGTH', `the response body ended ${this.bodyLeft} bytes short`),
+      );
+      return;
+    }
+    res.end();
+  }
+
+  /** The stream is at fault once the head is known: reset it; the viewer's answer is `fail`'s. */
+  private cut(err: TunnelError): void {
+    this.idle?.stop();
+    this.stream?.reset(err);
+    // A response already ended (its body complete, or a 204 whose agent sends a body anyway)
+    // reached the viewer whole.
+    if (this.res.writableEnded && this.pendingHead === null) return;
+    this.fail(err);
+  }
+
+  protected fail(err: TunnelError): void {
+    const { res } = this;
+    this.pendingHead = null;
+    this.errorCode = err.code;
+    this.abandonBody();
+    if (!res.headersSent && !res.destroyed) {
+      this.status = err.status;
+      sendErrorPage(res, errorPageFor(err, titleFor(err), this.request.requestId), this.req.headers.accept);
+      return;
+    }
+    // After the head the status is sent: the viewer can only be cut. Node corks the socket
+    // until the next tick; flush what was written first, so the viewer sees the head and
+    // the body cut short, not a bare close.
+    const socket = res.socket;
+    for (let i = 0; socket && i < 16 && socket.writableCorked > 0; i++) socket.uncork();
+    res.destroy();
+  }
+
+  /**
+   * Once the exchange has failed, the rest of the request body is read and dropped: a
+   * paused viewer would otherwise sit on its upload until the socket times out.
+   */
+  private abandonBody(): void {
+    if (this.body !== null) this.body.abandon();
+    else this.req.resume();
+  }
+
+  private finished(): void {
+    this.deps.onFinished?.({
+      tunnel: this.request.route.name,
+      method: this.request.method,
+      status: this.status,
+      error: this.errorCode,
+      durationMs: this.deps.timers.now() - this.request.startedAt,
+    });
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}

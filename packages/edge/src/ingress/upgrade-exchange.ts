@@ -1,0 +1,97 @@
+/**
+ * An `Upgrade` request (WebSocket) through a tunnel. The agent answers with the origin's
+ * head; on 101 the stream becomes a raw two-way byte pipe, so frames, close codes and
+ * extensions pass through untouched. Any other answer is relayed and the socket closed.
+ */
+
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
+import { Exchange, type ExchangeDeps } from './exchange.js';
+import { admit, refusalHeaders, type Admitted } from './policy-gate.js';
+import { formatResponseHead, writeRawFailure } from './raw-response.js';
+import { ViewerPresence } from './resolve-target.js';
+import type { TunnelRequest } from './tunnel-request.js';
+
+/** Pipes bytes both ways with backpressure; either side's end half-closes the other. */
+function pipeRaw(socket: Duplex, stream: MuxStream): void {
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.write(chunk)) socket.pause();
+  });
+  stream.on('drain', () => socket.resume());
+  stream.on('data', (chunk: Buffer) => {
+    if (!socket.write(chunk)) stream.pause();
+  });
+  socket.on('drain', () => stream.resume());
+  stream.once('end', () => socket.end());
+  socket.once('end', () => stream.end());
+  socket.resume();
+}
+
+export class UpgradeExchange extends Exchange {
+  private headWritten = false;
+
+  constructor(
+    deps: ExchangeDeps,
+    req: IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+    request: TunnelRequest,
+    onError: (err: unknown) => void,
+  ) {
+    super(deps, req, request, onError);
+  }
+
+  protected async run(): Promise<void> {
+    const { deps, req, socket, request } = this;
+    socket.on('error', () => socket.destroy());
+    socket.pause();
+    const viewer = new ViewerPresence(socket, () => false);
+    const gate = admit(request.policy, req, request.route, deps.proto === 'https', { upgrade: true });
+    if ('refused' in gate) {
+      const { refused } = gate;
+      if (refused.delayMs > 0) await this.delay(refused.delayMs);
+      const out = [...refusalHeaders(refused, request.requestId), 'Connection', 'close'];
+      if (!socket.destroyed) socket.end(formatResponseHead(refused.status, '', out) + refused.body);
+      return;
+    }
+    const stream = await this.openStream(viewer);
+    if (stream !== null) this.forward(stream, gate.admitted);
+  }
+
+  private forward(stream: MuxStream, admitted: Admitted): void {
+    const { socket } = this;
+    this.sendHead(stream, admitted, { fin: false, upgrade: true });
+    if (this.head.length > 0) stream.write(this.head);
+    this.armAnswerTimeout(stream, 'the local service did not answer the upgrade in time');
+    stream.once(
+      'head',
+      this.guard((response: ResponseHead) => this.onHead(stream, response, admitted)),
+    );
+    stream.once('reset', (err: TunnelError) => {
+      this.clearAnswerTimeout();
+      this.fail(err);
+    });
+    socket.once('close', () => {
+      this.clearAnswerTimeout();
+      stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
+    });
+  }
+
+  private onHead(stream: MuxStream, response: ResponseHead, admitted: Admitted): void {
+    this.clearAnswerTimeout();
+    const out = this.viewerHead(stream, response, admitted, true);
+    if (out === null) return;
+    if (out.status !== 101) out.headers.push('Connection', 'close');
+    // latin1: header values are byte strings (obs-text included), not UTF-8 text.
+    this.socket.write(formatResponseHead(out.status, out.reason, out.headers), 'latin1');
+    this.headWritten = true;
+    pipeRaw(this.socket, stream);
+  }
+
+  /** Before the head the viewer can still get a readable error; after it, only a cut. */
+  protected fail(err: TunnelError): void {
+    if (this.headWritten) this.socket.destroy();
+    else writeRawFailure(this.socket, err, this.req.headers.accept, this.request.requestId);
+  }
+}
