@@ -7,6 +7,7 @@ export * from './messages.js';
 export * from './head-limits.js';
 export * from './stream-state.js';
 export * from './stream.js';
+export * from './pipe.js';
 export * from './session.js';
 export * from './timers.js';
 export * from './versions.js';
