@@ -5,6 +5,7 @@ export * from './frame.js';
 export * from './decoder.js';
 export * from './messages.js';
 export * from './head-limits.js';
+export * from './http-rules.js';
 export * from './stream-state.js';
 export * from './stream.js';
 export * from './pipe.js';
