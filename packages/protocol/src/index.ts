@@ -20,4 +20,3 @@ export {
   type Corkable,
 } from './transport/websocket.js';
 export { createMemoryTransportPair } from './transport/memory.js';
-export { tuneHeapForProxy } from './heap-tuning.js';
