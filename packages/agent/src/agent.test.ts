@@ -8,7 +8,7 @@ import { PolicyRefusedError } from './policy-refusal.js';
 import { loadAgentConfig, type AgentConfig } from './config/index.js';
 import type { RetryInfo } from './reconnect.js';
 import type { RequestRecord } from './request-log.js';
-import { FakeEdge, defaultBindAck, sendGoAway } from './testing/fake-edge.js';
+import { FakeEdge, defaultBindAck, sendGoAway } from './test-support/fake-edge.js';
 import type { BoundTunnel } from './tunnel-binder.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

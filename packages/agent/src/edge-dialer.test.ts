@@ -7,7 +7,7 @@ import { startAgent } from './agent.js';
 import { silentOutput } from './agent-output.js';
 import { loadAgentConfig } from './config/index.js';
 import { connectUrl, dialWebSocket } from './edge-dialer.js';
-import { FakeEdge } from './testing/fake-edge.js';
+import { FakeEdge } from './test-support/fake-edge.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

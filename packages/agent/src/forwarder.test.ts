@@ -14,7 +14,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { HostHeader } from './config/index.js';
-import { attachForwarder, routeFor } from './forwarder.js';
+import { routeFor, serveStream } from './forwarder.js';
 import { OriginPools } from './origin-pools.js';
 import type { RequestRecord } from './request-log.js';
 import { AGENT_SESSION_LIMITS } from './session-client.js';
@@ -54,12 +54,14 @@ function tunnelTo(origin: URL, options: { originTimeoutMs?: number; hostHeader?:
   const agentStreams: MuxStream[] = [];
   agent.on('stream', (stream) => agentStreams.push(stream));
   const route = routeFor({ origin, hostHeader: options.hostHeader ?? 'preserve' });
-  attachForwarder(agent, new Map([['app', route]]), {
+  const routes = new Map([['app', route]]);
+  const context = {
     pools,
     timers: realTimers,
     originTimeoutMs: options.originTimeoutMs ?? 10_000,
-    onRequest: (record) => records.push(record),
-  });
+    onRequest: (record: RequestRecord) => records.push(record),
+  };
+  agent.on('stream', (stream) => serveStream(stream, routes, context));
   cleanups.push(async () => {
     edge.destroy();
     agent.destroy();

@@ -4,7 +4,7 @@
  * the upgrade forwarder.
  */
 
-import { TunnelError, toTunnelError, type MuxStream, type Session } from '@burrow/protocol';
+import { TunnelError, toTunnelError, type MuxStream } from '@burrow/protocol';
 import type { TunnelSpec } from './config/index.js';
 import type { ForwardContext } from './forward-context.js';
 import { hostHeaderValue, withHostHeader } from './host-header.js';
@@ -48,11 +48,4 @@ export function serveStream(stream: MuxStream, routes: RouteTable, context: Forw
   } catch (err) {
     stream.reset(toTunnelError(err));
   }
-}
-
-/** Serves every stream `session` accepts from now on; returns a function that stops it. */
-export function attachForwarder(session: Session, routes: RouteTable, context: ForwardContext): () => void {
-  const onStream = (stream: MuxStream): void => serveStream(stream, routes, context);
-  session.on('stream', onStream);
-  return () => session.off('stream', onStream);
 }

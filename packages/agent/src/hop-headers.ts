@@ -3,36 +3,13 @@
  * keeping order, case and repeats of everything else. The edge already strips the viewer's
  * hop-by-hop headers; the agent is a hop of its own, so it filters again defensively:
  * undici rejects several of these outright, and the origin's must not reach the viewer.
+ * Which headers are hop-by-hop is the protocol's one definition (http-rules.ts).
  */
 
-/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus legacy ones. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
+import { connectionTokens, isHopByHop } from '@burrow/protocol';
 
 /** undici refuses `expect`; the edge's HTTP server already answered 100-continue to the viewer. */
 const UNDICI_REJECTS = new Set(['expect']);
-
-/** Names listed in Connection headers, lower-case: they are hop-by-hop too. */
-function connectionOptions(raw: readonly string[]): Set<string> {
-  const listed = new Set<string>();
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'connection') continue;
-    for (const token of raw[i + 1]!.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name !== '') listed.add(name);
-    }
-  }
-  return listed;
-}
 
 function filter(raw: readonly string[], drop: (lowerName: string) => boolean): string[] {
   const out: string[] = [];
@@ -48,11 +25,11 @@ function filter(raw: readonly string[], drop: (lowerName: string) => boolean): s
  * Content-Length, since undici throws on duplicates (the edge should never send any).
  */
 export function requestHeadersForOrigin(raw: readonly string[]): string[] {
-  const listed = connectionOptions(raw);
+  const listed = connectionTokens(raw);
   let seenHost = false;
   let seenLength = false;
   return filter(raw, (name) => {
-    if (HOP_BY_HOP.has(name) || UNDICI_REJECTS.has(name) || listed.has(name)) return true;
+    if (isHopByHop(name, listed) || UNDICI_REJECTS.has(name)) return true;
     if (name === 'host') {
       if (seenHost) return true;
       seenHost = true;
@@ -66,8 +43,8 @@ export function requestHeadersForOrigin(raw: readonly string[]): string[] {
 
 /** The origin's response headers as the viewer should get them (the edge frames the body itself). */
 export function responseHeadersForViewer(raw: readonly string[]): string[] {
-  const listed = connectionOptions(raw);
-  return filter(raw, (name) => HOP_BY_HOP.has(name) || listed.has(name));
+  const listed = connectionTokens(raw);
+  return filter(raw, (name) => isHopByHop(name, listed));
 }
 
 /** Raw header bytes from undici (Buffers, latin1 on the wire) as the strings a HEAD frame carries. */

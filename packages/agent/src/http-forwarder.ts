@@ -3,8 +3,13 @@
  * `dispatch`, which hands back the raw response headers (order, case and repeats kept, so
  * several Set-Cookie survive) and lets the body stream with backpressure both ways:
  *
- *   viewer body: stream 'data' → RequestBody (paused when undici's buffer is full)
+ *   viewer body: the stream as a StreamReadable (the shared pipe's pull form; the stream is
+ *                paused, withholding credit, while undici's buffer is full)
  *   response:    undici chunk → stream.write(); false pauses undici until the stream's 'drain'
+ *
+ * The response side stays on undici's handler callbacks rather than the shared pumps: they
+ * are not a Node stream, and wrapping them in a Readable would add a buffer and an event
+ * hop per chunk on the hottest path for the same pause/resume this does directly.
  *
  * The asterisk form (`OPTIONS *`), which undici refuses, goes through node:http with the same
  * handler (asterisk-request.ts).
@@ -13,15 +18,17 @@
  * 502/504); after the head there is nothing to tell the viewer, so the stream is just reset.
  */
 
-import { TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
+import { StreamReadable, TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
 import type { Dispatcher } from 'undici';
 import { dispatchAsteriskForm } from './asterisk-request.js';
 import { requestHeadersForOrigin, rawHeaderStrings, responseHeadersForViewer } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
-import { RequestBody, requestHasNoBody } from './request-body.js';
 import { RequestClock } from './request-log.js';
 import { checkOriginStatus, originResponseHead } from './response-head.js';
 import { originAddress, type ForwardContext } from './forward-context.js';
+
+/** Bytes undici may hold before the stream is paused; the stream's window bounds the rest. */
+const BODY_HIGH_WATER_MARK = 64 * 1024;
 
 /** Starts forwarding; never throws (a failure resets the stream). */
 export function forwardHttp(
@@ -39,7 +46,7 @@ class HttpExchange implements Dispatcher.DispatchHandler {
   private readonly origin: URL;
   private readonly context: ForwardContext;
   private readonly clock: RequestClock;
-  private body: RequestBody | null = null;
+  private body: StreamReadable | null = null;
   private controller: Dispatcher.DispatchController | null = null;
   private status: number | null = null;
   private noBody = false;
@@ -59,8 +66,9 @@ class HttpExchange implements Dispatcher.DispatchHandler {
 
   start(): void {
     this.stream.on('reset', this.onViewerReset);
-    if (!requestHasNoBody(this.stream)) {
-      this.body = new RequestBody(this.stream);
+    // OPEN carried FIN: no body, so undici sends none.
+    if (!this.stream.noBody) {
+      this.body = new StreamReadable(this.stream, { highWaterMark: BODY_HIGH_WATER_MARK });
       this.stream.on('data', this.onProgress);
     }
     this.armTimer(this.context.originTimeoutMs);

@@ -15,7 +15,7 @@ import {
   type TunnelError,
 } from '@burrow/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachForwarder, routeFor } from './forwarder.js';
+import { routeFor, serveStream } from './forwarder.js';
 import { OriginPools } from './origin-pools.js';
 import { AGENT_SESSION_LIMITS } from './session-client.js';
 
@@ -51,7 +51,8 @@ function tunnel(routes: Record<string, URL>): { edge: Session; edgeClosed: () =>
   const table = new Map(
     Object.entries(routes).map(([name, origin]) => [name, routeFor({ origin, hostHeader: 'preserve' })]),
   );
-  attachForwarder(agent, table, { pools, timers: realTimers, originTimeoutMs: 5000, onRequest: () => {} });
+  const context = { pools, timers: realTimers, originTimeoutMs: 5000, onRequest: () => {} };
+  agent.on('stream', (stream) => serveStream(stream, table, context));
   cleanups.push(async () => {
     edge.destroy();
     agent.destroy();

@@ -1,11 +1,8 @@
 /**
  * Forwards an upgrade request (WebSocket) to the origin with `node:http`, since undici's
  * pool does not hand out upgraded sockets per stream. After the origin's 101 the stream is a
- * raw two-way byte pipe with backpressure each way and half-close:
- *
- *   origin socket 'data' → stream.write()   (socket paused until the stream's 'drain')
- *   stream 'data'        → socket.write()   (stream paused until the socket's 'drain')
- *   stream 'end' → socket.end();  socket 'end' → stream.end()
+ * raw two-way byte pipe (`pipeDuplex`: backpressure each way, half-close, a socket failure
+ * resets the stream with an ORIGIN_* code, a reset destroys the socket).
  *
  * An origin that answers with an ordinary response instead is forwarded like any response.
  */
@@ -13,7 +10,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
+import { pipeDuplex, pumpIntoStream, TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
 import { originAddress, originHost, originPort, type ForwardContext } from './forward-context.js';
 import { responseHeadersForViewer } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
@@ -107,39 +104,19 @@ class UpgradeExchange {
   }
 
   private pipe(socket: Duplex, upgradeHead: Buffer): void {
-    const { stream } = this;
-    let socketPaused = false;
-    const toStream = (chunk: Buffer): void => {
-      if (stream.write(chunk) || socketPaused) return;
-      socketPaused = true;
-      socket.pause();
-      stream.once('drain', () => {
-        socketPaused = false;
-        socket.resume();
-      });
-    };
-    if (upgradeHead.length > 0) toStream(upgradeHead);
-    socket.on('data', toStream);
-    socket.on('end', () => stream.end());
-    socket.on('error', (err) => this.fail(err));
-    socket.on('close', () => {
-      if (!stream.finished)
-        this.fail(new TunnelError('TUN_ERR_ORIGIN_ERROR', 'the origin closed the connection'));
+    const origin = originAddress(this.origin);
+    pipeDuplex(this.stream, socket, {
+      head: upgradeHead,
+      toError: (err) =>
+        describeOriginError(
+          err ?? new TunnelError('TUN_ERR_ORIGIN_ERROR', 'the origin closed the connection'),
+          origin,
+        ),
+      onDone: (_stats, err) => {
+        this.finish(err ?? null);
+        if (err !== undefined) this.teardown();
+      },
     });
-
-    let streamPaused = false;
-    stream.on('data', (chunk: Buffer) => {
-      if (socket.write(chunk) || streamPaused) return;
-      streamPaused = true;
-      stream.pause();
-      socket.once('drain', () => {
-        streamPaused = false;
-        stream.resume();
-      });
-    });
-    stream.on('end', () => socket.end());
-    stream.on('close', () => this.finish(null));
-    stream.resume();
   }
 
   /** The origin declined the upgrade: forward its response like any other, discard viewer bytes. */
@@ -175,16 +152,18 @@ class UpgradeExchange {
       this.finish(null);
       return;
     }
-    res.on('data', (chunk: Buffer) => {
-      if (stream.write(chunk)) return;
-      res.pause();
-      stream.once('drain', () => res.resume());
+    const origin = originAddress(this.origin);
+    pumpIntoStream(res, stream, {
+      toError: (err) =>
+        describeOriginError(
+          err ?? new TunnelError('TUN_ERR_ORIGIN_ERROR', 'the origin closed the connection'),
+          origin,
+        ),
+      onDone: (_stats, err) => {
+        this.finish(err ?? null);
+        if (err !== undefined) this.teardown();
+      },
     });
-    res.on('end', () => {
-      stream.end();
-      this.finish(null);
-    });
-    res.on('error', (err) => this.fail(err));
   }
 
   private readonly onViewerReset = (err: TunnelError): void => {

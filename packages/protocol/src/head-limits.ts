@@ -22,6 +22,9 @@ export const HEAD_RESERVE = {
   bytes: 65_536,
 } as const;
 
+/** Most characters of a reason phrase a HEAD may carry. */
+export const MAX_STATUS_TEXT = 512;
+
 /** `name: value\r\n`: how a field is counted against maxBytes. */
 const FIELD_OVERHEAD = 4;
 

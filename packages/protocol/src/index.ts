@@ -5,8 +5,10 @@ export * from './frame.js';
 export * from './decoder.js';
 export * from './messages.js';
 export * from './head-limits.js';
+export * from './http-rules.js';
 export * from './stream-state.js';
 export * from './stream.js';
+export * from './pipe.js';
 export * from './session.js';
 export * from './timers.js';
 export * from './versions.js';
@@ -18,4 +20,3 @@ export {
   type Corkable,
 } from './transport/websocket.js';
 export { createMemoryTransportPair } from './transport/memory.js';
-export { tuneHeapForProxy } from './heap-tuning.js';

@@ -5,7 +5,8 @@
  */
 
 import { ERROR_CATALOG, TunnelError, type ErrorCode } from './errors.js';
-import { headLimitProblem } from './head-limits.js';
+import { headLimitProblem, MAX_STATUS_TEXT } from './head-limits.js';
+import { STATUS_RANGE } from './http-rules.js';
 
 export interface Hello {
   /** Protocol versions the agent speaks, any order. */
@@ -234,13 +235,10 @@ export function decodeRequestHead(payload: Buffer): RequestHead {
   };
 }
 
-/** Most characters of a reason phrase a HEAD may carry. */
-export const MAX_STATUS_TEXT = 512;
-
 export function decodeResponseHead(payload: Buffer): ResponseHead {
   const o = parseObject(payload, 'HEAD');
   return {
-    status: int(o, 'status', 'HEAD', 100, 999),
+    status: int(o, 'status', 'HEAD', STATUS_RANGE.min, STATUS_RANGE.max),
     statusText: optStr(o, 'statusText', 'HEAD', MAX_STATUS_TEXT) ?? '',
     headers: headerList(o, 'HEAD', 'TUN_ERR_HEAD_TOO_LARGE'),
   };

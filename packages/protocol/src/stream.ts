@@ -13,14 +13,9 @@
 import { EventEmitter } from 'node:events';
 import { TunnelError } from './errors.js';
 import { FrameFlag, FrameType } from './frame.js';
-import { headLimitProblem } from './head-limits.js';
-import {
-  encodeJson,
-  errorMessageOf,
-  MAX_STATUS_TEXT,
-  type RequestHead,
-  type ResponseHead,
-} from './messages.js';
+import { headLimitProblem, MAX_STATUS_TEXT } from './head-limits.js';
+import { isValidStatus } from './http-rules.js';
+import { encodeJson, errorMessageOf, type RequestHead, type ResponseHead } from './messages.js';
 import { StreamStateMachine, type StreamState } from './stream-state.js';
 
 /** What a stream needs from its session; implemented by Session. */
@@ -143,7 +138,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   respond(head: ResponseHead, options: { fin: boolean }): void {
     // The peer may have reset the stream while the origin was answering: nothing to send.
     if (this.machine.finished) return;
-    if (!Number.isInteger(head.status) || head.status < 100 || head.status > 999) {
+    if (!isValidStatus(head.status)) {
       throw new TunnelError('TUN_ERR_HEAD_INVALID', `status ${head.status} is not a 3-digit HTTP status`);
     }
     if (head.statusText.length > MAX_STATUS_TEXT) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { TunnelError, type Session } from '@burrow/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TUNNEL_ACCESS_FLAGS } from '../config/index.js';
-import { FakeEdge } from '../testing/fake-edge.js';
+import { FakeEdge } from '../test-support/fake-edge.js';
 import { runCli, type CliIo } from './run-cli.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

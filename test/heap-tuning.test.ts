@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { NEW_SPACE_CAP_BYTES, semiSpaceGrowthFactor } from './heap-tuning.js';
+
+/** What scripts/heap-tuning.js exports (plain JS, loaded by path so it needs no declaration file). */
+interface HeapTuning {
+  NEW_SPACE_CAP_BYTES: number;
+  semiSpaceGrowthFactor: (newSpaceBytes: number, capBytes?: number) => number;
+}
+
+const modulePath = '../scripts/heap-tuning.js';
+const { NEW_SPACE_CAP_BYTES, semiSpaceGrowthFactor } = (await import(modulePath)) as HeapTuning;
 
 describe('semiSpaceGrowthFactor', () => {
   it('lets the young generation grow below the cap and stops it at the cap', () => {

@@ -1,5 +1,7 @@
 /**
- * V8 heap sizing for the edge and agent processes (the CLI bundles call this first).
+ * V8 heap sizing for the edge and agent processes: process tuning, so it belongs to the CLI
+ * bootstrap, not to a library package. heap-prelude.js, the first module of each CLI bundle
+ * (see bundle.js), calls it. Plain JS, so the bundler and test/heap-tuning.test.ts load it as it is.
  *
  * A proxy allocates a lot of short-lived garbage per request and keeps little. With V8's
  * defaults under load the young generation grows to two 16 MiB semi-spaces and the old
@@ -33,11 +35,11 @@ const GROWING = 2;
 const NOT_GROWING = 1;
 
 /** The semi-space growth factor to use when the young generation has `newSpaceBytes`. */
-export function semiSpaceGrowthFactor(newSpaceBytes: number, capBytes = NEW_SPACE_CAP_BYTES): number {
+export function semiSpaceGrowthFactor(newSpaceBytes, capBytes = NEW_SPACE_CAP_BYTES) {
   return newSpaceBytes >= capBytes ? NOT_GROWING : GROWING;
 }
 
-function newSpaceSize(): number {
+function newSpaceSize() {
   for (const space of getHeapSpaceStatistics()) if (space.space_name === 'new_space') return space.space_size;
   return 0;
 }
@@ -45,12 +47,12 @@ function newSpaceSize(): number {
 let installed = false;
 
 /** Applies the sizing above to this process; idempotent. Never keeps the process alive. */
-export function tuneHeapForProxy(): void {
+export function tuneHeapForProxy() {
   if (installed) return;
   installed = true;
   setFlagsFromString(`--heap-growing-percent=${OLD_SPACE_GROWING_PERCENT}`);
   let factor = GROWING;
-  const apply = (): void => {
+  const apply = () => {
     const wanted = semiSpaceGrowthFactor(newSpaceSize());
     if (wanted === factor) return;
     factor = wanted;
