@@ -4,20 +4,8 @@
  * Forwarded and X-Request-Id are set on the way in.
  */
 
+import { connectionTokens, HOP_BY_HOP_HEADERS, isHopByHop } from '@burrow/protocol';
 import { scopeSetCookie } from './cookie-scope.js';
-
-/** RFC 9110 §7.6.1 connection-specific headers, plus Proxy-Connection seen in the wild. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /** Headers the edge sets itself; a viewer's own copies are dropped so they cannot be spoofed. */
 const EDGE_SET = new Set([
@@ -28,30 +16,14 @@ const EDGE_SET = new Set([
   'forwarded',
 ]);
 
-const NO_TOKENS: ReadonlySet<string> = new Set();
-
-/** Header names listed in Connection; the shared empty set when there is none (the usual case). */
-function connectionTokens(raw: readonly string[]): ReadonlySet<string> {
-  let tokens: Set<string> | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    for (const token of raw[i + 1]!.split(',')) {
-      const t = token.trim().toLowerCase();
-      if (t) (tokens ??= new Set()).add(t);
-    }
-  }
-  return tokens ?? NO_TOKENS;
-}
-
 /** Whether the header (lower-case name) is dropped as hop-by-hop, unless `keep` lists it. */
-function isHopByHop(
+function droppedAsHop(
   lower: string,
   named: ReadonlySet<string>,
   keep: ReadonlySet<string> | undefined,
 ): boolean {
   if (keep?.has(lower)) return false;
-  return HOP_BY_HOP.has(lower) || named.has(lower);
+  return isHopByHop(lower, named);
 }
 
 /**
@@ -62,7 +34,7 @@ export function stripHopByHop(raw: readonly string[], keep?: ReadonlySet<string>
   const named = connectionTokens(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (!isHopByHop(raw[i]!.toLowerCase(), named, keep)) out.push(raw[i]!, raw[i + 1]!);
+    if (!droppedAsHop(raw[i]!.toLowerCase(), named, keep)) out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
 }
@@ -87,7 +59,7 @@ export function viewerRequestHeaders(raw: readonly string[], options: { upgrade:
     const lower = raw[i]!.toLowerCase();
     if (lower === 'expect') continue;
     if (options.upgrade && lower === 'upgrade') out.push(raw[i]!, raw[i + 1]!);
-    else if (HOP_BY_HOP.has(lower) || (named.has(lower) && !NEVER_NAMED.has(lower))) continue;
+    else if (HOP_BY_HOP_HEADERS.has(lower) || (named.has(lower) && !NEVER_NAMED.has(lower))) continue;
     else out.push(raw[i]!, raw[i + 1]!);
   }
   if (options.upgrade) out.push('Connection', 'Upgrade');

@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream';
 import type { TunnelError } from '@burrow/protocol';
 import { errorPageFor, renderErrorPage, titleFor } from './error-page.js';
-import { reasonPhrase } from './response-head.js';
+import { reasonPhrase } from '@burrow/protocol';
 
 /**
  * Serializes a response head; the caller has validated the headers. The reason phrase is

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkResponseHead, reasonPhrase } from './response-head.js';
+import { reasonPhrase } from '@burrow/protocol';
+import { checkResponseHead } from './response-head.js';
 
 const plain = { method: 'GET', upgrade: false };
 

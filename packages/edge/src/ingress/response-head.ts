@@ -5,18 +5,10 @@
  * never gets bytes that could be read as a second response.
  */
 
-import { STATUS_CODES } from 'node:http';
+import { reasonPhrase } from '@burrow/protocol';
 
-/** RFC 9112 reason-phrase without obs-text: Node refuses anything wider than latin1. */
-const REASON = /^[\t\x20-\x7e]*$/;
 /** Up to 15 digits stays a safe integer; no real body is near 10^15 bytes. */
 const LENGTH = /^[0-9]{1,15}$/;
-
-/** The reason phrase to send: the origin's when it is valid, else the standard one (or none). */
-export function reasonPhrase(status: number, text: string): string {
-  if (text !== '' && REASON.test(text)) return text;
-  return STATUS_CODES[status] ?? '';
-}
 
 export interface ViewerHead {
   status: number;
