@@ -27,8 +27,9 @@ import process from 'node:process';
 import { userInfo } from 'node:os';
 import { Child, descendants, freePort, tempDir, waitForPort } from './processes.js';
 
-export const NGINX = '/usr/sbin/nginx';
-export const SSHD = '/usr/sbin/sshd';
+/** Debian's binaries; BURROW_BENCH_NGINX / BURROW_BENCH_SSHD point elsewhere (absolute paths). */
+export const NGINX = process.env.BURROW_BENCH_NGINX ?? '/usr/sbin/nginx';
+export const SSHD = process.env.BURROW_BENCH_SSHD ?? '/usr/sbin/sshd';
 
 /** The reference keys, in table order, and their column titles. */
 export const REFERENCES = /** @type {const} */ ([
