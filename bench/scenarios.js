@@ -17,7 +17,8 @@
  *   restartReps: number }} Config
  * @typedef {{ cfg: Config, wrk: boolean, origin: { port: number, url: string },
  *   edge: Edge, tunnel: Tunnel, host: string, refs: Reference[], log: (line: string) => void }} Context
- * @typedef {{ key: string, label: string, url: string, host?: string, procs: () => Proc[] }} Path
+ * @typedef {{ key: string, label: string, url: string, host?: string, procs: () => Proc[],
+ *   skips?: Record<string, string> }} Path
  * @typedef {{ rssBytes: Record<string, number>, cpuSeconds: Record<string, number> }} PathStats
  *   per process label (processes with the same label summed)
  * @typedef {{ idle: Record<string, PathStats>, requests: Record<string, number>,
@@ -49,7 +50,7 @@ function checkErrors(/** @type {LoadResult} */ r, /** @type {string} */ what) {
 export function paths(ctx) {
   return [
     { key: 'direct', label: 'direct', url: ctx.origin.url, procs: () => [] },
-    ...ctx.refs.map((r) => ({ key: r.key, label: r.label, url: r.url, procs: r.procs })),
+    ...ctx.refs.map((r) => ({ key: r.key, label: r.label, url: r.url, procs: r.procs, skips: r.skips })),
     {
       key: 'burrow',
       label: 'burrow',
@@ -72,7 +73,7 @@ function figures(ctx, byPath) {
   return {
     direct: byPath.direct ?? null,
     tunnel: byPath.burrow ?? NaN,
-    refs: Object.fromEntries(ctx.refs.map((r) => [r.key, byPath[r.key] ?? NaN])),
+    refs: Object.fromEntries(ctx.refs.map((r) => [r.key, byPath[r.key] ?? undefined])),
   };
 }
 
@@ -264,9 +265,19 @@ export async function transfers(ctx) {
     ['echo', cfg.echoBytes, 'full-duplex echo (upload streamed back)'],
   ])) {
     const timeoutMs = cfg.quick ? 20_000 : 120_000;
+    /** @type {Record<string, string>} */
+    const skipped = {};
+    const measured = paths(ctx).filter((path) => {
+      const reason = path.skips?.[kind];
+      if (reason) {
+        skipped[path.key] = reason;
+        ctx.log(`  ${kind} via ${path.label}: skipped, ${reason}`);
+      }
+      return !reason;
+    });
     /** @type {Record<string, import('./transfer.js').VerifyResult>} */
     const verified = {};
-    for (const path of paths(ctx)) {
+    for (const path of measured) {
       const v = await verifyTransfer({ kind, url: path.url, host: path.host, bytes, timeoutMs });
       if (!v.ok) {
         throw new Error(`${kind} via ${path.label}: wrong length or sha256 (${JSON.stringify(v)})`);
@@ -276,12 +287,12 @@ export async function transfers(ctx) {
     /** @type {Record<string, import('./transfer.js').TimedResult[]>} */
     const timed = {};
     for (let rep = 0; rep < cfg.transferReps; rep++) {
-      for (const path of paths(ctx)) {
+      for (const path of measured) {
         const r = await timedTransfer({ kind, url: path.url, host: path.host, bytes, timeoutMs });
         (timed[path.key] ??= []).push(r);
       }
     }
-    raw[kind] = { bytes, client, verified, timed };
+    raw[kind] = { bytes, client, verified, timed, skipped };
     const mib = bytes / 2 ** 20;
     rows.push(
       row({

@@ -78,7 +78,9 @@ export async function timedTransfer(o) {
     }
     seconds = r.seconds;
   } else {
-    const r = await nodeTransfer({ ...o, ...t, hash: false });
+    const r = await nodeTransfer({ ...o, ...t, hash: false }).catch((/** @type {unknown} */ err) => {
+      throw new Error(`${what}: ${String(err)}`);
+    });
     if (r.status !== 200) throw new Error(`${what}: status ${r.status}`);
     const moved = o.kind === 'upload' ? discardedLength(r.head) : r.received;
     if (moved !== o.bytes) throw new Error(`${what}: ${moved} bytes arrived`);
@@ -94,7 +96,13 @@ export async function timedTransfer(o) {
  */
 export async function verifyTransfer(o) {
   const t = target(o.kind, o.bytes, 'verify');
-  const r = await nodeTransfer({ ...o, ...t, hash: o.kind !== 'upload' });
+  const r = await nodeTransfer({ ...o, ...t, hash: o.kind !== 'upload' }).catch(
+    (/** @type {unknown} */ err) => {
+      throw new Error(
+        `verify ${o.kind} of ${o.bytes} bytes via ${o.url}${o.host ? ` (Host ${o.host})` : ''}: ${String(err)}`,
+      );
+    },
+  );
   const expected = payloadSha256(o.bytes);
   if (r.status !== 200) return { kind: o.kind, ok: false, bytes: 0, sha256: `status ${r.status}`, expected };
   let bytes = r.received;
