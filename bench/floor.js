@@ -3,7 +3,9 @@
  * Scenarios 1, 2 and 3 (the download) run against the origin directly, through one logic-free TCP pipe
  * process (bench/pipe.js) and through two chained pipes, the shape of edge + agent without
  * a byte of HTTP parsing, framing or policy. The two-pipe ratio is what Burrow's ratios
- * can at best approach here: every request still crosses two more processes.
+ * can at best approach here: every request still crosses two more processes. The download
+ * is timed like scenario 3 of run.js (curl -o /dev/null, or a node client that only counts
+ * bytes) and checked by hashing in a separate pass, once per path.
  *
  *   node bench/floor.js [--runs N] [--duration S] [--no-wrk] [--quick] [--out file.json]
  *
