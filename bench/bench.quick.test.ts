@@ -1,13 +1,15 @@
 /**
  * Smoke check of the benchmark harness: `node bench/run.js --quick` runs every scenario
  * against the built edge and agent, exits 0, and writes a JSON result in which every
- * scenario has numeric figures. It checks that the harness works, never how fast.
+ * scenario has numeric figures, including those of the nginx and ssh -R references in
+ * scenarios 1–5 when their programs are installed (as on the project machine and in CI).
+ * It checks that the harness works, never how fast.
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -21,24 +23,46 @@ interface Row {
   direct: number | null;
   tunnel: number;
   ratio: number | null;
+  refs: Record<string, { value: number; ratio: number | null }>;
 }
 
 interface BenchResult {
+  meta: { references: Record<string, { url?: string; skipped?: string; failed?: string }> };
   results: Record<string, { rows?: Row[]; error?: string }>;
   rows: Row[];
   errors: { scenario: string; message: string }[];
 }
 
-/** Scenario key in the JSON, and whether its figures have a direct counterpart. */
-const SCENARIOS: [string, boolean][] = [
-  ['smallGet50', true],
-  ['smallGet1', true],
-  ['transfers', true],
-  ['websockets', true],
-  ['resources', false],
-  ['scale', true],
-  ['startup', false],
-  ['restart', false],
+/** Scenario key in the JSON, whether its figures have a direct counterpart, and references. */
+const SCENARIOS: [string, boolean, boolean][] = [
+  ['smallGet50', true, true],
+  ['smallGet1', true, true],
+  ['transfers', true, true],
+  ['websockets', true, true],
+  ['resources', false, true],
+  ['scale', true, false],
+  ['startup', false, false],
+  ['restart', false, false],
+];
+
+function installed(file: string): boolean {
+  const candidates = file.startsWith('/')
+    ? [file]
+    : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, file));
+  return candidates.some((f) => {
+    try {
+      accessSync(f, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The references whose programs are here; the run must measure them. */
+const REFERENCES = [
+  ...(installed('/usr/sbin/nginx') ? ['nginx'] : []),
+  ...(installed('/usr/sbin/sshd') && installed('ssh') && installed('ssh-keygen') ? ['ssh'] : []),
 ];
 
 function runQuick(out: string): Promise<{ code: number | null; output: string }> {
@@ -64,7 +88,8 @@ it(
 
     const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
     expect(result.errors).toEqual([]);
-    for (const [key, hasDirect] of SCENARIOS) {
+    for (const ref of REFERENCES) expect(result.meta.references[ref]?.url, ref).toBeDefined();
+    for (const [key, hasDirect, hasRefs] of SCENARIOS) {
       const scenario = result.results[key];
       expect(scenario, `scenario ${key}`).toBeDefined();
       expect(scenario!.error, `scenario ${key}`).toBeUndefined();
@@ -72,6 +97,13 @@ it(
       expect(rows.length, `rows of ${key}`).toBeGreaterThan(0);
       for (const row of rows) {
         expect(Number.isFinite(row.tunnel), `${key}: ${row.metric} tunnel figure`).toBe(true);
+      }
+      if (hasRefs) {
+        // The first row of each of these scenarios is measured on every path.
+        for (const ref of REFERENCES) {
+          const figure = rows[0]!.refs[ref];
+          expect(figure && Number.isFinite(figure.value), `${key}: ${rows[0]!.metric} via ${ref}`).toBe(true);
+        }
       }
       if (hasDirect) {
         const compared = rows.filter((row) => row.direct !== null);

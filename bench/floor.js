@@ -3,7 +3,9 @@
  * Scenarios 1, 2 and 3 (the download) run against the origin directly, through one logic-free TCP pipe
  * process (bench/pipe.js) and through two chained pipes, the shape of edge + agent without
  * a byte of HTTP parsing, framing or policy. The two-pipe ratio is what Burrow's ratios
- * can at best approach here: every request still crosses two more processes.
+ * can at best approach here: every request still crosses two more processes. The download
+ * is timed like scenario 3 of run.js (curl -o /dev/null, or a node client that only counts
+ * bytes) and checked by hashing in a separate pass, once per path.
  *
  *   node bench/floor.js [--runs N] [--duration S] [--no-wrk] [--quick] [--out file.json]
  *
@@ -15,8 +17,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { hasWrk, median, runAutocannon, runWrk } from './load.js';
-import { ROOT, startListening, startOrigin } from './processes.js';
-import { download } from './transfer.js';
+import { exitOnSignals, ROOT, startListening, startOrigin } from './processes.js';
+import { timedTransfer, verifyTransfer } from './transfer.js';
 
 /**
  * @param {string} name
@@ -38,6 +40,7 @@ function startPipe(target) {
   return startListening('pipe', [join(ROOT, 'bench/pipe.js'), '--target', String(target)]);
 }
 
+exitOnSignals();
 const origin = await startOrigin();
 const one = await startPipe(origin.port);
 const two = await startPipe(one.port);
@@ -63,12 +66,15 @@ try {
       const load = await (useWrk ? runWrk : runAutocannon)({ url, connections: 50, durationS });
       if (load.errors > 0) throw new Error(`${p.name}: ${load.errors} errors under load`);
       const one = await (useWrk ? runWrk : runAutocannon)({ url, connections: 1, durationS });
-      const got = await download({
+      const transfer = {
+        kind: /** @type {const} */ ('download'),
         url: `http://127.0.0.1:${p.port}`,
         bytes: DOWNLOAD_BYTES,
         timeoutMs: 60_000,
-      });
-      if (!got.ok) throw new Error(`${p.name}: download checksum mismatch`);
+      };
+      if (run === 0 && !(await verifyTransfer(transfer)).ok)
+        throw new Error(`${p.name}: download checksum mismatch`);
+      const got = await timedTransfer(transfer);
       figures[p.name].rps.push(load.rps);
       figures[p.name].p99Ms.push(load.p99Ms);
       figures[p.name].p50OneMs.push(one.p50Ms);

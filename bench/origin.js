@@ -7,6 +7,8 @@
  *                    with backpressure and a Content-Length
  *   POST /echo       the request body, streamed back
  *   POST /sink       reads the body, answers {"length":N,"sha256":"..."}
+ *   POST /discard    reads and counts the body without hashing it, answers {"length":N}
+ *                    (the timed upload: hashing here would cap the speed it measures)
  *   GET  /sse        ?n=5&gapMs=100: n server-sent events
  *   WS   /ws         echoes every message
  *
@@ -51,6 +53,20 @@ async function sink(req, res) {
   const body = JSON.stringify({ length, sha256: hash.digest('hex') });
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ */
+function discard(req, res) {
+  let length = 0;
+  req.on('data', (chunk) => (length += /** @type {Buffer} */ (chunk).length));
+  req.on('end', () => {
+    const body = JSON.stringify({ length });
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  });
 }
 
 /**
@@ -100,6 +116,10 @@ async function handle(req, res) {
   }
   if (url.startsWith('/sink')) {
     await sink(req, res);
+    return;
+  }
+  if (url.startsWith('/discard')) {
+    discard(req, res);
     return;
   }
   if (url.startsWith('/sse')) {

@@ -1,12 +1,14 @@
 /**
- * The processes a benchmark run starts (origin, edge, agents) and what /proc says about
- * them. Every child is tracked by pid and killed by pid when the harness exits, however
- * it exits; nothing is ever killed by name.
+ * The processes a benchmark run starts (origin, edge, agents, the nginx and sshd
+ * references, strace) and what /proc says about them. Every child is tracked by pid, and
+ * so is every process it forks that the harness looks at (nginx workers, sshd's
+ * per-connection processes); all are killed by pid when the harness exits, however it
+ * exits (an error, SIGINT, SIGTERM). Nothing is ever killed by name.
  */
 
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,11 +26,102 @@ const BENCH = import.meta.dirname;
 const running = new Set();
 /** @type {string[]} */
 const tempDirs = [];
+/**
+ * Processes forked by our children (nginx workers, sshd's per-connection processes), by
+ * pid with their start time, so that a pid reused by someone else is never signalled.
+ * @type {Map<number, string>}
+ */
+const forked = new Map();
+
+/**
+ * A process's start time (field 22 of /proc/<pid>/stat), or undefined once it is gone.
+ * @param {number} pid
+ */
+function startTime(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every live descendant of `pid` (children, grandchildren...), from /proc; tracked so that
+ * they are killed with the harness even if their parent is gone by then.
+ * @param {number} pid
+ * @returns {number[]}
+ */
+export function descendants(pid) {
+  /** @type {Map<number, number[]>} */
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  /** @type {number[]} */
+  const out = [];
+  const queue = [pid];
+  while (queue.length > 0 && out.length < 10_000) {
+    for (const child of children.get(/** @type {number} */ (queue.shift())) ?? []) {
+      out.push(child);
+      queue.push(child);
+      const started = startTime(child);
+      if (started !== undefined && !forked.has(child)) forked.set(child, started);
+    }
+  }
+  return out;
+}
+
+/**
+ * Signals a tracked forked process by pid if it is still the same process.
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
+function signalForked(pid, signal) {
+  const started = forked.get(pid);
+  if (started === undefined || startTime(pid) !== started) {
+    forked.delete(pid);
+    return;
+  }
+  try {
+    process.kill(pid, signal);
+  } catch {
+    forked.delete(pid);
+  }
+}
 
 process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) {
+    descendants(child.pid);
+    child.kill('SIGKILL');
+  }
+  for (const pid of forked.keys()) signalForked(pid, 'SIGKILL');
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * Makes SIGINT, SIGTERM and SIGHUP end the harness through process.exit, so that the
+ * 'exit' handler above kills everything it started. Harness entry points call it once.
+ */
+export function exitOnSignals() {
+  for (const [signal, code] of /** @type {const} */ ([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ])) {
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}, stopping everything it started\n`);
+      process.exit(code);
+    });
+  }
+}
 
 /** @param {string} prefix */
 export function tempDir(prefix = 'burrow-bench-') {
@@ -58,23 +151,25 @@ export function withTimeout(promise, ms, what) {
 }
 
 /**
- * A node child process. stdout is read as lines when it is a pipe; `lines` keeps them.
+ * A child process, node unless `options.command` names another program. stdout is read as
+ * lines when it is a pipe; `lines` keeps them.
  */
 export class Child {
   /**
    * @param {string} label for error messages
-   * @param {string[]} args arguments to node
-   * @param {{ env?: Record<string, string>, stdoutFd?: number, keepLines?: boolean }} [options]
+   * @param {string[]} args arguments to node (or to `options.command`)
+   * @param {{ env?: Record<string, string>, stdoutFd?: number, keepLines?: boolean, command?: string }} [options]
    */
   constructor(label, args, options = {}) {
     this.label = label;
     this.startedAt = performance.now();
-    this.child = spawn(process.execPath, args, {
+    this.child = spawn(options.command ?? process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
     });
-    if (this.child.pid === undefined) throw new Error(`${label}: could not start`);
+    if (this.child.pid === undefined)
+      throw new Error(`${label}: could not start ${options.command ?? 'node'}`);
     this.pid = this.child.pid;
     running.add(this);
     /** @type {string[]} */
@@ -124,15 +219,24 @@ export class Child {
     }
   }
 
-  /** SIGTERM, then SIGKILL if still alive after `graceMs`; resolves once it has exited. */
+  /**
+   * SIGTERM, then SIGKILL if still alive after `graceMs`; resolves once it has exited.
+   * Processes it forked (found now, or tracked earlier) get the same treatment by pid.
+   */
   async stop(graceMs = 5000) {
+    const forkedPids = this.alive ? descendants(this.pid) : [];
     if (!this.alive) return this.exitCode;
     this.kill('SIGTERM');
-    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => {
+      this.kill('SIGKILL');
+      for (const pid of forkedPids) signalForked(pid, 'SIGKILL');
+    }, graceMs);
     try {
       return await this.exited;
     } finally {
       clearTimeout(timer);
+      // What outlived its parent (an sshd session whose listener is gone) ends here.
+      for (const pid of forkedPids) signalForked(pid, 'SIGTERM');
     }
   }
 
@@ -205,6 +309,33 @@ export function freePort() {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+/**
+ * Resolves once 127.0.0.1:`port` accepts a TCP connection (polled every 20 ms); rejects
+ * after `timeoutMs`, or as soon as `child` (the process that should listen) exits.
+ * @param {number} port
+ * @param {number} timeoutMs
+ * @param {Child} [child]
+ */
+export async function waitForPort(port, timeoutMs, child) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child && !child.alive) throw new Error(`${child.label}: exited (${child.exitCode})\n${child.tail()}`);
+    const open = await new Promise((resolveTry) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolveTry(true);
+      });
+      socket.once('error', () => resolveTry(false));
+    });
+    if (open) return;
+    await sleep(20);
+  }
+  throw new Error(
+    `nothing accepted connections on 127.0.0.1:${port} within ${timeoutMs} ms${child ? `\n${child.tail()}` : ''}`,
+  );
 }
 
 /**

@@ -1,24 +1,38 @@
 /**
  * Result rows and their table: each row is one figure measured directly against the
- * origin and through the tunnel, the ratio tunnel/direct, and the target it is held to.
+ * origin, through the references (nginx, ssh -R) when they ran, and through the tunnel
+ * (Burrow), each with its ratio to direct, and the target Burrow is held to.
  *
  * Units: MB = 10^6 bytes, KB = 10^3 bytes, ms = milliseconds.
  *
  * @typedef {{ kind: 'ratio' | 'tunnel', op: '>=' | '<=', value: number }} Target
+ * @typedef {{ value: number, ratio: number | null }} RefFigure
  * @typedef {{ scenario: string, metric: string, unit: string, direct: number | null, tunnel: number,
- *   ratio: number | null, target: Target | null, met: boolean | null, note?: string }} Row
+ *   ratio: number | null, refs: Record<string, RefFigure>, target: Target | null, met: boolean | null,
+ *   note?: string }} Row
  */
 
+import { REFERENCES } from './references.js';
+
+/** @param {number} value @param {number | null} direct */
+const ratioTo = (value, direct) => (direct !== null && direct !== 0 ? value / direct : null);
+
 /**
- * Builds a row; the ratio is tunnel/direct, and `met` is judged on the ratio or on the
- * tunnel figure as the target says (null without a target).
+ * Builds a row; each ratio is figure/direct, and `met` is judged on Burrow's ratio or on
+ * Burrow's figure as the target says (null without a target). `refs` holds the figures of
+ * the references that ran (nginx, ssh), keyed as in REFERENCES.
  * @param {{ scenario: string, metric: string, unit: string, direct?: number | null, tunnel: number,
- *   target?: Target | null, note?: string }} r
+ *   refs?: Record<string, number | undefined>, target?: Target | null, note?: string }} r
  * @returns {Row}
  */
 export function row(r) {
   const direct = r.direct ?? null;
-  const ratio = direct !== null && direct !== 0 ? r.tunnel / direct : null;
+  const ratio = ratioTo(r.tunnel, direct);
+  /** @type {Record<string, RefFigure>} */
+  const refs = {};
+  for (const [key, value] of Object.entries(r.refs ?? {})) {
+    if (value !== undefined) refs[key] = { value, ratio: ratioTo(value, direct) };
+  }
   const target = r.target ?? null;
   let met = null;
   if (target) {
@@ -37,6 +51,7 @@ export function row(r) {
     direct,
     tunnel: r.tunnel,
     ratio,
+    refs,
     target,
     met,
     note: r.note,
@@ -60,12 +75,26 @@ function formatTarget(t, unit) {
   return t.kind === 'ratio' ? `${op} ${t.value}×` : `${op} ${formatValue(t.value, unit)}`;
 }
 
+/** @param {number | null} ratio */
+const formatRatio = (ratio) => (ratio === null || !Number.isFinite(ratio) ? '' : `${ratio.toFixed(2)}×`);
+
 /**
+ * The table: per figure, direct, then each reference that appears in `rows` and Burrow,
+ * each followed by its ratio to direct; then Burrow's target and whether it is met.
  * @param {Row[]} rows
  * @returns {string}
  */
 export function formatTable(rows) {
-  const header = ['metric', 'direct', 'tunnel', 'ratio', 'target', 'met'];
+  const refs = REFERENCES.filter(([key]) => rows.some((r) => r.refs?.[key] !== undefined));
+  const header = [
+    'metric',
+    'direct',
+    ...refs.flatMap(([, label]) => [label, '×direct']),
+    'burrow',
+    '×direct',
+    'target',
+    'met',
+  ];
   /** @type {string[][]} */
   const lines = [];
   /** @type {(string | null)[]} */
@@ -80,8 +109,12 @@ export function formatTable(rows) {
     lines.push([
       `  ${r.metric}`,
       formatValue(r.direct, r.unit),
+      ...refs.flatMap(([key]) => {
+        const f = r.refs?.[key];
+        return f ? [formatValue(f.value, r.unit), formatRatio(f.ratio)] : ['', ''];
+      }),
       formatValue(r.tunnel, r.unit),
-      r.ratio === null ? '' : `${r.ratio.toFixed(2)}×`,
+      formatRatio(r.ratio),
       formatTarget(r.target, r.unit),
       r.met === null ? '' : r.met ? 'met' : 'NOT MET',
     ]);

@@ -1,10 +1,13 @@
 /**
- * `npm run bench`: starts an origin, a real edge and a real agent on loopback, runs every
- * scenario directly against the origin and through the tunnel, prints a table (direct,
- * tunnel, ratio, target, met) and writes the figures as JSON under bench/results/.
+ * `npm run bench`: starts an origin, a real edge and a real agent on loopback, and the
+ * references (nginx as one reverse-proxy hop, `ssh -R` through a private sshd; each
+ * skipped with a printed reason when its programs are absent), runs every scenario
+ * directly against the origin, through each reference and through the tunnel, prints a
+ * table (each figure with its ratio to direct, Burrow's target, met) and writes the
+ * figures as JSON under bench/results/.
  *
  *   node bench/run.js [--quick] [--only 1,3,6] [--out file.json] [--profile] [--no-wrk] [--agent cli|api]
- *                     [--node-arg <flag>]...
+ *                     [--node-arg <flag>]... [--no-refs]
  *
  *   --quick    every scenario, tiny sizes and durations (< 60 s); a smoke check of the harness
  *   --only     run only these scenario numbers (5 needs 1; 7 runs both 7a and 7b)
@@ -16,9 +19,12 @@
  *              with silent output, to measure what the per-request log line costs
  *   --node-arg a Node flag for the edge and the agent of scenarios 1–5 (repeatable), to A/B a
  *              V8 flag or an --import preload without rebuilding
+ *   --no-refs  measure direct and Burrow only (no nginx, no ssh -R): a faster run when
+ *              only Burrow's own figures matter
  *
- * Exits 1 if a scenario fails (errors, wrong checksums), never because a figure misses its
- * target. Everything it starts is killed by pid when it exits.
+ * Exits 1 if a scenario fails (errors, wrong checksums) or a reference that is installed
+ * fails to start, never because a figure misses its target. Everything it starts is killed
+ * by pid when it exits, also on an error or SIGINT.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -33,8 +39,8 @@ import { hasWrk, runAutocannon, runWrk } from './load.js';
 import { payloadSha256 } from './payload.js';
 import {
   Child,
+  exitOnSignals,
   jsonLine,
-  procStats,
   ROOT,
   startAgentCli,
   startEdge,
@@ -43,8 +49,10 @@ import {
   withTimeout,
 } from './processes.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
+import { startReferences } from './references.js';
 import { formatTable } from './report.js';
 import * as scenarios from './scenarios.js';
+import { CURL } from './transfer.js';
 
 const MiB = 2 ** 20;
 
@@ -56,7 +64,8 @@ const FULL = {
   seqS: 5,
   downloadBytes: 100 * MiB,
   uploadBytes: 10 * MiB,
-  transferReps: 3,
+  echoBytes: 10 * MiB,
+  transferReps: 5,
   wsClients: 100,
   wsBytes: 1024,
   wsS: 10,
@@ -71,10 +80,11 @@ const FULL = {
 const QUICK = {
   quick: true,
   loadS: 1,
-  warmupS: 0.3,
+  warmupS: 0, // no warm-ups: a smoke run checks the harness, not the figures
   seqS: 1,
   downloadBytes: 5 * MiB,
   uploadBytes: 5 * MiB,
+  echoBytes: 5 * MiB,
   transferReps: 1,
   wsClients: 100,
   wsBytes: 1024,
@@ -103,6 +113,7 @@ function parseArgs(argv) {
     profile: argv.includes('--profile'),
     wrk: !argv.includes('--no-wrk') && hasWrk(),
     agent,
+    refs: !argv.includes('--no-refs'),
     nodeArgs: argv.flatMap((a, i) => (a === '--node-arg' && argv[i + 1] !== undefined ? [argv[i + 1]] : [])),
   };
 }
@@ -165,18 +176,33 @@ async function main() {
     loadavgAtStart: loadavg(),
     commit: tryExec('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
     wrk: args.wrk ? (tryExec('wrk', ['-v'])?.split('\n')[0] ?? 'present') : null,
+    curl: CURL,
     agent: args.agent,
+    /** @type {Record<string, unknown>} */
+    references: {},
     nodeArgs: args.nodeArgs,
     config: cfg,
   };
   log(
-    `burrow bench${args.quick ? ' --quick' : ''}: node ${meta.node}, ${meta.cores} cores, wrk ${meta.wrk ?? 'absent'}`,
+    `burrow bench${args.quick ? ' --quick' : ''}: node ${meta.node}, ${meta.cores} cores, wrk ${meta.wrk ?? 'absent'}, ` +
+      `transfers timed with ${CURL ? 'curl -o /dev/null' : 'a node client that counts bytes (curl absent)'}`,
   );
   payloadSha256(cfg.downloadBytes);
   payloadSha256(cfg.uploadBytes);
+  payloadSha256(cfg.echoBytes);
 
   const dir = tempDir();
   const origin = await startOrigin();
+  // The references share the origin; they serve scenarios 1–5 only.
+  const refsWanted = args.refs && ['1', '2', '3', '4', '5'].some(wanted);
+  const refs = await startReferences({
+    originPort: origin.port,
+    log,
+    ...(refsWanted ? {} : { want: [] }),
+  });
+  for (const r of refs.started) meta.references[r.key] = { url: r.url, version: r.version };
+  for (const [key, reason] of Object.entries(refs.skipped)) meta.references[key] = { skipped: reason };
+  for (const [key, message] of Object.entries(refs.failed)) meta.references[key] = { failed: message };
   const nodeArgs = [...(args.profile ? [INSPECT_FLAG] : []), ...args.nodeArgs];
   const edge = await startEdge({ nodeArgs });
   const tunnel = await startMainAgent(args.agent, {
@@ -193,6 +219,7 @@ async function main() {
     edge,
     tunnel,
     host: `${tunnel.name}.localhost:${edge.port}`,
+    refs: refs.started,
     log,
   };
   log(
@@ -207,6 +234,9 @@ async function main() {
   const errors = [];
   /** @type {Record<string, unknown>} */
   const profiles = {};
+  for (const [key, message] of Object.entries(refs.failed)) {
+    errors.push({ scenario: `reference ${key}`, message });
+  }
 
   /**
    * @param {string} id
@@ -233,17 +263,13 @@ async function main() {
 
   try {
     if (wanted('1') || wanted('5')) {
-      const idle = { edge: procStats(edge.proc.pid), agent: procStats(tunnel.proc.pid) };
-      const s1 = { idle, requests: 0, cpuSeconds: { edge: 0, agent: 0 } };
-      await runScenario('smallGet50', async () => {
-        const r = await scenarios.smallGet50(ctx);
-        for (const x of Object.values(r.raw)) {
-          s1.requests += x.tunnel.requests;
-          s1.cpuSeconds.edge += x.cpuSeconds.edge;
-          s1.cpuSeconds.agent += x.cpuSeconds.agent;
-        }
-        return r;
-      });
+      /** @type {import('./scenarios.js').Scenario1Stats} */
+      const s1 = {
+        idle: Object.fromEntries(scenarios.paths(ctx).map((p) => [p.key, scenarios.pathStats(p)])),
+        requests: {},
+        cpuSeconds: {},
+      };
+      await runScenario('smallGet50', () => scenarios.smallGet50(ctx, s1));
       if (wanted('5')) await runScenario('resources', () => scenarios.resources(ctx, s1));
       if (args.profile) profiles.scenario1 = await profileUnderLoad(ctx, outFile, log);
     }
@@ -256,12 +282,14 @@ async function main() {
       await runScenario('restart', () => scenarios.restart(ctx));
     }
   } finally {
-    await Promise.all([tunnel.proc.stop(), ctx.edge.proc.stop(), origin.proc.stop()]);
+    await Promise.all([tunnel.proc.stop(), ctx.edge.proc.stop(), refs.stop()]);
+    await origin.proc.stop();
   }
 
   log(`\n${'='.repeat(30)} summary ${'='.repeat(30)}\n${formatTable(rows)}`);
   const judged = rows.filter((r) => r.met !== null);
   log(`\ntargets met: ${judged.filter((r) => r.met).length} of ${judged.length}`);
+  for (const [key, reason] of Object.entries(refs.skipped)) log(`reference ${key} skipped: ${reason}`);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify({ meta, results, rows, errors, profiles }, null, 2)}\n`);
   log(`results: ${relative(process.cwd(), outFile)}`);
@@ -312,6 +340,7 @@ const watchdog = setTimeout(
 );
 watchdog.unref();
 
+exitOnSignals();
 main().then(
   () => clearTimeout(watchdog),
   (err) => {

@@ -1,18 +1,28 @@
 /**
- * The scenarios of `npm run bench`. Each measures the same work directly against the
- * origin and through the tunnel, returns its raw figures (for the JSON) and its rows
- * (for the table), and throws only when the harness or the data is broken (a failed
- * request, a checksum mismatch), never because a figure is slow.
+ * The scenarios of `npm run bench`. Each measures the same work on every path (directly
+ * against the origin, through each reference that runs: nginx, ssh -R, and through
+ * Burrow's edge and agent), returns its raw figures (for the JSON) and its rows (for the
+ * table), and throws only when the harness or the data is broken (a failed request, a
+ * checksum mismatch), never because a figure is slow.
  *
  * @typedef {import('./report.js').Row} Row
  * @typedef {import('./load.js').LoadResult} LoadResult
+ * @typedef {import('./references.js').Proc} Proc
+ * @typedef {import('./references.js').Reference} Reference
  * @typedef {{ proc: import('./processes.js').Child, port: number, url: string, dataDir: string, listeningMs: number }} Edge
  * @typedef {{ proc: import('./processes.js').Child, name: string, url: string }} Tunnel
  * @typedef {{ quick: boolean, loadS: number, warmupS: number, seqS: number, downloadBytes: number,
- *   uploadBytes: number, transferReps: number, wsClients: number, wsBytes: number, wsS: number,
- *   scaleAgents: number, scaleLoadS: number, settleMs: number, startupReps: number, restartReps: number }} Config
+ *   uploadBytes: number, echoBytes: number, transferReps: number, wsClients: number, wsBytes: number,
+ *   wsS: number, scaleAgents: number, scaleLoadS: number, settleMs: number, startupReps: number,
+ *   restartReps: number }} Config
  * @typedef {{ cfg: Config, wrk: boolean, origin: { port: number, url: string },
- *   edge: Edge, tunnel: Tunnel, host: string, log: (line: string) => void }} Context
+ *   edge: Edge, tunnel: Tunnel, host: string, refs: Reference[], log: (line: string) => void }} Context
+ * @typedef {{ key: string, label: string, url: string, host?: string, procs: () => Proc[],
+ *   skips?: Record<string, string> }} Path
+ * @typedef {{ rssBytes: Record<string, number>, cpuSeconds: Record<string, number> }} PathStats
+ *   per process label (processes with the same label summed)
+ * @typedef {{ idle: Record<string, PathStats>, requests: Record<string, number>,
+ *   cpuSeconds: Record<string, Record<string, number>> }} Scenario1Stats per path key
  */
 
 import { request } from 'node:http';
@@ -22,7 +32,7 @@ import { median, runAutocannon, runSequential, runWrk } from './load.js';
 import { collectAndMeasure, connectInspector, INSPECT_FLAG } from './inspector.js';
 import { Child, jsonLine, procStats, sleep, startAgentCli, startEdge } from './processes.js';
 import { row } from './report.js';
-import { download, upload } from './transfer.js';
+import { CURL, timedTransfer, verifyTransfer } from './transfer.js';
 import { websocketEcho } from './websockets.js';
 
 /** Fails the scenario when a load run saw errors on more than 1% of requests. */
@@ -33,35 +43,107 @@ function checkErrors(/** @type {LoadResult} */ r, /** @type {string} */ what) {
 }
 
 /**
- * Scenario 1: small GET, 50 connections. wrk when installed (the targets are judged on it,
- * since it leaves more CPU to the servers), autocannon always.
+ * Every path a scenario measures, in table order: direct, the references, Burrow.
  * @param {Context} ctx
+ * @returns {Path[]}
  */
-export async function smallGet50(ctx) {
+export function paths(ctx) {
+  return [
+    { key: 'direct', label: 'direct', url: ctx.origin.url, procs: () => [] },
+    ...ctx.refs.map((r) => ({ key: r.key, label: r.label, url: r.url, procs: r.procs, skips: r.skips })),
+    {
+      key: 'burrow',
+      label: 'burrow',
+      url: ctx.edge.url,
+      host: ctx.host,
+      procs: () => [
+        { label: 'edge', pid: ctx.edge.proc.pid },
+        { label: 'agent', pid: ctx.tunnel.proc.pid },
+      ],
+    },
+  ];
+}
+
+/**
+ * A row's figures from per-path values: direct, Burrow (`tunnel`) and each reference.
+ * @param {Context} ctx
+ * @param {Record<string, number | null | undefined>} byPath
+ */
+function figures(ctx, byPath) {
+  return {
+    direct: byPath.direct ?? null,
+    tunnel: byPath.burrow ?? NaN,
+    refs: Object.fromEntries(ctx.refs.map((r) => [r.key, byPath[r.key] ?? undefined])),
+  };
+}
+
+/**
+ * Maps each path's result through `pick`.
+ * @template T
+ * @param {Record<string, T>} results
+ * @param {(r: T) => number} pick
+ */
+function each(results, pick) {
+  return Object.fromEntries(Object.entries(results).map(([k, v]) => [k, pick(v)]));
+}
+
+/**
+ * RSS and CPU seconds of a path's processes, summed per process label.
+ * @param {Path} path
+ * @returns {PathStats}
+ */
+export function pathStats(path) {
+  /** @type {PathStats} */
+  const out = { rssBytes: {}, cpuSeconds: {} };
+  for (const p of path.procs()) {
+    const s = procStats(p.pid);
+    out.rssBytes[p.label] = (out.rssBytes[p.label] ?? 0) + s.rssBytes;
+    out.cpuSeconds[p.label] = (out.cpuSeconds[p.label] ?? 0) + s.cpuSeconds;
+  }
+  return out;
+}
+
+/** @param {Record<string, number>} values */
+const sum = (values) => Object.values(values).reduce((a, b) => a + b, 0);
+
+/**
+ * Scenario 1: small GET, 50 connections, on every path. wrk when installed (the targets
+ * are judged on it, since it leaves more CPU to the servers), autocannon always. Adds the
+ * requests and the CPU time of each path's processes during the measured runs to `s1`.
+ * @param {Context} ctx
+ * @param {Scenario1Stats} s1
+ */
+export async function smallGet50(ctx, s1) {
   const { cfg } = ctx;
   const tools = ctx.wrk ? ['wrk', 'autocannon'] : ['autocannon'];
-  /** @type {Record<string, { direct: LoadResult, tunnel: LoadResult, cpuSeconds: { edge: number, agent: number } }>} */
+  /** @type {Record<string, { results: Record<string, LoadResult>, cpuSeconds: Record<string, Record<string, number>> }>} */
   const raw = {};
   /** @type {Row[]} */
   const rows = [];
   for (const tool of tools) {
     const run = tool === 'wrk' ? runWrk : runAutocannon;
-    /** @param {string | undefined} host @param {number} durationS */
-    const load = (host, durationS) =>
-      run({ url: `${host ? ctx.edge.url : ctx.origin.url}/hello`, host, connections: 50, durationS });
-    await load(undefined, cfg.warmupS);
-    const direct = await load(undefined, cfg.loadS);
-    checkErrors(direct, `${tool} direct`);
-    await load(ctx.host, cfg.warmupS);
-    const before = { edge: procStats(ctx.edge.proc.pid), agent: procStats(ctx.tunnel.proc.pid) };
-    const tunnel = await load(ctx.host, cfg.loadS);
-    const after = { edge: procStats(ctx.edge.proc.pid), agent: procStats(ctx.tunnel.proc.pid) };
-    checkErrors(tunnel, `${tool} tunnel`);
-    const cpuSeconds = {
-      edge: after.edge.cpuSeconds - before.edge.cpuSeconds,
-      agent: after.agent.cpuSeconds - before.agent.cpuSeconds,
-    };
-    raw[tool] = { direct, tunnel, cpuSeconds };
+    /** @type {Record<string, LoadResult>} */
+    const results = {};
+    /** @type {Record<string, Record<string, number>>} */
+    const cpuSeconds = {};
+    for (const path of paths(ctx)) {
+      /** @param {number} durationS */
+      const load = (durationS) =>
+        run({ url: `${path.url}/hello`, host: path.host, connections: 50, durationS });
+      if (cfg.warmupS > 0) await load(cfg.warmupS);
+      const before = pathStats(path);
+      const r = await load(cfg.loadS);
+      const after = pathStats(path);
+      checkErrors(r, `${tool} ${path.label}`);
+      results[path.key] = r;
+      cpuSeconds[path.key] = Object.fromEntries(
+        Object.entries(after.cpuSeconds).map(([label, s]) => [label, s - (before.cpuSeconds[label] ?? 0)]),
+      );
+      s1.requests[path.key] = (s1.requests[path.key] ?? 0) + r.requests;
+      const acc = (s1.cpuSeconds[path.key] ??= {});
+      for (const [label, s] of Object.entries(cpuSeconds[path.key])) acc[label] = (acc[label] ?? 0) + s;
+    }
+    raw[tool] = { results, cpuSeconds };
     const judged = tool === tools[0];
     const scenario = `1. small GET, 50 connections, ${cfg.loadS} s (${tool})`;
     rows.push(
@@ -69,17 +151,29 @@ export async function smallGet50(ctx) {
         scenario,
         metric: 'requests/s',
         unit: '',
-        direct: direct.rps,
-        tunnel: tunnel.rps,
+        ...figures(
+          ctx,
+          each(results, (r) => r.rps),
+        ),
         target: judged ? { kind: 'ratio', op: '>=', value: 0.5 } : null,
       }),
-      row({ scenario, metric: 'p50', unit: 'ms', direct: direct.p50Ms, tunnel: tunnel.p50Ms }),
+      row({
+        scenario,
+        metric: 'p50',
+        unit: 'ms',
+        ...figures(
+          ctx,
+          each(results, (r) => r.p50Ms),
+        ),
+      }),
       row({
         scenario,
         metric: 'p99',
         unit: 'ms',
-        direct: direct.p99Ms,
-        tunnel: tunnel.p99Ms,
+        ...figures(
+          ctx,
+          each(results, (r) => r.p99Ms),
+        ),
         target: judged ? { kind: 'ratio', op: '<=', value: 2.0 } : null,
       }),
     );
@@ -88,52 +182,74 @@ export async function smallGet50(ctx) {
 }
 
 /**
- * Scenario 2: one connection, one request at a time. wrk -c1 when installed (judged), and
- * a sequential node:http loop always (its client overhead is in both figures).
+ * Scenario 2: one connection, one request at a time, on every path. wrk -c1 when installed
+ * (judged), and a sequential node:http loop always (its client overhead is in every figure).
  * @param {Context} ctx
  */
 export async function smallGet1(ctx) {
   const { cfg } = ctx;
-  /** @type {Record<string, { direct: LoadResult, tunnel: LoadResult }>} */
+  /** @type {Record<string, Record<string, LoadResult>>} */
   const raw = {};
   /** @type {Row[]} */
   const rows = [];
   const tools = ctx.wrk ? ['wrk', 'sequential'] : ['sequential'];
   for (const tool of tools) {
-    /** @param {string | undefined} host @param {number} durationS */
-    const load = (host, durationS) => {
-      const url = `${host ? ctx.edge.url : ctx.origin.url}/hello`;
-      return tool === 'wrk'
-        ? runWrk({ url, host, connections: 1, durationS })
-        : runSequential({ url, host, durationS });
-    };
-    await load(undefined, cfg.warmupS);
-    const direct = await load(undefined, cfg.seqS);
-    checkErrors(direct, `${tool} direct`);
-    await load(ctx.host, cfg.warmupS);
-    const tunnel = await load(ctx.host, cfg.seqS);
-    checkErrors(tunnel, `${tool} tunnel`);
-    raw[tool] = { direct, tunnel };
+    /** @type {Record<string, LoadResult>} */
+    const results = {};
+    for (const path of paths(ctx)) {
+      /** @param {number} durationS */
+      const load = (durationS) => {
+        const url = `${path.url}/hello`;
+        return tool === 'wrk'
+          ? runWrk({ url, host: path.host, connections: 1, durationS })
+          : runSequential({ url, host: path.host, durationS });
+      };
+      if (cfg.warmupS > 0) await load(cfg.warmupS);
+      const r = await load(cfg.seqS);
+      checkErrors(r, `${tool} ${path.label}`);
+      results[path.key] = r;
+    }
+    raw[tool] = results;
     const scenario = `2. small GET, 1 connection, ${cfg.seqS} s (${tool === 'wrk' ? 'wrk' : 'node:http loop'})`;
     rows.push(
       row({
         scenario,
         metric: 'p50',
         unit: 'ms',
-        direct: direct.p50Ms,
-        tunnel: tunnel.p50Ms,
+        ...figures(
+          ctx,
+          each(results, (r) => r.p50Ms),
+        ),
         target: tool === tools[0] ? { kind: 'ratio', op: '<=', value: 3.0 } : null,
       }),
-      row({ scenario, metric: 'p99', unit: 'ms', direct: direct.p99Ms, tunnel: tunnel.p99Ms }),
-      row({ scenario, metric: 'requests/s', unit: '', direct: direct.rps, tunnel: tunnel.rps }),
+      row({
+        scenario,
+        metric: 'p99',
+        unit: 'ms',
+        ...figures(
+          ctx,
+          each(results, (r) => r.p99Ms),
+        ),
+      }),
+      row({
+        scenario,
+        metric: 'requests/s',
+        unit: '',
+        ...figures(
+          ctx,
+          each(results, (r) => r.rps),
+        ),
+      }),
     );
   }
   return { raw, rows };
 }
 
 /**
- * Scenario 3: bulk download and upload, `transferReps` of each, direct and tunnel
- * alternating; the median MB/s counts. A checksum mismatch fails the scenario.
+ * Scenario 3: bulk download, upload and full-duplex echo on every path. First an untimed
+ * pass per path that hashes every byte (a wrong length or sha256 fails the scenario), then
+ * `transferReps` timed transfers per path, paths alternating, with a client that only
+ * counts bytes (curl to /dev/null when installed); the median MB/s counts.
  * @param {Context} ctx
  */
 export async function transfers(ctx) {
@@ -142,35 +258,52 @@ export async function transfers(ctx) {
   const rows = [];
   /** @type {Record<string, unknown>} */
   const raw = {};
-  for (const [kind, fn, bytes] of /** @type {const} */ ([
-    ['download', download, cfg.downloadBytes],
-    ['upload', upload, cfg.uploadBytes],
+  const client = CURL ? 'curl -o /dev/null' : 'node client counting bytes';
+  for (const [kind, bytes, what] of /** @type {const} */ ([
+    ['download', cfg.downloadBytes, 'download'],
+    ['upload', cfg.uploadBytes, 'upload'],
+    ['echo', cfg.echoBytes, 'full-duplex echo (upload streamed back)'],
   ])) {
     const timeoutMs = cfg.quick ? 20_000 : 120_000;
-    /** @type {import('./transfer.js').TransferResult[]} */
-    const direct = [];
-    /** @type {import('./transfer.js').TransferResult[]} */
-    const tunnel = [];
+    /** @type {Record<string, string>} */
+    const skipped = {};
+    const measured = paths(ctx).filter((path) => {
+      const reason = path.skips?.[kind];
+      if (reason) {
+        skipped[path.key] = reason;
+        ctx.log(`  ${kind} via ${path.label}: skipped, ${reason}`);
+      }
+      return !reason;
+    });
+    /** @type {Record<string, import('./transfer.js').VerifyResult>} */
+    const verified = {};
+    for (const path of measured) {
+      const v = await verifyTransfer({ kind, url: path.url, host: path.host, bytes, timeoutMs });
+      if (!v.ok) {
+        throw new Error(`${kind} via ${path.label}: wrong length or sha256 (${JSON.stringify(v)})`);
+      }
+      verified[path.key] = v;
+    }
+    /** @type {Record<string, import('./transfer.js').TimedResult[]>} */
+    const timed = {};
     for (let rep = 0; rep < cfg.transferReps; rep++) {
-      direct.push(await fn({ url: ctx.origin.url, bytes, timeoutMs }));
-      tunnel.push(await fn({ url: ctx.edge.url, host: ctx.host, bytes, timeoutMs }));
+      for (const path of measured) {
+        const r = await timedTransfer({ kind, url: path.url, host: path.host, bytes, timeoutMs });
+        (timed[path.key] ??= []).push(r);
+      }
     }
-    const bad = [...direct, ...tunnel].filter((r) => !r.ok);
-    if (bad.length > 0) {
-      throw new Error(
-        `${kind}: ${bad.length} transfers had a wrong length or sha256 (${JSON.stringify(bad[0])})`,
-      );
-    }
-    raw[kind] = { bytes, direct, tunnel, sha256: tunnel[0]?.sha256 };
+    raw[kind] = { bytes, client, verified, timed, skipped };
     const mib = bytes / 2 ** 20;
     rows.push(
       row({
-        scenario: `3. ${kind} of ${mib} MiB, sha256 checked, median of ${cfg.transferReps}`,
+        scenario: `3. ${what} of ${mib} MiB, ${client}, median of ${cfg.transferReps} (sha256 checked in a separate pass)`,
         metric: 'throughput',
         unit: 'MB/s',
-        direct: median(direct.map((r) => r.mbPerS)),
-        tunnel: median(tunnel.map((r) => r.mbPerS)),
-        target: { kind: 'ratio', op: '>=', value: 0.5 },
+        ...figures(
+          ctx,
+          each(timed, (rs) => median(rs.map((r) => r.mbPerS))),
+        ),
+        target: kind === 'echo' ? null : { kind: 'ratio', op: '>=', value: 0.5 },
       }),
     );
   }
@@ -178,79 +311,92 @@ export async function transfers(ctx) {
 }
 
 /**
- * Scenario 4: concurrent WebSockets echoing fixed-size messages.
+ * Scenario 4: concurrent WebSockets echoing fixed-size messages, on every path.
  * @param {Context} ctx
  */
 export async function websockets(ctx) {
   const { cfg } = ctx;
   const options = { clients: cfg.wsClients, messageBytes: cfg.wsBytes, durationS: cfg.wsS };
-  const direct = await websocketEcho({ url: ctx.origin.url, ...options });
-  const tunnel = await websocketEcho({ url: ctx.edge.url, host: ctx.host, ...options });
-  if (direct.mismatches + tunnel.mismatches > 0) {
-    throw new Error(
-      `websocket echo: ${direct.mismatches} direct and ${tunnel.mismatches} tunnel echoes wrong or lost`,
-    );
+  /** @type {Record<string, import('./websockets.js').EchoResult>} */
+  const results = {};
+  for (const path of paths(ctx)) {
+    const r = await websocketEcho({ url: path.url, host: path.host, ...options });
+    if (r.mismatches > 0)
+      throw new Error(`websocket echo via ${path.label}: ${r.mismatches} echoes wrong or lost`);
+    results[path.key] = r;
   }
   const scenario = `4. ${cfg.wsClients} WebSockets echoing ${cfg.wsBytes} B messages, ${cfg.wsS} s`;
   return {
-    raw: { direct, tunnel },
+    raw: results,
     rows: [
-      row({ scenario, metric: 'messages/s', unit: '', direct: direct.msgsPerS, tunnel: tunnel.msgsPerS }),
+      row({
+        scenario,
+        metric: 'messages/s',
+        unit: '',
+        ...figures(
+          ctx,
+          each(results, (r) => r.msgsPerS),
+        ),
+      }),
     ],
   };
 }
 
 /**
- * Scenario 5: what the edge and the agent cost: RSS from /proc right after scenario 1 (and
- * before it, idle), CPU seconds since start, and CPU per request during the measured
- * tunnel runs of scenario 1 (warm-ups excluded).
+ * Scenario 5: what each path's processes cost (Burrow: the edge and the agent; nginx: its
+ * master and worker; ssh -R: the sshd listener, its session process and the ssh client):
+ * RSS from /proc right after scenario 1 and before it (idle), and CPU per request during
+ * the measured runs of scenario 1 (warm-ups excluded).
  * @param {Context} ctx
- * @param {{ idle: { edge: ReturnType<typeof procStats>, agent: ReturnType<typeof procStats> },
- *   requests: number, cpuSeconds: { edge: number, agent: number } }} s1
+ * @param {Scenario1Stats} s1
  */
 export function resources(ctx, s1) {
-  const edge = procStats(ctx.edge.proc.pid);
-  const agent = procStats(ctx.tunnel.proc.pid);
-  const scenario = '5. edge and agent after scenario 1';
+  const measured = paths(ctx).filter((p) => p.key !== 'direct');
+  const now = Object.fromEntries(measured.map((p) => [p.key, pathStats(p)]));
+  const burrow = /** @type {PathStats} */ (now.burrow);
+  const idleBurrow = /** @type {PathStats} */ (s1.idle.burrow);
+  const scenario = '5. processes of each path after scenario 1 (burrow: edge + agent)';
   const mb = (/** @type {number} */ b) => b / 1e6;
-  const perRequestUs = (/** @type {number} */ s) => (s1.requests > 0 ? (s * 1e6) / s1.requests : NaN);
+  /** @param {string} key @param {number} s */
+  const perRequestUs = (key, s) => {
+    const n = s1.requests[key] ?? 0;
+    return n > 0 ? (s * 1e6) / n : NaN;
+  };
+  /** @param {(key: string) => number} f */
+  const byKey = (f) => Object.fromEntries(measured.map((p) => [p.key, f(p.key)]));
+  const rss = byKey((k) => mb(sum(now[k]?.rssBytes ?? {})));
+  const idle = byKey((k) => mb(sum(s1.idle[k]?.rssBytes ?? {})));
+  const cpu = byKey((k) => perRequestUs(k, sum(s1.cpuSeconds[k] ?? {})));
+  const burrowCpu = s1.cpuSeconds.burrow ?? {};
   return {
-    raw: { edge, agent, idle: s1.idle, scenario1: { requests: s1.requests, cpuSeconds: s1.cpuSeconds } },
+    raw: { now, idle: s1.idle, scenario1: { requests: s1.requests, cpuSeconds: s1.cpuSeconds } },
     rows: [
       row({
         scenario,
-        metric: 'edge + agent RSS',
+        metric: 'RSS, all its processes',
         unit: 'MB',
-        tunnel: mb(edge.rssBytes + agent.rssBytes),
+        ...figures(ctx, rss),
         target: { kind: 'tunnel', op: '<=', value: 120 },
       }),
-      row({ scenario, metric: 'edge RSS', unit: 'MB', tunnel: mb(edge.rssBytes) }),
-      row({ scenario, metric: 'agent RSS', unit: 'MB', tunnel: mb(agent.rssBytes) }),
+      row({ scenario, metric: 'RSS before scenario 1 (idle)', unit: 'MB', ...figures(ctx, idle) }),
+      row({ scenario, metric: 'CPU per request, all its processes', unit: 'µs', ...figures(ctx, cpu) }),
+      row({ scenario, metric: 'edge RSS', unit: 'MB', tunnel: mb(burrow.rssBytes.edge ?? NaN) }),
+      row({ scenario, metric: 'agent RSS', unit: 'MB', tunnel: mb(burrow.rssBytes.agent ?? NaN) }),
+      row({ scenario, metric: 'edge RSS, idle', unit: 'MB', tunnel: mb(idleBurrow.rssBytes.edge ?? NaN) }),
+      row({ scenario, metric: 'agent RSS, idle', unit: 'MB', tunnel: mb(idleBurrow.rssBytes.agent ?? NaN) }),
+      row({ scenario, metric: 'edge CPU since start', unit: 's', tunnel: burrow.cpuSeconds.edge ?? NaN }),
+      row({ scenario, metric: 'agent CPU since start', unit: 's', tunnel: burrow.cpuSeconds.agent ?? NaN }),
       row({
         scenario,
-        metric: 'edge RSS before scenario 1 (idle)',
-        unit: 'MB',
-        tunnel: mb(s1.idle.edge.rssBytes),
-      }),
-      row({
-        scenario,
-        metric: 'agent RSS before scenario 1 (idle)',
-        unit: 'MB',
-        tunnel: mb(s1.idle.agent.rssBytes),
-      }),
-      row({ scenario, metric: 'edge CPU since start', unit: 's', tunnel: edge.cpuSeconds }),
-      row({ scenario, metric: 'agent CPU since start', unit: 's', tunnel: agent.cpuSeconds }),
-      row({
-        scenario,
-        metric: 'edge CPU per tunnel request',
+        metric: 'edge CPU per request',
         unit: 'µs',
-        tunnel: perRequestUs(s1.cpuSeconds.edge),
+        tunnel: perRequestUs('burrow', burrowCpu.edge ?? NaN),
       }),
       row({
         scenario,
-        metric: 'agent CPU per tunnel request',
+        metric: 'agent CPU per request',
         unit: 'µs',
-        tunnel: perRequestUs(s1.cpuSeconds.agent),
+        tunnel: perRequestUs('burrow', burrowCpu.agent ?? NaN),
       }),
     ],
   };
@@ -307,10 +453,10 @@ export async function scale(ctx) {
     const tool = ctx.wrk ? runWrk : runAutocannon;
     /** @param {string} url @param {number} durationS */
     const load = (url, durationS) => tool({ url: `${url}/hello`, hosts, connections: 50, durationS });
-    await load(ctx.origin.url, cfg.warmupS);
+    if (cfg.warmupS > 0) await load(ctx.origin.url, cfg.warmupS);
     const direct = await load(ctx.origin.url, cfg.scaleLoadS);
     checkErrors(direct, 'scale direct');
-    await load(edge.url, cfg.warmupS);
+    if (cfg.warmupS > 0) await load(edge.url, cfg.warmupS);
     const tunnel = await load(edge.url, cfg.scaleLoadS);
     checkErrors(tunnel, 'scale tunnel');
     const afterLoad = procStats(edge.proc.pid).rssBytes;

@@ -1,7 +1,8 @@
 /**
  * Medians over several result files of `npm run bench`: for each row, the median direct
- * figure, the median tunnel figure and the median of the per-run ratios, with the target
- * judged on those medians (the targets are stated as medians of ratios).
+ * figure, the median figure of each reference (nginx, ssh -R) and of Burrow, and the
+ * median of each one's per-run ratios, with Burrow's target judged on those medians (the
+ * targets are stated as medians of ratios).
  *
  *   node bench/summarize.js bench/results/A.json bench/results/B.json [...] [--markdown]
  */
@@ -9,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { median } from './load.js';
+import { REFERENCES } from './references.js';
 import { formatTable, formatValue } from './report.js';
 
 /** @typedef {import('./report.js').Row} Row */
@@ -39,6 +41,17 @@ for (const runs of byKey.values()) {
   const direct = directs.length > 0 ? median(directs) : null;
   const tunnel = median(runs.map((r) => r.tunnel));
   const ratio = ratios.length > 0 ? median(ratios) : null;
+  /** @type {Row['refs']} */
+  const refs = {};
+  for (const [key] of REFERENCES) {
+    const figures = runs.map((r) => r.refs?.[key]).filter((f) => f !== undefined);
+    if (figures.length === 0) continue;
+    const refRatios = figures.map((f) => f.ratio).filter((v) => v !== null);
+    refs[key] = {
+      value: median(figures.map((f) => f.value)),
+      ratio: refRatios.length > 0 ? median(refRatios) : null,
+    };
+  }
   const t = first.target;
   let met = null;
   if (t) {
@@ -48,22 +61,39 @@ for (const runs of byKey.values()) {
       Number.isFinite(subject) &&
       (t.op === '>=' ? subject >= t.value : subject <= t.value);
   }
-  rows.push({ ...first, scenario: `${first.scenario} [${runs.length} runs]`, direct, tunnel, ratio, met });
+  rows.push({
+    ...first,
+    scenario: `${first.scenario} [${runs.length} runs]`,
+    direct,
+    tunnel,
+    ratio,
+    refs,
+    met,
+  });
 }
 
 if (process.argv.includes('--markdown')) {
+  const refs = REFERENCES.filter(([key]) => rows.some((r) => r.refs[key] !== undefined));
+  /** @param {number | null} v */
+  const ratioText = (v) => (v === null || !Number.isFinite(v) ? '' : `${v.toFixed(2)}×`);
   const out = [
-    '| scenario | metric | direct | tunnel | ratio | target | met |',
-    '|---|---|---:|---:|---:|---|---|',
+    `| scenario | metric | direct | ${refs.map(([, label]) => `${label} | ratio | `).join('')}burrow | ratio | target | met |`,
+    `|---|---|---:|${refs.map(() => '---:|---:|').join('')}---:|---:|---|---|`,
   ];
   for (const r of rows) {
     const target = r.target
       ? `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.kind === 'ratio' ? `${r.target.value}×` : formatValue(r.target.value, r.unit)}`
       : '';
+    const refCells = refs
+      .map(([key]) => {
+        const f = r.refs[key];
+        return f ? `${formatValue(f.value, r.unit)} | ${ratioText(f.ratio)} | ` : ' |  | ';
+      })
+      .join('');
     out.push(
-      `| ${r.scenario} | ${r.metric} | ${formatValue(r.direct, r.unit)} | ${formatValue(r.tunnel, r.unit)} | ${
-        r.ratio === null ? '' : `${r.ratio.toFixed(2)}×`
-      } | ${target} | ${r.met === null ? '' : r.met ? 'met' : '**not met**'} |`,
+      `| ${r.scenario} | ${r.metric} | ${formatValue(r.direct, r.unit)} | ${refCells}${formatValue(r.tunnel, r.unit)} | ${ratioText(
+        r.ratio,
+      )} | ${target} | ${r.met === null ? '' : r.met ? 'met' : '**not met**'} |`,
     );
   }
   process.stdout.write(`${out.join('\n')}\n`);

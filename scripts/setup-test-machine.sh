@@ -57,6 +57,7 @@ PACKAGES=(
   nginx:/usr/sbin/nginx
   openssh-server:/usr/sbin/sshd
   openssh-client:ssh
+  strace:strace
 )
 
 missing=()
