@@ -18,7 +18,7 @@ export {
   type HostRewrite,
 } from './compile-policy.js';
 export { evaluate, type Decision, type ForwardDecision, type PolicyRequest } from './evaluate.js';
-export type { PolicyResponseCode, RespondDecision } from './policy-responses.js';
+export type { RespondDecision } from './policy-responses.js';
 export { DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from './auth-failures.js';
 export { TokenBuckets, type Rate, type TakeResult } from './token-bucket.js';
 export { PolicyBook } from './policy-book.js';
