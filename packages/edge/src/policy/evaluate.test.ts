@@ -54,7 +54,6 @@ describe('evaluate: an open policy', () => {
     expect(decision.requestHeaders).toEqual(headers);
     expect(decision.requestHeaders).not.toBe(headers);
     expect(decision.path).toBe('/x?burrow_token=abc');
-    expect(decision.hostRewrite).toBeNull();
     expect(decision.setCookie).toBeUndefined();
     expect(decision.responseHeaderEdit(['Server', 'x'])).toEqual(['Server', 'x']);
   });
@@ -331,14 +330,13 @@ describe('evaluate: header edits and Host', () => {
     ]);
   });
 
-  it('leaves Host alone and tells the agent what to set', () => {
+  it('leaves Host as the viewer sent it (the agent rewrites it, from its own config)', () => {
     const headers = ['Host', 'abc.tunnel.example.com'];
-    const rewrite = forwarded(setup({ hostHeader: 'rewrite' }).run({ headers }));
-    expect(rewrite.hostRewrite).toBe('origin');
-    expect(rewrite.requestHeaders).toEqual(headers);
-    expect(forwarded(setup({ hostHeader: 'localhost:5173' }).run({ headers })).hostRewrite).toBe(
-      'localhost:5173',
-    );
+    expect(forwarded(setup({ requestHeaderAdd: ['X-Env: dev'] }).run({ headers })).requestHeaders).toEqual([
+      ...headers,
+      'X-Env',
+      'dev',
+    ]);
   });
 });
 
