@@ -5,9 +5,8 @@
  * still applies on top.
  */
 
-import { ERROR_CATALOG, type ErrorCode } from '@burrow/protocol';
+import { ERROR_CATALOG, type Clock, type ErrorCode } from '@burrow/protocol';
 import { TokenBuckets } from '../policy/token-bucket.js';
-import type { Clock } from '../policy/clock.js';
 import type { ErrorPage } from './error-page.js';
 import { viewerKey } from './viewer-key.js';
 

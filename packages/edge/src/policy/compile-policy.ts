@@ -6,10 +6,10 @@
  */
 
 import { inspect } from 'node:util';
+import type { Clock } from '@burrow/protocol';
 import { AuthFailures, type AuthFailureLimits } from './auth-failures.js';
 import type { CompiledAuth } from './authenticate.js';
 import { IpRules, parseCidr, type Cidr } from './cidr.js';
-import type { Clock } from './clock.js';
 import { HeaderEdit } from './header-edit.js';
 import { parsePolicySpec, tryParseRate, type TunnelPolicySpec } from './policy-spec.js';
 import { SecretDigester } from './secret-digest.js';

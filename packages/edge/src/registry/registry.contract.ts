@@ -11,7 +11,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MuxStream } from '@burrow/protocol';
-import { FakeTimers } from '../../../protocol/src/test-support/fake-timers.js';
+import { FakeTimers } from '../test-support/fake-timers.js';
 import type { Registry, TunnelTarget } from './registry.js';
 
 export interface OpenedRegistry {

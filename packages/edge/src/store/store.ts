@@ -9,11 +9,8 @@
  * errors); "not there" answers are `null`, `undefined` or `false` as each method says.
  */
 
-/** Time source, injected so tests can pin and advance it. */
-export interface Clock {
-  /** Milliseconds since the epoch; the default is `Date.now`. */
-  now(): number;
-}
+/** Time source, injected so tests can pin and advance it (defined once, in the protocol). */
+export type { Clock } from '@burrow/protocol';
 
 /**
  * Randomness source with the shape of `crypto.randomBytes` (the default): returns `size`
