@@ -203,6 +203,13 @@ describe('control API', () => {
     expect(bad.status).toBe(400);
     expect(errorCode(bad)).toBe('TUN_ERR_INVALID_INPUT');
     expect((bad.body.error as { message: string }).message).toMatch(/allowIp/);
+    // Host is the agent's setting (--host-header): stored here it could never take effect.
+    const host = await api(edge, key, 'PUT', '/tunnels/guarded/policy', { hostHeader: 'rewrite' });
+    expect(host.status).toBe(400);
+    expect(errorCode(host)).toBe('TUN_ERR_INVALID_INPUT');
+    expect((host.body.error as { message: string }).message).toMatch(
+      /"hostHeader" is not an edge policy field.*--host-header/,
+    );
     expect((await api(edge, key, 'GET', '/tunnels/guarded/policy')).body).toEqual({ policy: null });
     // A name that is online cannot be released from under its agent.
     expect(errorCode(await api(edge, key, 'DELETE', '/tunnels/guarded'))).toBe('TUN_ERR_NAME_IN_USE');

@@ -5,7 +5,7 @@
  */
 
 import type { ServerResponse } from 'node:http';
-import { toTunnelError, type TunnelError } from '@burrow/protocol';
+import { toTunnelError, type ErrorCode, type TunnelError } from '@burrow/protocol';
 
 export interface HealthState {
   draining(): boolean;
@@ -15,7 +15,7 @@ export interface HealthState {
   tunnels(): number;
 }
 
-function json(res: ServerResponse, status: number, body: object, code?: string): void {
+function json(res: ServerResponse, status: number, body: object, code?: ErrorCode): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json',

@@ -18,11 +18,11 @@ interface DocRow {
   action: string;
 }
 
-/** The rows of docs/errors.md's table, keyed by code: | `CODE` | wire | HTTP | retryable | meaning | action | */
+/** The rows of docs/errors.md's tables, keyed by code: | `CODE` | wire | HTTP | retryable | meaning | action | */
 function documentedErrors(): Map<string, DocRow> {
   const rows = new Map<string, DocRow>();
   for (const line of readDoc('errors.md').split('\n')) {
-    const match = /^\|\s*`(TUN_ERR_[A-Z_]+)`\s*\|(.*)\|\s*$/.exec(line);
+    const match = /^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|(.*)\|\s*$/.exec(line);
     if (!match) continue;
     const cells = match[2]!.split('|').map((c) => c.trim());
     rows.set(match[1]!, {
@@ -110,12 +110,29 @@ describe('ERROR_CATALOG', () => {
     });
   });
 
-  it('gives every code an HTTP error status and a summary', () => {
+  it('gives every code an HTTP error status and a summary (the token redirect is the one 3xx)', () => {
     for (const code of CODES) {
+      if (code === 'POLICY_TOKEN_REDIRECT') continue;
       expect(ERROR_CATALOG[code].status, code).toBeGreaterThanOrEqual(400);
       expect(ERROR_CATALOG[code].status, code).toBeLessThan(600);
       expect(ERROR_CATALOG[code].summary.length, code).toBeGreaterThan(0);
     }
+    expect(ERROR_CATALOG.POLICY_TOKEN_REDIRECT.status).toBe(302);
+  });
+
+  it('keeps the access-answer codes viewers already see in X-Burrow-Error, off the wire', () => {
+    const answers = CODES.filter((code) => !code.startsWith('TUN_ERR_'));
+    expect(Object.fromEntries(answers.map((code) => [code, ERROR_CATALOG[code].status]))).toEqual({
+      POLICY_IP_DENIED: 403,
+      POLICY_RATE_LIMITED: 429,
+      POLICY_AUTH_REQUIRED: 401,
+      POLICY_AUTH_INVALID: 401,
+      POLICY_AUTH_LOCKED: 429,
+      POLICY_TOKEN_REDIRECT: 302,
+      EDGE_RATE_LIMITED: 429,
+      EDGE_TOO_MANY_CONNECTIONS: 429,
+    });
+    for (const code of answers) expect(ERROR_CATALOG[code].wire, code).toBe(0);
   });
 });
 

@@ -7,7 +7,7 @@
 export interface ErrorSpec {
   /** Numeric code on the wire (RESET/GOAWAY/ERROR payloads); 0 for errors that never cross it. */
   readonly wire: number;
-  /** HTTP status the edge answers a viewer with when this error ends a request. */
+  /** HTTP status the edge answers a viewer with when this error ends a request (3xx only for POLICY_TOKEN_REDIRECT). */
   readonly status: number;
   /** True when the same operation may succeed if tried again later. */
   readonly retryable: boolean;
@@ -264,9 +264,65 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the store file was deleted or replaced while the edge ran',
   },
+  // Answers the edge gives a viewer itself, before anything reaches the agent: a tunnel's access
+  // policy (POLICY_*) or an edge-wide limit (EDGE_*). Viewers and scripts already read these
+  // strings in X-Burrow-Error, so they keep their names; wire 0, as they never cross to an agent.
+  POLICY_IP_DENIED: {
+    wire: 0,
+    status: 403,
+    retryable: false,
+    summary: "the tunnel's IP rules refuse the viewer's address",
+  },
+  POLICY_RATE_LIMITED: {
+    wire: 0,
+    status: 429,
+    retryable: true,
+    summary: "the viewer's address sent more requests than the tunnel's rate limit",
+  },
+  POLICY_AUTH_REQUIRED: {
+    wire: 0,
+    status: 401,
+    retryable: false,
+    summary: 'the tunnel needs credentials and the request had none',
+  },
+  POLICY_AUTH_INVALID: {
+    wire: 0,
+    status: 401,
+    retryable: false,
+    summary: 'the credentials sent are not accepted by this tunnel',
+  },
+  POLICY_AUTH_LOCKED: {
+    wire: 0,
+    status: 429,
+    retryable: true,
+    summary: 'too many wrong credentials from this address',
+  },
+  // Not a failure: the only code answered with a redirect (302), kept here so every code the
+  // edge puts in X-Burrow-Error has one definition.
+  POLICY_TOKEN_REDIRECT: {
+    wire: 0,
+    status: 302,
+    retryable: false,
+    summary: 'the token in the URL became a cookie; follow the redirect',
+  },
+  EDGE_RATE_LIMITED: {
+    wire: 0,
+    status: 429,
+    retryable: true,
+    summary: "the viewer's address sent more requests per second than the edge allows",
+  },
+  EDGE_TOO_MANY_CONNECTIONS: {
+    wire: 0,
+    status: 429,
+    retryable: true,
+    summary: "the viewer's address holds as many open connections as the edge allows",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** The codes a tunnel's access policy answers with. */
+export type PolicyErrorCode = Extract<ErrorCode, `POLICY_${string}`>;
 
 const BY_WIRE = new Map<number, ErrorCode>(
   (Object.keys(ERROR_CATALOG) as ErrorCode[])

@@ -1,7 +1,13 @@
 /** Time as an injected dependency, so tests can drive keepalives and timeouts. */
 
-export interface Timers {
+/** Reading the time only: what limiters, stores and grace checks need. */
+export interface Clock {
+  /** Milliseconds since the epoch; `Date.now` in production. */
   now(): number;
+}
+
+/** A clock that can also schedule: sessions, timeouts, periodic jobs. */
+export interface Timers extends Clock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
   setInterval(fn: () => void, ms: number): unknown;

@@ -79,7 +79,6 @@ const tunnelPolicySchema = {
       pattern: '^[1-9][0-9]{0,5}/[sm]$',
       description: 'Per client IP, e.g. "10/s".',
     },
-    hostHeader: { type: 'string', description: '"preserve", "rewrite" or a host[:port].' },
     requestHeaderAdd: {
       type: 'array',
       items: { type: 'string' },

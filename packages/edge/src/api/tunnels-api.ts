@@ -6,7 +6,7 @@
 
 import { TunnelError } from '@burrow/protocol';
 import { validateName } from '../gateway/names.js';
-import { parsePolicySpec, redactPolicySpec } from '../policy/index.js';
+import { parsePolicySpec, parseStoredPolicySpec, redactPolicySpec } from '../policy/index.js';
 import type { TunnelRecord } from '../store/index.js';
 import type { ApiCaller } from './api-auth.js';
 import { mayAccess, notYours, type ApiDeps } from './api-deps.js';
@@ -28,7 +28,7 @@ export function tunnelView(tunnel: TunnelRecord, deps: ApiDeps): Record<string, 
 
 function policyView(policy: Record<string, unknown> | null): { policy: Record<string, unknown> | null } {
   // Stored specs were validated on the way in; redaction keeps passwords and tokens out of answers.
-  return { policy: policy === null ? null : { ...redactPolicySpec(parsePolicySpec(policy)) } };
+  return { policy: policy === null ? null : { ...redactPolicySpec(parseStoredPolicySpec(policy)) } };
 }
 
 /** The caller's tunnel by name, or 404 whether it is missing or someone else's. */

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { TunnelError } from '@burrow/protocol';
 import type { EdgeFlags } from '../config/index.js';
 import { reserveTunnelFor } from '../domains/domain-rules.js';
-import { parsePolicySpec, redactPolicySpec } from '../policy/index.js';
+import { parseStoredPolicySpec, redactPolicySpec } from '../policy/index.js';
 import { printable, type TunnelRecord } from '../store/index.js';
 import { requireUserNamed, type CliContext } from './users-commands.js';
 
@@ -56,7 +56,7 @@ export function registerNamesCommands(program: Command, cli: CliContext): void {
             const rows = list.map(({ resumeTokenHash: _hidden, policy, ...rest }) => ({
               ...rest,
               // Passwords and tokens are never printed, as the control API never answers them.
-              policy: policy === null ? null : redactPolicySpec(parsePolicySpec(policy)),
+              policy: policy === null ? null : redactPolicySpec(parseStoredPolicySpec(policy)),
             }));
             process.stdout.write(`${JSON.stringify(rows)}\n`);
             return;

@@ -3,8 +3,9 @@
  * alphabet without look-alikes (no 0/o, 1/l/i) so they survive being read aloud or retyped.
  */
 
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { TunnelError } from '@burrow/protocol';
+import { randomText, type RandomBytes } from '../random-text.js';
 
 export const RANDOM_NAME_ALPHABET = '23456789abcdefghjkmnpqrstuvwxyz';
 export const RANDOM_NAME_LENGTH = 6;
@@ -54,11 +55,7 @@ export function validateName(raw: string): string {
   return name;
 }
 
-export type RandomInt = (maxExclusive: number) => number;
-
-export function randomName(random: RandomInt = randomInt): string {
-  let name = '';
-  for (let i = 0; i < RANDOM_NAME_LENGTH; i++)
-    name += RANDOM_NAME_ALPHABET[random(RANDOM_NAME_ALPHABET.length)];
-  return name;
+/** A temporary tunnel name: RANDOM_NAME_LENGTH characters of RANDOM_NAME_ALPHABET. */
+export function randomName(random: RandomBytes = randomBytes): string {
+  return randomText(random, RANDOM_NAME_ALPHABET, RANDOM_NAME_LENGTH);
 }

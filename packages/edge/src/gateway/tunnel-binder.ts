@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { TunnelError } from '@burrow/protocol';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 import { hashesEqual, hashSecret, nameTakenError, type Store, type TunnelRecord } from '../store/index.js';
-import { randomName, validateName, type RandomInt } from './names.js';
+import type { RandomBytes } from '../random-text.js';
+import { randomName, validateName } from './names.js';
 
 export interface BindRequest {
   name: string | null;
@@ -35,7 +36,7 @@ export interface TunnelBinderOptions {
   registry: Registry;
   /** Named tunnels a user may hold (limits.reservedNamesPerUser); claiming one more is TUN_ERR_NAME_LIMIT. */
   reservedNamesPerUser: number;
-  random?: RandomInt;
+  random?: RandomBytes;
   newToken?: () => string;
 }
 
@@ -44,7 +45,7 @@ const RANDOM_NAME_ATTEMPTS = 32;
 export class TunnelBinder {
   private readonly store: Store;
   private readonly registry: Registry;
-  private readonly random: RandomInt | undefined;
+  private readonly random: RandomBytes | undefined;
   private readonly newToken: () => string;
   /** Names whose BIND is between its check and its registry bind. */
   private readonly handingOver = new Set<string>();

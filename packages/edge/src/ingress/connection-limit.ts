@@ -6,11 +6,12 @@
 
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { ERROR_CATALOG, type ErrorCode } from '@burrow/protocol';
 import { formatRawResponse } from './raw-response.js';
 import { viewerKey } from './viewer-key.js';
 
 /** The stable code in `X-Burrow-Error` on the refusal. */
-export const TOO_MANY_CONNECTIONS = 'EDGE_TOO_MANY_CONNECTIONS';
+export const TOO_MANY_CONNECTIONS = 'EDGE_TOO_MANY_CONNECTIONS' satisfies ErrorCode;
 
 /** A refused socket the client never closes is cut after this long. */
 const REFUSED_LINGER_MS = 5_000;
@@ -59,7 +60,12 @@ export function tooManyConnectionsResponse(max: number): string {
   const body =
     `429 Too Many Requests: this edge accepts at most ${max} open connections from one address, ` +
     'and yours has that many open. Close some and try again.\n';
-  return formatRawResponse(429, body, ['Retry-After', '1', 'X-Burrow-Error', TOO_MANY_CONNECTIONS]);
+  return formatRawResponse(ERROR_CATALOG[TOO_MANY_CONNECTIONS].status, body, [
+    'Retry-After',
+    '1',
+    'X-Burrow-Error',
+    TOO_MANY_CONNECTIONS,
+  ]);
 }
 
 /**

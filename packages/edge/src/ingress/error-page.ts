@@ -4,7 +4,7 @@
  */
 
 import { STATUS_CODES, type ServerResponse } from 'node:http';
-import type { TunnelError } from '@burrow/protocol';
+import type { ErrorCode, TunnelError } from '@burrow/protocol';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -16,7 +16,7 @@ function wantsHtml(accept: string | undefined): boolean {
 
 export interface ErrorPage {
   status: number;
-  code: string;
+  code: ErrorCode;
   title: string;
   detail: string;
   requestId?: string;

@@ -5,13 +5,13 @@
  * still applies on top.
  */
 
+import { ERROR_CATALOG, type Clock, type ErrorCode } from '@burrow/protocol';
 import { TokenBuckets } from '../policy/token-bucket.js';
-import type { Clock } from '../policy/clock.js';
 import type { ErrorPage } from './error-page.js';
 import { viewerKey } from './viewer-key.js';
 
 /** The stable code in `X-Burrow-Error` on the refusal. */
-export const EDGE_RATE_LIMITED = 'EDGE_RATE_LIMITED';
+export const EDGE_RATE_LIMITED = 'EDGE_RATE_LIMITED' satisfies ErrorCode;
 
 export interface ViewerRateLimitOptions {
   /** Requests per second per client key; the burst is the same number. 0 turns the limit off. */
@@ -57,7 +57,7 @@ export class ViewerRateLimit {
     return {
       retryAfterSeconds,
       page: {
-        status: 429,
+        status: ERROR_CATALOG[EDGE_RATE_LIMITED].status,
         code: EDGE_RATE_LIMITED,
         title: 'Too many requests',
         detail:

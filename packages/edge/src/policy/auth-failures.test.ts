@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { FakeTimers } from '../test-support/fake-timers.js';
 import { AuthFailures, DEFAULT_AUTH_FAILURE_LIMITS, type BeginResult } from './auth-failures.js';
 
-class ManualClock {
-  t = 1_700_000_000_000;
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+/** Where these tests' clock starts. */
+const T0 = 1_700_000_000_000;
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -32,7 +28,7 @@ describe('AuthFailures', () => {
   });
 
   it('locks a client out after 5 failures within 60 s, for the cooldown', () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock });
     for (let i = 1; i <= 4; i++) {
       expect(failures.recordFailure('ip').lockedOut).toBe(false);
@@ -50,7 +46,7 @@ describe('AuthFailures', () => {
   });
 
   it('counts in a sliding window, so slow failures never lock', () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock });
     for (let i = 0; i < 20; i++) {
       expect(failures.recordFailure('ip').lockedOut).toBe(false);
@@ -60,14 +56,14 @@ describe('AuthFailures', () => {
   });
 
   it('slows each further failure down, up to the cap', () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock, limits: { maxFailures: 10 } });
     const delays = Array.from({ length: 7 }, () => failures.recordFailure('ip').delayMs);
     expect(delays).toEqual([0, 500, 1000, 1500, 2000, 2000, 2000]);
   });
 
   it('keeps clients apart', () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock, limits: { maxFailures: 2 } });
     failures.recordFailure('a');
     failures.recordFailure('a');
@@ -76,20 +72,20 @@ describe('AuthFailures', () => {
   });
 
   it('tracks at most maxKeys clients', () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock, limits: { maxKeys: 100 } });
     for (let i = 0; i < 5_000; i++) failures.recordFailure(`client-${i}`);
     expect(failures.size).toBe(100);
   });
 
   it('refuses a threshold below 1', () => {
-    expect(() => new AuthFailures({ clock: new ManualClock(), limits: { maxFailures: 0 } })).toThrow(
+    expect(() => new AuthFailures({ clock: new FakeTimers(T0), limits: { maxFailures: 0 } })).toThrow(
       RangeError,
     );
   });
 
   it('counts an attempt before it is verified, so parallel guesses get at most maxFailures checked', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock });
     const outcomes = await Promise.all(Array.from({ length: 200 }, () => keyCheck(failures, 'wrong')));
     expect(outcomes.filter((o) => o === 'wrong')).toHaveLength(5);
@@ -98,7 +94,7 @@ describe('AuthFailures', () => {
   });
 
   it('lets parallel checks of a good key wait for a slot instead of refusing them', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock });
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => keyCheck(failures, 'good')));
     expect(outcomes).toEqual(Array.from({ length: 10 }, () => 'good'));
@@ -109,7 +105,7 @@ describe('AuthFailures', () => {
   });
 
   it('refuses the waiting checks once the failures in flight lock the address out', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock });
     const wrong = Array.from({ length: 5 }, () => keyCheck(failures, 'wrong'));
     const good = Array.from({ length: 5 }, () => keyCheck(failures, 'good'));
@@ -118,7 +114,7 @@ describe('AuthFailures', () => {
   });
 
   it('gives an attempt back when it succeeds, and counts it once however often it is settled', async () => {
-    const clock = new ManualClock();
+    const clock = new FakeTimers(T0);
     const failures = new AuthFailures({ clock, limits: { maxFailures: 2 } });
     const first = await failures.begin('ip');
     const second = await failures.begin('ip');

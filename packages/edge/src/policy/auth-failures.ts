@@ -15,8 +15,7 @@
  * right keys at once (agents behind one NAT) are not mistaken for guessing.
  */
 
-import { TunnelError } from '@burrow/protocol';
-import type { Clock } from './clock.js';
+import { TunnelError, type Clock } from '@burrow/protocol';
 import { LruMap } from './lru-map.js';
 import { DEFAULT_MAX_TRACKED_CLIENTS, type TakeResult } from './token-bucket.js';
 

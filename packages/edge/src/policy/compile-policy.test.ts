@@ -13,7 +13,6 @@ describe('compilePolicy', () => {
     expect(policy.auth).toBeNull();
     expect(policy.authFailures).toBeNull();
     expect(policy.rateLimiter).toBeNull();
-    expect(policy.hostRewrite).toBeNull();
   });
 
   it('builds each protection the spec asks for', () => {
@@ -31,10 +30,11 @@ describe('compilePolicy', () => {
     expect(policy.authFailures?.limits.maxFailures).toBe(5);
   });
 
-  it('maps hostHeader to what the agent should do', () => {
-    expect(compilePolicy({ hostHeader: 'preserve' }, { clock }).hostRewrite).toBeNull();
-    expect(compilePolicy({ hostHeader: 'rewrite' }, { clock }).hostRewrite).toBe('origin');
-    expect(compilePolicy({ hostHeader: 'localhost:5173' }, { clock }).hostRewrite).toBe('localhost:5173');
+  it("refuses hostHeader: Host is the agent's setting, and a compiled policy has none", () => {
+    expect(() => compilePolicy({ hostHeader: 'rewrite' } as TunnelPolicySpec, { clock })).toThrow(
+      /--host-header/,
+    );
+    expect(Object.keys(compilePolicy({}, { clock }))).not.toContain('hostRewrite');
   });
 
   it('passes limits through', () => {

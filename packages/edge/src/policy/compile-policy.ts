@@ -6,20 +6,14 @@
  */
 
 import { inspect } from 'node:util';
+import type { Clock } from '@burrow/protocol';
 import { AuthFailures, type AuthFailureLimits } from './auth-failures.js';
 import type { CompiledAuth } from './authenticate.js';
 import { IpRules, parseCidr, type Cidr } from './cidr.js';
-import type { Clock } from './clock.js';
 import { HeaderEdit } from './header-edit.js';
 import { parsePolicySpec, tryParseRate, type TunnelPolicySpec } from './policy-spec.js';
 import { SecretDigester } from './secret-digest.js';
 import { DEFAULT_MAX_TRACKED_CLIENTS, TokenBuckets } from './token-bucket.js';
-
-/**
- * What the agent does with Host: null keeps the viewer's, `'origin'` sends the origin's
- * host:port, any other string is sent as is. Applied by the agent, which knows its origin.
- */
-export type HostRewrite = 'origin' | (string & {}) | null;
 
 export interface CompilePolicyOptions {
   clock: Clock;
@@ -46,7 +40,6 @@ export class TunnelPolicy {
   readonly authFailures: AuthFailures | null;
   readonly requestHeaders: HeaderEdit;
   readonly responseHeaders: HeaderEdit;
-  readonly hostRewrite: HostRewrite;
   /** Which protections are on, by name only: what `toJSON` and `inspect` show. */
   readonly #summary: Record<string, unknown>;
 
@@ -57,7 +50,6 @@ export class TunnelPolicy {
     authFailures: AuthFailures | null;
     requestHeaders: HeaderEdit;
     responseHeaders: HeaderEdit;
-    hostRewrite: HostRewrite;
     summary: Record<string, unknown>;
   }) {
     this.ipRules = parts.ipRules;
@@ -66,7 +58,6 @@ export class TunnelPolicy {
     this.authFailures = parts.authFailures;
     this.requestHeaders = parts.requestHeaders;
     this.responseHeaders = parts.responseHeaders;
-    this.hostRewrite = parts.hostRewrite;
     this.#summary = parts.summary;
   }
 
@@ -77,8 +68,7 @@ export class TunnelPolicy {
       this.rateLimiter === null &&
       this.auth === null &&
       this.requestHeaders.isEmpty &&
-      this.responseHeaders.isEmpty &&
-      this.hostRewrite === null
+      this.responseHeaders.isEmpty
     );
   }
 
@@ -95,11 +85,6 @@ export class TunnelPolicy {
 function cidrs(entries: readonly string[] = []): Cidr[] {
   // parsePolicySpec has checked every entry, so null cannot happen here.
   return entries.map((entry) => parseCidr(entry)).filter((c): c is Cidr => c !== null);
-}
-
-function hostRewriteOf(hostHeader: string | undefined): HostRewrite {
-  if (hostHeader === undefined || hostHeader === 'preserve') return null;
-  return hostHeader === 'rewrite' ? 'origin' : hostHeader;
 }
 
 /**
@@ -136,7 +121,6 @@ export function compilePolicy(spec: TunnelPolicySpec, options: CompilePolicyOpti
     allowIp: valid.allowIp ?? [],
     denyIp: valid.denyIp ?? [],
     rateLimit: valid.rateLimit ?? null,
-    hostHeader: valid.hostHeader ?? 'preserve',
     requestHeaderRemove: valid.requestHeaderRemove ?? [],
     requestHeaderAdd: (valid.requestHeaderAdd ?? []).map((line) => line.slice(0, line.indexOf(':'))),
     responseHeaderRemove: valid.responseHeaderRemove ?? [],
@@ -152,7 +136,6 @@ export function compilePolicy(spec: TunnelPolicySpec, options: CompilePolicyOpti
       : null,
     requestHeaders: HeaderEdit.fromSpec(valid.requestHeaderRemove, valid.requestHeaderAdd),
     responseHeaders: HeaderEdit.fromSpec(valid.responseHeaderRemove, valid.responseHeaderAdd),
-    hostRewrite: hostRewriteOf(valid.hostHeader),
     summary,
   });
 }

@@ -1,23 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { FakeTimers } from '../test-support/fake-timers.js';
 import { compilePolicy, type CompilePolicyOptions } from './compile-policy.js';
 import { evaluate, type Decision, type ForwardDecision, type PolicyRequest } from './evaluate.js';
 import type { RespondDecision } from './policy-responses.js';
 import type { TunnelPolicySpec } from './policy-spec.js';
 
-class ManualClock {
-  t = 1_700_000_000_000;
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+/** Where these tests' clock starts. */
+const T0 = 1_700_000_000_000;
 
 const SECRET = Buffer.alloc(32, 42);
 const PASSWORD = 'correct-horse-battery';
 const TOKEN = 'tok_Zx81-secret-token';
 
 function setup(spec: TunnelPolicySpec, options: Partial<CompilePolicyOptions> = {}) {
-  const clock = new ManualClock();
+  const clock = new FakeTimers(T0);
   const policy = compilePolicy(spec, { clock, secret: SECRET, ...options });
   const run = (request: Partial<PolicyRequest> = {}): Decision =>
     evaluate(policy, { remoteAddress: '203.0.113.5', method: 'GET', path: '/', headers: [], ...request });
@@ -54,7 +50,6 @@ describe('evaluate: an open policy', () => {
     expect(decision.requestHeaders).toEqual(headers);
     expect(decision.requestHeaders).not.toBe(headers);
     expect(decision.path).toBe('/x?burrow_token=abc');
-    expect(decision.hostRewrite).toBeNull();
     expect(decision.setCookie).toBeUndefined();
     expect(decision.responseHeaderEdit(['Server', 'x'])).toEqual(['Server', 'x']);
   });
@@ -331,14 +326,13 @@ describe('evaluate: header edits and Host', () => {
     ]);
   });
 
-  it('leaves Host alone and tells the agent what to set', () => {
+  it('leaves Host as the viewer sent it (the agent rewrites it, from its own config)', () => {
     const headers = ['Host', 'abc.tunnel.example.com'];
-    const rewrite = forwarded(setup({ hostHeader: 'rewrite' }).run({ headers }));
-    expect(rewrite.hostRewrite).toBe('origin');
-    expect(rewrite.requestHeaders).toEqual(headers);
-    expect(forwarded(setup({ hostHeader: 'localhost:5173' }).run({ headers })).hostRewrite).toBe(
-      'localhost:5173',
-    );
+    expect(forwarded(setup({ requestHeaderAdd: ['X-Env: dev'] }).run({ headers })).requestHeaders).toEqual([
+      ...headers,
+      'X-Env',
+      'dev',
+    ]);
   });
 });
 

@@ -10,7 +10,7 @@
 
 import { authenticate } from './authenticate.js';
 import { clientKey, parseIp } from './cidr.js';
-import type { HostRewrite, TunnelPolicy } from './compile-policy.js';
+import type { TunnelPolicy } from './compile-policy.js';
 import {
   authLocked,
   ipDenied,
@@ -41,17 +41,11 @@ export interface ForwardDecision {
   /**
    * The headers to send on: the request's, minus the tunnel's own credentials (a matching
    * Authorization header, the `burrow_token` cookie), then request header removals and
-   * additions. Host is left as the viewer sent it; see `hostRewrite`.
+   * additions. Host is left as the viewer sent it (the agent may rewrite it, from its own config).
    */
   readonly requestHeaders: string[];
   /** The request target without `burrow_token` query parameters. */
   readonly path: string;
-  /**
-   * What the agent sets Host to before calling the origin: null (keep the viewer's),
-   * `'origin'` (the origin's host:port, which only the agent knows) or a literal value.
-   * The edge leaves Host alone so X-Forwarded-Host and routing still see the public name.
-   */
-  readonly hostRewrite: HostRewrite;
   /** Applies response header removals and additions to a response head's flat list. */
   readonly responseHeaderEdit: (headers: string[]) => string[];
   /** A Set-Cookie value to add to the response (token given in the query of a non-navigation request). */
@@ -107,7 +101,6 @@ export function evaluate(policy: TunnelPolicy, request: PolicyRequest): Decision
     action: 'forward',
     requestHeaders: policy.requestHeaders.apply(headers),
     path,
-    hostRewrite: policy.hostRewrite,
     responseHeaderEdit: policy.responseHeaders.apply,
   };
   return setCookie === undefined ? decision : { ...decision, setCookie };

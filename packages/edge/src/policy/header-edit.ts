@@ -19,8 +19,8 @@ export const MAX_HEADER_VALUE_LENGTH = 4096;
 
 /**
  * Names a policy may not add or remove: they frame the message or belong to one hop, so
- * editing them invites request smuggling or broken connections. Host has its own setting
- * (`hostHeader`), which the agent applies knowing the origin.
+ * editing them invites request smuggling or broken connections. Host is set by the agent
+ * (`--host-header`), which knows the origin.
  */
 export const UNEDITABLE_HEADERS: ReadonlySet<string> = new Set([
   'host',

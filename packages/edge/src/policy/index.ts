@@ -6,19 +6,20 @@
  *   const decision = evaluate(policy, { remoteAddress, method, path, headers, secure });
  *
  * `decision.action === 'respond'`: wait `delayMs`, answer with status/headers/body.
- * `decision.action === 'forward'`: send `requestHeaders` and `path` on, pass `hostRewrite`
- * to the agent, run response heads through `responseHeaderEdit`, append `setCookie` if set.
+ * `decision.action === 'forward'`: send `requestHeaders` and `path` on, run response heads
+ * through `responseHeaderEdit`, append `setCookie` if set. Host is the agent's business.
  */
 
-export { overlayPolicies, parsePolicySpec, redactPolicySpec, type TunnelPolicySpec } from './policy-spec.js';
 export {
-  compilePolicy,
-  TunnelPolicy,
-  type CompilePolicyOptions,
-  type HostRewrite,
-} from './compile-policy.js';
+  overlayPolicies,
+  parsePolicySpec,
+  parseStoredPolicySpec,
+  redactPolicySpec,
+  type TunnelPolicySpec,
+} from './policy-spec.js';
+export { compilePolicy, TunnelPolicy, type CompilePolicyOptions } from './compile-policy.js';
 export { evaluate, type Decision, type ForwardDecision, type PolicyRequest } from './evaluate.js';
-export type { PolicyResponseCode, RespondDecision } from './policy-responses.js';
+export type { RespondDecision } from './policy-responses.js';
 export { DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from './auth-failures.js';
 export { TokenBuckets, type Rate, type TakeResult } from './token-bucket.js';
 export { PolicyBook } from './policy-book.js';

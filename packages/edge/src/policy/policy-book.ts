@@ -6,7 +6,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import type { Clock } from './clock.js';
+import type { Clock } from '@burrow/protocol';
 import { compilePolicy, type TunnelPolicy } from './compile-policy.js';
 import { parsePolicySpec } from './policy-spec.js';
 

@@ -4,24 +4,18 @@
  * they name the client's IP where that helps and never contain a credential.
  */
 
+import { ERROR_CATALOG, type PolicyErrorCode } from '@burrow/protocol';
 import type { Rate } from './token-bucket.js';
-
-/** Why the edge answered a request itself; for logs and metrics. */
-export type PolicyResponseCode =
-  | 'POLICY_IP_DENIED'
-  | 'POLICY_RATE_LIMITED'
-  | 'POLICY_AUTH_LOCKED'
-  | 'POLICY_AUTH_REQUIRED'
-  | 'POLICY_AUTH_INVALID'
-  | 'POLICY_TOKEN_REDIRECT';
 
 export interface RespondDecision {
   readonly action: 'respond';
+  /** The catalog's status for `code`. */
   readonly status: number;
   /** Flat raw list; the caller adds Content-Length (the body is UTF-8). */
   readonly headers: string[];
   readonly body: string;
-  readonly code: PolicyResponseCode;
+  /** Why the edge answered the request itself; sent in `X-Burrow-Error`. */
+  readonly code: PolicyErrorCode;
   /**
    * Milliseconds to wait before writing this answer; non-zero only for wrong credentials,
    * to slow down guessing. Drop the wait if the client disconnects.
@@ -37,13 +31,8 @@ export interface AuthMethods {
 
 const TEXT = ['Content-Type', 'text/plain; charset=utf-8', 'Cache-Control', 'no-store'];
 
-function respond(
-  status: number,
-  code: PolicyResponseCode,
-  body: string,
-  extra: string[] = [],
-  delayMs = 0,
-): RespondDecision {
+function respond(code: PolicyErrorCode, body: string, extra: string[] = [], delayMs = 0): RespondDecision {
+  const { status } = ERROR_CATALOG[code];
   return { action: 'respond', status, code, body, headers: [...extra, ...TEXT], delayMs };
 }
 
@@ -55,7 +44,6 @@ function shown(clientText: string): string {
 
 export function ipDenied(clientText: string): RespondDecision {
   return respond(
-    403,
     'POLICY_IP_DENIED',
     `403 Forbidden: this tunnel does not accept requests from your IP address, ${shown(clientText)}.\n`,
   );
@@ -64,7 +52,6 @@ export function ipDenied(clientText: string): RespondDecision {
 export function rateLimited(clientText: string, rate: Rate, retryAfterSeconds: number): RespondDecision {
   const per = rate.perMs === 1_000 ? 'second' : 'minute';
   return respond(
-    429,
     'POLICY_RATE_LIMITED',
     `429 Too Many Requests: this tunnel accepts ${rate.count} requests per ${per} from each address, ` +
       `and ${shown(clientText)} sent more. Retry in ${retryAfterSeconds} s.\n`,
@@ -74,7 +61,6 @@ export function rateLimited(clientText: string, rate: Rate, retryAfterSeconds: n
 
 export function authLocked(clientText: string, retryAfterSeconds: number): RespondDecision {
   return respond(
-    429,
     'POLICY_AUTH_LOCKED',
     `429 Too Many Requests: too many wrong passwords or tokens from ${shown(clientText)}. ` +
       `Retry in ${retryAfterSeconds} s.\n`,
@@ -101,7 +87,6 @@ export function unauthorized(methods: AuthMethods, wrong: boolean, delayMs: numb
   if (methods.token) challenges.push('WWW-Authenticate', 'Bearer realm="burrow"');
   const what = wrong ? 'the credentials sent are not accepted by this tunnel.' : 'this tunnel is protected.';
   return respond(
-    401,
     wrong ? 'POLICY_AUTH_INVALID' : 'POLICY_AUTH_REQUIRED',
     `401 Unauthorized: ${what}\n${howToAuthenticate(methods)}\n`,
     challenges,
@@ -111,7 +96,7 @@ export function unauthorized(methods: AuthMethods, wrong: boolean, delayMs: numb
 
 /** 302 back to the same address without the token, setting the cookie that stands for it. */
 export function tokenRedirect(location: string, setCookie: string): RespondDecision {
-  return respond(302, 'POLICY_TOKEN_REDIRECT', `Signed in; continue to ${location}\n`, [
+  return respond('POLICY_TOKEN_REDIRECT', `Signed in; continue to ${location}\n`, [
     'Location',
     location,
     'Set-Cookie',

@@ -1,6 +1,13 @@
 import { TunnelError } from '@burrow/protocol';
 import { describe, expect, it } from 'vitest';
-import { parsePolicySpec, redactPolicySpec, tryParseRate, type TunnelPolicySpec } from './policy-spec.js';
+import {
+  overlayPolicies,
+  parsePolicySpec,
+  parseStoredPolicySpec,
+  redactPolicySpec,
+  tryParseRate,
+  type TunnelPolicySpec,
+} from './policy-spec.js';
 
 const FULL: TunnelPolicySpec = {
   basicAuth: ['alice:wonder:land', 'bob:builder'],
@@ -8,7 +15,6 @@ const FULL: TunnelPolicySpec = {
   allowIp: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.1'],
   denyIp: ['10.1.0.0/16'],
   rateLimit: '20/s',
-  hostHeader: 'rewrite',
   requestHeaderAdd: ['X-Env: dev'],
   requestHeaderRemove: ['Cookie'],
   responseHeaderAdd: ['X-Frame-Options: DENY'],
@@ -39,10 +45,31 @@ describe('parsePolicySpec', () => {
         authToken: 't'.repeat(256),
         rateLimit: '100000/m',
         allowIp: Array.from({ length: 32 }, (_, i) => `10.0.${i}.0/24`),
-        hostHeader: 'localhost:5173',
       }),
     ).not.toThrow();
-    expect(parsePolicySpec({ rateLimit: '1/s', hostHeader: '[::1]:3000' })).toBeDefined();
+  });
+
+  it('refuses hostHeader, saying the agent sets Host (--host-header)', () => {
+    for (const hostHeader of ['rewrite', 'preserve', 'localhost:5173']) {
+      const err = rejection({ rateLimit: '1/s', hostHeader });
+      expect(err.code).toBe('TUN_ERR_BAD_MESSAGE');
+      expect(err.message).toBe(
+        'invalid tunnel policy: "hostHeader" is not an edge policy field: the agent sets Host itself ' +
+          '(burrow http --host-header, or hostHeader under the tunnel in burrow.yml)',
+      );
+    }
+    expect(rejection({ hostHeader: 'rewrite', colour: 'red' }).message).toMatch(
+      /"hostHeader" is not an edge policy field: .*; unknown field "colour" \(allowed: /,
+    );
+  });
+
+  it('reads a stored row that still has hostHeader (stored before it was refused) without it', () => {
+    const legacy = { rateLimit: '1/s', hostHeader: 'rewrite' };
+    expect(parseStoredPolicySpec(legacy)).toEqual({ rateLimit: '1/s' });
+    expect(overlayPolicies(legacy, null)).toEqual({ rateLimit: '1/s' });
+    expect(overlayPolicies(legacy, { authToken: 'tok_1' })).toEqual({ rateLimit: '1/s', authToken: 'tok_1' });
+    const clean = { rateLimit: '1/s' };
+    expect(overlayPolicies(clean, null)).toBe(clean);
   });
 
   it('throws TUN_ERR_BAD_MESSAGE naming the field and what it allows', () => {
@@ -64,8 +91,6 @@ describe('parsePolicySpec', () => {
       { allowIp: Array.from({ length: 33 }, () => '10.0.0.1') },
       'allowIp must be a list of at most 32 entries',
     ],
-    [{ hostHeader: 'evil\r\nX: 1' }, 'hostHeader must be "preserve", "rewrite"'],
-    [{ hostHeader: 'origin' }, 'hostHeader must be "preserve", "rewrite"'],
     [{ requestHeaderAdd: ['X-Ok: 1', 'Bad Name: 1'] }, 'requestHeaderAdd[1] must be "Name: value"'],
     [{ responseHeaderAdd: ['X-A: a\r\nSet-Cookie: x=1'] }, 'responseHeaderAdd[0] must be "Name: value"'],
     [

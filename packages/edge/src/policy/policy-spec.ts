@@ -22,8 +22,6 @@ export interface TunnelPolicySpec {
   denyIp?: string[];
   /** Requests per client IP: `"N/s"` or `"N/m"`, N from 1 to 100000. */
   rateLimit?: string;
-  /** `'preserve'` (default), `'rewrite'` (the origin's host:port) or a literal `host[:port]`. */
-  hostHeader?: 'preserve' | 'rewrite' | (string & {});
   /** `"Name: value"` lines appended to each request after the removals. */
   requestHeaderAdd?: string[];
   /** Header names removed from each request. */
@@ -62,18 +60,16 @@ function isBasicEntry(entry: string): boolean {
 
 const TOKEN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_CREDENTIAL_LENGTH}}$`);
 const RATE = /^([1-9][0-9]{0,5})\/([sm])$/;
-const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)(?::[0-9]{1,5})?$/;
 
 const REQUIRE = {
   basicAuth: `"user:pass" with a user of 1-${MAX_CREDENTIAL_LENGTH} characters without ":" and a password of 1-${MAX_CREDENTIAL_LENGTH} characters, no control characters`,
   authToken: `1-${MAX_CREDENTIAL_LENGTH} visible ASCII characters, no spaces`,
   ip: 'an IPv4 or IPv6 address or CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/32',
   rateLimit: `"N/s" or "N/m" with N from 1 to ${MAX_RATE}`,
-  hostHeader: `"preserve", "rewrite" (the origin's host:port) or a host[:port] to send, e.g. "localhost:5173"`,
   headerLine:
     '"Name: value" with a header name made of token characters (letters, digits, !#$%&\'*+-.^_`|~) and a value without CR, LF, NUL or other control characters (at most 4096 characters)',
   headerName: "a header name made of token characters (letters, digits, !#$%&'*+-.^_`|~)",
-  editable: `a header other than ${[...UNEDITABLE_HEADERS].join(', ')} (they frame the message or belong to one hop; use hostHeader for Host)`,
+  editable: `a header other than ${[...UNEDITABLE_HEADERS].join(', ')} (they frame the message or belong to one hop; the agent's --host-header sets Host)`,
 } as const;
 
 function list(item: z.ZodType<string>, what: string) {
@@ -109,13 +105,6 @@ const policySpecSchema = z.strictObject(
     rateLimit: z
       .string({ error: REQUIRE.rateLimit })
       .refine((s) => tryParseRate(s) !== null, { error: REQUIRE.rateLimit })
-      .optional(),
-    hostHeader: z
-      .string({ error: REQUIRE.hostHeader })
-      // "origin" would be indistinguishable from the 'origin' marker in a forward decision.
-      .refine((s) => s === 'preserve' || s === 'rewrite' || (s !== 'origin' && HOST_VALUE.test(s)), {
-        error: REQUIRE.hostHeader,
-      })
       .optional(),
     requestHeaderAdd: list(headerLine, '"Name: value" lines'),
     requestHeaderRemove: list(headerName, 'header names'),
@@ -153,11 +142,29 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/**
+ * Fields edges once accepted in a policy although no edge could apply them. `hostHeader`: the
+ * agent rewrites Host before calling its origin (only it knows the origin's host:port), and
+ * OPEN has no field that could carry an edge-side setting to it.
+ */
+const AGENT_ONLY_FIELDS: Readonly<Record<string, string>> = {
+  hostHeader:
+    '"hostHeader" is not an edge policy field: the agent sets Host itself ' +
+    '(burrow http --host-header, or hostHeader under the tunnel in burrow.yml)',
+};
+
 function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
   if (issue.code === 'unrecognized_keys') {
+    const agentOnly = issue.keys.filter((key) => Object.hasOwn(AGENT_ONLY_FIELDS, key));
+    const unknown = issue.keys.filter((key) => !Object.hasOwn(AGENT_ONLY_FIELDS, key));
     const allowed = Object.keys(policySpecSchema.shape).join(', ');
-    const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
-    return `unknown field${issue.keys.length === 1 ? '' : 's'} ${keys} (allowed: ${allowed})`;
+    const keys = unknown.map((key) => JSON.stringify(key)).join(', ');
+    return [
+      ...agentOnly.map((key) => AGENT_ONLY_FIELDS[key]!),
+      ...(unknown.length === 0
+        ? []
+        : [`unknown field${unknown.length === 1 ? '' : 's'} ${keys} (allowed: ${allowed})`]),
+    ].join('; ');
   }
   const field = pathText(issue.path);
   const where = field === '' ? 'the policy' : field;
@@ -203,6 +210,20 @@ export function redactPolicySpec(spec: TunnelPolicySpec): TunnelPolicySpec {
 }
 
 /**
+ * A stored row without the agent-only fields an older edge let the control API store: they
+ * never had an effect, and refusing the row would make its name unbindable and unreadable.
+ */
+export function withoutAgentOnlyFields(stored: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(stored).some((key) => Object.hasOwn(AGENT_ONLY_FIELDS, key))) return stored;
+  return Object.fromEntries(Object.entries(stored).filter(([key]) => !Object.hasOwn(AGENT_ONLY_FIELDS, key)));
+}
+
+/** `parsePolicySpec` for a row read back from the store (see `withoutAgentOnlyFields`). */
+export function parseStoredPolicySpec(stored: Record<string, unknown>): TunnelPolicySpec {
+  return parsePolicySpec(withoutAgentOnlyFields(stored));
+}
+
+/**
  * The policy a bound name runs under: the owner's stored policy with the agent's own
  * fields laid over it, field by field (an agent's `--basic-auth` replaces the stored
  * `basicAuth`, and stored fields the agent did not set still apply). Null when neither has one.
@@ -212,6 +233,6 @@ export function overlayPolicies(
   asked: Record<string, unknown> | null,
 ): Record<string, unknown> | null {
   if (stored === null) return asked;
-  if (asked === null) return stored;
-  return { ...stored, ...asked };
+  if (asked === null) return withoutAgentOnlyFields(stored);
+  return { ...withoutAgentOnlyFields(stored), ...asked };
 }

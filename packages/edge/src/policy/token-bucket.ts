@@ -5,7 +5,7 @@
  * evicted client simply starts again with a full bucket.
  */
 
-import type { Clock } from './clock.js';
+import type { Clock } from '@burrow/protocol';
 import { LruMap } from './lru-map.js';
 
 export interface Rate {

@@ -57,26 +57,27 @@ export class MemoryRegistry implements Registry {
   waitFor(name: string, timeoutMs: number, signal?: AbortSignal): Promise<TunnelTarget | undefined> {
     const existing = this.bound.get(name);
     if (existing) return Promise.resolve(existing);
+    // 'abort' never fires for a signal aborted already: without this the viewer who left
+    // would hold a waiter slot (counted against maxPendingRequests) for the whole grace.
+    if (signal?.aborted) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       let set = this.waiters.get(name);
       if (!set) this.waiters.set(name, (set = new Set()));
       this.waitingCount++;
       const done: Waiter = (target) => {
         this.timers.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', giveUp);
         this.waitingCount--;
         resolve(target);
       };
-      const onAbort = (): void => {
+      const giveUp = (): void => {
         set.delete(done);
-        done(undefined);
-      };
-      const timer = this.timers.setTimeout(() => {
-        set.delete(done);
+        // An empty set left behind would keep the name's entry until it is bound, if ever.
         if (set.size === 0 && this.waiters.get(name) === set) this.waiters.delete(name);
         done(undefined);
-      }, timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      };
+      const timer = this.timers.setTimeout(giveUp, timeoutMs);
+      signal?.addEventListener('abort', giveUp, { once: true });
       set.add(done);
     });
   }

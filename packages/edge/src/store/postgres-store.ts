@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { TunnelError } from '@burrow/protocol';
+import { realTimers, TunnelError } from '@burrow/protocol';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
@@ -22,8 +22,6 @@ export interface PostgresStoreOptions {
   /** How long to wait for a connection, in ms; default 5000. */
   connectTimeoutMs?: number;
 }
-
-const systemClock: Clock = { now: () => Date.now() };
 
 /** The URL without its password, for messages. */
 export function describeDatabaseUrl(url: string): string {
@@ -67,5 +65,5 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await db.destroy();
     throw err;
   }
-  return new KyselyStore({ db, clock: options.clock ?? systemClock, random: options.random ?? randomBytes });
+  return new KyselyStore({ db, clock: options.clock ?? realTimers, random: options.random ?? randomBytes });
 }

@@ -1,52 +1,18 @@
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Timers, TunnelError } from '@burrow/protocol';
+import type { TunnelError } from '@burrow/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeTimers } from '../test-support/fake-timers.js';
 import { SqliteFileWatch } from './sqlite-file-watch.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
-
-/** Intervals that run only when `advance` says; enough for one periodic check. */
-class ManualTimers implements Timers {
-  private time = 0;
-  private readonly intervals = new Map<number, { fn: () => void; every: number; due: number }>();
-  private nextId = 1;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(): unknown {
-    throw new Error('not used');
-  }
-  clearTimeout(): void {}
-  setInterval(fn: () => void, ms: number): unknown {
-    this.intervals.set(this.nextId, { fn, every: ms, due: this.time + ms });
-    return this.nextId++;
-  }
-  clearInterval(handle: unknown): void {
-    this.intervals.delete(handle as number);
-  }
-  get pending(): number {
-    return this.intervals.size;
-  }
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (const interval of this.intervals.values()) {
-      while (interval.due <= end) {
-        this.time = interval.due;
-        interval.due += interval.every;
-        interval.fn();
-      }
-    }
-    this.time = end;
-  }
-}
 
 describe('SqliteFileWatch', () => {
   let dir: string;
   let file: string;
   let store: Store;
-  let timers: ManualTimers;
+  let timers: FakeTimers;
   let changes: (TunnelError | null)[];
   let watch: SqliteFileWatch;
 
@@ -54,7 +20,7 @@ describe('SqliteFileWatch', () => {
     dir = mkdtempSync(join(tmpdir(), 'burrow-watch-'));
     file = join(dir, 'burrow.db');
     store = await openSqliteStore({ file });
-    timers = new ManualTimers();
+    timers = new FakeTimers(0);
     changes = [];
     watch = new SqliteFileWatch({ file, timers, intervalMs: 1_000, onChange: (p) => changes.push(p) });
   });

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Kysely } from 'kysely';
+import { realTimers } from '@burrow/protocol';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
 import { BurrowSqliteDialect } from './sqlite-dialect.js';
@@ -22,8 +23,6 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock, in ms; default 5000. */
   busyTimeoutMs?: number;
 }
-
-const systemClock: Clock = { now: () => Date.now() };
 
 // better-sqlite3 is synchronous: a second connection in this process waiting for the
 // migration's write lock would block the event loop, and with it the migration holding the
@@ -62,5 +61,5 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     await db.destroy();
     throw err;
   }
-  return new KyselyStore({ db, clock: options.clock ?? systemClock, random: options.random ?? randomBytes });
+  return new KyselyStore({ db, clock: options.clock ?? realTimers, random: options.random ?? randomBytes });
 }

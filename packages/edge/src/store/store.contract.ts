@@ -10,11 +10,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeTimers } from '../test-support/fake-timers.js';
 import { hashSecret } from './secret-hash.js';
 import type { Store } from './store.js';
 import { describeTenancyContract } from './tenancy.contract.js';
 import {
-  ManualClock,
   MINUTE,
   T0,
   expectTunnelError,
@@ -23,7 +23,7 @@ import {
 } from './test-support/contract-fixture.js';
 import { DEFAULT_USER_ID, DEFAULT_USER_NAME } from './user-name.js';
 
-export { ManualClock, seededRandom, type StoreContractContext } from './test-support/contract-fixture.js';
+export { seededRandom, type StoreContractContext } from './test-support/contract-fixture.js';
 
 export type OpenStoreForContract = (context: StoreContractContext) => Promise<Store>;
 
@@ -33,7 +33,7 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
   describe(`Store contract: ${name}`, () => {
     let sequence = 0;
     let database = '';
-    let clock = new ManualClock(T0);
+    let clock = new FakeTimers(T0);
     let store: Store;
     const opened: Store[] = [];
 
@@ -46,7 +46,7 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
     beforeEach(async () => {
       sequence += 1;
       database = `contract-${sequence}`;
-      clock = new ManualClock(T0);
+      clock = new FakeTimers(T0);
       store = await openStore();
     });
 

@@ -9,17 +9,11 @@
  * errors); "not there" answers are `null`, `undefined` or `false` as each method says.
  */
 
-/** Time source, injected so tests can pin and advance it. */
-export interface Clock {
-  /** Milliseconds since the epoch; the default is `Date.now`. */
-  now(): number;
-}
+/** Time source, injected so tests can pin and advance it (defined once, in the protocol). */
+export type { Clock } from '@burrow/protocol';
 
-/**
- * Randomness source with the shape of `crypto.randomBytes` (the default): returns `size`
- * fresh random bytes. Injected so tests can make key generation reproducible.
- */
-export type RandomBytes = (size: number) => Uint8Array;
+/** Randomness source with the shape of `crypto.randomBytes`, injected so tests can make key generation reproducible. */
+export type { RandomBytes } from '../random-text.js';
 
 export type TunnelKind = 'temporary' | 'named';
 

@@ -1,12 +1,13 @@
 /**
- * Shared pieces of the Store contract suites (store.contract.ts, tenancy.contract.ts): a
- * manual clock, seeded randomness, and the fixture through which a suite reaches the store
- * its `beforeEach` opened.
+ * Shared pieces of the Store contract suites (store.contract.ts, tenancy.contract.ts):
+ * seeded randomness and the fixture through which a suite reaches the store its
+ * `beforeEach` opened. The manual clock is the edge's one `FakeTimers`.
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { TunnelError } from '@burrow/protocol';
 import type { ErrorCode } from '@burrow/protocol';
+import type { FakeTimers } from '../../test-support/fake-timers.js';
 import type { Clock, RandomBytes, Store } from '../store.js';
 
 export interface StoreContractContext {
@@ -14,17 +15,6 @@ export interface StoreContractContext {
   database: string;
   clock: Clock;
   random: RandomBytes;
-}
-
-/** A clock that moves only when told to. */
-export class ManualClock implements Clock {
-  constructor(private ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
 }
 
 /** Deterministic bytes: sha256 of `seed:counter` blocks, so equal seeds give equal output. */
@@ -47,7 +37,7 @@ export const MINUTE = 60_000;
 /** What a suite sees of the current test: getters, because each test opens a fresh store. */
 export interface ContractFixture {
   store(): Store;
-  clock(): ManualClock;
+  clock(): FakeTimers;
   /** Opens the current test's database again (or another, via `database`). */
   openStore(overrides?: Partial<StoreContractContext>): Promise<Store>;
 }
