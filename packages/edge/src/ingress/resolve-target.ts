@@ -53,7 +53,9 @@ export async function resolveTarget(
 ): Promise<TunnelTarget> {
   const { name } = request.route;
   const { host } = request;
-  let live = known;
+  // The slow path only: what the request found on arrival may be stale by now (a caller
+  // that already waited through a reconnect, like the warning gate), so look once more.
+  let live = known?.accepting ? known : (deps.registry.lookup(name) ?? known);
   for (let pass = 0; pass < 2; pass++) {
     if (live?.accepting) return live;
     const until = deps.registry.graceUntil(name);

@@ -26,8 +26,6 @@ export interface TunnelRequest {
   /** The target bound to the name when the request arrived; undefined while none is (reconnect, unknown). */
   readonly target: TunnelTarget | undefined;
   readonly policy: TunnelPolicy | null;
-  /** The binding session used no API key (decides the anonymous-tunnel warning). */
-  readonly anonymous: boolean;
   readonly requestId: string;
   readonly clientAddress: string;
   /** The Host header as sent, or the tunnel name without one (for messages and X-Forwarded-Host). */
@@ -54,7 +52,6 @@ export function resolveRequest(
     route,
     target,
     policy: deps.policies.get(route.name),
-    anonymous: target?.anonymous ?? false,
     requestId: deps.newRequestId(),
     clientAddress: req.socket.remoteAddress ?? '',
     host: req.headers.host ?? route.name,
