@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TunnelError } from './errors.js';
 import { pipeDuplex, pumpFromStream, pumpIntoStream, StreamReadable, type PipeStats } from './pipe.js';
 import type { MuxStream } from './stream.js';
+import { FakeTimers } from './test-support/fake-timers.js';
 import {
   collect,
   createSessionPair,
@@ -287,6 +288,111 @@ describe('pumpFromStream', () => {
     near.reset(new TunnelError('TUN_ERR_BODY_TIMEOUT'));
     expect((await watch.result)[1]?.code).toBe('TUN_ERR_BODY_TIMEOUT');
     expect(sink.destroyed).toBe(false);
+  });
+});
+
+describe('pump hooks', () => {
+  it('idle: an input quiet for `ms` stops the pump and hands the outcome to the caller', async () => {
+    const { near, far } = await streamPair();
+    const timers = new FakeTimers();
+    const source = new Readable({ read() {} });
+    let idled = 0;
+    const watch = doneWatch();
+    pumpIntoStream(source, near, {
+      idle: { ms: 100, timers, onIdle: () => idled++ },
+      onDone: watch.onDone,
+    });
+    const atFar: Buffer[] = [];
+    far.on('data', (c: Buffer) => atFar.push(c));
+    source.push('a');
+    await settle();
+    timers.advance(60);
+    source.push('b');
+    await settle();
+    // 60 ms after the last byte: the first chunk's age does not count.
+    timers.advance(60);
+    expect(idled).toBe(0);
+    timers.advance(40);
+    expect(idled).toBe(1);
+    const [stats, err] = await watch.result;
+    expect(err).toBeUndefined();
+    expect(stats.toStream).toBe(2);
+    // The pump let go: later bytes are the caller's, and the stream was left to it.
+    source.push('c');
+    await settle();
+    expect(Buffer.concat(atFar).toString()).toBe('ab');
+    expect(near.finished).toBe(false);
+  });
+
+  it('idle: time spent waiting on a full output does not count', async () => {
+    const { near, far } = await streamPair();
+    const timers = new FakeTimers();
+    const pending: (() => void)[] = [];
+    const sink = new Writable({
+      highWaterMark: 1024,
+      write: (_c: Buffer, _e, cb) => void pending.push(cb),
+    });
+    let idled = 0;
+    pumpFromStream(far, sink, { idle: { ms: 100, timers, onIdle: () => idled++ } });
+    near.write(randomBytes(2048));
+    await settle();
+    expect(far.isPaused).toBe(true);
+    timers.advance(500);
+    expect(idled).toBe(0);
+    for (const cb of pending.splice(0)) cb();
+    await settle();
+    expect(far.isPaused).toBe(false);
+    // Counted from the drain, not from the last byte.
+    timers.advance(99);
+    expect(idled).toBe(0);
+    timers.advance(1);
+    expect(idled).toBe(1);
+  });
+
+  it('idle: a finished pump leaves no timer behind', async () => {
+    const { near, far } = await streamPair();
+    const timers = new FakeTimers();
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    const watch = doneWatch();
+    pumpFromStream(far, sink, { idle: { ms: 100, timers, onIdle: () => undefined }, onDone: watch.onDone });
+    expect(timers.pending).toBe(1);
+    near.end();
+    await watch.result;
+    expect(timers.pending).toBe(0);
+  });
+
+  it('write: a sink with its own framing writes around the chunk and may end itself', async () => {
+    const { near, far } = await streamPair();
+    const got: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        got.push(chunk);
+        cb();
+      },
+    });
+    let written = 0;
+    const watch = doneWatch();
+    pumpFromStream(far, sink, {
+      end: false,
+      write: (chunk) => {
+        if (written === 0) sink.write('head|');
+        written += chunk.length;
+        const more = sink.write(chunk);
+        if (written === 5) sink.end();
+        return more;
+      },
+      onDone: watch.onDone,
+    });
+    near.write(Buffer.from('hel'));
+    near.write(Buffer.from('lo'));
+    near.end();
+    const [stats, err] = await watch.result;
+    expect(err).toBeUndefined();
+    expect(stats.fromStream).toBe(5);
+    await new Promise((resolve) =>
+      sink.writableFinished ? resolve(undefined) : sink.once('finish', resolve),
+    );
+    expect(Buffer.concat(got).toString()).toBe('head|hello');
   });
 });
 

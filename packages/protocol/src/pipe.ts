@@ -15,9 +15,11 @@
  * reset, since the edge may still answer the viewer with an error page.
  */
 
+import type { EventEmitter } from 'node:events';
 import { Readable, type Duplex, type Writable } from 'node:stream';
 import { TunnelError } from './errors.js';
 import type { MuxStream } from './stream.js';
+import type { Timers } from './timers.js';
 
 /** Bytes moved, counted as they are handed on. */
 export interface PipeStats {
@@ -48,8 +50,30 @@ export interface PumpOptions {
   onChunk?: (chunk: Buffer) => boolean;
   /** Whether the end of the input ends the output (default true). */
   end?: boolean;
+  /** Gives up on an input that sends nothing for a while (slow or stalled bodies). */
+  idle?: PumpIdle;
   toError?: PipeErrorMapper;
   onDone?: PipeDone;
+}
+
+export interface PumpFromOptions extends PumpOptions {
+  /**
+   * Writes a chunk in place of `sink.write`, for a sink with its own framing (a held head that
+   * goes out with the first byte, an end at a declared length). Returns what `write` would:
+   * false, the sink is full and the stream pauses until the sink's 'drain'.
+   */
+  write?: (chunk: Buffer) => boolean;
+}
+
+/**
+ * The input idles when it sends nothing for `ms` while the pump reads; time the pump spends
+ * waiting on a full output is its own wait, not the input's, and does not count.
+ */
+export interface PumpIdle {
+  ms: number;
+  timers: Timers;
+  /** The pump has stopped; the caller owns the outcome (reset the stream, answer the viewer). */
+  onIdle: () => void;
 }
 
 /** A running one-direction pump. */
@@ -154,76 +178,58 @@ export function pipeDuplex(stream: MuxStream, socket: Duplex, options: PipeDuple
 
 /** Pumps `source` into `stream`: the source pauses while the stream has no credit. */
 export function pumpIntoStream(source: Readable, stream: MuxStream, options: PumpOptions = {}): Pump {
-  const stats: PipeStats = { toStream: 0, fromStream: 0 };
-  const toError = options.toError ?? cancelled;
-  const done = once(stats, options.onDone);
-  let failure: TunnelError | undefined;
-  let paused = false;
-
-  const onData = (chunk: Buffer): void => {
-    if (options.onChunk !== undefined && !options.onChunk(chunk)) {
-      stop();
-      done();
-      return;
-    }
-    stats.toStream += chunk.length;
-    if (stream.write(chunk) || paused) return;
-    paused = true;
-    source.pause();
-  };
-  const onDrain = (): void => {
-    if (!paused) return;
-    paused = false;
-    source.resume();
-  };
-  const onEnd = (): void => {
-    stop();
-    if (options.end !== false) stream.end();
-    done();
-  };
-  const onError = (err: Error): void => fail(err);
-  const onClose = (): void => fail(null);
-  const onReset = (err: TunnelError): void => {
-    failure ??= err;
-  };
-  const onStreamClose = (): void => {
-    stop();
-    done(failure);
-  };
-  const fail = (err: Error | null): void => {
-    stop();
-    if (!stream.finished) {
-      failure ??= toError(err);
-      stream.reset(failure);
-    }
-    done(failure);
-  };
-  const stop = (): void => {
-    source.off('data', onData);
-    source.off('end', onEnd);
-    source.off('error', onError);
-    source.off('close', onClose);
-    stream.off('drain', onDrain);
-    stream.off('reset', onReset);
-    stream.off('close', onStreamClose);
-  };
-
-  source.on('data', onData);
-  source.on('end', onEnd);
-  source.on('error', onError);
-  source.on('close', onClose);
-  stream.on('drain', onDrain);
-  stream.on('reset', onReset);
-  stream.on('close', onStreamClose);
-  source.resume();
-  return { stats, stop };
+  return pumpOneWay(stream, source, options, {
+    input: source,
+    output: stream,
+    write: (chunk) => stream.write(chunk),
+    end: () => stream.end(),
+    count: 'toStream',
+    // A source closed before its end: the viewer or the origin went away mid-body.
+    closedEarly: () => true,
+  });
 }
 
 /** Pumps `stream` into `sink`: the stream pauses (withholding credit) while the sink is full. */
-export function pumpFromStream(stream: MuxStream, sink: Writable, options: PumpOptions = {}): Pump {
+export function pumpFromStream(stream: MuxStream, sink: Writable, options: PumpFromOptions = {}): Pump {
+  return pumpOneWay(stream, sink, options, {
+    input: stream,
+    output: sink,
+    write: options.write ?? ((chunk) => sink.write(chunk)),
+    end: () => sink.end(),
+    count: 'fromStream',
+    // A sink closed before everything was written to it: the reader went away.
+    closedEarly: () => !sink.writableFinished,
+  });
+}
+
+/** An event source that a full output can pause: a Readable or a MuxStream. */
+interface Pausable extends EventEmitter {
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** Which side of a one-way pump is which; the MuxStream is one of them, the Node stream the other. */
+interface Direction {
+  input: Pausable;
+  output: EventEmitter;
+  write(chunk: Buffer): boolean;
+  end(): void;
+  count: keyof PipeStats;
+  /** At the Node stream's 'close': whether it closed before it was done (a failure). */
+  closedEarly(): boolean;
+}
+
+/** The one-way pump both directions share: backpressure, end, failures, idle, counts. */
+function pumpOneWay(
+  stream: MuxStream,
+  node: Readable | Writable,
+  options: PumpOptions,
+  way: Direction,
+): Pump {
   const stats: PipeStats = { toStream: 0, fromStream: 0 };
   const toError = options.toError ?? cancelled;
   const done = once(stats, options.onDone);
+  const { input, output } = way;
   let failure: TunnelError | undefined;
   let paused = false;
 
@@ -233,25 +239,26 @@ export function pumpFromStream(stream: MuxStream, sink: Writable, options: PumpO
       done();
       return;
     }
-    stats.fromStream += chunk.length;
-    if (sink.write(chunk) || paused) return;
+    idle?.touch();
+    stats[way.count] += chunk.length;
+    if (way.write(chunk) || paused) return;
     paused = true;
-    stream.pause();
+    input.pause();
   };
   const onDrain = (): void => {
     if (!paused) return;
     paused = false;
-    stream.resume();
+    idle?.touch();
+    input.resume();
   };
   const onEnd = (): void => {
     stop();
-    if (options.end !== false) sink.end();
+    if (options.end !== false) way.end();
     done();
   };
   const onError = (err: Error): void => fail(err);
   const onClose = (): void => {
-    // A sink closed before everything was written to it: the reader went away.
-    if (!sink.writableFinished) fail(null);
+    if (way.closedEarly()) fail(null);
   };
   const onReset = (err: TunnelError): void => {
     failure ??= err;
@@ -268,25 +275,74 @@ export function pumpFromStream(stream: MuxStream, sink: Writable, options: PumpO
     }
     done(failure);
   };
+  const onIdle = (): void => {
+    stop();
+    options.idle?.onIdle();
+    done();
+  };
   const stop = (): void => {
-    stream.off('data', onData);
-    stream.off('end', onEnd);
+    idle?.stop();
+    input.off('data', onData);
+    input.off('end', onEnd);
+    output.off('drain', onDrain);
+    node.off('error', onError);
+    node.off('close', onClose);
     stream.off('reset', onReset);
     stream.off('close', onStreamClose);
-    sink.off('drain', onDrain);
-    sink.off('error', onError);
-    sink.off('close', onClose);
   };
 
-  stream.on('data', onData);
-  stream.on('end', onEnd);
+  const idle = options.idle === undefined ? null : new IdleWatch(options.idle, () => paused, onIdle);
+  input.on('data', onData);
+  input.on('end', onEnd);
+  output.on('drain', onDrain);
+  node.on('error', onError);
+  node.on('close', onClose);
   stream.on('reset', onReset);
   stream.on('close', onStreamClose);
-  sink.on('drain', onDrain);
-  sink.on('error', onError);
-  sink.on('close', onClose);
-  stream.resume();
+  input.resume();
   return { stats, stop };
+}
+
+/**
+ * One timer per pump, re-armed lazily: a chunk only moves a timestamp, so the per-chunk cost
+ * is a clock read, not a timer.
+ */
+class IdleWatch {
+  private lastActive: number;
+  private timer: unknown = null;
+
+  constructor(
+    private readonly idle: PumpIdle,
+    /** True while the pump waits on a full output: that wait is not the input's idling. */
+    private readonly waiting: () => boolean,
+    private readonly onIdle: () => void,
+  ) {
+    this.lastActive = idle.timers.now();
+    this.arm(idle.ms);
+  }
+
+  touch(): void {
+    this.lastActive = this.idle.timers.now();
+  }
+
+  stop(): void {
+    if (this.timer === null) return;
+    this.idle.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private arm(delayMs: number): void {
+    this.timer = this.idle.timers.setTimeout(() => this.check(), delayMs);
+  }
+
+  private check(): void {
+    this.timer = null;
+    const now = this.idle.timers.now();
+    if (this.waiting()) this.lastActive = now;
+    const quietMs = now - this.lastActive;
+    if (quietMs < this.idle.ms) this.arm(this.idle.ms - quietMs);
+    else this.onIdle();
+  }
 }
 
 /**

@@ -175,14 +175,18 @@ export abstract class Exchange {
    * Wraps a stream listener: these run inside the session's frame dispatch, where a throw
    * would be taken for a protocol error and close the agent's whole session.
    */
-  protected guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
-    return (...args: A): void => {
+  protected guard<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  /** For a hook that answers (the pipe's `onChunk`, `write`): `onThrow` is its answer after a throw. */
+  protected guard<A extends unknown[], R>(fn: (...args: A) => R, onThrow: R): (...args: A) => R;
+  protected guard<A extends unknown[], R>(fn: (...args: A) => R, onThrow?: R): (...args: A) => R | undefined {
+    return (...args: A): R | undefined => {
       try {
-        fn(...args);
+        return fn(...args);
       } catch (thrown) {
         const err = toTunnelError(thrown);
         this.stream?.reset(err);
         this.fail(err);
+        return onThrow;
       }
     };
   }

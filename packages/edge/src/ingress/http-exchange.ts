@@ -6,14 +6,13 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
+import { pumpFromStream, TunnelError, type MuxStream, type Pump, type ResponseHead } from '@burrow/protocol';
 import { errorPageFor, sendErrorPage, titleFor } from './error-page.js';
 import { Exchange, type ExchangeDeps, type ForwardHead } from './exchange.js';
 import { headerValue } from './headers.js';
 import { admit, refusalHeaders, type Admitted } from './policy-gate.js';
 import { RequestBody } from './request-body.js';
 import { ViewerPresence } from './resolve-target.js';
-import { ResponseIdle } from './response-idle.js';
 import type { TunnelRequest } from './tunnel-request.js';
 import { answeredByWarning } from './warning-gate.js';
 
@@ -23,7 +22,7 @@ export class HttpExchange extends Exchange {
   private body: RequestBody | null = null;
   /** Body bytes the viewer may still get; null when the body runs until the stream ends. */
   private bodyLeft: number | null = null;
-  private idle: ResponseIdle | null = null;
+  private response: Pump | null = null;
   /**
    * A head with a body of known length waits for its first body byte, as Node would send it
    * anyway: until then a failure can still be a clear error page instead of a cut connection.
@@ -83,11 +82,7 @@ export class HttpExchange extends Exchange {
       'head',
       this.guard((head: ResponseHead) => this.onHead(stream, head, admitted)),
     );
-    stream.on(
-      'data',
-      this.guard((chunk: Buffer) => this.onData(stream, chunk)),
-    );
-    res.on('drain', () => stream.resume());
+    // The end is the exchange's (a body short of its length is cut), not the pump's.
     stream.once(
       'end',
       this.guard(() => this.onEnd()),
@@ -96,7 +91,6 @@ export class HttpExchange extends Exchange {
       'reset',
       this.guard((err: TunnelError) => {
         this.clearAnswerTimeout();
-        this.idle?.stop();
         // A response already whole reached the viewer: only the upload is left to drop.
         if (res.writableEnded && this.pendingHead === null) this.abandonBody();
         else this.fail(err);
@@ -104,7 +98,6 @@ export class HttpExchange extends Exchange {
     );
     res.once('close', () => {
       this.clearAnswerTimeout();
-      this.idle?.stop();
       if (!res.writableFinished)
         stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
     });
@@ -114,18 +107,12 @@ export class HttpExchange extends Exchange {
     this.clearAnswerTimeout();
     const out = this.viewerHead(stream, head, admitted, false);
     if (out === null) return;
-    const { res, deps } = this;
+    const { res } = this;
     if (headerValue(out.headers, 'x-request-id') === undefined)
       out.headers.push('X-Request-Id', this.request.requestId);
     this.status = out.status;
     this.bodyLeft = out.bodyLength;
-    // Also after the viewer has its whole answer: a stream whose END never comes is reset
-    // after this long instead of holding one of the session's stream slots for good.
-    this.idle = new ResponseIdle(deps.timers, deps.responseIdleMs, res, () =>
-      this.cut(
-        new TunnelError('TUN_ERR_RESPONSE_TIMEOUT', `no response body bytes for ${deps.responseIdleMs} ms`),
-      ),
-    );
+    this.pumpBody(stream);
     if (out.bodyLength === 0) {
       // Nothing may follow (HEAD, 204, 304, or an empty body): the viewer is answered now.
       res.writeHead(out.status, out.reason, out.headers).end();
@@ -139,20 +126,49 @@ export class HttpExchange extends Exchange {
     }
   }
 
-  private onData(stream: MuxStream, chunk: Buffer): void {
-    const { res } = this;
-    if (this.bodyLeft !== null) {
-      // Never write past the declared length: the extra bytes would reach the viewer as
-      // the start of a second response on the same connection.
-      if (chunk.length > this.bodyLeft) {
-        this.cut(
-          new TunnelError('TUN_ERR_BODY_LENGTH', `the response body is longer than its Content-Length`),
-        );
-        return;
-      }
-      this.bodyLeft -= chunk.length;
+  /**
+   * The body through the shared pipe: the stream pauses (withholding credit) while the viewer
+   * is slow. Its idle timer runs also after the viewer has its whole answer: a stream whose
+   * END never comes is reset after `responseIdleMs` instead of holding one of the session's
+   * stream slots for good. The hooks run inside the session's frame dispatch, hence `guard`.
+   */
+  private pumpBody(stream: MuxStream): void {
+    const { deps } = this;
+    this.response = pumpFromStream(stream, this.res, {
+      onChunk: this.guard((chunk: Buffer) => this.withinLength(chunk), false),
+      write: this.guard((chunk: Buffer) => this.writeBody(chunk), false),
+      end: false,
+      idle: {
+        ms: deps.responseIdleMs,
+        timers: deps.timers,
+        onIdle: this.guard(() =>
+          this.cut(
+            new TunnelError(
+              'TUN_ERR_RESPONSE_TIMEOUT',
+              `no response body bytes for ${deps.responseIdleMs} ms`,
+            ),
+          ),
+        ),
+      },
+    });
+  }
+
+  /**
+   * Never writes past the declared length: the extra bytes would reach the viewer as the
+   * start of a second response on the same connection.
+   */
+  private withinLength(chunk: Buffer): boolean {
+    if (this.bodyLeft === null) return true;
+    if (chunk.length > this.bodyLeft) {
+      this.cut(new TunnelError('TUN_ERR_BODY_LENGTH', `the response body is longer than its Content-Length`));
+      return false;
     }
-    this.idle?.touch();
+    this.bodyLeft -= chunk.length;
+    return true;
+  }
+
+  private writeBody(chunk: Buffer): boolean {
+    const { res } = this;
     const pending = this.pendingHead;
     if (pending !== null) {
       this.pendingHead = null;
@@ -161,13 +177,13 @@ export class HttpExchange extends Exchange {
     const more = res.write(chunk);
     // The declared body is complete: answer now, without waiting for the agent's END,
     // so requests pipelined behind this one are not held up.
-    if (this.bodyLeft === 0) res.end();
-    else if (!more) stream.pause();
+    if (this.bodyLeft !== 0) return more;
+    res.end();
+    return true;
   }
 
   private onEnd(): void {
     const { res } = this;
-    this.idle?.stop();
     if ((!res.headersSent && this.pendingHead === null) || res.writableEnded) return;
     // Ending early would leave the viewer waiting for bytes the next response would supply.
     if (this.bodyLeft !== null && this.bodyLeft > 0) {
@@ -181,7 +197,7 @@ export class HttpExchange extends Exchange {
 
   /** The stream is at fault once the head is known: reset it; the viewer's answer is `fail`'s. */
   private cut(err: TunnelError): void {
-    this.idle?.stop();
+    this.response?.stop();
     this.stream?.reset(err);
     // A response already ended (its body complete, or a 204 whose agent sends a body anyway)
     // reached the viewer whole.

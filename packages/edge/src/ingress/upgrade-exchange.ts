@@ -6,27 +6,12 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
+import { pipeDuplex, TunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
 import { Exchange, type ExchangeDeps } from './exchange.js';
 import { admit, refusalHeaders, type Admitted } from './policy-gate.js';
 import { formatResponseHead, writeRawFailure } from './raw-response.js';
 import { ViewerPresence } from './resolve-target.js';
 import type { TunnelRequest } from './tunnel-request.js';
-
-/** Pipes bytes both ways with backpressure; either side's end half-closes the other. */
-function pipeRaw(socket: Duplex, stream: MuxStream): void {
-  socket.on('data', (chunk: Buffer) => {
-    if (!stream.write(chunk)) socket.pause();
-  });
-  stream.on('drain', () => socket.resume());
-  stream.on('data', (chunk: Buffer) => {
-    if (!socket.write(chunk)) stream.pause();
-  });
-  socket.on('drain', () => stream.resume());
-  stream.once('end', () => socket.end());
-  socket.once('end', () => stream.end());
-  socket.resume();
-}
 
 export class UpgradeExchange extends Exchange {
   private headWritten = false;
@@ -86,7 +71,11 @@ export class UpgradeExchange extends Exchange {
     // latin1: header values are byte strings (obs-text included), not UTF-8 text.
     this.socket.write(formatResponseHead(out.status, out.reason, out.headers), 'latin1');
     this.headWritten = true;
-    pipeRaw(this.socket, stream);
+    // The shared pipe: backpressure each way, either side's end half-closes the other, a
+    // reset destroys the socket. The upgrade's head bytes went out right after OPEN.
+    pipeDuplex(stream, this.socket, {
+      toError: () => new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'),
+    });
   }
 
   /** Before the head the viewer can still get a readable error; after it, only a cut. */
