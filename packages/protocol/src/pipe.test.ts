@@ -97,6 +97,16 @@ describe('pipeDuplex over a memory session pair and a loopback socket', () => {
     expect(stats).toEqual({ toStream: head.length + up.length, fromStream: down.length });
   });
 
+  it('a head that fills the credit leaves the socket paused until the peer reads', async () => {
+    const { near, far } = await streamPair();
+    const { server } = await socketPair();
+    near.pause(); // the peer reads nothing: no credit comes back
+    pipeDuplex(far, server, { head: randomBytes(TEST_WINDOW * 2) });
+    expect(server.isPaused()).toBe(true);
+    near.resume();
+    await waitUntil(() => !server.isPaused());
+  });
+
   it('passes the stream end first while the socket keeps sending', async () => {
     const { near, far } = await streamPair();
     const { client, server } = await socketPair();

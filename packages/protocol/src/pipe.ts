@@ -171,7 +171,8 @@ export function pipeDuplex(stream: MuxStream, socket: Duplex, options: PipeDuple
   });
 
   if (options.head !== undefined && options.head.length > 0) feed(options.head);
-  socket.resume();
+  // The head may already have filled the stream's credit: then the socket stays paused.
+  if (!socketPaused) socket.resume();
   stream.resume();
   return stats;
 }
