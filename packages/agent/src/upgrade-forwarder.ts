@@ -10,7 +10,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { pipeDuplex, pumpIntoStream, TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
+import {
+  pipeDuplex,
+  pumpIntoStream,
+  TunnelError,
+  type MuxStream,
+  type PumpOptions,
+  type RequestHead,
+} from '@burrow/protocol';
 import { originAddress, originHost, originPort, type ForwardContext } from './forward-context.js';
 import { responseHeadersForViewer } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
@@ -104,9 +111,13 @@ class UpgradeExchange {
   }
 
   private pipe(socket: Duplex, upgradeHead: Buffer): void {
+    pipeDuplex(this.stream, socket, { head: upgradeHead, ...this.pipeOutcome() });
+  }
+
+  /** How both pipes from the origin report: origin failures in its words, then finish. */
+  private pipeOutcome(): Pick<PumpOptions, 'toError' | 'onDone'> {
     const origin = originAddress(this.origin);
-    pipeDuplex(this.stream, socket, {
-      head: upgradeHead,
+    return {
       toError: (err) =>
         describeOriginError(
           err ?? new TunnelError('TUN_ERR_ORIGIN_ERROR', 'the origin closed the connection'),
@@ -116,7 +127,7 @@ class UpgradeExchange {
         this.finish(err ?? null);
         if (err !== undefined) this.teardown();
       },
-    });
+    };
   }
 
   /** The origin declined the upgrade: forward its response like any other, discard viewer bytes. */
@@ -152,18 +163,7 @@ class UpgradeExchange {
       this.finish(null);
       return;
     }
-    const origin = originAddress(this.origin);
-    pumpIntoStream(res, stream, {
-      toError: (err) =>
-        describeOriginError(
-          err ?? new TunnelError('TUN_ERR_ORIGIN_ERROR', 'the origin closed the connection'),
-          origin,
-        ),
-      onDone: (_stats, err) => {
-        this.finish(err ?? null);
-        if (err !== undefined) this.teardown();
-      },
-    });
+    pumpIntoStream(res, stream, this.pipeOutcome());
   }
 
   private readonly onViewerReset = (err: TunnelError): void => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TunnelError, type MuxStream } from '@burrow/protocol';
-import type { TunnelTarget } from '../registry/registry.js';
+import { TunnelError } from '@burrow/protocol';
 import { startRig, type Rig } from './test-support/gateway-rig.js';
+import { stubTarget } from '../registry/test-support/stub-target.js';
 
 let rig: Rig | null = null;
 afterEach(async () => {
@@ -9,17 +9,7 @@ afterEach(async () => {
   rig = null;
 });
 
-function target(sessionId: string): TunnelTarget {
-  return {
-    sessionId,
-    accepting: true,
-    anonymous: false,
-    openStream: (): MuxStream => {
-      throw new Error('no streams in this test');
-    },
-    displaced: () => undefined,
-  };
-}
+const target = stubTarget;
 
 describe('TunnelBinder', () => {
   it('does not leave a session recorded as the holder of a name its BIND did not get', async () => {

@@ -1,23 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { MuxStream } from '@burrow/protocol';
 import { FakeTimers } from '../test-support/fake-timers.js';
 import { MemoryRegistry } from '../registry/memory-registry.js';
-import type { TunnelTarget } from '../registry/registry.js';
 import { resolveTarget, ViewerPresence } from './resolve-target.js';
 import type { TunnelRequest } from './tunnel-request.js';
+import { stubTarget } from '../registry/test-support/stub-target.js';
 
-function target(sessionId: string): TunnelTarget {
-  return {
-    sessionId,
-    accepting: true,
-    anonymous: false,
-    openStream: (): MuxStream => {
-      throw new Error('no streams here');
-    },
-    displaced: () => undefined,
-  };
-}
+const target = stubTarget;
 
 describe('resolveTarget', () => {
   it('finds the agent that reconnected after the request arrived, instead of calling it offline', async () => {

@@ -10,9 +10,9 @@
  * a promise, and the suite awaits it without assuming it settles in the same turn.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MuxStream } from '@burrow/protocol';
 import { FakeTimers } from '../test-support/fake-timers.js';
-import type { Registry, TunnelTarget } from './registry.js';
+import type { Registry } from './registry.js';
+import { stubTarget } from './test-support/stub-target.js';
 
 export interface OpenedRegistry {
   registry: Registry;
@@ -26,17 +26,7 @@ export type OpenRegistryForContract = (context: { timers: FakeTimers }) => Promi
 const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
 const GRACE_MS = 30_000;
 
-function target(sessionId: string): TunnelTarget {
-  return {
-    sessionId,
-    accepting: true,
-    anonymous: false,
-    openStream: (): MuxStream => {
-      throw new Error('the registry contract never opens streams');
-    },
-    displaced: () => undefined,
-  };
-}
+const target = stubTarget;
 
 /** The settled value of `promise`, or 'pending' if it has not settled after the queued work ran. */
 async function state<T>(promise: Promise<T>): Promise<T | 'pending'> {
