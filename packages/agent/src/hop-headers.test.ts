@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { rawHeaderStrings, requestHeadersForOrigin, responseHeadersForViewer } from './hop-headers.js';
+import {
+  rawHeaderStrings,
+  requestHeadersForOrigin,
+  responseHeadersForViewer,
+  viewerHeadersFromRaw,
+} from './hop-headers.js';
 
 describe('requestHeadersForOrigin', () => {
   it('drops hop-by-hop headers and those undici refuses, keeping order, case and repeats of the rest', () => {
@@ -67,5 +72,25 @@ describe('rawHeaderStrings', () => {
       'X-Name',
       'c\u00e9',
     ]);
+  });
+});
+
+describe('viewerHeadersFromRaw', () => {
+  it('is rawHeaderStrings then responseHeadersForViewer, in one array', () => {
+    const raw = [
+      Buffer.from('Connection'),
+      Buffer.from('keep-alive, X-Hop'),
+      Buffer.from('X-Hop'),
+      Buffer.from('1'),
+      Buffer.from('Set-Cookie'),
+      Buffer.from([0x61, 0x3d, 0xe9]),
+      Buffer.from('Keep-Alive'),
+      Buffer.from('timeout=5'),
+      Buffer.from('set-cookie'),
+      Buffer.from('b=2'),
+    ];
+    const expected = responseHeadersForViewer(rawHeaderStrings(raw));
+    expect(viewerHeadersFromRaw(raw)).toEqual(expected);
+    expect(expected).toEqual(['Set-Cookie', 'a=\u00e9', 'set-cookie', 'b=2']);
   });
 });

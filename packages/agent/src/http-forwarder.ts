@@ -21,7 +21,7 @@
 import { StreamReadable, TunnelError, type MuxStream, type RequestHead } from '@burrow/protocol';
 import type { Dispatcher } from 'undici';
 import { dispatchAsteriskForm } from './asterisk-request.js';
-import { requestHeadersForOrigin, rawHeaderStrings, responseHeadersForViewer } from './hop-headers.js';
+import { requestHeadersForOrigin, viewerHeadersFromRaw } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
 import { RequestClock } from './request-log.js';
 import { checkOriginStatus, originResponseHead } from './response-head.js';
@@ -105,18 +105,13 @@ class HttpExchange implements Dispatcher.DispatchHandler {
     if (this.clock.finished) return;
     try {
       // Before the 1xx check: undici hands over a status like 099 and then fails an assertion.
-      checkOriginStatus(statusCode, originAddress(this.origin));
+      checkOriginStatus(statusCode, this.origin);
       // 1xx interim responses (103 Early Hints) are not forwarded; the final head follows.
       if (statusCode < 200) return;
       this.clearTimer();
       this.noBody = this.head.method.toUpperCase() === 'HEAD' || statusCode === 204 || statusCode === 304;
-      const raw = Array.isArray(controller.rawHeaders) ? rawHeaderStrings(controller.rawHeaders) : [];
-      const head = originResponseHead(
-        statusCode,
-        statusMessage,
-        responseHeadersForViewer(raw),
-        originAddress(this.origin),
-      );
+      const raw = Array.isArray(controller.rawHeaders) ? controller.rawHeaders : [];
+      const head = originResponseHead(statusCode, statusMessage, viewerHeadersFromRaw(raw), this.origin);
       // Throws, sending nothing, for a head the edge would refuse (over the head limits).
       this.stream.respond(head, { fin: this.noBody });
       this.status = statusCode;

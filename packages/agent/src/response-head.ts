@@ -7,13 +7,17 @@
  */
 
 import { isValidStatus, reasonPhrase, TunnelError, type ResponseHead } from '@burrow/protocol';
+import { originAddress } from './forward-context.js';
 
-/** Throws TUN_ERR_HEAD_INVALID, naming `origin`, unless `status` is a 3-digit HTTP status. */
-export function checkOriginStatus(status: number, origin: string): void {
+/**
+ * Throws TUN_ERR_HEAD_INVALID, naming `origin`, unless `status` is a 3-digit HTTP status.
+ * Takes the URL, not its address: the address string is only built for the error.
+ */
+export function checkOriginStatus(status: number, origin: URL): void {
   if (isValidStatus(status)) return;
   throw new TunnelError(
     'TUN_ERR_HEAD_INVALID',
-    `${origin} answered with status ${status}, which is not a 3-digit HTTP status (100-999)`,
+    `${originAddress(origin)} answered with status ${status}, which is not a 3-digit HTTP status (100-999)`,
   );
 }
 
@@ -22,7 +26,7 @@ export function originResponseHead(
   status: number,
   phrase: string | undefined,
   headers: string[],
-  origin: string,
+  origin: URL,
 ): ResponseHead {
   checkOriginStatus(status, origin);
   return { status, statusText: reasonPhrase(status, phrase ?? ''), headers };

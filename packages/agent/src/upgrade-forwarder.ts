@@ -98,10 +98,9 @@ class UpgradeExchange {
     try {
       const status = res.statusCode ?? 101;
       // Throws, sending nothing, for a head the edge would refuse.
-      this.stream.respond(
-        originResponseHead(status, res.statusMessage, res.rawHeaders, originAddress(this.origin)),
-        { fin: false },
-      );
+      this.stream.respond(originResponseHead(status, res.statusMessage, res.rawHeaders, this.origin), {
+        fin: false,
+      });
       this.status = status;
     } catch (err) {
       this.fail(err);
@@ -143,12 +142,7 @@ class UpgradeExchange {
     try {
       // Throws, sending nothing, for a head the edge would refuse.
       stream.respond(
-        originResponseHead(
-          status,
-          res.statusMessage,
-          responseHeadersForViewer(res.rawHeaders),
-          originAddress(this.origin),
-        ),
+        originResponseHead(status, res.statusMessage, responseHeadersForViewer(res.rawHeaders), this.origin),
         { fin: noBody },
       );
       this.status = status;

@@ -23,6 +23,13 @@ describe('hop-by-hop rules', () => {
     expect(isHopByHop('host', named)).toBe(false);
     expect(connectionTokens(['Host', 'a']).size).toBe(0);
   });
+
+  it('leaves out names already on the fixed list, so `Connection: keep-alive` costs no set', () => {
+    expect(connectionTokens(['Connection', 'keep-alive'])).toBe(connectionTokens([]));
+    const named = connectionTokens(['Connection', 'Keep-Alive, Upgrade,X-A']);
+    expect([...named]).toEqual(['x-a']);
+    for (const name of ['keep-alive', 'upgrade', 'x-a']) expect(isHopByHop(name, named)).toBe(true);
+  });
 });
 
 describe('isValidStatus', () => {

@@ -25,16 +25,18 @@ const NO_TOKENS: ReadonlySet<string> = new Set();
 
 /**
  * Header names (lower-case) listed in the Connection fields of a flat [name, value, ...]
- * list: hop-by-hop too. The shared empty set when there are none (the usual case).
+ * list and not already on HOP_BY_HOP_HEADERS: hop-by-hop too. The shared empty set when
+ * there are none, the usual case even for `Connection: keep-alive` (no set per response).
  */
 export function connectionTokens(raw: readonly string[]): ReadonlySet<string> {
   let tokens: Set<string> | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    for (const token of raw[i + 1]!.split(',')) {
+    const value = raw[i + 1]!;
+    for (const token of value.includes(',') ? value.split(',') : [value]) {
       const t = token.trim().toLowerCase();
-      if (t !== '') (tokens ??= new Set()).add(t);
+      if (t !== '' && !HOP_BY_HOP_HEADERS.has(t)) (tokens ??= new Set()).add(t);
     }
   }
   return tokens ?? NO_TOKENS;
