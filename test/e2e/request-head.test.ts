@@ -191,6 +191,15 @@ describe('Host and request target', () => {
     expect(text).toMatch(/\r\nX-Burrow-Error: TUN_ERR_METHOD_NOT_ALLOWED\r\n/i);
   });
 
+  it('answers an upgrade to a host with no tunnel with a 404 carrying its code', async () => {
+    const host = edge.host('nosuchtunnel');
+    const text = await raw(
+      `GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+    );
+    expect(status(text)).toBe(404);
+    expect(text).toMatch(/\r\nX-Burrow-Error: TUN_ERR_TUNNEL_NOT_FOUND\r\n/i);
+  });
+
   it('still serves valid requests after all of that', async () => {
     const text = await raw(
       `GET /fine HTTP/1.1\r\nHost: ${edge.host(plain.name).toUpperCase()}\r\nConnection: close\r\n\r\n`,

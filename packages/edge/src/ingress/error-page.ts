@@ -33,6 +33,11 @@ const TITLES: Partial<Record<TunnelError['code'], string>> = {
   TUN_ERR_HEAD_INVALID: 'Invalid response from the local service',
   TUN_ERR_SESSION_CLOSED: 'Agent disconnected',
   TUN_ERR_TOO_MANY_STREAMS: 'Tunnel busy',
+  TUN_ERR_BAD_REQUEST: 'Bad request',
+  TUN_ERR_MALFORMED_REQUEST: 'Bad request',
+  TUN_ERR_HEAD_TIMEOUT: 'Request timeout',
+  TUN_ERR_HEADERS_TOO_LARGE: 'Request headers too large',
+  TUN_ERR_METHOD_NOT_ALLOWED: 'Method not allowed',
 };
 
 /** The page title for a failed exchange. */

@@ -8,15 +8,15 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ERROR_CATALOG, TunnelError, type ErrorCode } from '@burrow/protocol';
+import { TunnelError, type ErrorCode } from '@burrow/protocol';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
-import { errorPageFor, renderErrorPage, sendErrorPage } from './error-page.js';
+import { errorPageFor, sendErrorPage } from './error-page.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
 import type { ExchangeDeps } from './exchange.js';
 import { HttpExchange } from './http-exchange.js';
 import { UpgradeExchange } from './upgrade-exchange.js';
-import { writeRawResponse } from './raw-response.js';
+import { writeRawErrorPage, writeRawFailure } from './raw-response.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
 import type { TunnelTraffic } from './tunnel-traffic.js';
@@ -145,10 +145,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
   // socket with no answer at all.
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     const err = new TunnelError('TUN_ERR_METHOD_NOT_ALLOWED', 'this edge does not tunnel CONNECT requests');
-    const { body } = renderErrorPage(errorPageFor(err, 'Method not allowed'), undefined);
-    writeRawResponse(socket, err.status, body, [
-      'X-Burrow-Error',
-      err.code,
+    writeRawFailure(socket, err, req.headers.accept, undefined, [
       'Allow',
       'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
     ]);
@@ -160,16 +157,12 @@ export function attachIngress(server: Server, options: IngressOptions): void {
     // First: past the field limit Node has dropped fields (Host among them, perhaps).
     const tooMany = headLimitRefusal(req, options.maxHeaderCount);
     if (tooMany !== null) {
-      writeRawResponse(socket, tooMany.status, `${tooMany.status} ${tooMany.message}\n`, [
-        'X-Burrow-Error',
-        tooMany.code,
-      ]);
+      writeRawFailure(socket, tooMany, req.headers.accept);
       return;
     }
     const checked = checkedTarget(req);
     if (checked instanceof TunnelError) {
-      const { body } = renderErrorPage(errorPageFor(checked, 'Bad request'), undefined);
-      writeRawResponse(socket, checked.status, body, ['X-Burrow-Error', checked.code]);
+      writeRawFailure(socket, checked, req.headers.accept);
       return;
     }
     const route = router.route(checked.authority?.host, checked.path);
@@ -177,13 +170,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
     if (route.kind !== 'edge') {
       const refusal = rate.take(req.socket.remoteAddress);
       if (refusal !== null) {
-        const { body } = renderErrorPage(refusal.page, undefined);
-        writeRawResponse(socket, 429, body, [
-          'Retry-After',
-          String(refusal.retryAfterSeconds),
-          'X-Burrow-Error',
-          refusal.page.code,
-        ]);
+        writeRawErrorPage(socket, refusal.page, req.headers.accept);
         return;
       }
     }
@@ -193,7 +180,11 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       new UpgradeExchange(options.proxy, req, socket, head, request, onError).start();
     };
     const nothing = (): void => {
-      writeRawResponse(socket, 404, `nothing to upgrade at ${req.headers.host ?? ''}${req.url ?? ''}\n`);
+      const err = new TunnelError(
+        'TUN_ERR_TUNNEL_NOT_FOUND',
+        `nothing to upgrade at ${req.headers.host ?? ''}${req.url ?? ''}`,
+      );
+      writeRawFailure(socket, err, req.headers.accept);
     };
     if (route.kind === 'tunnel') {
       toTunnel(route);
@@ -216,8 +207,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
       'TUN_ERR_MALFORMED_REQUEST',
       `malformed HTTP request (${err.code ?? 'parse error'})`,
     ];
-    const { status } = ERROR_CATALOG[code];
-    writeRawResponse(socket, status, `${status} ${message}\n`, ['X-Burrow-Error', code]);
+    writeRawFailure(socket, new TunnelError(code, message), undefined);
   });
 }
 

@@ -2,7 +2,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { TunnelError } from '@burrow/protocol';
-import { errorPageFor, renderErrorPage, titleFor } from './error-page.js';
+import { errorPageFor, renderErrorPage, titleFor, type ErrorPage } from './error-page.js';
 import { reasonPhrase } from '@burrow/protocol';
 
 /**
@@ -36,18 +36,19 @@ export function writeRawResponse(socket: Duplex, status: number, body: string, e
 }
 
 /**
- * The one failure writer for raw sockets (upgrades): the error page with its stable code
- * and the request id, then the socket closes. Nothing once the socket is gone.
+ * The one failure writer for raw sockets (upgrades, CONNECT, the parser's own refusals): the
+ * error page with its stable code in X-Burrow-Error (and the request id, Retry-After when the
+ * page has them), then the socket closes. Nothing once the socket is gone.
  */
-export function writeRawFailure(
+export function writeRawErrorPage(
   socket: Duplex,
-  err: TunnelError,
+  page: ErrorPage,
   accept: string | undefined,
-  requestId: string,
+  extra: readonly string[] = [],
 ): void {
   if (socket.destroyed) return;
-  const { body, type } = renderErrorPage(errorPageFor(err, titleFor(err), requestId), accept);
-  const head = formatResponseHead(err.status, '', [
+  const { body, type } = renderErrorPage(page, accept);
+  const headers = [
     'Content-Type',
     type,
     'Content-Length',
@@ -55,9 +56,20 @@ export function writeRawFailure(
     'Connection',
     'close',
     'X-Burrow-Error',
-    err.code,
-    'X-Request-Id',
-    requestId,
-  ]);
-  socket.end(head + body);
+    page.code,
+  ];
+  if (page.requestId !== undefined) headers.push('X-Request-Id', page.requestId);
+  if (page.retryAfterSeconds !== undefined) headers.push('Retry-After', String(page.retryAfterSeconds));
+  socket.end(formatResponseHead(page.status, '', [...headers, ...extra]) + body);
+}
+
+/** `writeRawErrorPage` for a TunnelError, titled as the proxy titles it. */
+export function writeRawFailure(
+  socket: Duplex,
+  err: TunnelError,
+  accept: string | undefined,
+  requestId?: string,
+  extra: readonly string[] = [],
+): void {
+  writeRawErrorPage(socket, errorPageFor(err, titleFor(err), requestId), accept, extra);
 }
