@@ -83,20 +83,51 @@ afterAll(async () => {
   await stopAll();
 });
 
+/** Sends raw request bytes to the edge and returns everything it answers until it closes. */
+function rawExchange(request: string | Buffer): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(edge.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('end', () => resolve(text));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+    socket.write(request);
+  });
+}
+
+/**
+ * Three requests that must each fail alone with `status` and `code`, while a slow request on
+ * another tunnel of the same agent is served untouched and the agent never reconnects.
+ */
+async function failsAlone(
+  send: () => ReturnType<typeof tunnelRequest>,
+  status: number,
+  code: string,
+  body: RegExp,
+): Promise<void> {
+  const slow = tunnelRequest(edge, 'heads-web', '/slow?ms=1500');
+  await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 3; i++) {
+    const res = await send();
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['x-burrow-error']).toBe(code);
+    expect(await res.body.text()).toMatch(body);
+  }
+  const done = await slow;
+  expect(done.statusCode).toBe(200);
+  expect(await done.body.text()).toBe('slow');
+  expect(connectedEvents()).toBe(1);
+}
+
 describe('a viewer head with very many tiny headers', () => {
   it('gets 431 with a code, while another tunnel of the same agent serves on', async () => {
-    const slow = tunnelRequest(edge, 'heads-web', '/slow?ms=1500');
-    await new Promise((r) => setTimeout(r, 200));
-    for (let i = 0; i < 3; i++) {
-      const res = await tunnelRequest(edge, 'heads-raw', '/ctl', { headers: tinyHeaders(1000) });
-      expect(res.statusCode).toBe(431);
-      expect(res.headers['x-burrow-error']).toBe('TUN_ERR_HEADERS_TOO_LARGE');
-      expect(await res.body.text()).toMatch(/header fields/);
-    }
-    const done = await slow;
-    expect(done.statusCode).toBe(200);
-    expect(await done.body.text()).toBe('slow');
-    expect(connectedEvents()).toBe(1);
+    await failsAlone(
+      () => tunnelRequest(edge, 'heads-raw', '/ctl', { headers: tinyHeaders(1000) }),
+      431,
+      'TUN_ERR_HEADERS_TOO_LARGE',
+      /header fields/,
+    );
   });
 
   it('forwards a head under limits.maxHeaderCount whole, not truncated', async () => {
@@ -107,35 +138,23 @@ describe('a viewer head with very many tiny headers', () => {
   });
 
   it('answers 431, not a missing-Host 400, when Host comes after the field limit', async () => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(edge.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      const lines = Array.from({ length: 600 }, (_, i) => `x-h${i}: v`);
-      socket.write(`GET / HTTP/1.1\r\n${lines.join('\r\n')}\r\nHost: ${edge.host('heads-web')}\r\n\r\n`);
-    });
+    const lines = Array.from({ length: 600 }, (_, i) => `x-h${i}: v`);
+    const answer = await rawExchange(
+      `GET / HTTP/1.1\r\n${lines.join('\r\n')}\r\nHost: ${edge.host('heads-web')}\r\n\r\n`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect(answer).toMatch(/X-Burrow-Error: TUN_ERR_HEADERS_TOO_LARGE/i);
   });
 
   it('refuses an upgrade with too many headers the same way', async () => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(edge.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      const lines = tinyHeaders(1000).reduce<string[]>(
-        (acc, item, i) =>
-          i % 2 === 0 ? [...acc, `${item}: `] : [...acc.slice(0, -1), `${acc.at(-1)!}${item}`],
-        [],
-      );
-      socket.write(
-        `GET /ws HTTP/1.1\r\nHost: ${edge.host('heads-web')}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${lines.join('\r\n')}\r\n\r\n`,
-      );
-    });
+    const lines = tinyHeaders(1000).reduce<string[]>(
+      (acc, item, i) =>
+        i % 2 === 0 ? [...acc, `${item}: `] : [...acc.slice(0, -1), `${acc.at(-1)!}${item}`],
+      [],
+    );
+    const answer = await rawExchange(
+      `GET /ws HTTP/1.1\r\nHost: ${edge.host('heads-web')}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${lines.join('\r\n')}\r\n\r\n`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect(answer).toMatch(/X-Burrow-Error: TUN_ERR_HEADERS_TOO_LARGE/i);
   });
@@ -143,18 +162,12 @@ describe('a viewer head with very many tiny headers', () => {
 
 describe('an origin response head larger than a tunnel carries', () => {
   it('gives the viewer 502 with a code; another tunnel of the same agent serves on', async () => {
-    const slow = tunnelRequest(edge, 'heads-web', '/slow?ms=1500');
-    await new Promise((r) => setTimeout(r, 200));
-    for (let i = 0; i < 3; i++) {
-      const res = await tunnelRequest(edge, 'heads-raw', '/many');
-      expect(res.statusCode).toBe(502);
-      expect(res.headers['x-burrow-error']).toBe('TUN_ERR_HEAD_TOO_LARGE');
-      expect(await res.body.text()).toMatch(/too large/);
-    }
-    const done = await slow;
-    expect(done.statusCode).toBe(200);
-    expect(await done.body.text()).toBe('slow');
-    expect(connectedEvents()).toBe(1);
+    await failsAlone(
+      () => tunnelRequest(edge, 'heads-raw', '/many'),
+      502,
+      'TUN_ERR_HEAD_TOO_LARGE',
+      /too large/,
+    );
   });
 });
 
@@ -169,14 +182,9 @@ describe('an origin status line that is not valid HTTP', () => {
   });
 
   it.each(['/ctl', '/euro'])('relays %s with the standard reason phrase', async (path) => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(edge.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${edge.host('heads-raw')}\r\nConnection: close\r\n\r\n`);
-    });
+    const answer = await rawExchange(
+      `GET ${path} HTTP/1.1\r\nHost: ${edge.host('heads-raw')}\r\nConnection: close\r\n\r\n`,
+    );
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
     expect(answer.endsWith('ok')).toBe(true);
     expect(connectedEvents()).toBe(1);
@@ -192,15 +200,7 @@ describe("the edge parser's own refusals", () => {
       431,
     ],
   ])('answers %s with a stable code in X-Burrow-Error', async (_what, bytes, status) => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(edge.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-      socket.on('end', () => resolve(text));
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-      socket.write(bytes);
-    });
+    const answer = await rawExchange(bytes);
     expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(answer).toMatch(/\r\nX-Burrow-Error: TUN_ERR_[A-Z_]+\r\n/);
   });
