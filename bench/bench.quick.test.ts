@@ -6,13 +6,12 @@
  * It checks that the harness works, never how fast.
  */
 
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { installed, runBenchScript } from './test-support.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'burrow-bench-test-'));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,20 +44,6 @@ const SCENARIOS: [string, boolean, boolean][] = [
   ['restart', false, false],
 ];
 
-function installed(file: string): boolean {
-  const candidates = file.startsWith('/')
-    ? [file]
-    : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, file));
-  return candidates.some((f) => {
-    try {
-      accessSync(f, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** The references whose programs are here; the run must measure them. */
 const REFERENCES = [
   ...(installed('/usr/sbin/nginx') ? ['nginx'] : []),
@@ -66,16 +51,7 @@ const REFERENCES = [
 ];
 
 function runQuick(out: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['bench/run.js', '--quick', '--out', out], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => resolveRun({ code, output }));
-  });
+  return runBenchScript('bench/run.js', ['--quick', '--out', out]);
 }
 
 it(

@@ -3,13 +3,12 @@
  * all three paths, and writes numeric figures for each. It checks the harness, never speed.
  */
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { runBenchScript } from './test-support.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'burrow-floor-test-'));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,16 +24,7 @@ interface FloorRow {
 
 it('runs `bench/floor.js --quick` over direct, one pipe and two pipes', { timeout: 90_000 }, async () => {
   const out = join(dir, 'floor.json');
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveRun) => {
-    const child = spawn(process.execPath, ['bench/floor.js', '--quick', '--out', out], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    child.on('exit', (exitCode) => resolveRun({ code: exitCode, output: text }));
-  });
+  const { code, output } = await runBenchScript('bench/floor.js', ['--quick', '--out', out]);
   expect(code, output).toBe(0);
   const { rows } = JSON.parse(readFileSync(out, 'utf8')) as { rows: FloorRow[] };
   expect(rows.map((r) => r.path)).toEqual(['direct', 'one pipe', 'two pipes']);

@@ -5,30 +5,15 @@
  * harness, never the counts.
  */
 
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { installed, runBenchScript } from './test-support.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'burrow-syscalls-test-'));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function installed(file: string): boolean {
-  const candidates = file.startsWith('/')
-    ? [file]
-    : (process.env.PATH ?? '').split(delimiter).map((d) => join(d, file));
-  return candidates.some((f) => {
-    try {
-      accessSync(f, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 interface Measured {
   label?: string;
@@ -37,21 +22,14 @@ interface Measured {
   error?: string;
 }
 
-it.skipIf(!installed('strace'))(
+// Not skipped without strace: scripts/setup-test-machine.sh installs it, and a missing one must fail.
+it(
   'counts syscalls per request on every path with `bench/syscalls.js --quick`',
   { timeout: 90_000 },
   async () => {
+    expect(installed('strace'), 'strace is missing: run scripts/setup-test-machine.sh').toBe(true);
     const out = join(dir, 'syscalls.json');
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolveRun) => {
-      const child = spawn(process.execPath, ['bench/syscalls.js', '--quick', '--out', out], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      child.on('exit', (exitCode) => resolveRun({ code: exitCode, output: text }));
-    });
+    const { code, output } = await runBenchScript('bench/syscalls.js', ['--quick', '--out', out]);
     expect(code, output).toBe(0);
     const { results } = JSON.parse(readFileSync(out, 'utf8')) as { results: Record<string, Measured> };
     const expected = ['direct', 'twoPipes', 'burrow'];
