@@ -45,6 +45,9 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
 #   real clients and servers of the e2e tests. wrk: the load generator of the bench.
 #   postgresql, postgresql-client: the PostgreSQL store tests. redis: services CI provides.
 #   nginx, openssh: what the bench compares Burrow against.
+#   pebble (ACME server, with pebble-challtestsrv), bind9 (named for RFC 2136 DNS-01),
+#   haproxy (PROXY protocol in front of the edge), nghttp2-client (nghttp/h2load for HTTP/2):
+#   the HTTPS tests and bench.
 PACKAGES=(
   curl:curl
   chromium:/usr/bin/chromium
@@ -58,6 +61,12 @@ PACKAGES=(
   openssh-server:/usr/sbin/sshd
   openssh-client:ssh
   strace:strace
+  pebble:/usr/bin/pebble
+  bind9:/usr/sbin/named
+  bind9-utils:/usr/sbin/tsig-keygen
+  bind9-dnsutils:nsupdate
+  haproxy:/usr/sbin/haproxy
+  nghttp2-client:h2load
 )
 
 missing=()
@@ -146,4 +155,4 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   die "Node.js >= 20.19 is needed on PATH (found: $(node --version 2>/dev/null || echo none))"
 fi
 
-say "ready: curl, chromium, dnsmasq, wrk, nginx, ssh installed; PostgreSQL on 5432, Redis on 6379"
+say "ready: curl, chromium, dnsmasq, wrk, nginx, ssh, pebble, named, haproxy, h2load installed; PostgreSQL on 5432, Redis on 6379"
