@@ -47,3 +47,15 @@ export interface CertificateSelector {
 export interface OnDemandCertificates {
   obtain(serverName: string): Promise<SecureContext | undefined>;
 }
+
+/**
+ * Where sources put what they obtained. `install` parses and checks the pair (key matches,
+ * SAN present) and throws a `TunnelError` with a stable code when it is unusable, leaving
+ * whatever was served before in place; installing a certificate with the same origin and
+ * the same hosts replaces the older one (renewal, file reload) without a gap.
+ */
+export interface CertificateSink {
+  install(material: CertificateMaterial, origin: CertificateOrigin): InstalledCertificate;
+  /** Everything installed, for `certs list`, the API and renewal. */
+  list(): readonly InstalledCertificate[];
+}
