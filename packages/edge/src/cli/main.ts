@@ -77,7 +77,22 @@ commonOptions(program.command('start').description('run the edge'))
     '--domain <name>',
     'base domain; tunnels are <name>.<domain> (env BURROW_DOMAIN, default localhost)',
   )
-  .option('--public-scheme <http|https>', 'scheme printed in tunnel URLs (env BURROW_PUBLIC_SCHEME)')
+  .option(
+    '--https-listen <host:port>',
+    'also serve viewers over HTTPS (TLS, HTTP/2) on this address (env BURROW_HTTPS_LISTEN)',
+  )
+  .option(
+    '--https-redirect <tunnels|all|off>',
+    'what the plain listener redirects to HTTPS with 308 (env BURROW_HTTPS_REDIRECT, default tunnels)',
+  )
+  .option(
+    '--hsts <seconds>',
+    'Strict-Transport-Security max-age on tunnel responses over HTTPS; 0 = off (env BURROW_HSTS_MAX_AGE_S)',
+  )
+  .option(
+    '--public-scheme <http|https>',
+    'scheme printed in tunnel URLs (env BURROW_PUBLIC_SCHEME; https when --https-listen is set)',
+  )
   .option('--public-port <port>', 'port printed in tunnel URLs (env BURROW_PUBLIC_PORT)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BURROW_LOG_LEVEL)')
   .option('--allow-anonymous', 'let agents without an API key open temporary tunnels (the default)')

@@ -9,6 +9,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const PUBLIC_SCHEMES = ['http', 'https'] as const;
 export type PublicScheme = (typeof PUBLIC_SCHEMES)[number];
 
+/** `httpsRedirect`: which hosts the plain listener redirects to HTTPS (308). */
+export const HTTPS_REDIRECTS = ['tunnels', 'all', 'off'] as const;
+export type HttpsRedirect = (typeof HTTPS_REDIRECTS)[number];
+
 /** Where the public listener binds. `host` is bare (IPv6 without brackets), ready for `server.listen`. */
 export interface ListenAddress {
   readonly host: string;
@@ -18,9 +22,19 @@ export interface ListenAddress {
 
 export interface EdgeConfig {
   readonly listen: ListenAddress;
+  /** The HTTPS listener (TLS, ALPN h2 and http/1.1); null when the edge serves plain HTTP only. */
+  readonly httpsListen: ListenAddress | null;
+  /** With `httpsListen`: `tunnels` redirects tunnel hosts on the plain listener, `all` every host. */
+  readonly httpsRedirect: HttpsRedirect;
+  /** `Strict-Transport-Security: max-age` on tunnel responses over TLS; 0 sends none. */
+  readonly hstsMaxAgeS: number;
   /** Base domain, lower-case: tunnels are served at `<name>.<domain>`. */
   readonly domain: string;
-  /** How tunnel URLs are printed; `port: null` means the port the listener actually got. */
+  /**
+   * How tunnel URLs are printed; `port: null` means the port the listener actually got (the
+   * HTTPS listener's when the scheme is https and there is one). The scheme defaults to https
+   * when `httpsListen` is set.
+   */
   readonly publicUrl: { readonly scheme: PublicScheme; readonly port: number | null };
   /** Absolute; the SQLite file is `${dataDir}/burrow.db`. */
   readonly dataDir: string;
@@ -51,6 +65,10 @@ export interface EdgeConfig {
     readonly connectionsPerIp: number;
     /** Requests and upgrades per second from one client address, across all tunnels; 0 is off. */
     readonly requestsPerSecondPerIp: number;
+    /** TLS handshakes in progress from one client address; more are closed at once. */
+    readonly tlsHandshakesPerIp: number;
+    /** Concurrent streams per HTTP/2 viewer connection. */
+    readonly http2MaxStreams: number;
   };
   readonly timeouts: {
     /** An agent must finish HELLO within this. */
@@ -71,6 +89,8 @@ export interface EdgeConfig {
     readonly bodyIdleMs: number;
     /** A response body that sends nothing for this long (after its head) is cut off. */
     readonly responseIdleMs: number;
+    /** A TLS handshake that has not finished within this is cut. */
+    readonly tlsHandshakeMs: number;
   };
   readonly tunnels: {
     /** A temporary name is not handed out again for this long after its last activity. */
@@ -104,6 +124,10 @@ export interface EdgeConfig {
  */
 export interface EdgeFlags {
   readonly listen?: string;
+  readonly httpsListen?: string;
+  readonly httpsRedirect?: string;
+  /** `--hsts <seconds>`. */
+  readonly hsts?: string | number;
   readonly domain?: string;
   /** `--data`: the data directory. */
   readonly data?: string;

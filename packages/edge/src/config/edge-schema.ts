@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { VIEWER_HEAD_LIMITS } from '@burrow/protocol';
 import { isIP } from 'node:net';
 import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
-import { LOG_LEVELS, PUBLIC_SCHEMES } from './edge-config.js';
+import { HTTPS_REDIRECTS, LOG_LEVELS, PUBLIC_SCHEMES } from './edge-config.js';
 import { isHostname } from './hostname.js';
 import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
 import { boolSetting, enumSetting, group, intSetting, msSetting, withMeta } from './setting-schema.js';
@@ -24,6 +24,17 @@ const listen = z
     return z.NEVER;
   })
   .prefault('0.0.0.0:8080');
+
+const httpsListen = z
+  .string({ error: LISTEN_REQUIREMENT })
+  .transform((text, ctx) => {
+    const parsed = parseListenAddress(text);
+    if (parsed.ok) return parsed.address;
+    ctx.addIssue({ code: 'custom', message: parsed.requirement });
+    return z.NEVER;
+  })
+  .nullable()
+  .default(null);
 
 const domain = z
   .string({ error: DOMAIN_REQUIREMENT })
@@ -52,10 +63,20 @@ function isPostgresUrl(text: string): boolean {
 export const edgeConfigSchema = z.strictObject(
   {
     listen: withMeta(listen, { flag: 'listen' }),
+    // null: no HTTPS listener. Certificates come from the certificate sources (certs/).
+    httpsListen: withMeta(httpsListen, { flag: 'httpsListen' }),
+    // What the plain listener sends to HTTPS: tunnel hosts, also the edge's own host, or nothing.
+    httpsRedirect: withMeta(enumSetting(HTTPS_REDIRECTS, 'tunnels'), { flag: 'httpsRedirect' }),
+    // 0 = no Strict-Transport-Security header.
+    hstsMaxAgeS: withMeta(intSetting(0, 0, 63_072_000), { flag: 'hsts' }),
     domain: withMeta(domain, { flag: 'domain' }),
     publicUrl: withMeta(
       group({
-        scheme: withMeta(enumSetting(PUBLIC_SCHEMES, 'http'), { flag: 'publicScheme' }),
+        // null: https when httpsListen is set, else http (resolved by loadEdgeConfig).
+        scheme: withMeta(
+          z.enum(PUBLIC_SCHEMES, { error: `one of ${PUBLIC_SCHEMES.join(', ')}` }).nullable().default(null),
+          { flag: 'publicScheme' },
+        ),
         port: withMeta(
           z
             .number({ error: 'an integer from 1 to 65535 (leave unset to print the listen port)' })
@@ -103,6 +124,10 @@ export const edgeConfigSchema = z.strictObject(
       connectionsPerIp: intSetting(256, 1, 1_000_000),
       // 0 turns the edge-wide request rate limit off (per-tunnel --rate-limit still applies).
       requestsPerSecondPerIp: intSetting(1000, 0, 1_000_000),
+      // TLS handshakes in progress from one address; the CPU-heavy part of a connection.
+      tlsHandshakesPerIp: intSetting(64, 1, 1_000_000),
+      // Concurrent HTTP/2 streams per viewer connection (SETTINGS_MAX_CONCURRENT_STREAMS).
+      http2MaxStreams: intSetting(250, 1, 10_000),
     }),
     timeouts: group({
       handshakeMs: msSetting(10_000, 100),
@@ -115,6 +140,8 @@ export const edgeConfigSchema = z.strictObject(
       bodyIdleMs: msSetting(60_000, 100),
       // 5 minutes of no bytes at all: SSE and long polls with any heartbeat never get near it.
       responseIdleMs: msSetting(300_000, 100),
+      // A TLS handshake (on-demand certificate wait included) must finish within this.
+      tlsHandshakeMs: msSetting(10_000, 100),
     }),
     tunnels: group({
       // Compared against stored timestamps, never fed to a timer, so it may exceed MAX_TIMER_MS.

@@ -29,6 +29,9 @@ describe('loadEdgeConfig defaults', () => {
     const config = load();
     expect(config).toEqual({
       listen: { host: '0.0.0.0', port: 8080 },
+      httpsListen: null,
+      httpsRedirect: 'tunnels',
+      hstsMaxAgeS: 0,
       domain: 'localhost',
       publicUrl: { scheme: 'http', port: null },
       dataDir: join(scratch.path, 'data'),
@@ -48,6 +51,8 @@ describe('loadEdgeConfig defaults', () => {
         maxPendingRequests: 1000,
         connectionsPerIp: 256,
         requestsPerSecondPerIp: 1000,
+        tlsHandshakesPerIp: 64,
+        http2MaxStreams: 250,
       },
       timeouts: {
         handshakeMs: 10000,
@@ -59,6 +64,7 @@ describe('loadEdgeConfig defaults', () => {
         headersMs: 30000,
         bodyIdleMs: 60000,
         responseIdleMs: 300000,
+        tlsHandshakeMs: 10000,
       },
       tunnels: {
         temporaryRetentionMs: 86400000,
@@ -188,6 +194,16 @@ describe('loadEdgeConfig layer precedence', () => {
     expect(config.log.level).toBe('trace');
   });
 
+  it('prints https URLs by default once an HTTPS listener is set, unless the scheme is set', () => {
+    const https = load({ flags: { httpsListen: '127.0.0.1:8443', httpsRedirect: 'all', hsts: '3600' } });
+    expect(https.httpsListen).toEqual({ host: '127.0.0.1', port: 8443 });
+    expect(https.publicUrl.scheme).toBe('https');
+    expect(https.httpsRedirect).toBe('all');
+    expect(https.hstsMaxAgeS).toBe(3600);
+    expect(load({ flags: { httpsListen: ':8443', publicScheme: 'http' } }).publicUrl.scheme).toBe('http');
+    expect(load({ env: { BURROW_HTTPS_LISTEN: ':8443' } }).publicUrl.scheme).toBe('https');
+  });
+
   it('accepts boolean words and lower-cases the domain', () => {
     expect(load({ env: { BURROW_TUNNELS_ALLOW_ANONYMOUS: 'No' } }).tunnels.allowAnonymous).toBe(false);
     expect(load({ env: { BURROW_TUNNELS_ALLOW_ANONYMOUS: '1' } }).tunnels.allowAnonymous).toBe(true);
@@ -285,6 +301,10 @@ describe('loadEdgeConfig errors', () => {
         'timeouts.heartbeatMs (30000, from env BURROW_TIMEOUTS_HEARTBEAT_MS): ' +
         'otherwise a healthy agent is declared dead before its next ping is due',
     );
+  });
+
+  it('rejects an unknown --https-redirect mode, naming the choices', () => {
+    expect(failure({ flags: { httpsRedirect: 'some' } })).toMatch(/--https-redirect.*tunnels, all, off/);
   });
 
   it('rejects a header limit larger than one frame', () => {

@@ -45,7 +45,12 @@ export function loadEdgeConfig(options: LoadEdgeConfigOptions): EdgeConfig {
   const result = edgeConfigSchema.safeParse(layered.input);
   if (!result.success) throw configInvalid(describeIssues(result.error.issues, layered, EDGE_SETTINGS));
 
-  const config: EdgeConfig = { ...result.data, dataDir: resolve(cwd, result.data.dataDir) };
+  const { publicUrl, httpsListen } = result.data;
+  const config: EdgeConfig = {
+    ...result.data,
+    publicUrl: { ...publicUrl, scheme: publicUrl.scheme ?? (httpsListen === null ? 'http' : 'https') },
+    dataDir: resolve(cwd, result.data.dataDir),
+  };
   const contradictions = findContradictions(config, layered);
   if (contradictions.length > 0) throw configInvalid(contradictions);
   return deepFreeze(config);

@@ -40,10 +40,12 @@ describe('env name derivation', () => {
     expect(setting('publicUrl.scheme').env).toEqual(['BURROW_PUBLIC_SCHEME']);
     expect(setting('publicUrl.port').env).toEqual(['BURROW_PUBLIC_PORT']);
     expect(setting('databaseUrl').env).toEqual(['BURROW_DATABASE_URL', 'DATABASE_URL']);
+    expect(setting('httpsListen').env).toEqual(['BURROW_HTTPS_LISTEN']);
+    expect(setting('hstsMaxAgeS').flag).toBe('hsts');
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(38);
+    expect(EDGE_SETTINGS).toHaveLength(44);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });
