@@ -28,6 +28,9 @@ import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
+import type { CertificateSelector, OnDemandCertificates } from './certs/certificates.js';
+import { Http2Viewers } from './listeners/http2-viewers.js';
+import { HttpsListener } from './listeners/https-listener.js';
 import { PolicyBook } from './policy/index.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
 
@@ -39,6 +42,13 @@ export interface EdgeServerOptions {
   store?: Store;
   /** TXT lookups for custom-domain verification; by default DNS via config.domains.resolver. */
   lookupTxt?: TxtLookup;
+  /** Where the HTTPS listener gets certificates; required when config.httpsListen is set. */
+  certificates?: CertificateSources;
+}
+
+export interface CertificateSources {
+  selector: CertificateSelector;
+  onDemand?: OnDemandCertificates;
 }
 
 function isHealthPath(path: string): boolean {
@@ -54,6 +64,9 @@ export class EdgeServer {
   readonly log: Logger;
   readonly store: Store;
   private readonly server: Server;
+  /** Both null without config.httpsListen. */
+  private readonly https: HttpsListener | null = null;
+  private readonly http2: Http2Viewers | null = null;
   private readonly gateway: Gateway;
   private readonly registry: MemoryRegistry;
   private readonly janitor: Janitor;
@@ -72,6 +85,7 @@ export class EdgeServer {
     timers: Timers,
     lookupTxt: TxtLookup,
     secret: Uint8Array,
+    certificates: CertificateSources | undefined,
   ) {
     this.config = config;
     this.store = store;
@@ -101,7 +115,7 @@ export class EdgeServer {
         tunnelsPerKey: limits.tunnelsPerKey,
         anonymousTunnelsPerIp: tunnels.anonymousTunnelsPerIp,
       },
-      urlFor: (name) => tunnelUrl(config, name, this.port),
+      urlFor: (name) => tunnelUrl(config, name, this.publicPort),
       settings: {
         allowAnonymous: tunnels.allowAnonymous,
         anonymousRequestsPerSecond: tunnels.anonymousRequestsPerSecond,
@@ -138,7 +152,7 @@ export class EdgeServer {
     this.controlApi = new ControlApi({
       store,
       baseDomain: config.domain,
-      urlFor: (name) => tunnelUrl(config, name, this.port),
+      urlFor: (name) => tunnelUrl(config, name, this.publicPort),
       isOnline: (name) => this.registry.lookup(name) !== undefined,
       traffic,
       reservedNamesPerUser: limits.reservedNamesPerUser,
@@ -157,7 +171,7 @@ export class EdgeServer {
       // The ingress answers a missing Host itself, with the error page and its stable code.
       requireHostHeader: false,
     });
-    attachIngress(this.server, {
+    const ingress = attachIngress(this.server, {
       domain: config.domain,
       customHosts: this.domainRoutes,
       maxUrlBytes: limits.maxUrlBytes,
@@ -172,7 +186,8 @@ export class EdgeServer {
         timers,
         tunnelExists: async (name) => (await store.getTunnel(name)) !== undefined,
         maxPendingRequests: limits.maxPendingRequests,
-        proto: config.publicUrl.scheme,
+        // For requests on the plain listener; those over TLS are https whatever this says.
+        proto: config.httpsListen === null ? config.publicUrl.scheme : 'http',
         requestTimeoutMs: timeouts.requestMs,
         bodyIdleMs: timeouts.bodyIdleMs,
         responseIdleMs: timeouts.responseIdleMs,
@@ -188,6 +203,32 @@ export class EdgeServer {
         unlimited: isHealthPath,
       },
     });
+    if (config.httpsListen !== null) {
+      if (certificates === undefined)
+        throw new TunnelError(
+          'TUN_ERR_CONFIG_INVALID',
+          'httpsListen is set but the edge has no certificate source: give it a certificate file pair or a self-signed CA',
+        );
+      this.http2 = new Http2Viewers({
+        maxStreams: limits.http2MaxStreams,
+        maxHeaderBytes: limits.maxHeaderBytes,
+        maxHeaderCount: limits.maxHeaderCount,
+        request: ingress.request,
+        connect: ingress.connect,
+        connections: ingress.connections,
+        onError: (err) => log.debug({ err }, 'HTTP/2 session error'),
+      });
+      this.https = new HttpsListener({
+        // An on-demand order may take half the handshake's time; then the default certificate.
+        certificates: { ...certificates, onDemandWaitMs: Math.floor(timeouts.tlsHandshakeMs / 2), timers },
+        http1: this.server,
+        http2: this.http2,
+        handshakeMs: timeouts.tlsHandshakeMs,
+        handshakesPerIp: limits.tlsHandshakesPerIp,
+        timers,
+        onHandshakeError: (err, address) => log.debug({ err: err.message, address }, 'TLS handshake failed'),
+      });
+    }
   }
 
   /** Opens the store, restores reconnect grace for names live before a restart, listens. */
@@ -212,7 +253,15 @@ export class EdgeServer {
     const lookupTxt =
       options.lookupTxt ??
       createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
-    const edge = new EdgeServer(config, store, log, timers, lookupTxt, await loadEdgeSecret(config.dataDir));
+    const edge = new EdgeServer(
+      config,
+      store,
+      log,
+      timers,
+      lookupTxt,
+      await loadEdgeSecret(config.dataDir),
+      options.certificates,
+    );
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
@@ -227,6 +276,8 @@ export class EdgeServer {
         resolve();
       });
     });
+    if (edge.https !== null && config.httpsListen !== null)
+      await edge.https.listen(config.httpsListen.port, config.httpsListen.host);
     edge.storeFile = storeFile;
     storeFile?.start();
     edge.janitor.start();
@@ -242,9 +293,19 @@ export class EdgeServer {
     return (this.server.address() as AddressInfo | null)?.port ?? this.config.listen.port;
   }
 
+  /** The HTTPS listener's port; null without one. */
+  get httpsPort(): number | null {
+    return this.https?.port ?? null;
+  }
+
+  /** The port printed URLs carry: the HTTPS listener's when they are https and there is one. */
+  private get publicPort(): number {
+    return this.config.publicUrl.scheme === 'https' ? (this.httpsPort ?? this.port) : this.port;
+  }
+
   /** The edge's own base URL as agents and people reach it. */
   get url(): string {
-    return edgeBaseUrl(this.config, this.port);
+    return edgeBaseUrl(this.config, this.publicPort);
   }
 
   /** Graceful shutdown; safe to call more than once. */
@@ -257,6 +318,8 @@ export class EdgeServer {
     this.draining = true;
     this.storeFile?.stop();
     this.gateway.destroy();
+    this.https?.destroy();
+    this.http2?.destroy();
     this.server.closeAllConnections();
     this.server.close();
     // Sessions record their end in the store as they close: close it after them.
@@ -269,7 +332,11 @@ export class EdgeServer {
     this.draining = true;
     this.storeFile?.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
-    const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const listening = Promise.all([
+      new Promise<void>((resolve) => this.server.close(() => resolve())),
+      this.https?.close(),
+    ]);
+    this.http2?.close();
     await this.gateway.close(this.config.timeouts.shutdownMs);
     this.server.closeIdleConnections();
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
@@ -302,7 +369,7 @@ export class EdgeServer {
       const body =
         `burrow-edge at ${this.url}\n\n` +
         `Expose a local service:  npx burrow http 3000 --server ${this.url}\n` +
-        `Tunnels are served at    ${tunnelUrl(this.config, '<name>', this.port)}\n` +
+        `Tunnels are served at    ${tunnelUrl(this.config, '<name>', this.publicPort)}\n` +
         `or, without wildcard DNS ${this.url}/t/<name>/\n`;
       res.writeHead(200, {
         'Content-Type': 'text/plain; charset=utf-8',

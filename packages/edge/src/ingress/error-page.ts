@@ -66,6 +66,11 @@ code{background:#f2f2f2;padding:0 .3em}small{color:#777}</style></head>
   return { body, type: 'text/plain; charset=utf-8' };
 }
 
+/** True for a response on an HTTP/2 stream (Node's compat `Http2ServerResponse`). */
+export function isHttp2(res: ServerResponse): boolean {
+  return res.req?.httpVersionMajor === 2;
+}
+
 /**
  * Writes the error unless headers already went out, in which case the connection is cut.
  * Never throws: it is the last resort of every failure path, and a throw here would escape
@@ -78,16 +83,23 @@ export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: stri
   }
   const { body, type } = renderErrorPage(page, accept);
   try {
-    // The reason is explicit: writeHead keeps a reason set by an earlier call that threw,
-    // and would throw again on it.
-    res.writeHead(page.status, STATUS_CODES[page.status] ?? '', {
+    const headers = {
       'Content-Type': type,
       'Content-Length': Buffer.byteLength(body),
       'Cache-Control': 'no-store',
       'X-Burrow-Error': page.code,
       ...(page.requestId ? { 'X-Request-Id': page.requestId } : {}),
       ...(page.retryAfterSeconds !== undefined ? { 'Retry-After': String(page.retryAfterSeconds) } : {}),
-    });
+    };
+    // HTTP/2 has no reason phrase (Node warns on one) and no connection headers (it throws).
+    if (isHttp2(res)) {
+      res.removeHeader('Connection');
+      res.writeHead(page.status, headers);
+    } else {
+      // The reason is explicit: writeHead keeps a reason set by an earlier call that threw,
+      // and would throw again on it.
+      res.writeHead(page.status, STATUS_CODES[page.status] ?? '', headers);
+    }
     res.end(body);
   } catch {
     res.destroy();

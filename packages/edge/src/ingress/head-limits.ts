@@ -18,9 +18,18 @@ export function applyHeadLimits(server: Server, maxHeaderCount: number): void {
 
 /** The 431 for a request head with more header fields than allowed, or null. */
 export function headLimitRefusal(req: IncomingMessage, maxHeaderCount: number): TunnelError | null {
-  if (req.rawHeaders.length / 2 <= maxHeaderCount) return null;
+  const fields = req.rawHeaders.length / 2;
+  if (fields <= maxHeaderCount) return null;
+  // HTTP/2 pseudo-headers (:method, :path, ...) are not header fields.
+  if (req.httpVersionMajor === 2 && fields - pseudoHeaderCount(req.rawHeaders) <= maxHeaderCount) return null;
   return new TunnelError(
     'TUN_ERR_HEADERS_TOO_LARGE',
     `the request has more than ${maxHeaderCount} header fields, the most this edge accepts`,
   );
+}
+
+function pseudoHeaderCount(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.startsWith(':')) count++;
+  return count;
 }

@@ -55,9 +55,20 @@ const NEVER_NAMED = new Set(['host', 'x-forwarded-for', 'forwarded', ...EDGE_SET
 export function viewerRequestHeaders(raw: readonly string[], options: { upgrade: boolean }): string[] {
   const named = connectionTokens(raw);
   const out: string[] = [];
+  let authority = false;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
     if (lower === 'expect') continue;
+    // HTTP/2 pseudo-headers never reach the agent; :authority travels as Host (the origin
+    // speaks HTTP/1.1), and a Host beside it (checked equal by routing) is not sent twice.
+    if (lower.charCodeAt(0) === 58 /* : */) {
+      if (lower === ':authority') {
+        authority = true;
+        out.push('host', raw[i + 1]!);
+      }
+      continue;
+    }
+    if (authority && lower === 'host') continue;
     if (options.upgrade && lower === 'upgrade') out.push(raw[i]!, raw[i + 1]!);
     else if (HOP_BY_HOP_HEADERS.has(lower) || (named.has(lower) && !NEVER_NAMED.has(lower))) continue;
     else out.push(raw[i]!, raw[i + 1]!);

@@ -64,20 +64,35 @@ const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
   HPE_HEADERS_TIMEOUT: ['TUN_ERR_HEAD_TIMEOUT', 'the request head took too long to arrive'],
 };
 
-export function attachIngress(server: Server, options: IngressOptions): void {
+/** What other listeners (HTTP/2 over TLS) share with the one `attachIngress` was given. */
+export interface Ingress {
+  /** The request handler, for `Http2ServerRequest`/`Http2ServerResponse` too (see listeners/). */
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /** CONNECT refused, as a response (HTTP/2 CONNECT is a stream, not a socket). */
+  connect(req: IncomingMessage, res: ServerResponse): void;
+  /** `limits.connectionsPerIp`, so connections handed elsewhere count in the same buckets. */
+  connections: ConnectionCounter | null;
+}
+
+/** CONNECT would make the edge a forward proxy. */
+function connectRefusal(): TunnelError {
+  return new TunnelError('TUN_ERR_METHOD_NOT_ALLOWED', 'this edge does not tunnel CONNECT requests');
+}
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+
+export function attachIngress(server: Server, options: IngressOptions): Ingress {
   const router = new HostRouter(options.domain);
   const onError = (err: unknown): void => options.onError(err);
   applyHeadLimits(server, options.maxHeaderCount);
-  const refusedSockets =
-    options.connectionsPerIp === undefined
-      ? null
-      : limitConnections(server, new ConnectionCounter(options.connectionsPerIp));
+  const connections =
+    options.connectionsPerIp === undefined ? null : new ConnectionCounter(options.connectionsPerIp);
+  const refusedSockets = connections === null ? null : limitConnections(server, connections);
   const rate = new ViewerRateLimit({
     perSecond: options.requestsPerSecondPerIp ?? 0,
     clock: options.proxy.timers,
   });
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // That connection was already answered with 429 and is closing; the parser read on anyway.
     if (refusedSockets?.has(req.socket)) {
       req.resume();
@@ -139,16 +154,12 @@ export function attachIngress(server: Server, options: IngressOptions): void {
         gone: () => res.destroyed,
       });
     }
-  });
+  };
+  server.on('request', onRequest);
 
-  // CONNECT would make the edge a forward proxy; without this listener Node drops the
-  // socket with no answer at all.
+  // Without this listener Node drops a CONNECT socket with no answer at all.
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
-    const err = new TunnelError('TUN_ERR_METHOD_NOT_ALLOWED', 'this edge does not tunnel CONNECT requests');
-    writeRawFailure(socket, err, req.headers.accept, undefined, [
-      'Allow',
-      'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
-    ]);
+    writeRawFailure(socket, connectRefusal(), req.headers.accept, undefined, ['Allow', ALLOWED_METHODS]);
     req.resume();
   });
 
@@ -209,6 +220,16 @@ export function attachIngress(server: Server, options: IngressOptions): void {
     ];
     writeRawFailure(socket, new TunnelError(code, message), undefined);
   });
+
+  return {
+    request: onRequest,
+    connect: (req, res) => {
+      res.setHeader('Allow', ALLOWED_METHODS);
+      sendErrorPage(res, errorPageFor(connectRefusal(), 'Method not allowed'), req.headers.accept);
+      req.resume();
+    },
+    connections,
+  };
 }
 
 /**

@@ -86,18 +86,31 @@ function sameAuthority(a: Authority, b: Authority, scheme: string): boolean {
 /** Validates Host and the request target; returns the checked parts or the error to answer with. */
 export function checkRequestTarget(req: RequestHead): CheckedTarget | TunnelError {
   const hosts: string[] = [];
+  let pseudoAuthority: string | undefined;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
     // Node keeps only the first Host in req.headers; rawHeaders shows every copy.
-    if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts.push(req.rawHeaders[i + 1]!.trim());
+    if (name === 'host') hosts.push(req.rawHeaders[i + 1]!.trim());
+    else if (name === ':authority') pseudoAuthority = req.rawHeaders[i + 1]!.trim();
   }
   if (hosts.length > 1) return bad('the request has more than one Host header');
+  // HTTP/2 (RFC 9113 §8.3.1): :authority names the host; a Host beside it must agree.
+  if (pseudoAuthority !== undefined) {
+    if (hosts.length === 1 && hosts[0]!.toLowerCase() !== pseudoAuthority.toLowerCase())
+      return bad('the Host header names another host than :authority');
+    hosts[0] = pseudoAuthority;
+  }
   const hostHeader = hosts[0] ?? '';
   let authority: Authority | null = null;
   if (hosts.length === 1) {
     authority = parseAuthority(hostHeader);
     if (authority === null) return bad('the Host header is not a valid host name with an optional port');
   } else if (req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1)) {
-    return bad('an HTTP/1.1 request needs a Host header');
+    return bad(
+      req.httpVersionMajor > 1
+        ? 'an HTTP/2 request needs an :authority'
+        : 'an HTTP/1.1 request needs a Host header',
+    );
   }
 
   const target = req.url ?? '/';

@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Timers } from '@burrow/protocol';
 import type { TunnelPolicy } from '../policy/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
@@ -28,8 +29,10 @@ export interface TunnelRequest {
   readonly policy: TunnelPolicy | null;
   readonly requestId: string;
   readonly clientAddress: string;
-  /** The Host header as sent, or the tunnel name without one (for messages and X-Forwarded-Host). */
+  /** The Host header (HTTP/2: :authority) as sent, or the tunnel name without one (for messages and X-Forwarded-Host). */
   readonly host: string;
+  /** The request came over TLS (the HTTPS listener): proto https, secure cookies, HSTS. */
+  readonly secure: boolean;
   readonly method: string;
   readonly startedAt: number;
 }
@@ -54,7 +57,8 @@ export function resolveRequest(
     policy: deps.policies.get(route.name),
     requestId: deps.newRequestId(),
     clientAddress: req.socket.remoteAddress ?? '',
-    host: req.headers.host ?? route.name,
+    host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? route.name,
+    secure: (req.socket as Partial<TLSSocket>).encrypted === true,
     method: req.method ?? 'GET',
     startedAt: deps.timers.now(),
   };

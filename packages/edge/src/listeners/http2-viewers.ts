@@ -1,0 +1,110 @@
+/**
+ * HTTP/2 viewers (ALPN `h2` on the HTTPS listener). Each stream arrives through Node's
+ * compatibility API as an `Http2ServerRequest`/`Http2ServerResponse` pair and goes to the
+ * same ingress request handler as HTTP/1.1. Those objects provide every member the ingress
+ * and the exchanges use (headers, rawHeaders, url, method, socket.remoteAddress,
+ * socket.encrypted; writeHead, write, end, destroy, headersSent, the stream events); where
+ * HTTP/2 differs, the ingress checks `httpVersionMajor === 2` (authority from `:authority`,
+ * pseudo-headers never forwarded, no reason phrase or connection headers written, a failed
+ * upload closes its stream, not the connection). A reset stream ends only itself.
+ *
+ * Limits: `limits.http2MaxStreams` concurrent streams, `limits.maxHeaderBytes` as the header
+ * list size; settings and ping floods and rapid resets are bounded by Node and nghttp2
+ * (maxOutstandingPings, maxOutstandingSettings, maxSessionInvalidFrames,
+ * maxSessionRejectedStreams, nghttp2's stream reset rate limit).
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createServer,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionCounter } from '../ingress/connection-limit.js';
+import { viewerKey } from '../ingress/viewer-key.js';
+
+export interface Http2ViewerOptions {
+  maxStreams: number;
+  /** `limits.maxHeaderBytes`. */
+  maxHeaderBytes: number;
+  /** `limits.maxHeaderCount`: regular fields; the pseudo-headers come on top. */
+  maxHeaderCount: number;
+  /** The ingress's request handler, the one HTTP/1.1 requests go to. */
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /** CONNECT (no extended CONNECT is offered): answered like CONNECT over HTTP/1.1. */
+  connect(req: IncomingMessage, res: ServerResponse): void;
+  /** `limits.connectionsPerIp`, shared with the plain listener; null means no limit. */
+  connections: ConnectionCounter | null;
+  onError(err: unknown): void;
+}
+
+/** A connection without a stream for this long gets GOAWAY (browsers reopen when needed). */
+export const HTTP2_IDLE_MS = 60_000;
+
+/** `:method`, `:scheme`, `:authority`, `:path`, and `:protocol` at most. */
+const PSEUDO_HEADERS = 5;
+
+export class Http2Viewers {
+  private readonly server: Http2Server;
+  private readonly sessions = new Set<ServerHttp2Session>();
+
+  constructor(private readonly options: Http2ViewerOptions) {
+    this.server = createServer({
+      settings: {
+        maxConcurrentStreams: options.maxStreams,
+        maxHeaderListSize: options.maxHeaderBytes,
+      },
+      // One more than allowed, so a head over the limit reaches the ingress and gets its 431.
+      maxHeaderListPairs: options.maxHeaderCount + PSEUDO_HEADERS + 1,
+    });
+    // The compat objects carry what the ingress uses (see the file comment); this is the one
+    // place they are passed as their HTTP/1.1 counterparts.
+    this.server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) =>
+      options.request(req as unknown as IncomingMessage, res as unknown as ServerResponse),
+    );
+    this.server.on('connect', (req: Http2ServerRequest, res: Http2ServerResponse) =>
+      options.connect(req as unknown as IncomingMessage, res as unknown as ServerResponse),
+    );
+    this.server.on('session', (session: ServerHttp2Session) => this.track(session));
+    this.server.on('sessionError', (err: Error) => options.onError(err));
+  }
+
+  /** Serves HTTP/2 on a TLS connection that negotiated `h2`. */
+  accept(tls: TLSSocket): void {
+    const { connections } = this.options;
+    if (connections !== null) {
+      const key = viewerKey(tls.remoteAddress);
+      if (!connections.acquire(key)) {
+        tls.destroy();
+        return;
+      }
+      tls.once('close', () => connections.release(key));
+    }
+    this.server.emit('connection', tls);
+  }
+
+  private track(session: ServerHttp2Session): void {
+    this.sessions.add(session);
+    let open = 0;
+    session.setTimeout(HTTP2_IDLE_MS, () => {
+      if (open === 0) session.close();
+    });
+    session.on('stream', (stream) => {
+      open++;
+      stream.once('close', () => open--);
+    });
+    session.once('close', () => this.sessions.delete(session));
+  }
+
+  /** GOAWAY to every connection: streams in flight finish, no new ones start. */
+  close(): void {
+    for (const session of this.sessions) session.close();
+  }
+
+  destroy(): void {
+    for (const session of this.sessions) session.destroy();
+  }
+}

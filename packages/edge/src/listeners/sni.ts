@@ -1,0 +1,58 @@
+/**
+ * Chooses the certificate for a TLS handshake by SNI: what the book holds, else one obtained
+ * on demand (only for names the edge serves, bounded by a deadline), else the default
+ * certificate, else an alert. Never waits on anything but the on-demand source.
+ */
+
+import type { SecureContext } from 'node:tls';
+import type { Timers } from '@burrow/protocol';
+import type { CertificateSelector, OnDemandCertificates } from '../certs/certificates.js';
+
+export interface CertificateChoice {
+  selector: CertificateSelector;
+  onDemand?: OnDemandCertificates;
+  /** How long a handshake waits for an on-demand certificate before the default is used. */
+  onDemandWaitMs: number;
+  timers: Timers;
+}
+
+type SniDone = (err: Error | null, context?: SecureContext) => void;
+
+/**
+ * An `SNICallback` for `tls.TLSSocket`. `none` is a context without a certificate: a name
+ * nothing covers gets it, so the client gets a handshake_failure alert (an error passed to
+ * `done` would only reset the connection).
+ */
+export function sniCallback(
+  choice: CertificateChoice,
+  none: SecureContext,
+): (serverName: string, done: SniDone) => void {
+  return (serverName, done) => {
+    const name = serverName.toLowerCase();
+    const known = choice.selector.select(name);
+    // `select` answers a miss with the default; only then is the on-demand source asked (it
+    // answers at once, without an order, for names the edge does not serve).
+    if (choice.onDemand === undefined || known !== choice.selector.select(undefined)) {
+      done(null, known ?? none);
+      return;
+    }
+    void obtainWithin(choice, name).then((obtained) => done(null, obtained ?? known ?? none));
+  };
+}
+
+/** The on-demand certificate, or undefined once the deadline passes (the default is used then). */
+function obtainWithin(choice: CertificateChoice, name: string): Promise<SecureContext | undefined> {
+  return new Promise((resolve) => {
+    const timer = choice.timers.setTimeout(() => resolve(undefined), choice.onDemandWaitMs);
+    choice.onDemand!.obtain(name).then(
+      (context) => {
+        choice.timers.clearTimeout(timer);
+        resolve(context);
+      },
+      () => {
+        choice.timers.clearTimeout(timer);
+        resolve(undefined);
+      },
+    );
+  });
+}
