@@ -180,6 +180,10 @@ export class EdgeServer {
       requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
       onError: (err) => log.error({ err }, 'ingress error'),
       traffic,
+      httpsRedirect:
+        config.httpsListen === null
+          ? undefined
+          : { mode: config.httpsRedirect, port: () => this.httpsPublicPort },
       proxy: {
         registry: this.registry,
         policies,
@@ -296,6 +300,12 @@ export class EdgeServer {
   /** The HTTPS listener's port; null without one. */
   get httpsPort(): number | null {
     return this.https?.port ?? null;
+  }
+
+  /** The HTTPS port viewers use: the printed one when URLs are https, else the listener's. */
+  private get httpsPublicPort(): number {
+    const { scheme, port } = this.config.publicUrl;
+    return (scheme === 'https' ? port : null) ?? this.httpsPort ?? 443;
   }
 
   /** The port printed URLs carry: the HTTPS listener's when they are https and there is one. */

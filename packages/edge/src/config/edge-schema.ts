@@ -74,7 +74,10 @@ export const edgeConfigSchema = z.strictObject(
       group({
         // null: https when httpsListen is set, else http (resolved by loadEdgeConfig).
         scheme: withMeta(
-          z.enum(PUBLIC_SCHEMES, { error: `one of ${PUBLIC_SCHEMES.join(', ')}` }).nullable().default(null),
+          z
+            .enum(PUBLIC_SCHEMES, { error: `one of ${PUBLIC_SCHEMES.join(', ')}` })
+            .nullable()
+            .default(null),
           { flag: 'publicScheme' },
         ),
         port: withMeta(

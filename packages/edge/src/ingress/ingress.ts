@@ -8,6 +8,7 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { TunnelError, type ErrorCode } from '@burrow/protocol';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
 import { errorPageFor, sendErrorPage } from './error-page.js';
@@ -15,6 +16,7 @@ import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
 import type { ExchangeDeps } from './exchange.js';
 import { HttpExchange } from './http-exchange.js';
+import { httpsRedirectLocation, sendHttpsRedirect, type HttpsRedirectMode } from './https-redirect.js';
 import { UpgradeExchange } from './upgrade-exchange.js';
 import { writeRawErrorPage, writeRawFailure } from './raw-response.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
@@ -52,6 +54,8 @@ export interface IngressOptions {
   /** `limits.requestsPerSecondPerIp`; unset or 0 means no limit. */
   requestsPerSecondPerIp?: number;
   proxy: ExchangeDeps;
+  /** With an HTTPS listener: what plain-HTTP requests are redirected there, and its port. */
+  httpsRedirect?: { mode: HttpsRedirectMode; port(): number };
   /** Per-tunnel counters the control API shows owners. */
   traffic?: TunnelTraffic;
   edge: EdgeHandlers;
@@ -92,6 +96,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     clock: options.proxy.timers,
   });
 
+  const redirect = options.httpsRedirect?.mode === 'off' ? undefined : options.httpsRedirect;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // That connection was already answered with 429 and is closing; the parser read on anyway.
     if (refusedSockets?.has(req.socket)) {
@@ -129,6 +134,20 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       sendErrorPage(res, errorPageFor(err, 'URI too long'), req.headers.accept);
       req.resume();
       return;
+    }
+    if (redirect !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true) {
+      const location = httpsRedirectLocation(
+        redirect.mode,
+        route,
+        checked.authority,
+        checked.path,
+        redirect.port(),
+      );
+      if (location !== null) {
+        sendHttpsRedirect(res, location);
+        req.resume();
+        return;
+      }
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
       const request = resolveRequest(options.proxy, req, tunnel);
