@@ -28,9 +28,7 @@ import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
-import type { CertificateSelector, OnDemandCertificates } from './certs/certificates.js';
-import { Http2Viewers } from './listeners/http2-viewers.js';
-import { HttpsListener } from './listeners/https-listener.js';
+import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './listeners/https-setup.js';
 import { PolicyBook } from './policy/index.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
 
@@ -43,12 +41,7 @@ export interface EdgeServerOptions {
   /** TXT lookups for custom-domain verification; by default DNS via config.domains.resolver. */
   lookupTxt?: TxtLookup;
   /** Where the HTTPS listener gets certificates; required when config.httpsListen is set. */
-  certificates?: CertificateSources;
-}
-
-export interface CertificateSources {
-  selector: CertificateSelector;
-  onDemand?: OnDemandCertificates;
+  certificates?: ListenerCertificates;
 }
 
 function isHealthPath(path: string): boolean {
@@ -64,9 +57,8 @@ export class EdgeServer {
   readonly log: Logger;
   readonly store: Store;
   private readonly server: Server;
-  /** Both null without config.httpsListen. */
-  private readonly https: HttpsListener | null = null;
-  private readonly http2: Http2Viewers | null = null;
+  /** Null without config.httpsListen. */
+  private readonly httpsSide: HttpsSide | null;
   private readonly gateway: Gateway;
   private readonly registry: MemoryRegistry;
   private readonly janitor: Janitor;
@@ -85,7 +77,7 @@ export class EdgeServer {
     timers: Timers,
     lookupTxt: TxtLookup,
     secret: Uint8Array,
-    certificates: CertificateSources | undefined,
+    certificates: ListenerCertificates | undefined,
   ) {
     this.config = config;
     this.store = store;
@@ -207,32 +199,7 @@ export class EdgeServer {
         unlimited: isHealthPath,
       },
     });
-    if (config.httpsListen !== null) {
-      if (certificates === undefined)
-        throw new TunnelError(
-          'TUN_ERR_CONFIG_INVALID',
-          'httpsListen is set but the edge has no certificate source: give it a certificate file pair or a self-signed CA',
-        );
-      this.http2 = new Http2Viewers({
-        maxStreams: limits.http2MaxStreams,
-        maxHeaderBytes: limits.maxHeaderBytes,
-        maxHeaderCount: limits.maxHeaderCount,
-        request: ingress.request,
-        connect: ingress.connect,
-        connections: ingress.connections,
-        onError: (err) => log.debug({ err }, 'HTTP/2 session error'),
-      });
-      this.https = new HttpsListener({
-        // An on-demand order may take half the handshake's time; then the default certificate.
-        certificates: { ...certificates, onDemandWaitMs: Math.floor(timeouts.tlsHandshakeMs / 2), timers },
-        http1: this.server,
-        http2: this.http2,
-        handshakeMs: timeouts.tlsHandshakeMs,
-        handshakesPerIp: limits.tlsHandshakesPerIp,
-        timers,
-        onHandshakeError: (err, address) => log.debug({ err: err.message, address }, 'TLS handshake failed'),
-      });
-    }
+    this.httpsSide = createHttpsSide(config, { http1: this.server, ingress, certificates, timers, log });
   }
 
   /** Opens the store, restores reconnect grace for names live before a restart, listens. */
@@ -280,8 +247,8 @@ export class EdgeServer {
         resolve();
       });
     });
-    if (edge.https !== null && config.httpsListen !== null)
-      await edge.https.listen(config.httpsListen.port, config.httpsListen.host);
+    if (edge.httpsSide !== null && config.httpsListen !== null)
+      await edge.httpsSide.listener.listen(config.httpsListen.port, config.httpsListen.host);
     edge.storeFile = storeFile;
     storeFile?.start();
     edge.janitor.start();
@@ -299,7 +266,7 @@ export class EdgeServer {
 
   /** The HTTPS listener's port; null without one. */
   get httpsPort(): number | null {
-    return this.https?.port ?? null;
+    return this.httpsSide?.listener.port ?? null;
   }
 
   /** The HTTPS port viewers use: the printed one when URLs are https, else the listener's. */
@@ -328,8 +295,8 @@ export class EdgeServer {
     this.draining = true;
     this.storeFile?.stop();
     this.gateway.destroy();
-    this.https?.destroy();
-    this.http2?.destroy();
+    this.httpsSide?.listener.destroy();
+    this.httpsSide?.http2.destroy();
     this.server.closeAllConnections();
     this.server.close();
     // Sessions record their end in the store as they close: close it after them.
@@ -344,9 +311,9 @@ export class EdgeServer {
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
     const listening = Promise.all([
       new Promise<void>((resolve) => this.server.close(() => resolve())),
-      this.https?.close(),
+      this.httpsSide?.listener.close(),
     ]);
-    this.http2?.close();
+    this.httpsSide?.http2.close();
     await this.gateway.close(this.config.timeouts.shutdownMs);
     this.server.closeIdleConnections();
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
