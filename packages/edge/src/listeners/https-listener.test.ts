@@ -215,6 +215,25 @@ describe('HttpsListener', () => {
     next.destroy();
   });
 
+  it('gives a client without SNI the default certificate, or an alert when there is none', async () => {
+    const context = createSecureContext({ cert: certs.certPem, key: certs.keyPem });
+    let fallback: SecureContext | undefined = context;
+    const listener = await listen({
+      selector: { select: (name) => (name === undefined ? fallback : context) },
+    });
+    // No SNI: the client cannot match 127.0.0.1 against the names, only the chain is checked.
+    const noName = { checkServerIdentity: () => undefined };
+    const socket = await handshake(listener.port, noName).catch(() => null);
+    expect(socket?.getPeerCertificate().subjectaltname).toContain('DNS:*.burrow.test');
+    socket?.destroy();
+    fallback = undefined;
+    const err = await handshake(listener.port, noName).then(
+      () => null,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(err?.code).toBe('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+  });
+
   it('answers a name with no certificate and no default with an alert', async () => {
     const context = createSecureContext({ cert: certs.certPem, key: certs.keyPem });
     const listener = await listen({

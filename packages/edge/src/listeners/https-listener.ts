@@ -6,8 +6,8 @@
  * HTTP/2 to the `Http2Viewers` server. Handshakes are bounded: an absolute deadline each
  * (a client that connects and never finishes is cut) and a number in progress per address.
  *
- * Certificates: by SNI from the selector (see sni.ts). A client that sends no SNI (an IP
- * address URL) gets a handshake_failure alert: Node picks certificates only by SNI.
+ * Certificates: by SNI from the selector (see sni.ts); a client sending no SNI (an IP
+ * address URL) gets the default certificate, or a handshake_failure alert without one.
  *
  * PROXY protocol: a reader that takes the header off a raw socket hands the socket to
  * `accept` afterwards, instead of this listener's own `net.Server` doing it.
@@ -19,6 +19,7 @@ import {
   createSecureContext,
   createServer as createTlsServer,
   DEFAULT_MIN_VERSION,
+  type SecureContext,
   type Server as TlsServer,
   type TLSSocket,
 } from 'node:tls';
@@ -59,11 +60,12 @@ export class HttpsListener {
   private readonly tls: TlsServer;
   private readonly handshakes: ConnectionCounter;
   private readonly pending = new Map<Socket, Pending>();
+  /** Used when nothing covers the name and there is no default: the client gets an alert. */
+  private readonly none = createSecureContext({ minVersion: MIN_VERSION });
 
   constructor(private readonly options: HttpsListenerOptions) {
     this.handshakes = new ConnectionCounter(options.handshakesPerIp);
-    // Used when nothing covers the name and there is no default: the client gets an alert.
-    const none = createSecureContext({ minVersion: MIN_VERSION });
+    const none = this.none;
     this.tls = createTlsServer({
       minVersion: MIN_VERSION,
       ALPNProtocols: ALPN,
@@ -118,6 +120,12 @@ export class HttpsListener {
     this.pending.set(raw, state);
     raw.once('close', state.release);
     raw.on('error', () => raw.destroy());
+    // Node starts every handshake on the server's own context and consults SNICallback only
+    // when the client names a host; without a name the handshake stays on that context. So
+    // it is set to the current default just before Node wraps the socket (synchronously, in
+    // this emit). `_sharedCreds` is Node's field for it (the no-SNI test fails if it changes).
+    (this.tls as TlsServer & { _sharedCreds: SecureContext })._sharedCreds =
+      this.options.certificates.selector.select(undefined) ?? this.none;
     this.tls.emit('connection', raw);
   }
 
