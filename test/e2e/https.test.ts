@@ -14,14 +14,11 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer } from 'ws';
-import { createLogger, EdgeServer, loadEdgeConfig } from '../../packages/edge/src/index.js';
-import {
-  makeTestCertificates,
-  staticCertificates,
-  type TestCertificates,
-} from '../../packages/edge/src/listeners/test-support/test-certificates.js';
-import { spawnAgent, startOrigin, stopAll, tempDir } from './harness.js';
+import WebSocket from 'ws';
+import type { EdgeServer } from '../../packages/edge/src/index.js';
+import type { TestCertificates } from '../../packages/edge/src/listeners/test-support/test-certificates.js';
+import { stopAll, tempDir } from './harness.js';
+import { startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
 import { expectedSha, originHandler } from './origin.js';
 
 const run = promisify(execFile);
@@ -33,44 +30,16 @@ let printedUrl: string;
 let httpsPort: number;
 let host: string;
 
+let tunnel: HttpsTunnel;
+
 beforeAll(async () => {
-  certs = makeTestCertificates(['burrow.test', '*.burrow.test']);
-  const origin = await startOrigin(originHandler);
-  const wss = new WebSocketServer({ server: origin.server });
-  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-  const config = loadEdgeConfig({
-    flags: {
-      listen: '127.0.0.1:0',
-      httpsListen: '127.0.0.1:0',
-      domain: 'burrow.test',
-      data: tempDir(),
-      hsts: '600',
-    },
-    env: {},
-    cwd: process.cwd(),
-  });
-  edge = await EdgeServer.start({
-    config,
-    log: createLogger('warn'),
-    certificates: { selector: staticCertificates(certs).selector },
-  });
-  httpsPort = edge.httpsPort!;
-  // The agent reaches the edge over the plain listener (agent TLS is another part of issue 11).
-  const agent = spawnAgent({ url: `http://127.0.0.1:${edge.port}` }, String(origin.port));
-  const tunnel = await agent.waitFor(
-    () => agent.json.find((l) => l.event === 'tunnel'),
-    15_000,
-    'the tunnel',
-  );
-  name = tunnel.name as string;
-  printedUrl = tunnel.url as string;
-  host = `${name}.burrow.test`;
+  tunnel = await startHttpsTunnel(originHandler, { hsts: '600' });
+  ({ edge, certs, name, printedUrl, httpsPort, host } = tunnel);
 }, 30_000);
 
 afterAll(async () => {
   await stopAll();
-  edge?.destroy();
-  certs?.remove();
+  tunnel?.stop();
 });
 
 async function curl(args: string[]): Promise<{ head: string; body: string }> {
@@ -259,17 +228,17 @@ describe('HTTPS listener, end to end', () => {
   }, 30_000);
 
   it('carries a WebSocket over wss (HTTP/1.1 Upgrade)', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${httpsPort}/ws`, {
-      ca: certs.caPem,
-      servername: host,
-      headers: { host: `${host}:${httpsPort}` },
-    });
+    // TLS options go through to tls.connect (ws's types only list some of them).
+    const options = { ca: certs.caPem, servername: host, headers: { host: `${host}:${httpsPort}` } };
+    const ws = new WebSocket(`wss://127.0.0.1:${httpsPort}/ws`, options);
     try {
       await new Promise((resolve, reject) => {
         ws.once('open', resolve);
         ws.once('error', reject);
       });
-      const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+      const reply = new Promise<string>((resolve) =>
+        ws.once('message', (d: Buffer) => resolve(d.toString())),
+      );
       ws.send('over tls');
       expect(await reply).toBe('over tls');
     } finally {

@@ -71,11 +71,11 @@ const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
 /** What other listeners (HTTP/2 over TLS) share with the one `attachIngress` was given. */
 export interface Ingress {
   /** The request handler, for `Http2ServerRequest`/`Http2ServerResponse` too (see listeners/). */
-  request(req: IncomingMessage, res: ServerResponse): void;
+  readonly request: (req: IncomingMessage, res: ServerResponse) => void;
   /** CONNECT refused, as a response (HTTP/2 CONNECT is a stream, not a socket). */
-  connect(req: IncomingMessage, res: ServerResponse): void;
+  readonly connect: (req: IncomingMessage, res: ServerResponse) => void;
   /** `limits.connectionsPerIp`, so connections handed elsewhere count in the same buckets. */
-  connections: ConnectionCounter | null;
+  readonly connections: ConnectionCounter | null;
 }
 
 /** CONNECT would make the edge a forward proxy. */

@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 const open: { listener: HttpsListener; http1: Server; http2: Http2Viewers }[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const { listener, http1, http2 } of open.splice(0)) {
     http2.destroy();
     listener.destroy();
@@ -83,6 +83,8 @@ function handshake(
     minVersion?: 'TLSv1';
     maxVersion?: 'TLSv1.1';
     ciphers?: string;
+    localAddress?: string;
+    checkServerIdentity?: () => undefined;
   } = {},
 ): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -255,9 +257,9 @@ describe('HttpsListener', () => {
     const listener = await listen({
       selector: { select: (name) => (name === 'exact.burrow.test' ? createExact() : fallback) },
       onDemand: {
-        obtain: async (name) => {
+        obtain: (name) => {
           asked.push(name);
-          return name === 'demand.example' ? demanded : undefined;
+          return Promise.resolve(name === 'demand.example' ? demanded : undefined);
         },
       },
     });

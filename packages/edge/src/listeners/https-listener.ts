@@ -51,7 +51,7 @@ const MIN_VERSION = DEFAULT_MIN_VERSION === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2';
 /** What one raw connection holds until its handshake ends. */
 interface Pending {
   deadline: unknown;
-  release(): void;
+  release: () => void;
 }
 
 export class HttpsListener {

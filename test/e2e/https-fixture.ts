@@ -1,0 +1,77 @@
+/**
+ * An edge with an HTTPS listener, in this process (its certificate comes from a test CA
+ * through the `certificates` option until the CLI's certificate file source is on main),
+ * and a real `burrow http` agent tunnelling to `originPort` over the plain listener.
+ */
+
+import type { RequestListener } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { createLogger, EdgeServer, loadEdgeConfig } from '../../packages/edge/src/index.js';
+import {
+  makeTestCertificates,
+  staticCertificates,
+  type TestCertificates,
+} from '../../packages/edge/src/listeners/test-support/test-certificates.js';
+import { spawnAgent, startOrigin, tempDir } from './harness.js';
+
+export const HTTPS_DOMAIN = 'burrow.test';
+
+export interface HttpsTunnel {
+  edge: EdgeServer;
+  certs: TestCertificates;
+  httpsPort: number;
+  /** The tunnel's name and `<name>.burrow.test`. */
+  name: string;
+  host: string;
+  /** The URL the agent printed. */
+  printedUrl: string;
+  stop(): void;
+}
+
+/** The origin (`handler`, with a `ws` echo server on it), the edge and the agent. */
+export async function startHttpsTunnel(
+  handler: RequestListener,
+  flags: Record<string, string> = {},
+): Promise<HttpsTunnel> {
+  const certs = makeTestCertificates([HTTPS_DOMAIN, `*.${HTTPS_DOMAIN}`]);
+  const origin = await startOrigin(handler);
+  const wss = new WebSocketServer({ server: origin.server });
+  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  const config = loadEdgeConfig({
+    flags: {
+      listen: '127.0.0.1:0',
+      httpsListen: '127.0.0.1:0',
+      domain: HTTPS_DOMAIN,
+      data: tempDir(),
+      ...flags,
+    },
+    env: {},
+    cwd: process.cwd(),
+  });
+  const edge = await EdgeServer.start({
+    config,
+    log: createLogger('warn'),
+    certificates: { selector: staticCertificates(certs).selector },
+  });
+  // The agent reaches the edge over the plain listener (agent TLS is another part of issue 11).
+  const agent = spawnAgent({ url: `http://127.0.0.1:${edge.port}` }, String(origin.port));
+  const tunnel = await agent.waitFor(
+    () => agent.json.find((l) => l.event === 'tunnel'),
+    15_000,
+    'the tunnel',
+  );
+  const name = tunnel.name as string;
+  return {
+    edge,
+    certs,
+    httpsPort: edge.httpsPort!,
+    name,
+    host: `${name}.${HTTPS_DOMAIN}`,
+    printedUrl: tunnel.url as string,
+    stop: () => {
+      wss.close();
+      edge.destroy();
+      certs.remove();
+    },
+  };
+}
