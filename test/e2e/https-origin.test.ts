@@ -43,7 +43,7 @@ async function startHttpsOrigin(cert: ServerCertificate): Promise<HttpsOrigin> {
   const wss = new WebSocketServer({ server });
   wss.on('connection', (ws, req) => {
     sni.push((req.socket as TLSSocket).servername);
-    ws.on('message', (data) => ws.send(`echo ${String(data)}`));
+    ws.on('message', (data) => ws.send(`echo ${Buffer.from(data as Buffer).toString()}`));
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -149,7 +149,7 @@ describe('https:// origins', () => {
     });
     const reply = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('over tls'));
-      ws.once('message', (data) => resolve(String(data)));
+      ws.once('message', (data) => resolve(Buffer.from(data as Buffer).toString()));
       ws.once('error', reject);
     });
     ws.close();
