@@ -99,6 +99,46 @@ describe('agent to an https:// edge', () => {
     expect(terminator.forwarded).toBe(before);
   });
 
+  it('keeps retrying past an expired certificate and connects once the operator replaces it', async () => {
+    const expired = ca.issue({ names: ['localhost'], days: -1 });
+    let stale = await startTlsTerminator({
+      cert: expired.cert.pem,
+      key: expired.key.pem,
+      target: { host: '127.0.0.1', port: edge.port },
+    });
+    const proc = spawnAgent({ url: `https://localhost:${stale.port}` }, String(originPort), {
+      args: ['--log', 'text', '--ca', ca.cert.path],
+    });
+    const line = await proc.waitFor(
+      () => proc.stderr.find((l) => l.includes('CERT_HAS_EXPIRED')),
+      15_000,
+      'the expired certificate to be reported',
+    );
+    expect(line).toContain('TUN_ERR_EDGE_TLS');
+    expect(stale.forwarded).toBe(0);
+    // The operator renews the certificate: same address, a valid one.
+    const port = stale.port;
+    await stale.close();
+    const leaf = ca.issue({ names: ['localhost'] });
+    stale = await startTlsTerminator({
+      cert: leaf.cert.pem,
+      key: leaf.key.pem,
+      target: { host: '127.0.0.1', port: edge.port },
+      port,
+    });
+    try {
+      const url = await proc.waitFor(
+        () => proc.lines.find((l) => l.startsWith('http')),
+        30_000,
+        'the tunnel URL',
+      );
+      expect(url).toContain('localhost');
+      expect(stale.forwarded).toBeGreaterThan(0);
+    } finally {
+      await stale.close();
+    }
+  });
+
   it('rejects a --ca file that holds no certificate before connecting', async () => {
     const bad = scratch.write('not-a-ca.pem', 'hello\n');
     const proc = spawnAgent({ url: `https://localhost:${terminator.port}` }, String(originPort), {

@@ -30,11 +30,11 @@ const servers: Server[] = [];
 interface HttpsOrigin {
   readonly port: number;
   /** The SNI of each request's connection (false when the client sent none). */
-  readonly sni: (string | false)[];
+  readonly sni: (string | false | null)[];
 }
 
 async function startHttpsOrigin(cert: ServerCertificate): Promise<HttpsOrigin> {
-  const sni: (string | false)[] = [];
+  const sni: (string | false | null)[] = [];
   const server = createServer({ cert: cert.cert.pem, key: cert.key.pem }, (req, res) => {
     sni.push((req.socket as TLSSocket).servername);
     res.setHeader('content-type', 'text/plain');

@@ -24,7 +24,7 @@ export interface ServerCertificate {
 export interface IssueOptions {
   /** DNS names and IP addresses for subjectAltName; the first is also the subject CN. */
   readonly names: readonly string[];
-  /** Validity in days from now (default 30). */
+  /** Validity in days from now (default 30); negative gives a certificate that has already expired. */
   readonly days?: number;
 }
 

@@ -22,6 +22,8 @@ export interface TlsTerminatorOptions {
   readonly target: { readonly host: string; readonly port: number };
   /** Listen address (default 127.0.0.1). */
   readonly host?: string;
+  /** Listen port (default 0: any free one); to replace a terminator on the same address. */
+  readonly port?: number;
 }
 
 export async function startTlsTerminator(options: TlsTerminatorOptions): Promise<TlsTerminator> {
@@ -44,7 +46,9 @@ export async function startTlsTerminator(options: TlsTerminatorOptions): Promise
   server.on('tlsClientError', () => {
     handshakeErrors += 1;
   });
-  await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   return {
     port: (server.address() as AddressInfo).port,
     get forwarded() {
