@@ -232,12 +232,24 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the user has reserved as many tunnel names as allowed',
   },
+  TUN_ERR_ORIGIN_TLS: {
+    wire: 56,
+    status: 502,
+    retryable: false,
+    summary: "the local service's TLS certificate failed verification",
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,
     status: 502,
     retryable: true,
     summary: 'the agent could not reach the edge',
+  },
+  TUN_ERR_EDGE_TLS: {
+    wire: 0,
+    status: 502,
+    retryable: true,
+    summary: "the edge's TLS certificate failed verification",
   },
   TUN_ERR_NOT_FOUND: {
     wire: 0,
