@@ -49,6 +49,24 @@ describe('viewerRequestHeaders then the policy edits', () => {
     expect(out).toEqual(['Host', 'a.localhost', 'X-Forwarded-For', '203.0.113.9']);
   });
 
+  it('drops HTTP/2 pseudo-headers and sends :authority as the one Host', () => {
+    const raw = [
+      ':method',
+      'POST',
+      ':path',
+      '/x',
+      ':scheme',
+      'https',
+      ':authority',
+      'a.burrow.test',
+      'host',
+      'a.burrow.test',
+      'x-a',
+      '1',
+    ];
+    expect(viewerRequestHeaders(raw, { upgrade: false })).toEqual(['host', 'a.burrow.test', 'x-a', '1']);
+  });
+
   it('gives an upgrade Connection: Upgrade only, and keeps Upgrade', () => {
     const out = forward(
       ['Host', 'h', 'Upgrade', 'websocket', 'Connection', 'Upgrade, X-Foo', 'X-Foo', 'viewer'],

@@ -71,6 +71,32 @@ describe('checkRequestTarget', () => {
     );
   });
 
+  it('takes an HTTP/2 authority from :authority; a Host beside it must agree', () => {
+    const pseudo = [
+      ':method',
+      'GET',
+      ':path',
+      '/p',
+      ':scheme',
+      'https',
+      ':authority',
+      'App.burrow.test:8443',
+    ];
+    expect(checkRequestTarget(head('/p', pseudo, '2.0'))).toEqual({
+      authority: { host: 'app.burrow.test', port: 8443 },
+      hostHeader: 'App.burrow.test:8443',
+      path: '/p',
+    });
+    expect(checkRequestTarget(head('/p', [...pseudo, 'host', 'app.burrow.test:8443'], '2.0'))).toMatchObject({
+      authority: { host: 'app.burrow.test' },
+    });
+    expect(code(checkRequestTarget(head('/p', [...pseudo, 'host', 'other.burrow.test'], '2.0')))).toBe(
+      'TUN_ERR_BAD_REQUEST',
+    );
+    const missing = checkRequestTarget(head('/p', [':method', 'GET', ':path', '/p'], '2.0'));
+    expect((missing as TunnelError).message).toContain(':authority');
+  });
+
   it('lets HTTP/1.0 go without Host (the edge answers it itself)', () => {
     expect(checkRequestTarget(head('/', [], '1.0'))).toEqual({ authority: null, hostHeader: '', path: '/' });
   });
