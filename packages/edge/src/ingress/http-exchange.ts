@@ -28,6 +28,7 @@ export class HttpExchange extends Exchange {
    * anyway: until then a failure can still be a clear error page instead of a cut connection.
    */
   private pendingHead: ForwardHead | null = null;
+  private readonly viewer = new ViewerPresence();
 
   constructor(
     deps: ExchangeDeps,
@@ -41,9 +42,8 @@ export class HttpExchange extends Exchange {
 
   protected run(): Promise<void> | undefined {
     const { deps, req, res, request } = this;
-    // Only when someone listens: this runs for every request.
-    if (deps.onFinished) res.on('close', () => this.finished());
-    const viewer = new ViewerPresence(res, () => res.writableFinished);
+    const viewer = this.viewer;
+    res.on('close', () => this.onViewerClose());
     const gate = admit(request.policy, req, request.route, deps.proto === 'https');
     if ('refused' in gate) return this.refuse(gate.refused, viewer);
     if (deps.anonymousWarning) return this.warnOrForward(viewer, gate.admitted);
@@ -126,11 +126,24 @@ export class HttpExchange extends Exchange {
         this.caught(thrown);
       }
     });
-    res.on('close', () => {
-      this.clearAnswerTimeout();
-      if (!res.writableFinished)
-        stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
-    });
+  }
+
+  /**
+   * The response's one 'close' listener: the request is logged, a viewer that left before
+   * its answer was complete is marked gone, and its stream (once there is one) reset.
+   */
+  private onViewerClose(): void {
+    const { res, stream } = this;
+    // Only when someone listens: this runs for every request.
+    if (this.deps.onFinished) this.finished();
+    if (res.writableFinished) {
+      if (stream !== null) this.clearAnswerTimeout();
+      return;
+    }
+    this.viewer.leave();
+    if (stream === null) return;
+    this.clearAnswerTimeout();
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
   }
 
   private onHead(stream: MuxStream, head: ResponseHead, admitted: Admitted): void {
