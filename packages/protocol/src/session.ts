@@ -209,6 +209,16 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   writeFrame(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
     if (this.closed) return;
     this.batch.add(type, flags, streamId, payload);
+    this.scheduleFlush();
+  }
+
+  writeJsonFrame(type: FrameType, flags: number, streamId: number, json: string, bytes: number): void {
+    if (this.closed) return;
+    this.batch.addJson(type, flags, streamId, json, bytes);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     // Small frames (heads, WINDOWs, the body of a small response) wait for the end of the
     // event-loop turn, so the frames of every request handled in that turn share one
     // transport write; a batch that grew big goes out at the end of this task instead.

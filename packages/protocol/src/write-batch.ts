@@ -51,6 +51,18 @@ export class WriteBatch {
     this.bytes += HEADER_SIZE + length;
   }
 
+  /** A frame whose payload is `json` as UTF-8 (`bytes` long), written into the slab in place. */
+  addJson(type: FrameType, flags: number, streamId: number, json: string, bytes: number): void {
+    if (bytes >= COPY_LIMIT) {
+      this.add(type, flags, streamId, Buffer.from(json, 'utf8'));
+      return;
+    }
+    const at = this.reserve(HEADER_SIZE + bytes);
+    encodeHeader(slab, at, type, flags, streamId, bytes);
+    slab.write(json, at + HEADER_SIZE, bytes, 'utf8');
+    this.bytes += HEADER_SIZE + bytes;
+  }
+
   /**
    * The batch's buffers for one write, and the batch emptied: usually one buffer; several
    * when a big payload or another session's frames came between (small runs are joined up
