@@ -32,6 +32,7 @@ export interface HttpsTunnel {
 export async function startHttpsTunnel(
   handler: RequestListener,
   flags: Record<string, string> = {},
+  env: Record<string, string> = {},
 ): Promise<HttpsTunnel> {
   const certs = makeTestCertificates([HTTPS_DOMAIN, `*.${HTTPS_DOMAIN}`]);
   const origin = await startOrigin(handler);
@@ -45,7 +46,7 @@ export async function startHttpsTunnel(
       data: tempDir(),
       ...flags,
     },
-    env: {},
+    env,
     cwd: process.cwd(),
   });
   const edge = await EdgeServer.start({

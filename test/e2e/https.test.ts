@@ -31,13 +31,20 @@ let httpsPort: number;
 let host: string;
 
 let tunnel: HttpsTunnel;
+/** Node's own warnings, e.g. a reason phrase written on an HTTP/2 response. */
+const warnings: string[] = [];
+const onWarning = (w: Error): void => {
+  warnings.push(`${w.name}: ${w.message}`);
+};
 
 beforeAll(async () => {
+  process.on('warning', onWarning);
   tunnel = await startHttpsTunnel(originHandler, { hsts: '600' });
   ({ edge, certs, name, printedUrl, httpsPort, host } = tunnel);
 }, 30_000);
 
 afterAll(async () => {
+  process.off('warning', onWarning);
   await stopAll();
   tunnel?.stop();
 });
@@ -244,6 +251,45 @@ describe('HTTPS listener, end to end', () => {
     } finally {
       ws.close();
     }
+  });
+});
+
+describe('HTTP/2 failures stay on their stream', () => {
+  let slow: HttpsTunnel;
+  beforeAll(async () => {
+    slow = await startHttpsTunnel(originHandler, {}, { BURROW_TIMEOUTS_BODY_IDLE_MS: '500' });
+  }, 30_000);
+  afterAll(() => slow?.stop());
+
+  it('answers a stalled upload with 408 on its stream; the connection goes on', async () => {
+    const session = h2connect(`https://${slow.host}:${slow.httpsPort}`, {
+      createConnection: () =>
+        tlsConnect({
+          host: '127.0.0.1',
+          port: slow.httpsPort,
+          servername: slow.host,
+          ca: slow.certs.caPem,
+          ALPNProtocols: ['h2'],
+        }),
+    });
+    session.on('error', () => {});
+    try {
+      const stalled = session.request({ ':path': '/upload', ':method': 'POST' });
+      stalled.write(Buffer.alloc(1000, 1));
+      const status = await new Promise<number>((resolve) =>
+        stalled.once('response', (h) => resolve(Number(h[':status']))),
+      );
+      expect(status).toBe(408);
+      const after = await h2request(session, '/echo?after=stall');
+      expect(after.status).toBe(200);
+      expect(session.closed || session.destroyed).toBe(false);
+    } finally {
+      session.close();
+    }
+  }, 20_000);
+
+  it('wrote nothing Node warns about (a reason phrase on HTTP/2)', () => {
+    expect(warnings.filter((w) => /HTTP\/2|Status message/i.test(w))).toEqual([]);
   });
 });
 

@@ -184,6 +184,7 @@ export class EdgeServer {
         maxPendingRequests: limits.maxPendingRequests,
         // For requests on the plain listener; those over TLS are https whatever this says.
         proto: config.httpsListen === null ? config.publicUrl.scheme : 'http',
+        hsts: config.hstsMaxAgeS > 0 ? `max-age=${config.hstsMaxAgeS}` : null,
         requestTimeoutMs: timeouts.requestMs,
         bodyIdleMs: timeouts.bodyIdleMs,
         responseIdleMs: timeouts.responseIdleMs,

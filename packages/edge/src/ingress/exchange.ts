@@ -16,7 +16,10 @@ import { checkResponseHead } from './response-head.js';
 import type { RequestResolveDeps, TunnelRequest } from './tunnel-request.js';
 
 export interface ExchangeDeps extends ResolveDeps, RequestResolveDeps {
+  /** For requests on the plain listener; those over TLS are always https. */
   proto: 'http' | 'https';
+  /** `Strict-Transport-Security` value for tunnel responses over TLS; null sends none. */
+  hsts: string | null;
   requestTimeoutMs: number;
   /** A request body idle this long is cut off with 408 (slow-body attacks). */
   bodyIdleMs: number;
@@ -133,7 +136,7 @@ export abstract class Exchange {
     const { route, clientAddress, requestId } = this.request;
     const headers = requestHeadersForAgent(admitted.headers, {
       remoteAddress: clientAddress,
-      proto: this.deps.proto,
+      proto: this.request.secure ? 'https' : this.deps.proto,
       host: this.request.host,
       requestId,
       prefix: route.prefix,

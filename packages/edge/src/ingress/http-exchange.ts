@@ -10,6 +10,7 @@ import { pumpFromStream, TunnelError, type MuxStream, type Pump, type ResponseHe
 import { errorPageFor, sendErrorPage, titleFor } from './error-page.js';
 import { Exchange, type ExchangeDeps, type ForwardHead } from './exchange.js';
 import { headerValue } from './headers.js';
+import { hasRequestBody } from './http2-request.js';
 import { admit, refusalHeaders, type Admitted, type RespondDecision } from './policy-gate.js';
 import { RequestBody } from './request-body.js';
 import { ViewerPresence } from './resolve-target.js';
@@ -44,7 +45,7 @@ export class HttpExchange extends Exchange {
     const { deps, req, res, request } = this;
     const viewer = this.viewer;
     res.on('close', () => this.onViewerClose());
-    const gate = admit(request.policy, req, request.route, deps.proto === 'https');
+    const gate = admit(request.policy, req, request.route, request.secure || deps.proto === 'https');
     if ('refused' in gate) return this.refuse(gate.refused, viewer);
     if (deps.anonymousWarning) return this.warnOrForward(viewer, gate.admitted);
     const stream = this.openStreamNow(viewer);
@@ -94,7 +95,7 @@ export class HttpExchange extends Exchange {
    */
   private forward(stream: MuxStream, admitted: Admitted): void {
     const { req, res, deps } = this;
-    const withBody = hasBody(req);
+    const withBody = hasRequestBody(req);
     this.sendHead(stream, admitted, { fin: !withBody, upgrade: false });
     this.armAnswerTimeout(stream, answerTimeoutMessage);
     if (withBody)
@@ -150,20 +151,27 @@ export class HttpExchange extends Exchange {
     this.clearAnswerTimeout();
     const out = this.viewerHead(stream, head, admitted, false);
     if (out === null) return;
-    const { res } = this;
     if (headerValue(out.headers, 'x-request-id') === undefined)
       out.headers.push('X-Request-Id', this.request.requestId);
+    // HSTS only over TLS (RFC 6797 §7.2), and never over the origin's own choice.
+    const { hsts } = this.deps;
+    if (
+      hsts !== null &&
+      this.request.secure &&
+      headerValue(out.headers, 'strict-transport-security') === undefined
+    )
+      out.headers.push('Strict-Transport-Security', hsts);
     this.status = out.status;
     this.bodyLeft = out.bodyLength;
     this.pumpBody(stream);
     if (out.bodyLength === 0) {
       // Nothing may follow (HEAD, 204, 304, or an empty body): the viewer is answered now.
-      res.writeHead(out.status, out.reason, out.headers).end();
+      this.writeHead(out).end();
     } else if (out.bodyLength === null) {
       // A streamed body of unknown length (SSE, chunked) must show its head before the
       // first byte exists. Not flushHeaders(): it sends the head as UTF-8, which turns an
       // obs-text byte (0x80-0xff) in a header value into two; an empty latin1 write does not.
-      res.writeHead(out.status, out.reason, out.headers).write('', 'latin1');
+      this.writeHead(out).write('', 'latin1');
     } else {
       this.pendingHead = out;
     }
@@ -233,7 +241,7 @@ export class HttpExchange extends Exchange {
     const pending = this.pendingHead;
     if (pending !== null) {
       this.pendingHead = null;
-      res.writeHead(pending.status, pending.reason, pending.headers);
+      this.writeHead(pending);
     }
     const more = res.write(chunk);
     // The declared body is complete: answer now, without waiting for the agent's END,
@@ -241,6 +249,12 @@ export class HttpExchange extends Exchange {
     if (this.bodyLeft !== 0) return more;
     res.end();
     return true;
+  }
+
+  /** HTTP/2 has no reason phrase (Node warns on one). */
+  private writeHead(head: ForwardHead): ServerResponse {
+    if (this.req.httpVersionMajor === 2) return this.res.writeHead(head.status, head.headers);
+    return this.res.writeHead(head.status, head.reason, head.headers);
   }
 
   private onEnd(): void {
@@ -307,9 +321,4 @@ export class HttpExchange extends Exchange {
 /** Built when the timeout fires, not per request. */
 function answerTimeoutMessage(ms: number): string {
   return `the local service did not answer within ${Math.round(ms / 1000)} s`;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

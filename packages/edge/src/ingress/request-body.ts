@@ -7,6 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { pumpIntoStream, TunnelError, type MuxStream, type Pump, type Timers } from '@burrow/protocol';
+import { closeUploadAfterAnswer } from './http2-request.js';
 
 export class RequestBody {
   private readonly pump: Pump;
@@ -26,7 +27,7 @@ export class RequestBody {
           const err = new TunnelError('TUN_ERR_BODY_TIMEOUT', `no request body bytes for ${idleMs} ms`);
           stream.reset(err);
           fail(err);
-          req.socket.destroySoon();
+          closeUploadAfterAnswer(req);
         },
       },
       toError: () => new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'),

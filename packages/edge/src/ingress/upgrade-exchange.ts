@@ -32,7 +32,8 @@ export class UpgradeExchange extends Exchange {
     socket.on('error', () => socket.destroy());
     socket.pause();
     const viewer = new ViewerPresence(socket, () => false);
-    const gate = admit(request.policy, req, request.route, deps.proto === 'https', { upgrade: true });
+    const secure = request.secure || deps.proto === 'https';
+    const gate = admit(request.policy, req, request.route, secure, { upgrade: true });
     if ('refused' in gate) {
       const { refused } = gate;
       if (refused.delayMs > 0) await this.delay(refused.delayMs);

@@ -36,7 +36,7 @@ export async function answeredByWarning(
 ): Promise<boolean> {
   const { route, method } = request;
   const continuing = isContinueRequest(method, route.path);
-  const cookie = deps.warningCookies.value(route.name, normalizeHost(req.headers.host));
+  const cookie = deps.warningCookies.value(route.name, normalizeHost(request.host));
   if (!continuing && !wantsWarning({ method, headers: req.rawHeaders, cookie })) return false;
   // Basic auth or a token means the owner chose who may look: nothing anonymous to warn about.
   if (request.policy?.auth) return false;
@@ -49,7 +49,7 @@ export async function answeredByWarning(
     sendContinue(req, res, {
       routePath: route.path,
       prefix: route.prefix,
-      secure: deps.proto === 'https',
+      secure: request.secure || deps.proto === 'https',
       cookie,
     });
   else sendWarningPage(req, res, route.prefix);

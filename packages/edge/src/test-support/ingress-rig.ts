@@ -109,6 +109,7 @@ export async function startIngressRig(options: IngressRigOptions = {}): Promise<
       tunnelExists: async (name) => (await gateway.store.getTunnel(name)) !== undefined,
       maxPendingRequests: 100,
       proto: 'http',
+      hsts: null,
       requestTimeoutMs: options.requestTimeoutMs ?? 5000,
       bodyIdleMs: options.bodyIdleMs ?? 5000,
       responseIdleMs: options.responseIdleMs ?? 5000,

@@ -1,0 +1,37 @@
+/**
+ * What differs for a viewer request on an HTTP/2 stream (Node's compat `Http2ServerRequest`,
+ * which the ingress handles as an `IncomingMessage`; see listeners/http2-viewers.ts): a body
+ * needs no Content-Length, and ending a failed upload closes that stream, not the connection
+ * every other stream shares.
+ */
+
+import type { IncomingMessage } from 'node:http';
+import { constants, type Http2ServerRequest } from 'node:http2';
+
+function stream(req: IncomingMessage): Http2ServerRequest['stream'] {
+  return (req as unknown as Http2ServerRequest).stream;
+}
+
+/** Whether a request body follows: on HTTP/2, unless HEADERS already ended the stream. */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor === 2) return !stream(req).endAfterHeaders;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Stops a viewer's upload once its answer is out: HTTP/1.1 closes the connection; HTTP/2
+ * resets the stream (NO_ERROR, RFC 9113 §8.1) after the response, so other streams go on.
+ */
+export function closeUploadAfterAnswer(req: IncomingMessage): void {
+  if (req.httpVersionMajor !== 2) {
+    req.socket.destroySoon();
+    return;
+  }
+  const h2 = stream(req);
+  const close = (): void => {
+    if (!h2.closed) h2.close(constants.NGHTTP2_NO_ERROR);
+  };
+  if (h2.writableFinished) close();
+  else h2.once('finish', close);
+}
