@@ -1,10 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { createServer, connect, type TLSSocket } from 'node:tls';
-import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TunnelError } from '@burrow/protocol';
 import { CertificateBook } from './certificate-book.js';
-import type { CertificateMaterial, CertificateOrigin } from './certificates.js';
+import type { CertificateOrigin } from './certificates.js';
+import { servedSerial as serialFrom, startSniServer } from './test-support/sni-server.js';
 import { createTestCa, type TestCa, type TestCertificate } from './test-support/test-ca.js';
 
 const DAY = 86_400_000;
@@ -16,32 +15,13 @@ beforeAll(async () => {
   otherCa = await createTestCa({ name: 'Other CA' });
 });
 
-function pairOf(material: CertificateMaterial | undefined): { cert?: string; key?: string } {
-  return material === undefined ? {} : { cert: material.certPem, key: material.keyPem };
-}
-
-/** The serial a real TLS handshake with this SNI gets from the book, or the handshake error. */
+/** The serial a real TLS handshake with this SNI gets from the book. */
 async function servedSerial(book: CertificateBook, servername: string | undefined): Promise<string> {
-  const server = createServer({
-    SNICallback: (name, done) => done(null, book.select(name)),
-    // Node calls SNICallback only when the client sent a name; otherwise the server's own pair is used.
-    ...pairOf(book.defaultMaterial()),
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await startSniServer(book);
   try {
-    const port = (server.address() as AddressInfo).port;
-    return await new Promise<string>((resolve, reject) => {
-      const socket: TLSSocket = connect(
-        { host: '127.0.0.1', port, servername, rejectUnauthorized: false },
-        () => {
-          resolve(socket.getPeerCertificate().serialNumber);
-          socket.destroy();
-        },
-      );
-      socket.on('error', reject);
-    });
+    return await serialFrom(server.port, servername);
   } finally {
-    server.close();
+    await server.close();
   }
 }
 
@@ -102,6 +82,20 @@ describe('CertificateBook.install', () => {
     expect(book.list()).toHaveLength(1);
     // The renewal is served even though it expires sooner: it replaced the first.
     expect(await servedSerial(book, 'a.example.com')).toBe(renewed.serialNumber);
+  });
+});
+
+describe('CertificateBook.remove', () => {
+  it('stops serving a removed certificate and falls back to the next candidate', async () => {
+    const book = new CertificateBook();
+    const wildcard = await ca.issue({ names: ['*.example.com'] });
+    const exact = await ca.issue({ names: ['app.example.com'] });
+    book.install(wildcard, 'self-signed');
+    const installed = book.install(exact, 'file');
+    expect(book.remove(installed)).toBe(true);
+    expect(book.remove(installed)).toBe(false);
+    expect(await servedSerial(book, 'app.example.com')).toBe(wildcard.serialNumber);
+    expect(book.list().map((entry) => entry.hosts)).toEqual([['*.example.com']]);
   });
 });
 

@@ -106,7 +106,7 @@ export class CertificateBook implements CertificateSelector, CertificateSink {
     return entry;
   }
 
-  /** Called after every install; returns the unsubscribe function. */
+  /** Called after every install and removal; returns the unsubscribe function. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -116,6 +116,16 @@ export class CertificateBook implements CertificateSelector, CertificateSink {
   defaultMaterial(): CertificateMaterial | undefined {
     const entry = this.defaultEntry();
     return entry === undefined ? undefined : this.materials.get(entry);
+  }
+
+  remove(certificate: InstalledCertificate): boolean {
+    const identity = identityOf(certificate.origin, certificate.hosts);
+    const entry = this.byIdentity.get(identity);
+    if (entry === undefined || entry !== certificate) return false;
+    this.byIdentity.delete(identity);
+    this.forget(entry);
+    for (const listener of this.listeners) listener();
+    return true;
   }
 
   list(): readonly BookEntry[] {
