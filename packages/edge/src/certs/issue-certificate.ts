@@ -97,7 +97,9 @@ export async function issueLeaf(ca: CaMaterial, request: LeafRequest): Promise<C
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(request.names.map((value) => ({ type: 'dns' as const, value }))),
+      new x509.SubjectAlternativeNameExtension(
+        request.names.map((value) => ({ type: 'dns' as const, value })),
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
