@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -32,21 +32,26 @@ interface Rig {
   readonly logs: Record<string, unknown>[];
 }
 
+/** A log destination that parses each JSON line into `logs`. */
+function logSink(logs: Record<string, unknown>[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+}
+
 /** A fresh directory holding cert.pem/key.pem, loaded by a started source into a book behind a real TLS server. */
 async function rig(debounceMs = 100): Promise<Rig> {
   dirCount += 1;
   const dir = join(scratch.path, `d${dirCount}`);
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(dir);
   const first = await ca.issue({ names: [HOST, `*.${HOST}`], dir, basename: 'edge' });
   const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean))
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const sink = logSink(logs);
   const book = new CertificateBook({ defaultHost: HOST });
   const source = new FileCertificates({
     certFile: first.certFile!,
@@ -155,6 +160,26 @@ describe('FileCertificates', () => {
     expect(await servedSerial(r.server.port, HOST)).toBe(r.first.serialNumber);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(errorsIn(r.logs)).toHaveLength(1);
+  });
+
+  it('warns when the key file is readable by other users', async () => {
+    const r = await rig();
+    chmodSync(r.first.keyFile!, 0o644);
+    const again = new FileCertificates({
+      certFile: r.first.certFile!,
+      keyFile: r.first.keyFile!,
+      book: new CertificateBook(),
+      log: createLogger('info', logSink(r.logs)),
+      timers: realTimers,
+    });
+    again.load();
+    expect(r.logs.filter((line) => line.level === 40)).toEqual([
+      expect.objectContaining({
+        keyFile: r.first.keyFile,
+        mode: '644',
+        msg: expect.stringMatching(/chmod 600/),
+      }),
+    ]);
   });
 
   it('refuses to start on an unusable pair, naming the files', async () => {

@@ -73,7 +73,20 @@ export class FileCertificates {
     if (this.current !== null && this.current !== installed) book.remove(this.current);
     this.current = installed;
     this.lastError = null;
+    this.checkKeyMode();
     return installed;
+  }
+
+  /** A key other users can read is a leaked key on a shared machine: say so, serve anyway. */
+  private checkKeyMode(): void {
+    const { keyFile, log } = this.options;
+    const mode = statSync(keyFile).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      log.warn(
+        { keyFile, mode: mode.toString(8) },
+        `private key ${keyFile} is readable by other users: chmod 600 it (owned by the user the edge runs as)`,
+      );
+    }
   }
 
   start(): void {
