@@ -65,9 +65,9 @@ export class FileCertificates {
         'file',
       );
     } catch (err) {
-      const cause = toTunnelError(err);
-      const code = cause.code === 'TUN_ERR_CERT_INVALID' ? cause.code : 'TUN_ERR_CERT_INVALID';
-      throw new TunnelError(code, `certificate ${certFile} with key ${keyFile}: ${cause.message}`);
+      // A file missing or unreadable mid-swap is as unusable as garbage: one code for both.
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new TunnelError('TUN_ERR_CERT_INVALID', `certificate ${certFile} with key ${keyFile}: ${reason}`);
     }
     // Same names: install already replaced it. Other names: the old pair must stop being served.
     if (this.current !== null && this.current !== installed) book.remove(this.current);
