@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +160,39 @@ describe('FileCertificates', () => {
     expect(await servedSerial(r.server.port, HOST)).toBe(r.first.serialNumber);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(errorsIn(r.logs)).toHaveLength(1);
+  });
+
+  it('follows a Kubernetes-style secret volume, where a ..data symlink is swapped by rename', async () => {
+    dirCount += 1;
+    const dir = join(scratch.path, `k${dirCount}`);
+    mkdirSync(join(dir, '..v1'), { recursive: true });
+    const first = await ca.issue({ names: [HOST], dir: join(dir, '..v1'), basename: 'tls' });
+    symlinkSync('..v1', join(dir, '..data'));
+    symlinkSync('..data/tls.pem', join(dir, 'tls.crt'));
+    symlinkSync('..data/tls-key.pem', join(dir, 'tls.key'));
+    const book = new CertificateBook({ defaultHost: HOST });
+    const source = new FileCertificates({
+      certFile: join(dir, 'tls.crt'),
+      keyFile: join(dir, 'tls.key'),
+      book,
+      log: createLogger('silent'),
+      timers: realTimers,
+      debounceMs: 100,
+    });
+    source.load();
+    source.start();
+    const server = await startSniServer(book);
+    cleanups.push(
+      () => source.stop(),
+      () => server.close(),
+    );
+    expect(await servedSerial(server.port, HOST)).toBe(first.serialNumber);
+
+    mkdirSync(join(dir, '..v2'));
+    const next = await ca.issue({ names: [HOST], dir: join(dir, '..v2'), basename: 'tls' });
+    symlinkSync('..v2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    await eventually(async () => (await servedSerial(server.port, HOST)) === next.serialNumber);
   });
 
   it('warns when the key file is readable by other users', async () => {
