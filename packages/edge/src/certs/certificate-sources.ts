@@ -56,6 +56,12 @@ export async function startCertificateSources(
         caCreated: made.caCreated,
         hosts: made.installed.hosts,
         trust: trustInstructions({ caFile: made.caFile, domain: config.domain }),
+        // Clients refuse `*.localhost` (a wildcard right under a top-level name) for <name>.localhost.
+        ...(config.domain.includes('.')
+          ? {}
+          : {
+              hint: `clients accept *.${config.domain} only for ${config.domain} itself; for tunnel names use --domain dev.${config.domain}`,
+            }),
       },
       `self-signed certificates for development only: clients must trust ${made.caFile} (commands in "trust")`,
     );
