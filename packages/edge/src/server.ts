@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
+import type { CertificateBook } from './certs/certificate-book.js';
+import { startCertificateSources, type CertificateSources } from './certs/certificate-sources.js';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
 import { DomainRoutes } from './domains/domain-routes.js';
 import { DomainVerifier } from './domains/domain-verifier.js';
@@ -60,6 +62,8 @@ export class EdgeServer {
   private readonly domainRoutes: DomainRoutes;
   private readonly domainVerifier: DomainVerifier;
   private readonly controlApi: ControlApi;
+  /** Configured certificate sources; the HTTPS listener selects from `certificates`. */
+  private readonly certSources: CertificateSources;
   private draining = false;
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
@@ -72,8 +76,10 @@ export class EdgeServer {
     timers: Timers,
     lookupTxt: TxtLookup,
     secret: Uint8Array,
+    certSources: CertificateSources,
   ) {
     this.config = config;
+    this.certSources = certSources;
     this.store = store;
     this.log = log;
     const { limits, timeouts, tunnels } = config;
@@ -195,6 +201,8 @@ export class EdgeServer {
     const { config } = options;
     const timers = options.timers ?? realTimers;
     const log = options.log ?? createLogger(config.log.level);
+    // First: an unusable certificate file stops the start with its reason, before anything opens.
+    const certSources = await startCertificateSources(config, { log, timers });
     const store = options.store ?? (await openConfiguredStore(config));
     const file = options.store ? null : sqliteFileOf(config);
     const storeFile =
@@ -212,7 +220,15 @@ export class EdgeServer {
     const lookupTxt =
       options.lookupTxt ??
       createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
-    const edge = new EdgeServer(config, store, log, timers, lookupTxt, await loadEdgeSecret(config.dataDir));
+    const edge = new EdgeServer(
+      config,
+      store,
+      log,
+      timers,
+      lookupTxt,
+      await loadEdgeSecret(config.dataDir),
+      certSources,
+    );
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
@@ -238,6 +254,11 @@ export class EdgeServer {
     return edge;
   }
 
+  /** Every certificate the edge can serve, chosen by SNI (`select`); sources install into it. */
+  get certificates(): CertificateBook {
+    return this.certSources.book;
+  }
+
   get port(): number {
     return (this.server.address() as AddressInfo | null)?.port ?? this.config.listen.port;
   }
@@ -256,6 +277,7 @@ export class EdgeServer {
   destroy(): void {
     this.draining = true;
     this.storeFile?.stop();
+    this.certSources.stop();
     this.gateway.destroy();
     this.server.closeAllConnections();
     this.server.close();
@@ -268,6 +290,7 @@ export class EdgeServer {
   private async shutdown(): Promise<void> {
     this.draining = true;
     this.storeFile?.stop();
+    this.certSources.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
     const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.gateway.close(this.config.timeouts.shutdownMs);

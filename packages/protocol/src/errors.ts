@@ -276,6 +276,13 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the store file was deleted or replaced while the edge ran',
   },
+  // A certificate and key pair the edge was given (file, ACME, self-signed) cannot be served.
+  TUN_ERR_CERT_INVALID: {
+    wire: 0,
+    status: 400,
+    retryable: false,
+    summary: 'a certificate or its private key is unusable',
+  },
   // Answers the edge gives a viewer itself, before anything reaches the agent: a tunnel's access
   // policy (POLICY_*) or an edge-wide limit (EDGE_*). Viewers and scripts already read these
   // strings in X-Burrow-Error, so they keep their names; wire 0, as they never cross to an agent.

@@ -85,6 +85,15 @@ commonOptions(program.command('start').description('run the edge'))
     '--no-allow-anonymous',
     'require an API key from every agent (env BURROW_TUNNELS_ALLOW_ANONYMOUS=false)',
   )
+  .option(
+    '--tls-cert <file>',
+    'PEM certificate to serve (e.g. the *.<domain> wildcard), reloaded on change (env BURROW_TLS_CERT_FILE)',
+  )
+  .option('--tls-key <file>', 'PEM private key of --tls-cert (env BURROW_TLS_KEY_FILE)')
+  .option(
+    '--tls <self-signed|off>',
+    'self-signed: a local development CA in <data>/tls and a certificate for <domain> (env BURROW_TLS_GENERATE)',
+  )
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');

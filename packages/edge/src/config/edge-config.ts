@@ -9,6 +9,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const PUBLIC_SCHEMES = ['http', 'https'] as const;
 export type PublicScheme = (typeof PUBLIC_SCHEMES)[number];
 
+/** Certificates the edge makes itself: none, or a local development CA and leaf. */
+export const TLS_GENERATE = ['off', 'self-signed'] as const;
+export type TlsGenerate = (typeof TLS_GENERATE)[number];
+
 /** Where the public listener binds. `host` is bare (IPv6 without brackets), ready for `server.listen`. */
 export interface ListenAddress {
   readonly host: string;
@@ -96,6 +100,14 @@ export interface EdgeConfig {
     /** Milliseconds between passes that look up TXT records of unverified custom domains. */
     readonly verifyIntervalMs: number;
   };
+  readonly tls: {
+    /** Absolute path of a PEM certificate (leaf first, then its chain); null with keyFile null. */
+    readonly certFile: string | null;
+    /** Absolute path of its unencrypted PEM private key; set exactly when certFile is. */
+    readonly keyFile: string | null;
+    /** `self-signed`: a development CA kept in `dataDir/tls` signs a leaf for the domain. */
+    readonly generate: TlsGenerate;
+  };
 }
 
 /**
@@ -115,6 +127,10 @@ export interface EdgeFlags {
   readonly databaseUrl?: string;
   /** `--allow-anonymous` / `--no-allow-anonymous`. */
   readonly allowAnonymous?: boolean | string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** `--tls self-signed`. */
+  readonly tls?: string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

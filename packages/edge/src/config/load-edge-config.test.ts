@@ -70,6 +70,7 @@ describe('loadEdgeConfig defaults', () => {
         janitorIntervalMs: 60000,
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },
+      tls: { certFile: null, keyFile: null, generate: 'off' },
     });
   });
 
