@@ -3,6 +3,7 @@
  * `named` on loopback. What the server holds is read back with Node's own resolver, not the
  * publisher's queries, so a publisher that only believes itself cannot pass.
  */
+import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TunnelError } from '../../packages/protocol/src/index.js';
@@ -36,7 +37,8 @@ async function txtAt(server: NamedServer, fqdn: string): Promise<string[]> {
   try {
     return (await resolver.resolveTxt(fqdn)).map((strings) => strings.join('')).sort();
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENODATA' || (err as { code?: string }).code === 'ENOTFOUND') return [];
+    if ((err as { code?: string }).code === 'ENODATA' || (err as { code?: string }).code === 'ENOTFOUND')
+      return [];
     throw err;
   }
 }
@@ -53,6 +55,35 @@ async function failure(action: () => Promise<unknown>): Promise<{ error: TunnelE
   // By name: the edge's sources import @burrow/protocol's build, another copy of the class.
   expect(error).toMatchObject({ name: 'TunnelError' });
   return { error: error as TunnelError, ms: performance.now() - started };
+}
+
+/**
+ * A UDP relay in front of named that passes requests through and changes each answer with
+ * `alter`: what an attacker on the path could do. One upstream socket per relay is enough
+ * for one exchange at a time.
+ */
+async function relayTo(
+  server: NamedServer,
+  alter: (answer: Buffer) => Buffer,
+): Promise<{ port: number; close: () => void }> {
+  const front: Socket = createSocket('udp4');
+  const back: Socket = createSocket('udp4');
+  let client: { address: string; port: number } | undefined;
+  front.on('message', (msg, from) => {
+    client = from;
+    back.send(msg, server.port, server.host);
+  });
+  back.on('message', (msg) => {
+    if (client !== undefined) front.send(alter(Buffer.from(msg)), client.port, client.address);
+  });
+  await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', resolve));
+  return {
+    port: front.address().port,
+    close: () => {
+      front.close();
+      back.close();
+    },
+  };
 }
 
 describe('RFC 2136 publisher against named', () => {
@@ -95,7 +126,10 @@ describe('RFC 2136 publisher against named', () => {
   });
 
   it('an unknown key name fails with BADKEY', async () => {
-    const publisher = publisherFor(named, { key: { ...named.key, name: 'nobody-knows-me.' }, zone: 'tunnel.test.' });
+    const publisher = publisherFor(named, {
+      key: { ...named.key, name: 'nobody-knows-me.' },
+      zone: 'tunnel.test.',
+    });
     const { error } = await failure(() => publisher.publish(NAME, 'never-created'));
     expect(error.code).toBe('TUN_ERR_DNS_UPDATE_FAILED');
     expect(error.message).toMatch(/BADKEY/);
@@ -150,6 +184,47 @@ describe('RFC 2136 publisher against named', () => {
       await publisher.unpublish(NAME, 'only-on-one');
     } finally {
       await stale.stop();
+    }
+  });
+
+  it('refuses a NOERROR answer altered on the way (TSIG of the answer checked)', async () => {
+    // Upper-casing the zone name's first letter: still a valid answer, but not what named signed.
+    const relay = await relayTo(named, (answer) => {
+      answer[13] = answer[13]! & ~0x20;
+      return answer;
+    });
+    try {
+      const publisher = publisherFor(named, {
+        server: { host: '127.0.0.1', port: relay.port },
+        zone: 'tunnel.test.',
+      });
+      const { error } = await failure(() => publisher.publish(NAME, 'altered'));
+      expect(error.code).toBe('TUN_ERR_DNS_UPDATE_FAILED');
+      expect(error.message).toMatch(/cannot be trusted: .*signature does not verify/);
+    } finally {
+      relay.close();
+      await publisherFor(named).unpublish(NAME, 'altered');
+    }
+  });
+
+  it('refuses an unsigned NOERROR answer', async () => {
+    // Drop the TSIG record (the only additional record) and clear ARCOUNT.
+    const relay = await relayTo(named, (answer) => {
+      const zoneEnd = answer.indexOf(0, 12) + 5;
+      const stripped = Buffer.from(answer.subarray(0, zoneEnd));
+      stripped.writeUInt16BE(0, 10);
+      return stripped;
+    });
+    try {
+      const publisher = publisherFor(named, {
+        server: { host: '127.0.0.1', port: relay.port },
+        zone: 'tunnel.test.',
+      });
+      const { error } = await failure(() => publisher.publish(NAME, 'stripped'));
+      expect(error.message).toMatch(/cannot be trusted: the answer is not signed/);
+    } finally {
+      relay.close();
+      await publisherFor(named).unpublish(NAME, 'stripped');
     }
   });
 

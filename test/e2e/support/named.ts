@@ -81,8 +81,7 @@ function zoneFile(zone: string): string {
 
 function namedConf(dir: string, port: number, zones: readonly string[], key: NamedKey): string {
   const zoneBlocks = zones.map(
-    (zone, i) =>
-      `zone "${zone}" { type primary; file "zone${i}.db"; allow-update { key "${key.name}"; }; };`,
+    (zone, i) => `zone "${zone}" { type primary; file "zone${i}.db"; allow-update { key "${key.name}"; }; };`,
   );
   return [
     `include "${join(dir, 'key.conf')}";`,
@@ -112,11 +111,14 @@ function waitForStart(child: ChildProcess, logs: string[]): Promise<'running' | 
     const onExit = (code: number | null): void => {
       cleanup();
       if (/address in use/i.test(logs.join(''))) resolve('port-taken');
-      else reject(new Error(`named exited (code ${code}) before it was ready:\n${logs.join('').slice(-3000)}`));
+      else
+        reject(new Error(`named exited (code ${code}) before it was ready:\n${logs.join('').slice(-3000)}`));
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`named did not report "running" within ${STARTUP_MS} ms:\n${logs.join('').slice(-3000)}`));
+      reject(
+        new Error(`named did not report "running" within ${STARTUP_MS} ms:\n${logs.join('').slice(-3000)}`),
+      );
     }, STARTUP_MS);
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -135,10 +137,19 @@ function waitForStart(child: ChildProcess, logs: string[]): Promise<'running' | 
 
 /** One update to `zone` through nsupdate (an independent client); resolves with its error text, or '' when accepted. */
 function tryUpdate(dir: string, port: number, zone: string): Promise<string> {
-  const script = [`server 127.0.0.1 ${port}`, `zone ${zone}`, `update delete _ready.${zone} TXT`, 'send', ''].join('\n');
+  const script = [
+    `server 127.0.0.1 ${port}`,
+    `zone ${zone}`,
+    `update delete _ready.${zone} TXT`,
+    'send',
+    '',
+  ].join('\n');
   return new Promise((resolve) => {
-    const child = execFile(NSUPDATE, ['-t', '2', '-k', join(dir, 'key.conf')], { timeout: 5_000 }, (err, _out, stderr) =>
-      resolve(err === null ? '' : stderr || err.message),
+    const child = execFile(
+      NSUPDATE,
+      ['-t', '2', '-k', join(dir, 'key.conf')],
+      { timeout: 5_000 },
+      (err, _out, stderr) => resolve(err === null ? '' : stderr || err.message),
     );
     child.stdin!.end(script);
   });
@@ -171,10 +182,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** Starts named; throws saying what to install when it is missing. */
 export async function startNamed(options: NamedOptions = {}): Promise<NamedServer> {
   if (!installed(NAMED)) {
-    throw new Error(`${NAMED} is not installed: apt-get install bind9 (or run scripts/setup-test-machine.sh)`);
+    throw new Error(
+      `${NAMED} is not installed: apt-get install bind9 (or run scripts/setup-test-machine.sh)`,
+    );
   }
   if (!installed(NSUPDATE)) {
-    throw new Error(`${NSUPDATE} is not installed: apt-get install bind9-dnsutils (or run scripts/setup-test-machine.sh)`);
+    throw new Error(
+      `${NSUPDATE} is not installed: apt-get install bind9-dnsutils (or run scripts/setup-test-machine.sh)`,
+    );
   }
   const zones = options.zones ?? ['tunnel.test.'];
   const algorithm = options.algorithm ?? 'hmac-sha256';
@@ -186,7 +201,10 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
   const dir = mkdtempSync(join(tmpdir(), 'burrow-named-'));
   zones.forEach((zone, i) => writeFileSync(join(dir, `zone${i}.db`), zoneFile(zone)));
   // One file both named and nsupdate read.
-  writeFileSync(join(dir, 'key.conf'), `key "${key.name}" { algorithm ${key.algorithm}; secret "${key.secret}"; };\n`);
+  writeFileSync(
+    join(dir, 'key.conf'),
+    `key "${key.name}" { algorithm ${key.algorithm}; secret "${key.secret}"; };\n`,
+  );
   for (let attempt = 1; ; attempt++) {
     const port = await freeDnsPort();
     const conf = join(dir, 'named.conf');

@@ -11,10 +11,17 @@ export async function queryServer(
   timeoutMs: number,
 ): Promise<ParsedMessage> {
   const id = randomInt(0, 0x10000);
-  const message = encodeMessage({ id, opcode: OPCODE.QUERY, questions: [{ name, type, class: RR_CLASS.IN }] });
+  const message = encodeMessage({
+    id,
+    opcode: OPCODE.QUERY,
+    questions: [{ name, type, class: RR_CLASS.IN }],
+  });
   const answer = parseMessage(await exchange(server, message, timeoutMs));
   if (answer.id !== id) {
-    throw new TunnelError('TUN_ERR_DNS_UPDATE_FAILED', `the DNS server ${formatServer(server)} answered another query`);
+    throw new TunnelError(
+      'TUN_ERR_DNS_UPDATE_FAILED',
+      `the DNS server ${formatServer(server)} answered another query`,
+    );
   }
   return answer;
 }

@@ -32,7 +32,11 @@ function sameAddress(a: string, b: string): boolean {
   return a === b || a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
 }
 
-function udpExchange(server: DnsServerAddress, message: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
+function udpExchange(
+  server: DnsServerAddress,
+  message: Buffer,
+  timeoutMs: number,
+): Promise<Buffer | undefined> {
   const id = message.readUInt16BE(0);
   const socket = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
   return new Promise<Buffer | undefined>((resolve, reject) => {
@@ -89,7 +93,14 @@ function tcpExchange(server: DnsServerAddress, message: Buffer, timeoutMs: numbe
         ),
       ),
     );
-    socket.on('end', () => fail(new TunnelError('TUN_ERR_DNS_UPDATE_FAILED', `the DNS server ${formatServer(server)} closed the TCP connection without an answer`)));
+    socket.on('end', () =>
+      fail(
+        new TunnelError(
+          'TUN_ERR_DNS_UPDATE_FAILED',
+          `the DNS server ${formatServer(server)} closed the TCP connection without an answer`,
+        ),
+      ),
+    );
   });
 }
 

@@ -83,13 +83,17 @@ export function encodeName(name: string): Buffer {
   for (const label of absolute.slice(0, -1).split('.')) {
     const bytes = Buffer.from(label, 'ascii');
     if (bytes.length === 0 || bytes.length > 63) {
-      throw new TunnelError('TUN_ERR_DNS_UPDATE_FAILED', `"${name}" is not a valid DNS name (label "${label}")`);
+      throw new TunnelError(
+        'TUN_ERR_DNS_UPDATE_FAILED',
+        `"${name}" is not a valid DNS name (label "${label}")`,
+      );
     }
     parts.push(Buffer.from([bytes.length]), bytes);
   }
   parts.push(Buffer.from([0]));
   const wire = Buffer.concat(parts);
-  if (wire.length > 255) throw new TunnelError('TUN_ERR_DNS_UPDATE_FAILED', `"${name}" is longer than 255 bytes`);
+  if (wire.length > 255)
+    throw new TunnelError('TUN_ERR_DNS_UPDATE_FAILED', `"${name}" is longer than 255 bytes`);
   return wire;
 }
 
@@ -148,7 +152,7 @@ export function encodeTxt(value: string): Buffer {
 /** The character-strings of a TXT RDATA joined, as ACME servers read them. */
 export function decodeTxt(rdata: Buffer): string {
   const parts: Buffer[] = [];
-  for (let at = 0; at < rdata.length; ) {
+  for (let at = 0; at < rdata.length;) {
     const length = rdata[at]!;
     if (at + 1 + length > rdata.length) throw malformed('TXT string past its RDATA');
     parts.push(rdata.subarray(at + 1, at + 1 + length));
@@ -188,7 +192,11 @@ export function readName(message: Buffer, offset: number): { name: string; next:
   throw malformed('name too long');
 }
 
-function readRecords(message: Buffer, offset: number, count: number): { records: ParsedRecord[]; next: number } {
+function readRecords(
+  message: Buffer,
+  offset: number,
+  count: number,
+): { records: ParsedRecord[]; next: number } {
   const records: ParsedRecord[] = [];
   let at = offset;
   for (let i = 0; i < count; i++) {

@@ -20,7 +20,10 @@ export interface PropagationWait {
 }
 
 /** What one server answered for the name, in words, for the error message. */
-async function check(server: DnsServerAddress, w: PropagationWait): Promise<{ seen: boolean; answer: string }> {
+async function check(
+  server: DnsServerAddress,
+  w: PropagationWait,
+): Promise<{ seen: boolean; answer: string }> {
   try {
     const answer = await queryServer(server, w.fqdn, RR_TYPE.TXT, w.queryTimeoutMs);
     const values = answer.answers

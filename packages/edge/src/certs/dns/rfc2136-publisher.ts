@@ -8,7 +8,16 @@
 import { randomInt } from 'node:crypto';
 import { TunnelError } from '@burrow/protocol';
 import type { DnsChallengePublisher } from './publisher.js';
-import { OPCODE, RR_CLASS, RR_TYPE, canonicalName, encodeMessage, encodeTxt, parseMessage, type ResourceRecord } from './dns-wire.js';
+import {
+  OPCODE,
+  RR_CLASS,
+  RR_TYPE,
+  canonicalName,
+  encodeMessage,
+  encodeTxt,
+  parseMessage,
+  type ResourceRecord,
+} from './dns-wire.js';
 import { exchange, formatServer, type DnsServerAddress } from './dns-transport.js';
 import { readTsig, signMessage, verifyResponse, type TsigKey } from './tsig.js';
 import { refusedUpdateError } from './update-error.js';
@@ -48,7 +57,13 @@ export class Rfc2136Publisher implements DnsChallengePublisher {
   async publish(fqdn: string, value: string): Promise<void> {
     const zone = await this.zoneOf(fqdn);
     const ttl = this.options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    await this.update(fqdn, zone, { name: fqdn, type: RR_TYPE.TXT, class: RR_CLASS.IN, ttl, rdata: encodeTxt(value) });
+    await this.update(fqdn, zone, {
+      name: fqdn,
+      type: RR_TYPE.TXT,
+      class: RR_CLASS.IN,
+      ttl,
+      rdata: encodeTxt(value),
+    });
     await waitUntilAnswered({
       servers: this.options.authoritativeServers ?? [this.options.server],
       fqdn,
@@ -62,7 +77,13 @@ export class Rfc2136Publisher implements DnsChallengePublisher {
   async unpublish(fqdn: string, value: string): Promise<void> {
     const zone = await this.zoneOf(fqdn);
     // Class NONE with TTL 0 deletes exactly this RR; other values at the name stay.
-    await this.update(fqdn, zone, { name: fqdn, type: RR_TYPE.TXT, class: RR_CLASS.NONE, ttl: 0, rdata: encodeTxt(value) });
+    await this.update(fqdn, zone, {
+      name: fqdn,
+      type: RR_TYPE.TXT,
+      class: RR_CLASS.NONE,
+      ttl: 0,
+      rdata: encodeTxt(value),
+    });
   }
 
   private queryTimeoutMs(): number {
@@ -71,7 +92,8 @@ export class Rfc2136Publisher implements DnsChallengePublisher {
 
   private async zoneOf(fqdn: string): Promise<string> {
     const configured = this.options.zone;
-    if (configured !== undefined && configured !== null && configured !== '') return canonicalName(configured);
+    if (configured !== undefined && configured !== null && configured !== '')
+      return canonicalName(configured);
     return findZone(this.options.server, fqdn, this.queryTimeoutMs());
   }
 
@@ -89,7 +111,10 @@ export class Rfc2136Publisher implements DnsChallengePublisher {
     const answer = parseMessage(raw);
     const where = formatServer(server);
     if (answer.id !== id || answer.opcode !== OPCODE.UPDATE) {
-      throw new TunnelError('TUN_ERR_DNS_UPDATE_FAILED', `the DNS server ${where} answered something other than the update`);
+      throw new TunnelError(
+        'TUN_ERR_DNS_UPDATE_FAILED',
+        `the DNS server ${where} answered something other than the update`,
+      );
     }
     const tsig = readTsig(raw, answer);
     if (answer.rcode !== 0 || (tsig !== undefined && tsig.error !== 0)) {

@@ -31,7 +31,10 @@ export interface TsigKey {
 export function secretBytes(key: TsigKey): Buffer {
   const text = key.secret.trim();
   if (text === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 === 1) {
-    throw new TunnelError('TUN_ERR_CONFIG_INVALID', `the TSIG secret of key "${key.name}" must be base64 (as tsig-keygen prints it)`);
+    throw new TunnelError(
+      'TUN_ERR_CONFIG_INVALID',
+      `the TSIG secret of key "${key.name}" must be base64 (as tsig-keygen prints it)`,
+    );
   }
   return Buffer.from(text, 'base64');
 }
@@ -82,7 +85,12 @@ function hmac(key: TsigKey, secret: Buffer, parts: readonly Buffer[]): Buffer {
  */
 export function signMessage(message: Buffer, key: TsigKey, nowMs: number): { signed: Buffer; mac: Buffer } {
   const secret = secretBytes(key);
-  const fields: TsigFields = { timeSigned: Math.floor(nowMs / 1000), fudge: TSIG_FUDGE_SECONDS, error: 0, other: Buffer.alloc(0) };
+  const fields: TsigFields = {
+    timeSigned: Math.floor(nowMs / 1000),
+    fudge: TSIG_FUDGE_SECONDS,
+    error: 0,
+    other: Buffer.alloc(0),
+  };
   const mac = hmac(key, secret, [message, variables(key, fields)]);
   const rdata = Buffer.concat([
     encodeName(canonicalName(key.algorithm)),
@@ -167,9 +175,14 @@ export function verifyResponse(
   const unsigned = Buffer.from(message.subarray(0, tsig.start));
   unsigned.writeUInt16BE(tsig.originalId, 0);
   unsigned.writeUInt16BE(unsigned.readUInt16BE(10) - 1, 10);
-  const expected = hmac(key, secretBytes(key), [u16(requestMac.length), requestMac, unsigned, variables(key, tsig)]);
+  const expected = hmac(key, secretBytes(key), [
+    u16(requestMac.length),
+    requestMac,
+    unsigned,
+    variables(key, tsig),
+  ]);
   if (tsig.mac.length !== expected.length || !timingSafeEqual(tsig.mac, expected)) {
-    return 'the answer\'s TSIG signature does not verify (a forged answer, or a different key)';
+    return "the answer's TSIG signature does not verify (a forged answer, or a different key)";
   }
   if (Math.abs(Math.floor(nowMs / 1000) - tsig.timeSigned) > tsig.fudge) {
     return 'the answer was signed at a time outside the fudge window (check both clocks)';

@@ -24,7 +24,7 @@ function advice(u: RefusedUpdate): string {
     case 'BADKEY':
       return `the server does not know key "${u.keyName}" with algorithm ${u.algorithm}: check the key name and algorithm in both places`;
     case 'BADTIME':
-      return 'the signing time is more than the allowed fudge away from the server\'s clock: synchronise both clocks (NTP)';
+      return "the signing time is more than the allowed fudge away from the server's clock: synchronise both clocks (NTP)";
   }
   switch (rcodeName(u.rcode)) {
     case 'NOTAUTH':
@@ -38,7 +38,7 @@ function advice(u: RefusedUpdate): string {
     case 'NOTIMP':
       return 'the server does not implement dynamic updates: use one that does, or the exec hook';
     default:
-      return 'see the server\'s log';
+      return "see the server's log";
   }
 }
 
