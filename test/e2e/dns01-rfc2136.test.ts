@@ -7,7 +7,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TunnelError } from '../../packages/protocol/src/index.js';
-import { Rfc2136Publisher, type Rfc2136Options } from '../../packages/edge/src/certs/dns/index.js';
+import {
+  dnsPublisherFromSettings,
+  Rfc2136Publisher,
+  type Rfc2136Options,
+} from '../../packages/edge/src/certs/dns/index.js';
+import { loadEdgeConfig } from '../../packages/edge/src/config/index.js';
 import { startNamed, type NamedServer } from './support/named.js';
 
 const NAME = '_acme-challenge.tunnel.test.';
@@ -92,6 +97,20 @@ describe('RFC 2136 publisher against named', () => {
     await publisher.publish(NAME, 'value-for-wildcard');
     await publisher.publish(NAME, 'value-for-apex');
     expect(await txtAt(named, NAME)).toEqual(['value-for-apex', 'value-for-wildcard']);
+  });
+
+  it('the edge settings (acme.dns.*) make a working publisher', async () => {
+    const config = loadEdgeConfig({
+      cwd: '/',
+      flags: { acmeDnsServer: named.address, acmeDnsTsigKeyName: named.key.name },
+      env: { BURROW_ACME_DNS_TSIG_SECRET: named.key.secret, BURROW_ACME_DNS_PROPAGATION_TIMEOUT_MS: '5000' },
+    });
+    const publisher = dnsPublisherFromSettings(config.acme.dns)!;
+    const name = '_acme-challenge.settings.tunnel.test.';
+    await publisher.publish(name, 'from-settings');
+    expect(await txtAt(named, name)).toEqual(['from-settings']);
+    await publisher.unpublish(name, 'from-settings');
+    expect(await txtAt(named, name)).toEqual([]);
   });
 
   it('unpublish removes only its own value', async () => {

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { VIEWER_HEAD_LIMITS } from '@burrow/protocol';
 import { isIP } from 'node:net';
+import { acmeDnsSettings } from './acme-dns-schema.js';
 import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
 import { LOG_LEVELS, PUBLIC_SCHEMES } from './edge-config.js';
 import { isHostname } from './hostname.js';
@@ -132,6 +133,9 @@ export const edgeConfigSchema = z.strictObject(
       resolver: dnsServers,
       // Each pass queries DNS for every pending domain (bounded per pass); faster than 1 s is a flood.
       verifyIntervalMs: msSetting(30_000, 1000),
+    }),
+    acme: group({
+      dns: acmeDnsSettings,
     }),
   },
   { error: 'a mapping of settings' },

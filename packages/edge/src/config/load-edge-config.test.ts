@@ -70,6 +70,18 @@ describe('loadEdgeConfig defaults', () => {
         janitorIntervalMs: 60000,
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },
+      acme: {
+        dns: {
+          server: null,
+          zone: null,
+          tsigKeyName: null,
+          tsigAlgorithm: 'hmac-sha256',
+          tsigSecret: null,
+          propagationTimeoutMs: 120000,
+          hook: null,
+          hookTimeoutMs: 180000,
+        },
+      },
     });
   });
 

@@ -43,7 +43,7 @@ describe('env name derivation', () => {
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(38);
+    expect(EDGE_SETTINGS).toHaveLength(46);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });
@@ -56,6 +56,9 @@ describe('env name derivation', () => {
     expect(setting('dataDir').flag).toBe('data');
     expect(setting('limits.streamWindow').flag).toBeNull();
     expect(setting('databaseUrl').secret).toBe(true);
+    expect(setting('acme.dns.tsigSecret').secret).toBe(true);
+    expect(setting('acme.dns.tsigSecret').flag).toBeNull();
+    expect(setting('acme.dns.server').env).toEqual(['BURROW_ACME_DNS_SERVER']);
     expect(setting('domain').secret).toBe(false);
   });
 
