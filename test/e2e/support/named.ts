@@ -31,6 +31,8 @@ export interface NamedOptions {
   readonly zones?: readonly string[];
   readonly keyName?: string;
   readonly algorithm?: TsigAlgorithmName;
+  /** Extra zone-file lines per zone, e.g. `{ 'tunnel.test.': ['* IN A 127.0.0.1'] }`. */
+  readonly records?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface NamedServer {
@@ -69,12 +71,13 @@ async function freeDnsPort(): Promise<number> {
   return tcpFree ? port : freeDnsPort();
 }
 
-function zoneFile(zone: string): string {
+function zoneFile(zone: string, records: readonly string[]): string {
   return [
     '$TTL 60',
     `@ IN SOA ns1.${zone} hostmaster.${zone} 1 3600 600 86400 60`,
     `@ IN NS ns1.${zone}`,
     'ns1 IN A 127.0.0.1',
+    ...records,
     '',
   ].join('\n');
 }
@@ -199,7 +202,9 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     secret: randomBytes(algorithm === 'hmac-sha512' ? 64 : 32).toString('base64'),
   };
   const dir = mkdtempSync(join(tmpdir(), 'burrow-named-'));
-  zones.forEach((zone, i) => writeFileSync(join(dir, `zone${i}.db`), zoneFile(zone)));
+  zones.forEach((zone, i) =>
+    writeFileSync(join(dir, `zone${i}.db`), zoneFile(zone, options.records?.[zone] ?? [])),
+  );
   // One file both named and nsupdate read.
   writeFileSync(
     join(dir, 'key.conf'),
