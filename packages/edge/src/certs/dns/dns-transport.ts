@@ -53,7 +53,11 @@ function udpExchange(
       finish(answer);
     });
     socket.once('error', (err) => finish(undefined, err));
-    socket.send(message, server.port, server.host);
+    try {
+      socket.send(message, server.port, server.host);
+    } catch (err) {
+      finish(undefined, err as Error);
+    }
   });
 }
 
@@ -114,7 +118,14 @@ export async function exchange(
   timeoutMs: number,
 ): Promise<Buffer> {
   for (let attempt = 0; attempt < UDP_ATTEMPTS; attempt++) {
-    const answer = await udpExchange(server, message, timeoutMs);
+    const answer = await udpExchange(server, message, timeoutMs).catch((err: unknown) => {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new TunnelError(
+        'TUN_ERR_DNS_UPDATE_FAILED',
+        `could not send to the DNS server ${formatServer(server)} over UDP: ${detail}`,
+        { cause: err },
+      );
+    });
     if (answer === undefined) continue;
     // TC bit: the answer did not fit a datagram; ask again over TCP for all of it.
     if ((answer.readUInt16BE(2) & 0x0200) !== 0) return tcpExchange(server, message, timeoutMs);
