@@ -3,6 +3,8 @@
  * filled (defaults included), units in the names. Built only by `loadEdgeConfig`.
  */
 
+import type { TsigAlgorithm } from '../certs/dns/tsig.js';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -108,6 +110,26 @@ export interface EdgeConfig {
     /** `self-signed`: a development CA kept in `dataDir/tls` signs a leaf for the domain. */
     readonly generate: TlsGenerate;
   };
+  readonly acme: {
+    readonly dns: AcmeDnsConfig;
+  };
+}
+
+/** Where ACME DNS-01 challenge records go: RFC 2136 (`server`), an exec hook (`hook`), or nowhere. */
+export interface AcmeDnsConfig {
+  /** The zone's primary, which takes signed dynamic updates; null when not using RFC 2136. */
+  readonly server: { readonly host: string; readonly port: number } | null;
+  /** Absolute and lower-case (`example.com.`); null finds it by SOA queries to `server`. */
+  readonly zone: string | null;
+  readonly tsigKeyName: string | null;
+  readonly tsigAlgorithm: TsigAlgorithm;
+  /** Base64. Never log it. */
+  readonly tsigSecret: string | null;
+  /** How long to wait for the authoritative servers to answer a published value. */
+  readonly propagationTimeoutMs: number;
+  /** Absolute path of `<hook> publish|unpublish <fqdn> <value>`; null when not using a hook. */
+  readonly hook: string | null;
+  readonly hookTimeoutMs: number;
 }
 
 /**
@@ -131,6 +153,11 @@ export interface EdgeFlags {
   readonly tlsKey?: string;
   /** `--tls self-signed`. */
   readonly tls?: string;
+  readonly acmeDnsServer?: string;
+  readonly acmeDnsZone?: string;
+  readonly acmeDnsTsigKeyName?: string;
+  readonly acmeDnsTsigAlgorithm?: string;
+  readonly acmeDnsHook?: string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

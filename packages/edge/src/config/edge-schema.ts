@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { VIEWER_HEAD_LIMITS } from '@burrow/protocol';
 import { isIP } from 'node:net';
+import { acmeDnsSettings } from './acme-dns-schema.js';
 import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
 import { LOG_LEVELS, PUBLIC_SCHEMES, TLS_GENERATE } from './edge-config.js';
 import { isHostname } from './hostname.js';
@@ -144,6 +145,9 @@ export const edgeConfigSchema = z.strictObject(
       keyFile: withMeta(optionalFile(), { flag: 'tlsKey' }),
       // `--tls self-signed`: a development CA in dataDir/tls and a leaf for the domain.
       generate: withMeta(enumSetting(TLS_GENERATE, 'off'), { flag: 'tls' }),
+    }),
+    acme: group({
+      dns: acmeDnsSettings,
     }),
   },
   { error: 'a mapping of settings' },

@@ -71,6 +71,18 @@ describe('loadEdgeConfig defaults', () => {
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },
       tls: { certFile: null, keyFile: null, generate: 'off' },
+      acme: {
+        dns: {
+          server: null,
+          zone: null,
+          tsigKeyName: null,
+          tsigAlgorithm: 'hmac-sha256',
+          tsigSecret: null,
+          propagationTimeoutMs: 120000,
+          hook: null,
+          hookTimeoutMs: 180000,
+        },
+      },
     });
   });
 

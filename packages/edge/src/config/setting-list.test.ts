@@ -45,7 +45,7 @@ describe('env name derivation', () => {
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(41);
+    expect(EDGE_SETTINGS).toHaveLength(49);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });
@@ -58,6 +58,9 @@ describe('env name derivation', () => {
     expect(setting('dataDir').flag).toBe('data');
     expect(setting('limits.streamWindow').flag).toBeNull();
     expect(setting('databaseUrl').secret).toBe(true);
+    expect(setting('acme.dns.tsigSecret').secret).toBe(true);
+    expect(setting('acme.dns.tsigSecret').flag).toBeNull();
+    expect(setting('acme.dns.server').env).toEqual(['BURROW_ACME_DNS_SERVER']);
     expect(setting('domain').secret).toBe(false);
   });
 
