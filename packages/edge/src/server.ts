@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
+import type { CertificateBook } from './certs/certificate-book.js';
+import { startCertificateSources, type CertificateSources } from './certs/certificate-sources.js';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
 import { DomainRoutes } from './domains/domain-routes.js';
 import { DomainVerifier } from './domains/domain-verifier.js';
@@ -40,7 +42,7 @@ export interface EdgeServerOptions {
   store?: Store;
   /** TXT lookups for custom-domain verification; by default DNS via config.domains.resolver. */
   lookupTxt?: TxtLookup;
-  /** Where the HTTPS listener gets certificates; required when config.httpsListen is set. */
+  /** Where the HTTPS listener gets certificates instead of the configured sources (tests). */
   certificates?: ListenerCertificates;
 }
 
@@ -65,6 +67,8 @@ export class EdgeServer {
   private readonly domainRoutes: DomainRoutes;
   private readonly domainVerifier: DomainVerifier;
   private readonly controlApi: ControlApi;
+  /** Configured certificate sources; the HTTPS listener selects from `certificates`. */
+  private readonly certSources: CertificateSources;
   private draining = false;
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
@@ -77,9 +81,11 @@ export class EdgeServer {
     timers: Timers,
     lookupTxt: TxtLookup,
     secret: Uint8Array,
+    certSources: CertificateSources,
     certificates: ListenerCertificates | undefined,
   ) {
     this.config = config;
+    this.certSources = certSources;
     this.store = store;
     this.log = log;
     const { limits, timeouts, tunnels } = config;
@@ -200,7 +206,13 @@ export class EdgeServer {
         unlimited: isHealthPath,
       },
     });
-    this.httpsSide = createHttpsSide(config, { http1: this.server, ingress, certificates, timers, log });
+    this.httpsSide = createHttpsSide(config, {
+      http1: this.server,
+      ingress,
+      certificates: certificates ?? { selector: certSources.book },
+      timers,
+      log,
+    });
   }
 
   /** Opens the store, restores reconnect grace for names live before a restart, listens. */
@@ -208,6 +220,8 @@ export class EdgeServer {
     const { config } = options;
     const timers = options.timers ?? realTimers;
     const log = options.log ?? createLogger(config.log.level);
+    // First: an unusable certificate file stops the start with its reason, before anything opens.
+    const certSources = await startCertificateSources(config, { log, timers });
     const store = options.store ?? (await openConfiguredStore(config));
     const file = options.store ? null : sqliteFileOf(config);
     const storeFile =
@@ -232,6 +246,7 @@ export class EdgeServer {
       timers,
       lookupTxt,
       await loadEdgeSecret(config.dataDir),
+      certSources,
       options.certificates,
     );
     // Verified domains route from the first request after a restart, not after the first pass.
@@ -259,6 +274,11 @@ export class EdgeServer {
       `burrow-edge listening on ${edge.url}; expose a local port with: npx burrow http 3000 --server ${edge.url}`,
     );
     return edge;
+  }
+
+  /** Every certificate the edge can serve, chosen by SNI (`select`); sources install into it. */
+  get certificates(): CertificateBook {
+    return this.certSources.book;
   }
 
   get port(): number {
@@ -295,6 +315,7 @@ export class EdgeServer {
   destroy(): void {
     this.draining = true;
     this.storeFile?.stop();
+    this.certSources.stop();
     this.gateway.destroy();
     this.httpsSide?.listener.destroy();
     this.httpsSide?.http2.destroy();
@@ -309,6 +330,7 @@ export class EdgeServer {
   private async shutdown(): Promise<void> {
     this.draining = true;
     this.storeFile?.stop();
+    this.certSources.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
     const listening = Promise.all([
       new Promise<void>((resolve) => this.server.close(() => resolve())),

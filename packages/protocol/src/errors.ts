@@ -276,6 +276,33 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the store file was deleted or replaced while the edge ran',
   },
+  // A certificate and key pair the edge was given (file, ACME, self-signed) cannot be served.
+  TUN_ERR_CERT_INVALID: {
+    wire: 0,
+    status: 400,
+    retryable: false,
+    summary: 'a certificate or its private key is unusable',
+  },
+  // ACME DNS-01 challenge publishing (certs/dns): logged and reported with the certificate's
+  // state, never sent to a viewer or an agent.
+  TUN_ERR_DNS_UPDATE_FAILED: {
+    wire: 0,
+    status: 502,
+    retryable: false,
+    summary: 'the DNS server rejected or did not answer a dynamic update for an ACME challenge',
+  },
+  TUN_ERR_DNS_PROPAGATION_TIMEOUT: {
+    wire: 0,
+    status: 504,
+    retryable: true,
+    summary: 'an authoritative DNS server did not show the ACME challenge record in time',
+  },
+  TUN_ERR_DNS_HOOK_FAILED: {
+    wire: 0,
+    status: 502,
+    retryable: false,
+    summary: 'the DNS hook script failed, timed out or could not be run',
+  },
   // Answers the edge gives a viewer itself, before anything reaches the agent: a tunnel's access
   // policy (POLICY_*) or an edge-wide limit (EDGE_*). Viewers and scripts already read these
   // strings in X-Burrow-Error, so they keep their names; wire 0, as they never cross to an agent.

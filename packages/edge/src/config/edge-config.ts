@@ -3,6 +3,8 @@
  * filled (defaults included), units in the names. Built only by `loadEdgeConfig`.
  */
 
+import type { TsigAlgorithm } from '../certs/dns/tsig.js';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -12,6 +14,10 @@ export type PublicScheme = (typeof PUBLIC_SCHEMES)[number];
 /** `httpsRedirect`: which hosts the plain listener redirects to HTTPS (308). */
 export const HTTPS_REDIRECTS = ['tunnels', 'all', 'off'] as const;
 export type HttpsRedirect = (typeof HTTPS_REDIRECTS)[number];
+
+/** Certificates the edge makes itself: none, or a local development CA and leaf. */
+export const TLS_GENERATE = ['off', 'self-signed'] as const;
+export type TlsGenerate = (typeof TLS_GENERATE)[number];
 
 /** Where the public listener binds. `host` is bare (IPv6 without brackets), ready for `server.listen`. */
 export interface ListenAddress {
@@ -116,6 +122,34 @@ export interface EdgeConfig {
     /** Milliseconds between passes that look up TXT records of unverified custom domains. */
     readonly verifyIntervalMs: number;
   };
+  readonly tls: {
+    /** Absolute path of a PEM certificate (leaf first, then its chain); null with keyFile null. */
+    readonly certFile: string | null;
+    /** Absolute path of its unencrypted PEM private key; set exactly when certFile is. */
+    readonly keyFile: string | null;
+    /** `self-signed`: a development CA kept in `dataDir/tls` signs a leaf for the domain. */
+    readonly generate: TlsGenerate;
+  };
+  readonly acme: {
+    readonly dns: AcmeDnsConfig;
+  };
+}
+
+/** Where ACME DNS-01 challenge records go: RFC 2136 (`server`), an exec hook (`hook`), or nowhere. */
+export interface AcmeDnsConfig {
+  /** The zone's primary, which takes signed dynamic updates; null when not using RFC 2136. */
+  readonly server: { readonly host: string; readonly port: number } | null;
+  /** Absolute and lower-case (`example.com.`); null finds it by SOA queries to `server`. */
+  readonly zone: string | null;
+  readonly tsigKeyName: string | null;
+  readonly tsigAlgorithm: TsigAlgorithm;
+  /** Base64. Never log it. */
+  readonly tsigSecret: string | null;
+  /** How long to wait for the authoritative servers to answer a published value. */
+  readonly propagationTimeoutMs: number;
+  /** Absolute path of `<hook> publish|unpublish <fqdn> <value>`; null when not using a hook. */
+  readonly hook: string | null;
+  readonly hookTimeoutMs: number;
 }
 
 /**
@@ -139,6 +173,15 @@ export interface EdgeFlags {
   readonly databaseUrl?: string;
   /** `--allow-anonymous` / `--no-allow-anonymous`. */
   readonly allowAnonymous?: boolean | string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** `--tls self-signed`. */
+  readonly tls?: string;
+  readonly acmeDnsServer?: string;
+  readonly acmeDnsZone?: string;
+  readonly acmeDnsTsigKeyName?: string;
+  readonly acmeDnsTsigAlgorithm?: string;
+  readonly acmeDnsHook?: string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

@@ -76,6 +76,19 @@ describe('loadEdgeConfig defaults', () => {
         janitorIntervalMs: 60000,
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },
+      tls: { certFile: null, keyFile: null, generate: 'off' },
+      acme: {
+        dns: {
+          server: null,
+          zone: null,
+          tsigKeyName: null,
+          tsigAlgorithm: 'hmac-sha256',
+          tsigSecret: null,
+          propagationTimeoutMs: 120000,
+          hook: null,
+          hookTimeoutMs: 180000,
+        },
+      },
     });
   });
 

@@ -11,6 +11,7 @@ import type { EdgeConfig, Env, LoadEdgeConfigOptions } from './edge-config.js';
 import { edgeConfigSchema } from './edge-schema.js';
 import { layerInputs } from './layers.js';
 import { EDGE_SETTINGS } from './setting-list.js';
+import { resolveTlsFiles, tlsFileProblems } from './tls-files.js';
 
 /** Env name of the config file path; the --config flag wins over it. */
 export const CONFIG_PATH_ENV = 'BURROW_CONFIG';
@@ -50,8 +51,9 @@ export function loadEdgeConfig(options: LoadEdgeConfigOptions): EdgeConfig {
     ...result.data,
     publicUrl: { ...publicUrl, scheme: publicUrl.scheme ?? (httpsListen === null ? 'http' : 'https') },
     dataDir: resolve(cwd, result.data.dataDir),
+    tls: resolveTlsFiles(result.data.tls, cwd),
   };
-  const contradictions = findContradictions(config, layered);
+  const contradictions = [...findContradictions(config, layered), ...tlsFileProblems(config, layered)];
   if (contradictions.length > 0) throw configInvalid(contradictions);
   return deepFreeze(config);
 }

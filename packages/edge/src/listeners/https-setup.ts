@@ -5,7 +5,7 @@
  */
 
 import type { Server } from 'node:http';
-import { TunnelError, type Timers } from '@burrow/protocol';
+import type { Timers } from '@burrow/protocol';
 import type { CertificateSelector, OnDemandCertificates } from '../certs/certificates.js';
 import type { EdgeConfig } from '../config/index.js';
 import type { Ingress } from '../ingress/ingress.js';
@@ -29,17 +29,18 @@ export function createHttpsSide(
   deps: {
     http1: Server;
     ingress: Ingress;
-    certificates: ListenerCertificates | undefined;
+    certificates: ListenerCertificates;
     timers: Timers;
     log: Logger;
   },
 ): HttpsSide | null {
   if (config.httpsListen === null) return null;
   const { certificates, timers, log, ingress } = deps;
-  if (certificates === undefined)
-    throw new TunnelError(
-      'TUN_ERR_CONFIG_INVALID',
-      'httpsListen is set but the edge has no certificate source: give it a certificate file pair or a self-signed CA',
+  // ACME sources fill the book after the start: an empty one is a warning, not an error.
+  if (certificates.selector.select(undefined) === undefined)
+    log.warn(
+      { httpsListen: config.httpsListen },
+      'the HTTPS listener has no default certificate yet: a client asking for a name no certificate covers gets a TLS alert (give it --tls-cert/--tls-key, --tls self-signed, or ACME)',
     );
   const { limits, timeouts } = config;
   const http2 = new Http2Viewers({
