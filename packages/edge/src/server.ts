@@ -270,7 +270,13 @@ export class EdgeServer {
     edge.janitor.start();
     edge.domainVerifier.start();
     log.info(
-      { url: edge.url, port: edge.port, domain: config.domain, dataDir: config.dataDir },
+      {
+        url: edge.url,
+        port: edge.port,
+        httpsPort: edge.httpsPort ?? undefined,
+        domain: config.domain,
+        dataDir: config.dataDir,
+      },
       `burrow-edge listening on ${edge.url}; expose a local port with: npx burrow http 3000 --server ${edge.url}`,
     );
     return edge;
