@@ -6,39 +6,31 @@
  * that untrusted client and may be forged. Anything unreadable falls back to the peer.
  */
 
-import { cidrContains, parseCidr, parseIp, type Cidr } from '../policy/cidr.js';
+import { AddressBlocks } from './address-blocks.js';
 import { forwardedChain } from './forwarded-chain.js';
 
 /** Hops read from the right before giving up; a real chain has a handful. */
 const MAX_HOPS = 64;
 
 export class TrustedProxies {
-  readonly #blocks: readonly Cidr[];
+  readonly #blocks: AddressBlocks;
 
-  private constructor(blocks: readonly Cidr[]) {
+  constructor(blocks: AddressBlocks) {
     this.#blocks = blocks;
   }
 
   /** From addresses and CIDR blocks; throws a RangeError naming the first bad entry. */
   static parse(entries: readonly string[]): TrustedProxies {
-    return new TrustedProxies(
-      entries.map((entry) => {
-        const block = parseCidr(entry);
-        if (block === null) throw new RangeError(`"${entry}" is not an IP address or CIDR block`);
-        return block;
-      }),
-    );
+    return new TrustedProxies(AddressBlocks.parse(entries));
   }
 
   get size(): number {
-    return this.#blocks.length;
+    return this.#blocks.size;
   }
 
-  /** Whether `address` (any form `socket.remoteAddress` or a header hop takes) is a trusted proxy. */
+  /** Whether `address` is a trusted proxy. */
   trusts(address: string): boolean {
-    if (this.#blocks.length === 0) return false;
-    const ip = parseIp(address);
-    return ip !== null && this.#blocks.some((block) => cidrContains(block, ip));
+    return this.#blocks.contains(address);
   }
 
   /** The client behind `peer`, given the request's flat raw header list. */
