@@ -133,6 +133,21 @@ describe('ProxyProtocolListener', () => {
     expect(body(proxied)).toBe('203.0.113.9 /lb');
   });
 
+  it("keeps the target's connection tracking: headersTimeout still answers a slow head with 408", async () => {
+    const slow = createServer(
+      { headersTimeout: 300, requestTimeout: 300, connectionsCheckingInterval: 50 },
+      whoAmI,
+    );
+    const { port } = await front(slow);
+    const started = Date.now();
+    const answer = await exchange(port, [
+      proxyV1('TCP4 1.2.3.4 5.6.7.8 1 2'),
+      Buffer.from('GET / HTTP/1.1\r\n'),
+    ]);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it('puts the same reader in front of a TLS server: the address reaches the TLSSocket', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'burrow-proxy-tls-'));
     try {

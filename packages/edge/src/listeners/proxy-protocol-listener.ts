@@ -36,6 +36,7 @@ export interface ProxyProtocolOptions {
 /** Anything with the 'connection' event of a net.Server: http, https, tls, http2 servers. */
 export interface ConnectionTarget {
   emit(event: 'connection', socket: Socket): boolean;
+  emit(event: 'listening'): boolean;
 }
 
 export class ProxyProtocolListener {
@@ -49,6 +50,9 @@ export class ProxyProtocolListener {
     this.#target = target;
     this.#options = options;
     this.server = createServer({ noDelay: options.noDelay ?? false }, (socket) => this.#accept(socket));
+    // An http(s).Server starts tracking connections (headersTimeout, requestTimeout,
+    // closeAllConnections) on its own 'listening', which a server that never listens lacks.
+    this.server.on('listening', () => target.emit('listening'));
   }
 
   /** Connections closed for a missing, malformed or late header. */
@@ -63,7 +67,7 @@ export class ProxyProtocolListener {
       this.#target.emit('connection', socket);
       return;
     }
-    let received = Buffer.alloc(0);
+    let received: Buffer = Buffer.alloc(0);
     const done = (): void => {
       timers.clearTimeout(timer);
       socket.off('readable', onReadable);
