@@ -65,7 +65,7 @@ describe('parseProxyHeader: version 2', () => {
     const parsed = parseProxyHeader(proxyV2({ source: '2001:db8::42', port: 8443 }));
     expect(parsed).toMatchObject({
       state: 'complete',
-      header: { source: { address: '2001:db8:0:0:0:0:0:42', port: 8443 } },
+      header: { source: { address: '2001:db8::42', port: 8443 } },
     });
   });
 

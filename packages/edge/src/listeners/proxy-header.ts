@@ -100,8 +100,8 @@ function parseV1(data: Buffer): ProxyHeaderParse {
 function ipv6Text(bytes: Buffer): string {
   const words: string[] = [];
   for (let i = 0; i < 16; i += 2) words.push(bytes.readUInt16BE(i).toString(16));
-  // Long form is fine: every consumer parses it (policy/cidr.ts), none compares text.
-  return words.join(':');
+  // The WHATWG URL parser prints IPv6 in RFC 5952 form (2001:db8::7), as logs and origins expect.
+  return new URL(`http://[${words.join(':')}]/`).hostname.slice(1, -1);
 }
 
 function parseV2(data: Buffer): ProxyHeaderParse {
