@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
@@ -26,6 +26,8 @@ import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
 import { attachIngress } from './ingress/ingress.js';
 import { TunnelTraffic } from './ingress/tunnel-traffic.js';
 import { Janitor } from './janitor.js';
+import { createPublicListener } from './listeners/public-listener.js';
+import { TrustedProxies } from './listeners/trusted-proxies.js';
 import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
@@ -61,6 +63,8 @@ export class EdgeServer {
   private readonly server: Server;
   /** Null without config.httpsListen. */
   private readonly httpsSide: HttpsSide | null;
+  /** Where the edge listens: `server`, or a PROXY protocol reader in front of it. */
+  private readonly listener: NetServer;
   private readonly gateway: Gateway;
   private readonly registry: MemoryRegistry;
   private readonly janitor: Janitor;
@@ -176,6 +180,7 @@ export class EdgeServer {
       maxHeaderCount: limits.maxHeaderCount,
       connectionsPerIp: limits.connectionsPerIp,
       requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
+      trustedProxies: TrustedProxies.parse(config.proxy.trust),
       onError: (err) => log.error({ err }, 'ingress error'),
       traffic,
       httpsRedirect:
@@ -206,6 +211,7 @@ export class EdgeServer {
         unlimited: isHealthPath,
       },
     });
+    this.listener = createPublicListener(this.server, config.proxy, { timers, log });
     this.httpsSide = createHttpsSide(config, {
       http1: this.server,
       ingress,
@@ -257,9 +263,9 @@ export class EdgeServer {
       shutdownMs: config.timeouts.shutdownMs,
     });
     await new Promise<void>((resolve, reject) => {
-      edge.server.once('error', reject);
-      edge.server.listen(config.listen.port, config.listen.host, () => {
-        edge.server.off('error', reject);
+      edge.listener.once('error', reject);
+      edge.listener.listen(config.listen.port, config.listen.host, () => {
+        edge.listener.off('error', reject);
         resolve();
       });
     });
@@ -288,7 +294,7 @@ export class EdgeServer {
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo | null)?.port ?? this.config.listen.port;
+    return (this.listener.address() as AddressInfo | null)?.port ?? this.config.listen.port;
   }
 
   /** The HTTPS listener's port; null without one. */
@@ -327,6 +333,7 @@ export class EdgeServer {
     this.httpsSide?.http2.destroy();
     this.server.closeAllConnections();
     this.server.close();
+    if (this.listener !== this.server) this.listener.close();
     // Sessions record their end in the store as they close: close it after them.
     void Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.gateway.settled()]).then(() =>
       this.store.close(),
@@ -339,9 +346,10 @@ export class EdgeServer {
     this.certSources.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
     const listening = Promise.all([
-      new Promise<void>((resolve) => this.server.close(() => resolve())),
+      new Promise<void>((resolve) => this.listener.close(() => resolve())),
       this.httpsSide?.listener.close(),
     ]);
+    if (this.listener !== this.server) this.server.close();
     this.httpsSide?.http2.close();
     await this.gateway.close(this.config.timeouts.shutdownMs);
     this.server.closeIdleConnections();

@@ -7,9 +7,17 @@
  */
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { TunnelError, type ErrorCode } from '@burrow/protocol';
+import {
+  clientAddressOf,
+  resolveClientAddress,
+  resolveClientAddresses,
+} from '../listeners/client-address.js';
+import { peerAddressOf } from '../listeners/peer-address.js';
+import { TrustedProxies } from '../listeners/trusted-proxies.js';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
 import { errorPageFor, sendErrorPage } from './error-page.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
@@ -21,6 +29,7 @@ import { UpgradeExchange } from './upgrade-exchange.js';
 import { writeRawErrorPage, writeRawFailure } from './raw-response.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
+import { viewerKey } from './viewer-key.js';
 import type { TunnelTraffic } from './tunnel-traffic.js';
 import { resolveRequest, type TunnelRoute } from './tunnel-request.js';
 
@@ -53,6 +62,8 @@ export interface IngressOptions {
   connectionsPerIp?: number;
   /** `limits.requestsPerSecondPerIp`; unset or 0 means no limit. */
   requestsPerSecondPerIp?: number;
+  /** `proxy.trust`: peers whose X-Forwarded-For / Forwarded name the client; none by default. */
+  trustedProxies?: TrustedProxies;
   proxy: ExchangeDeps;
   /** With an HTTPS listener: what plain-HTTP requests are redirected there, and its port. */
   httpsRedirect?: { mode: HttpsRedirectMode; port(): number };
@@ -70,12 +81,18 @@ const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
 
 /** What other listeners (HTTP/2 over TLS) share with the one `attachIngress` was given. */
 export interface Ingress {
-  /** The request handler, for `Http2ServerRequest`/`Http2ServerResponse` too (see listeners/). */
+  /**
+   * The request handler for requests no http.Server emitted (`Http2ServerRequest`/
+   * `Http2ServerResponse`, see listeners/): it resolves the client address first.
+   */
   readonly request: (req: IncomingMessage, res: ServerResponse) => void;
   /** CONNECT refused, as a response (HTTP/2 CONNECT is a stream, not a socket). */
   readonly connect: (req: IncomingMessage, res: ServerResponse) => void;
-  /** `limits.connectionsPerIp`, so connections handed elsewhere count in the same buckets. */
-  readonly connections: ConnectionCounter | null;
+  /**
+   * `limits.connectionsPerIp` for a connection handed elsewhere (HTTP/2), in the same buckets:
+   * false when its client is at the limit (the caller closes it); counted until it closes.
+   */
+  readonly admitConnection: (socket: Socket) => boolean;
 }
 
 /** CONNECT would make the edge a forward proxy. */
@@ -88,9 +105,13 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
   const router = new HostRouter(options.domain);
   const onError = (err: unknown): void => options.onError(err);
   applyHeadLimits(server, options.maxHeaderCount);
+  const trusted = options.trustedProxies ?? TrustedProxies.parse([]);
+  resolveClientAddresses(server, trusted);
   const connections =
     options.connectionsPerIp === undefined ? null : new ConnectionCounter(options.connectionsPerIp);
-  const refusedSockets = connections === null ? null : limitConnections(server, connections);
+  // Trusted proxies' connections carry many clients, known only per request: not counted.
+  const exempt = (peer: string): boolean => trusted.trusts(peer);
+  const refusedSockets = connections === null ? null : limitConnections(server, connections, exempt);
   const rate = new ViewerRateLimit({
     perSecond: options.requestsPerSecondPerIp ?? 0,
     clock: options.proxy.timers,
@@ -119,7 +140,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     }
     const route = router.route(checked.authority?.host, checked.path);
     if (!(route.kind === 'edge' && options.edge.unlimited?.(route.path))) {
-      const refusal = rate.take(req.socket.remoteAddress);
+      const refusal = rate.take(clientAddressOf(req));
       if (refusal !== null) {
         sendErrorPage(res, refusal.page, req.headers.accept);
         req.resume();
@@ -198,7 +219,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     const route = router.route(checked.authority?.host, checked.path);
     // The edge's own upgrade is the agent endpoint: agents are limited by the gateway, not here.
     if (route.kind !== 'edge') {
-      const refusal = rate.take(req.socket.remoteAddress);
+      const refusal = rate.take(clientAddressOf(req));
       if (refusal !== null) {
         writeRawErrorPage(socket, refusal.page, req.headers.accept);
         return;
@@ -241,13 +262,24 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
   });
 
   return {
-    request: onRequest,
+    request: (req, res) => {
+      resolveClientAddress(req, trusted);
+      onRequest(req, res);
+    },
     connect: (req, res) => {
       res.setHeader('Allow', ALLOWED_METHODS);
       sendErrorPage(res, errorPageFor(connectRefusal(), 'Method not allowed'), req.headers.accept);
       req.resume();
     },
-    connections,
+    admitConnection: (socket) => {
+      if (connections === null) return true;
+      const peer = peerAddressOf(socket);
+      if (exempt(peer)) return true;
+      const key = viewerKey(peer);
+      if (!connections.acquire(key)) return false;
+      socket.once('close', () => connections.release(key));
+      return true;
+    },
   };
 }
 

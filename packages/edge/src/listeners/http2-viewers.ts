@@ -23,8 +23,6 @@ import {
   type ServerHttp2Session,
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionCounter } from '../ingress/connection-limit.js';
-import { viewerKey } from '../ingress/viewer-key.js';
 
 export interface Http2ViewerOptions {
   maxStreams: number;
@@ -36,8 +34,8 @@ export interface Http2ViewerOptions {
   request(req: IncomingMessage, res: ServerResponse): void;
   /** CONNECT (no extended CONNECT is offered): answered like CONNECT over HTTP/1.1. */
   connect(req: IncomingMessage, res: ServerResponse): void;
-  /** `limits.connectionsPerIp`, shared with the plain listener; null means no limit. */
-  connections: ConnectionCounter | null;
+  /** `limits.connectionsPerIp`, shared with the plain listener: false refuses the connection. */
+  admitConnection(socket: TLSSocket): boolean;
   onError(err: unknown): void;
 }
 
@@ -74,14 +72,9 @@ export class Http2Viewers {
 
   /** Serves HTTP/2 on a TLS connection that negotiated `h2`. */
   accept(tls: TLSSocket): void {
-    const { connections } = this.options;
-    if (connections !== null) {
-      const key = viewerKey(tls.remoteAddress);
-      if (!connections.acquire(key)) {
-        tls.destroy();
-        return;
-      }
-      tls.once('close', () => connections.release(key));
+    if (!this.options.admitConnection(tls)) {
+      tls.destroy();
+      return;
     }
     this.server.emit('connection', tls);
   }

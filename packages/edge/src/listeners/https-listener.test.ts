@@ -53,7 +53,7 @@ async function listen(
     maxHeaderCount: 100,
     request: answer,
     connect: (_req, res) => res.writeHead(405).end(),
-    connections: null,
+    admitConnection: () => true,
     onError: () => {},
   });
   const listener = new HttpsListener({

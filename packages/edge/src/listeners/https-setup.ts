@@ -49,7 +49,7 @@ export function createHttpsSide(
     maxHeaderCount: limits.maxHeaderCount,
     request: ingress.request,
     connect: ingress.connect,
-    connections: ingress.connections,
+    admitConnection: ingress.admitConnection,
     onError: (err) => log.debug({ err }, 'HTTP/2 session error'),
   });
   const listener = new HttpsListener({
