@@ -15,6 +15,17 @@ export type { Clock } from '@burrow/protocol';
 /** Randomness source with the shape of `crypto.randomBytes`, injected so tests can make key generation reproducible. */
 export type { RandomBytes } from '../random-text.js';
 
+export type {
+  AcmeAccountRecord,
+  CertificateFailureInput,
+  CertificateRecord,
+  CertificateStore,
+  SaveAcmeAccountInput,
+  SaveCertificateInput,
+  StoredCertificateOrigin,
+} from './certificate-records.js';
+import type { CertificateStore } from './certificate-records.js';
+
 export type TunnelKind = 'temporary' | 'named';
 
 /**
@@ -189,7 +200,8 @@ export interface ListSessionsOptions {
   userId?: string;
 }
 
-export interface Store {
+/** Certificates, the ACME account and challenge tokens: see certificate-records.ts. */
+export interface Store extends CertificateStore {
   /** Releases the database. Idempotent; any other call afterwards fails with TUN_ERR_INTERNAL. */
   close(): Promise<void>;
 
