@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
+import { http01Responder } from './certs/acme/http01-responder.js';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
 import { DomainRoutes } from './domains/domain-routes.js';
 import { DomainVerifier } from './domains/domain-verifier.js';
@@ -165,6 +166,7 @@ export class EdgeServer {
       connectionsPerIp: limits.connectionsPerIp,
       requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
       onError: (err) => log.error({ err }, 'ingress error'),
+      acmeChallenge: http01Responder(store, (err) => log.error({ err }, 'ACME challenge lookup failed')),
       traffic,
       proxy: {
         registry: this.registry,

@@ -36,9 +36,10 @@ export class KeySeal {
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, nonce);
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
-        'utf8',
-      );
+      return Buffer.concat([
+        decipher.update(body.subarray(0, body.length - TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
     } catch (err) {
       throw invalid(err);
     }

@@ -80,7 +80,10 @@ export async function saveAcmeAccount(
   return stored;
 }
 
-export async function getCertificate(db: Kysely<Database>, name: string): Promise<CertificateRecord | undefined> {
+export async function getCertificate(
+  db: Kysely<Database>,
+  name: string,
+): Promise<CertificateRecord | undefined> {
   const row = await db.selectFrom('certificates').selectAll().where('name', '=', name).executeTakeFirst();
   return row === undefined ? undefined : toCertificateRecord(row);
 }
@@ -186,7 +189,11 @@ export async function claimCertificateOrder(
   return Number(result.numUpdatedRows) === 1;
 }
 
-export async function requestCertificateRenewal(db: Kysely<Database>, name: string, now: number): Promise<boolean> {
+export async function requestCertificateRenewal(
+  db: Kysely<Database>,
+  name: string,
+  now: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('certificates')
     .set({ renew_requested: 1, next_attempt_at: null, updated_at: now })

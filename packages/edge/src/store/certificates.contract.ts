@@ -117,7 +117,11 @@ export function describeCertificatesContract(fixture: ContractFixture): void {
     });
 
     it('lets one holder at a time take the order lock, until it expires or the order ends', async () => {
-      const order = { name: 'lock.example.com', hosts: ['lock.example.com'], origin: 'acme-http-01' as const };
+      const order = {
+        name: 'lock.example.com',
+        hosts: ['lock.example.com'],
+        origin: 'acme-http-01' as const,
+      };
       const until = new Date(T0 + 5 * MINUTE);
       expect(await store().claimCertificateOrder(order, 'edge-a', until)).toBe(true);
       expect(await store().claimCertificateOrder(order, 'edge-b', until)).toBe(false);
@@ -140,7 +144,10 @@ export function describeCertificatesContract(fixture: ContractFixture): void {
 
     it('keeps several hosts and a wildcard name', async () => {
       await store().saveCertificate(
-        certificate('*.t.example.com', { hosts: ['*.t.example.com', 't.example.com'], origin: 'acme-dns-01' }),
+        certificate('*.t.example.com', {
+          hosts: ['*.t.example.com', 't.example.com'],
+          origin: 'acme-dns-01',
+        }),
       );
       const got = await store().getCertificate('*.t.example.com');
       expect(got?.hosts).toEqual(['*.t.example.com', 't.example.com']);

@@ -400,7 +400,9 @@ export class KyselyStore implements Store {
   }
 
   recordCertificateFailure(input: CertificateFailureInput): Promise<CertificateRecord> {
-    return this.#run('recordCertificateFailure', (db) => certs.recordCertificateFailure(db, input, this.#now()));
+    return this.#run('recordCertificateFailure', (db) =>
+      certs.recordCertificateFailure(db, input, this.#now()),
+    );
   }
 
   claimCertificateOrder(
@@ -414,7 +416,9 @@ export class KyselyStore implements Store {
   }
 
   requestCertificateRenewal(name: string): Promise<boolean> {
-    return this.#run('requestCertificateRenewal', (db) => certs.requestCertificateRenewal(db, name, this.#now()));
+    return this.#run('requestCertificateRenewal', (db) =>
+      certs.requestCertificateRenewal(db, name, this.#now()),
+    );
   }
 
   removeCertificate(name: string): Promise<boolean> {
