@@ -96,6 +96,23 @@ export interface EdgeConfig {
     /** Milliseconds between passes that look up TXT records of unverified custom domains. */
     readonly verifyIntervalMs: number;
   };
+  /** ACME HTTP-01 certificates on demand (certs/acme/). */
+  readonly acme: {
+    /** The account's contact; null turns ordering off. */
+    readonly email: string | null;
+    /** RFC 8555 directory URL. */
+    readonly directory: string;
+    /** PEM file of a CA trusted (beside the system roots) for the directory's TLS. */
+    readonly caFile: string | null;
+    /** New orders per hour, edge-wide (sliding window). */
+    readonly ordersPerHour: number;
+    /** New orders per registered domain per week (sliding window). */
+    readonly ordersPerDomainPerWeek: number;
+    /** Longest a handshake waits on an order in flight. */
+    readonly waitMs: number;
+    /** Milliseconds between renewal passes. */
+    readonly renewIntervalMs: number;
+  };
 }
 
 /**
@@ -115,6 +132,9 @@ export interface EdgeFlags {
   readonly databaseUrl?: string;
   /** `--allow-anonymous` / `--no-allow-anonymous`. */
   readonly allowAnonymous?: boolean | string;
+  readonly acmeEmail?: string;
+  readonly acmeDirectory?: string;
+  readonly acmeCaFile?: string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

@@ -70,6 +70,15 @@ describe('loadEdgeConfig defaults', () => {
         janitorIntervalMs: 60000,
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },
+      acme: {
+        email: null,
+        directory: 'https://acme-v02.api.letsencrypt.org/directory',
+        caFile: null,
+        ordersPerHour: 20,
+        ordersPerDomainPerWeek: 20,
+        waitMs: 60000,
+        renewIntervalMs: 3600000,
+      },
     });
   });
 

@@ -28,6 +28,8 @@ describe('env name derivation', () => {
     expect(setting('log.level').env).toEqual(['BURROW_LOG_LEVEL']);
     expect(setting('domains.resolver').env).toEqual(['BURROW_DOMAINS_RESOLVER']);
     expect(setting('domains.verifyIntervalMs').env).toEqual(['BURROW_DOMAINS_VERIFY_INTERVAL_MS']);
+    expect(setting('acme.caFile').env).toEqual(['BURROW_ACME_CA_FILE']);
+    expect(setting('acme.email').flag).toBe('acmeEmail');
   });
 
   it('names top-level settings BURROW_<SETTING>', () => {
@@ -43,7 +45,7 @@ describe('env name derivation', () => {
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(38);
+    expect(EDGE_SETTINGS).toHaveLength(45);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });
