@@ -11,7 +11,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
+import type { AcmeCertificates } from './certs/acme/acme-certificates.js';
+import { createAcmeCertificates } from './certs/acme/acme-setup.js';
 import { http01Responder } from './certs/acme/http01-responder.js';
+import type { CertificateSink } from './certs/certificates.js';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
 import { DomainRoutes } from './domains/domain-routes.js';
 import { DomainVerifier } from './domains/domain-verifier.js';
@@ -40,6 +43,11 @@ export interface EdgeServerOptions {
   store?: Store;
   /** TXT lookups for custom-domain verification; by default DNS via config.domains.resolver. */
   lookupTxt?: TxtLookup;
+  /**
+   * Where ACME certificates are installed (the certificate book the HTTPS listener selects
+   * from). With `acme.email` set, the edge orders certificates on demand into it.
+   */
+  certificates?: CertificateSink;
 }
 
 function isHealthPath(path: string): boolean {
@@ -61,6 +69,8 @@ export class EdgeServer {
   private readonly domainRoutes: DomainRoutes;
   private readonly domainVerifier: DomainVerifier;
   private readonly controlApi: ControlApi;
+  /** ACME HTTP-01 on demand (the HTTPS listener's `OnDemandCertificates`), or null when off. */
+  readonly acme: AcmeCertificates | null;
   private draining = false;
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
@@ -73,6 +83,7 @@ export class EdgeServer {
     timers: Timers,
     lookupTxt: TxtLookup,
     secret: Uint8Array,
+    certificates: CertificateSink | undefined,
   ) {
     this.config = config;
     this.store = store;
@@ -136,6 +147,19 @@ export class EdgeServer {
       // Every pass reloads routes, which also picks up `domains route` changes made from the CLI.
       onPass: () => this.domainRoutes.reload(),
     });
+    this.acme =
+      certificates === undefined
+        ? null
+        : createAcmeCertificates({
+            config,
+            store,
+            secret,
+            sink: certificates,
+            isLive: (name) => this.registry.lookup(name) !== undefined,
+            customHosts: this.domainRoutes,
+            timers,
+            log,
+          });
     this.controlApi = new ControlApi({
       store,
       baseDomain: config.domain,
@@ -214,9 +238,12 @@ export class EdgeServer {
     const lookupTxt =
       options.lookupTxt ??
       createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
-    const edge = new EdgeServer(config, store, log, timers, lookupTxt, await loadEdgeSecret(config.dataDir));
+    const secret = await loadEdgeSecret(config.dataDir);
+    const edge = new EdgeServer(config, store, log, timers, lookupTxt, secret, options.certificates);
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
+    // Certificates from the store are served from the first handshake.
+    await edge.acme?.loadStored();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
     await expectTunnelsBack({ store, registry: edge.registry, now: timers.now() }, interrupted, {
       graceMs: config.timeouts.reconnectGraceMs,
@@ -233,6 +260,7 @@ export class EdgeServer {
     storeFile?.start();
     edge.janitor.start();
     edge.domainVerifier.start();
+    edge.acme?.start();
     log.info(
       { url: edge.url, port: edge.port, domain: config.domain, dataDir: config.dataDir },
       `burrow-edge listening on ${edge.url}; expose a local port with: npx burrow http 3000 --server ${edge.url}`,
@@ -262,7 +290,12 @@ export class EdgeServer {
     this.server.closeAllConnections();
     this.server.close();
     // Sessions record their end in the store as they close: close it after them.
-    void Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.gateway.settled()]).then(() =>
+    void Promise.all([
+      this.janitor.stop(),
+      this.domainVerifier.stop(),
+      this.acme?.stop(),
+      this.gateway.settled(),
+    ]).then(() =>
       this.store.close(),
     );
   }
@@ -277,7 +310,7 @@ export class EdgeServer {
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
     await listening;
     clearTimeout(forced);
-    await Promise.all([this.janitor.stop(), this.domainVerifier.stop()]);
+    await Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.acme?.stop()]);
     await this.store.close();
     this.log.info('stopped');
     this.log.flush();
