@@ -6,7 +6,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realTimers, type Timers } from '../../packages/protocol/src/index.js';
 import { KeySeal } from '../../packages/edge/src/certs/key-seal.js';
 import { SecureContextSink } from '../../packages/edge/src/certs/test-support/secure-context-sink.js';
 import { loadEdgeSecret } from '../../packages/edge/src/edge-secret.js';
@@ -23,6 +25,9 @@ let edge: EdgeServer;
 let sink: SecureContextSink;
 let dir = '';
 let root = '';
+/** The edge's clock runs this far ahead of real time: renewal is tested by moving it. */
+let clockOffsetMs = 0;
+const shiftedTimers: Timers = { ...realTimers, now: () => Date.now() + clockOffsetMs };
 
 async function openStore(): Promise<Store> {
   return openSqliteStore({ file: join(dir, 'burrow.db') });
@@ -53,7 +58,7 @@ beforeAll(async () => {
     cwd: dir,
   });
   sink = new SecureContextSink();
-  edge = await EdgeServer.start({ config, certificates: sink });
+  edge = await EdgeServer.start({ config, certificates: sink, timers: shiftedTimers });
 }, 60_000);
 
 afterAll(async () => {
@@ -102,7 +107,9 @@ describe('ACME HTTP-01 on demand with Pebble', () => {
     const rows = await edge.store.listCertificates();
     const installs = sink.installs.length;
     const names = Array.from({ length: 1000 }, (_, i) =>
-      i % 2 === 0 ? `r${i}x${Math.random().toString(36).slice(2, 10)}.${DOMAIN}` : `www.random${i}.example.com`,
+      i % 2 === 0
+        ? `r${i}x${Math.random().toString(36).slice(2, 10)}.${DOMAIN}`
+        : `www.random${i}.example.com`,
     );
     const results = await Promise.all(names.map((name) => edge.acme!.obtain(name)));
     expect(results.every((r) => r === undefined)).toBe(true);
@@ -111,16 +118,68 @@ describe('ACME HTTP-01 on demand with Pebble', () => {
   });
 
   it('renews in the last third of the lifetime, serving the old certificate until the new one is in', async () => {
-    const old = await edge.store.getCertificate('shop.burrow.test');
+    const old = await edge.store.getCertificate('www.shop-example.org');
     const oldLeaf = new X509Certificate(old!.certPem!);
-    // Not due yet: the pass orders nothing.
+    const lifetime = old!.notAfter!.getTime() - old!.notBefore!.getTime();
+    const issuedAgo = Date.now() - old!.notBefore!.getTime();
+    clockOffsetMs = lifetime * 0.6 - issuedAgo;
     await edge.acme!.renewDue();
-    expect((await edge.store.getCertificate('shop.burrow.test'))?.certPem).toBe(old!.certPem);
-    await edge.store.requestCertificateRenewal('shop.burrow.test');
-    expect(await edge.acme!.obtain('shop.burrow.test')).toBeDefined();
+    expect((await edge.store.getCertificate('www.shop-example.org'))?.certPem).toBe(old!.certPem);
+    const installs = sink.installs.length;
+    clockOffsetMs = lifetime * 0.7 - issuedAgo;
+    await edge.acme!.renewDue();
+    const leaf = await expectServedCertificate('www.shop-example.org');
+    expect(leaf.serialNumber).not.toBe(oldLeaf.serialNumber);
+    // The reserved name was due too: both renewed in the one pass, each replacing its old one.
+    expect(sink.installs.length - installs).toBe(2);
+    expect(sink.list().filter((c) => c.hosts[0] === 'www.shop-example.org')).toHaveLength(1);
+    clockOffsetMs = 0;
+  });
+
+  it('orders again at the next pass after `certs renew` marked a certificate', async () => {
+    const old = await edge.store.getCertificate('shop.burrow.test');
+    expect(await edge.store.requestCertificateRenewal('shop.burrow.test')).toBe(true);
     await edge.acme!.renewDue();
     const leaf = await expectServedCertificate('shop.burrow.test');
-    expect(leaf.serialNumber).not.toBe(oldLeaf.serialNumber);
-    expect(sink.list().filter((c) => c.hosts[0] === 'shop.burrow.test')).toHaveLength(1);
+    expect(leaf.serialNumber).not.toBe(new X509Certificate(old!.certPem!).serialNumber);
+    expect((await edge.store.getCertificate('shop.burrow.test'))?.renewRequested).toBe(false);
+  });
+});
+
+describe('ACME with the CA unreachable', () => {
+  it('records the error with a back-off, orders nothing more until then, and keeps serving plain HTTP', async () => {
+    const dir2 = tempDir();
+    const seed = await openSqliteStore({ file: join(dir2, 'burrow.db') });
+    await seed.reserveName({ name: 'down', userId: DEFAULT_USER_ID });
+    await seed.close();
+    const closed = await freeTcpPort();
+    const config = loadEdgeConfig({
+      flags: {
+        listen: '127.0.0.1:0',
+        domain: DOMAIN,
+        data: dir2,
+        logLevel: 'silent',
+        acmeEmail: 'ops@burrow.test',
+        acmeDirectory: `https://127.0.0.1:${closed}/dir`,
+      },
+      env: {},
+      cwd: dir2,
+    });
+    const down = await EdgeServer.start({ config, certificates: new SecureContextSink() });
+    try {
+      expect(await down.acme!.obtain('down.burrow.test')).toBeUndefined();
+      const failed = await down.store.getCertificate('down.burrow.test');
+      expect(failed).toMatchObject({ certPem: null, failures: 1 });
+      expect(failed?.lastError).toMatch(/^TUN_ERR_ACME_ORDER_FAILED: /);
+      expect(failed!.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 60_000);
+      // Backing off: no new attempt, nothing written.
+      expect(await down.acme!.obtain('down.burrow.test')).toBeUndefined();
+      expect(await down.store.getCertificate('down.burrow.test')).toEqual(failed);
+      const health = await request(`http://127.0.0.1:${down.port}/health`);
+      expect(health.statusCode).toBe(200);
+      await health.body.text();
+    } finally {
+      await down.close();
+    }
   });
 });

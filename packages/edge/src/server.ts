@@ -295,9 +295,7 @@ export class EdgeServer {
       this.domainVerifier.stop(),
       this.acme?.stop(),
       this.gateway.settled(),
-    ]).then(() =>
-      this.store.close(),
-    );
+    ]).then(() => this.store.close());
   }
 
   private async shutdown(): Promise<void> {

@@ -13,7 +13,8 @@ import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
 import { boolSetting, enumSetting, group, intSetting, msSetting, withMeta } from './setting-schema.js';
 
 const DOMAIN_REQUIREMENT = 'a host name such as localhost or tunnel.example.com (not an IP address)';
-const ACME_EMAIL_REQUIREMENT = 'an e-mail address such as ops@example.com (leave unset to order no certificates)';
+const ACME_EMAIL_REQUIREMENT =
+  'an e-mail address such as ops@example.com (leave unset to order no certificates)';
 const ACME_DIRECTORY_REQUIREMENT = 'an https:// URL of an ACME (RFC 8555) directory';
 /** Let's Encrypt production; its staging is https://acme-staging-v02.api.letsencrypt.org/directory. */
 export const DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -139,14 +140,11 @@ export const edgeConfigSchema = z.strictObject(
     }),
     acme: group({
       // Unset: no ACME orders at all (the HTTP-01 responder still answers tokens in the store).
-      email: withMeta(
-        z.email({ error: ACME_EMAIL_REQUIREMENT }).nullable().default(null),
-        { flag: 'acmeEmail' },
-      ),
+      email: withMeta(z.email({ error: ACME_EMAIL_REQUIREMENT }).nullable().default(null), {
+        flag: 'acmeEmail',
+      }),
       directory: withMeta(
-        z
-          .url({ protocol: /^https$/, error: ACME_DIRECTORY_REQUIREMENT })
-          .default(DEFAULT_ACME_DIRECTORY),
+        z.url({ protocol: /^https$/, error: ACME_DIRECTORY_REQUIREMENT }).default(DEFAULT_ACME_DIRECTORY),
         { flag: 'acmeDirectory' },
       ),
       caFile: withMeta(z.string({ error: 'a path to a PEM file' }).min(1).nullable().default(null), {

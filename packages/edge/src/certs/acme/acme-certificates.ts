@@ -117,7 +117,10 @@ export class AcmeCertificates implements OnDemandCertificates {
         stored?.failures ?? 0,
       );
       if (outcome.kind === 'issued') {
-        this.#held.set(name, { notAfter: outcome.installed.notAfter.getTime(), context: outcome.installed.context });
+        this.#held.set(name, {
+          notAfter: outcome.installed.notAfter.getTime(),
+          context: outcome.installed.context,
+        });
         return outcome.installed.context;
       }
       if (outcome.kind === 'deferred' && outcome.reason === 'locked') return await this.#awaitOtherEdge(name);

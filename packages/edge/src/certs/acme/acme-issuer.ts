@@ -28,6 +28,14 @@ export interface AcmeIssuerOptions {
   poll?: { attempts: number; minMs: number; maxMs: number };
 }
 
+/** acme-client's own settings on its axios defaults (not in its types). */
+interface AcmeAxiosDefaults {
+  acmeSettings: { retryMaxAttempts: number };
+}
+
+/** One request to the CA (directory, nonce, order, poll, download). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Production polling: a few seconds apart, about two minutes in all. */
 const DEFAULT_POLL = { attempts: 10, minMs: 2_000, maxMs: 15_000 };
 
@@ -36,9 +44,14 @@ export class AcmeIssuer {
 
   constructor(private readonly options: AcmeIssuerOptions) {
     tagAcmeProblems();
+    // acme-client v5 talks through one process-wide axios instance, so these are set there.
+    // Its own retries would sleep up to a CA's Retry-After (hours) inside an order: the edge
+    // backs off itself, with the attempt recorded in the store. No request may hang forever.
+    (acme.axios.defaults as AcmeAxiosDefaults).acmeSettings.retryMaxAttempts = 0;
+    acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
     if (options.caPem !== undefined) {
-      // acme-client v5 talks through one process-wide axios instance; its agent is the only
-      // way to trust a private directory. Added to the system roots, not instead of them.
+      // The axios agent is the only way acme-client v5 lets a private directory be trusted.
+      // Added to the system roots, not instead of them.
       acme.axios.defaults.httpsAgent = new HttpsAgent({ ca: [...rootCertificates, options.caPem] });
     }
   }

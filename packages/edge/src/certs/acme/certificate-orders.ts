@@ -70,7 +70,10 @@ export class CertificateOrders {
     if (wait !== null) {
       if (timers.now() - this.#guardLoggedAt >= GUARD_LOG_EVERY_MS) {
         this.#guardLoggedAt = timers.now();
-        log.warn({ name, code: 'TUN_ERR_ACME_RATE_LIMITED', retryInMs: wait }, 'ACME order held back by the order rate guard');
+        log.warn(
+          { name, code: 'TUN_ERR_ACME_RATE_LIMITED', retryInMs: wait },
+          'ACME order held back by the order rate guard',
+        );
       }
       return { kind: 'deferred', reason: 'rate-guard' };
     }
@@ -105,8 +108,16 @@ export class CertificateOrders {
       const nextAttemptAt = error.retryable ? new Date(timers.now() + retryDelayMs(failuresBefore)) : null;
       log.error({ name, code: error.code, err: error.message, nextAttemptAt }, 'ACME order failed');
       await store
-        .recordCertificateFailure({ name, hosts, origin, error: `${error.code}: ${error.message}`, nextAttemptAt })
-        .catch((storeErr: unknown) => log.error({ err: storeErr, name }, 'could not record the failed order'));
+        .recordCertificateFailure({
+          name,
+          hosts,
+          origin,
+          error: `${error.code}: ${error.message}`,
+          nextAttemptAt,
+        })
+        .catch((storeErr: unknown) =>
+          log.error({ err: storeErr, name }, 'could not record the failed order'),
+        );
       return { kind: 'failed', error };
     }
   }

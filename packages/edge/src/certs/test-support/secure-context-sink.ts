@@ -6,7 +6,12 @@
  */
 import { createSecureContext } from 'node:tls';
 import { pemFacts } from '../acme/pem-facts.js';
-import type { CertificateMaterial, CertificateOrigin, CertificateSink, InstalledCertificate } from '../certificates.js';
+import type {
+  CertificateMaterial,
+  CertificateOrigin,
+  CertificateSink,
+  InstalledCertificate,
+} from '../certificates.js';
 
 export class SecureContextSink implements CertificateSink {
   readonly installs: { material: CertificateMaterial; installed: InstalledCertificate }[] = [];
