@@ -47,7 +47,7 @@ export class AcmeIssuer {
     // acme-client v5 talks through one process-wide axios instance, so these are set there.
     // Its own retries would sleep up to a CA's Retry-After (hours) inside an order: the edge
     // backs off itself, with the attempt recorded in the store. No request may hang forever.
-    (acme.axios.defaults as AcmeAxiosDefaults).acmeSettings.retryMaxAttempts = 0;
+    (acme.axios.defaults as unknown as AcmeAxiosDefaults).acmeSettings.retryMaxAttempts = 0;
     acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
     if (options.caPem !== undefined) {
       // The axios agent is the only way acme-client v5 lets a private directory be trusted.
