@@ -147,6 +147,10 @@ export class EdgeServer {
       // Every pass reloads routes, which also picks up `domains route` changes made from the CLI.
       onPass: () => this.domainRoutes.reload(),
     });
+    if (certificates === undefined && config.acme.email !== null) {
+      // Orders are placed for TLS handshakes; without a certificate book there are none.
+      log.warn('acme.email is set, but this edge has no HTTPS listener to serve certificates: no orders');
+    }
     this.acme =
       certificates === undefined
         ? null
