@@ -1,6 +1,6 @@
 /**
  * The Store contract: the edge's durable data (users, API keys, tunnel names, custom
- * domains, session history) behind one interface, so SQLite and PostgreSQL backends are
+ * domains, session history, ACME account and certificates) behind one interface, so SQLite and PostgreSQL backends are
  * interchangeable.
  *
  * Every method is safe to call concurrently; each call is one statement or one
@@ -8,6 +8,8 @@
  * epoch, taken from the injected `Clock`. Failures are `TunnelError`s (never raw driver
  * errors); "not there" answers are `null`, `undefined` or `false` as each method says.
  */
+
+import type { CertificateStore } from './certificate-records.js';
 
 /** Time source, injected so tests can pin and advance it (defined once, in the protocol). */
 export type { Clock } from '@burrow/protocol';
@@ -24,8 +26,6 @@ export type {
   SaveCertificateInput,
   StoredCertificateOrigin,
 } from './certificate-records.js';
-import type { CertificateStore } from './certificate-records.js';
-
 export type TunnelKind = 'temporary' | 'named';
 
 /**

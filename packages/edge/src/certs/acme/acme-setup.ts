@@ -57,7 +57,7 @@ export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | 
     store,
     responsible: responsibility({
       domain: config.domain,
-      isLive: deps.isLive,
+      isLive: (name) => deps.isLive(name),
       store,
       customHosts: deps.customHosts,
     }),
