@@ -183,3 +183,47 @@ describe('ACME with the CA unreachable', () => {
     }
   });
 });
+
+describe('ACME with a challenge the CA cannot validate', () => {
+  it('records the refusal for good (TUN_ERR_ACME_REJECTED, no retry) and keeps serving', async () => {
+    // Another edge, with its own store, on the same CA: Pebble validates on the first edge's
+    // port, whose store has no token for this order, so the challenge fails.
+    const dir2 = tempDir();
+    const seed = await openSqliteStore({ file: join(dir2, 'burrow.db') });
+    await seed.reserveName({ name: 'elsewhere', userId: DEFAULT_USER_ID });
+    await seed.close();
+    const config = loadEdgeConfig({
+      flags: {
+        listen: '127.0.0.1:0',
+        domain: DOMAIN,
+        data: dir2,
+        logLevel: 'silent',
+        acmeEmail: 'ops@burrow.test',
+        acmeDirectory: pebble.directoryUrl,
+        acmeCaFile: pebble.tlsCaFile,
+      },
+      env: {},
+      cwd: dir2,
+    });
+    const other = await EdgeServer.start({ config, certificates: new SecureContextSink() });
+    try {
+      expect(await other.acme!.obtain('elsewhere.burrow.test')).toBeUndefined();
+      const failed = await other.store.getCertificate('elsewhere.burrow.test');
+      expect(failed, pebble.log().slice(-2000)).toMatchObject({
+        certPem: null,
+        failures: 1,
+        nextAttemptAt: null,
+      });
+      expect(failed?.lastError).toMatch(/^TUN_ERR_ACME_REJECTED: .*unauthorized/);
+      // Refused for good: neither a handshake nor the renewal pass orders it again.
+      expect(await other.acme!.obtain('elsewhere.burrow.test')).toBeUndefined();
+      await other.acme!.renewDue();
+      expect(await other.store.getCertificate('elsewhere.burrow.test')).toEqual(failed);
+      const health = await request(`http://127.0.0.1:${other.port}/health`);
+      expect(health.statusCode).toBe(200);
+      await health.body.text();
+    } finally {
+      await other.close();
+    }
+  });
+});
