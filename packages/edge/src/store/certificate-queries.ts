@@ -160,6 +160,8 @@ export async function recordCertificateFailure(
       last_attempt_at: now,
       next_attempt_at: input.nextAttemptAt?.getTime() ?? null,
       failures: eb('failures', '+', 1),
+      // A renewal asked for was tried; from here the back-off decides.
+      renew_requested: 0,
       order_holder: null,
       order_until: null,
       updated_at: now,

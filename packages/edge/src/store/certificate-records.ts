@@ -86,8 +86,9 @@ export interface CertificateStore {
    */
   saveCertificate(input: SaveCertificateInput): Promise<CertificateRecord>;
   /**
-   * Records a failed order: `lastError`, `lastAttemptAt` now, `nextAttemptAt`, failures + 1;
-   * a certificate already held stays. Releases the order lock.
+   * Records a failed order: `lastError`, `lastAttemptAt` now, `nextAttemptAt`, failures + 1,
+   * clears `renewRequested` (it was tried); a certificate already held stays. Releases the
+   * order lock.
    */
   recordCertificateFailure(input: CertificateFailureInput): Promise<CertificateRecord>;
   /**

@@ -137,6 +137,15 @@ export function describeCertificatesContract(fixture: ContractFixture): void {
       expect(await store().requestCertificateRenewal('r.example.com')).toBe(true);
       expect((await store().getCertificate('r.example.com'))?.renewRequested).toBe(true);
       expect(await store().requestCertificateRenewal('missing.example.com')).toBe(false);
+      // The order the request asked for was tried: a failure ends the request (its back-off rules again).
+      const failed = await store().recordCertificateFailure({
+        name: 'r.example.com',
+        hosts: ['r.example.com'],
+        origin: 'acme-http-01',
+        error: 'x',
+        nextAttemptAt: null,
+      });
+      expect(failed.renewRequested).toBe(false);
       expect(await store().removeCertificate('r.example.com')).toBe(true);
       expect(await store().removeCertificate('r.example.com')).toBe(false);
       expect(await store().getCertificate('r.example.com')).toBeUndefined();
