@@ -71,11 +71,12 @@ export class AcmeCertificates implements OnDemandCertificates {
     this.#timer ??= this.options.timers.setInterval(() => void this.renewDue(), this.options.renewIntervalMs);
   }
 
+  /** Stops the renewal loop; waits for orders in flight at most STOP_WAIT_MS (shutdown stays bounded). */
   async stop(): Promise<void> {
     if (this.#timer !== null) this.options.timers.clearInterval(this.#timer);
     this.#timer = null;
-    await this.#pass;
-    await Promise.allSettled([...this.#flights.values()]);
+    const settled = Promise.allSettled([this.#pass, ...this.#flights.values()]).then(() => undefined);
+    await this.#within(settled, STOP_WAIT_MS);
   }
 
   /** One renewal pass (one at a time); never rejects. */
@@ -165,6 +166,8 @@ export class AcmeCertificates implements OnDemandCertificates {
 }
 
 const OTHER_EDGE_POLL_MS = 2_000;
+/** An order still running at shutdown is abandoned after this; it is retried after the restart. */
+const STOP_WAIT_MS = 2_000;
 
 /** Whether a name with a stored row may be ordered now: not backing off, not refused for good. */
 function mayOrder(record: CertificateRecord, now: number): boolean {
