@@ -1,16 +1,19 @@
 /**
  * ACME HTTP-01 on demand against Debian's Pebble: a real edge (in process, with its real
- * store and plain listener, which Pebble's VA reaches for the challenge), real orders, and
- * each certificate proven over real TLS trusting only Pebble's root. The certificate and its
- * key are read back from the store (the key unsealed with the edge secret).
+ * store, certificate book and plain listener, which Pebble's VA reaches for the challenge),
+ * real orders, and each certificate proven twice over real TLS trusting only Pebble's root:
+ * served from the book by SNI (as the HTTPS listener does), and as stored (the key unsealed
+ * with the edge secret).
  */
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realTimers, type Timers } from '../../packages/protocol/src/index.js';
 import { KeySeal } from '../../packages/edge/src/certs/key-seal.js';
-import { SecureContextSink } from '../../packages/edge/src/certs/test-support/secure-context-sink.js';
+import { startSniServer, type SniServer } from '../../packages/edge/src/certs/test-support/sni-server.js';
 import { loadEdgeSecret } from '../../packages/edge/src/edge-secret.js';
 import { EdgeServer, loadEdgeConfig } from '../../packages/edge/src/index.js';
 import { DEFAULT_USER_ID, openSqliteStore, type Store } from '../../packages/edge/src/store/index.js';
@@ -22,7 +25,9 @@ import { connectTrusting } from './support/tls-proof.js';
 const DOMAIN = 'burrow.test';
 let pebble: Pebble;
 let edge: EdgeServer;
-let sink: SecureContextSink;
+let sni: SniServer;
+/** Installs into the edge's book since it started. */
+let installs = 0;
 let dir = '';
 let root = '';
 /** The edge's clock runs this far ahead of real time: renewal is tested by moving it. */
@@ -57,18 +62,32 @@ beforeAll(async () => {
     env: {},
     cwd: dir,
   });
-  sink = new SecureContextSink();
-  edge = await EdgeServer.start({ config, certificates: sink, timers: shiftedTimers });
+  edge = await EdgeServer.start({ config, timers: shiftedTimers });
+  edge.certificates.onChange(() => (installs += 1));
+  sni = await startSniServer(edge.certificates);
 }, 60_000);
 
 afterAll(async () => {
+  await sni?.close();
   await edge?.close();
   await pebble?.stop();
   await stopAll();
 });
 
-/** The stored certificate for `name`, with its key unsealed, proven against Pebble's root. */
+/** A verified TLS connection to the book's SNI server (Pebble's root only); the leaf's serial. */
+function handshake(name: string): Promise<{ serial: string; socket: TLSSocket }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: sni.port, servername: name, ca: root }, () =>
+      resolve({ serial: socket.getPeerCertificate().serialNumber, socket }),
+    );
+    socket.once('error', reject);
+  });
+}
+
+/** Served by SNI from the book and stored with a sealed key, both proven against Pebble's root. */
 async function expectServedCertificate(name: string): Promise<X509Certificate> {
+  const served = await handshake(name);
+  served.socket.destroy();
   const stored = await edge.store.getCertificate(name);
   expect(stored?.certPem, `no certificate stored for ${name}: ${stored?.lastError}`).toBeTruthy();
   const keyPem = new KeySeal(await loadEdgeSecret(dir)).open(stored!.keySealed!);
@@ -78,6 +97,7 @@ async function expectServedCertificate(name: string): Promise<X509Certificate> {
   const leaf = new X509Certificate(stored!.certPem!);
   expect(leaf.checkHost(name)).toBe(name);
   expect(stored).toMatchObject({ hosts: [name], origin: 'acme-http-01', lastError: null, failures: 0 });
+  expect(served.serial).toBe(proof.serialNumber);
   return leaf;
 }
 
@@ -86,26 +106,26 @@ describe('ACME HTTP-01 on demand with Pebble', () => {
     const context = await edge.acme!.obtain('shop.burrow.test');
     expect(context, pebble.log().slice(-2000)).toBeDefined();
     await expectServedCertificate('shop.burrow.test');
-    expect(sink.list().map((c) => c.hosts)).toContainEqual(['shop.burrow.test']);
+    expect(edge.certificates.list().map((c) => c.hosts)).toContainEqual(['shop.burrow.test']);
     // Installed once: asking again answers from memory, without a second order.
     expect(await edge.acme!.obtain('SHOP.burrow.test.')).toBe(context);
-    expect(sink.installs).toHaveLength(1);
+    expect(installs).toBe(1);
   });
 
   it('orders one certificate for a verified custom domain, however many handshakes ask at once', async () => {
-    const before = sink.installs.length;
+    const before = installs;
     const contexts = await Promise.all(
       Array.from({ length: 20 }, () => edge.acme!.obtain('www.shop-example.org')),
     );
     expect(new Set(contexts).size).toBe(1);
     expect(contexts[0]).toBeDefined();
-    expect(sink.installs.length - before).toBe(1);
+    expect(installs - before).toBe(1);
     await expectServedCertificate('www.shop-example.org');
   });
 
   it('makes no order and no store write for 1,000 random SNI names', async () => {
     const rows = await edge.store.listCertificates();
-    const installs = sink.installs.length;
+    const installsBefore = installs;
     const names = Array.from({ length: 1000 }, (_, i) =>
       i % 2 === 0
         ? `r${i}x${Math.random().toString(36).slice(2, 10)}.${DOMAIN}`
@@ -114,25 +134,32 @@ describe('ACME HTTP-01 on demand with Pebble', () => {
     const results = await Promise.all(names.map((name) => edge.acme!.obtain(name)));
     expect(results.every((r) => r === undefined)).toBe(true);
     expect(await edge.store.listCertificates()).toEqual(rows);
-    expect(sink.installs.length).toBe(installs);
+    expect(installs).toBe(installsBefore);
   });
 
-  it('renews in the last third of the lifetime, serving the old certificate until the new one is in', async () => {
+  it('renews in the last third of the lifetime without dropping a connection; new handshakes get the new one', async () => {
     const old = await edge.store.getCertificate('www.shop-example.org');
+    const open = await handshake('www.shop-example.org');
     const oldLeaf = new X509Certificate(old!.certPem!);
     const lifetime = old!.notAfter!.getTime() - old!.notBefore!.getTime();
     const issuedAgo = Date.now() - old!.notBefore!.getTime();
     clockOffsetMs = lifetime * 0.6 - issuedAgo;
     await edge.acme!.renewDue();
     expect((await edge.store.getCertificate('www.shop-example.org'))?.certPem).toBe(old!.certPem);
-    const installs = sink.installs.length;
+    const installsBefore = installs;
     clockOffsetMs = lifetime * 0.7 - issuedAgo;
     await edge.acme!.renewDue();
     const leaf = await expectServedCertificate('www.shop-example.org');
     expect(leaf.serialNumber).not.toBe(oldLeaf.serialNumber);
     // The reserved name was due too: both renewed in the one pass, each replacing its old one.
-    expect(sink.installs.length - installs).toBe(2);
-    expect(sink.list().filter((c) => c.hosts[0] === 'www.shop-example.org')).toHaveLength(1);
+    expect(installs - installsBefore).toBe(2);
+    expect(edge.certificates.list().filter((c) => c.hosts[0] === 'www.shop-example.org')).toHaveLength(1);
+    // The connection opened before the renewal still works, on the old certificate.
+    expect(open.serial).toBe(oldLeaf.serialNumber);
+    open.socket.write('still here');
+    const [echo] = (await once(open.socket, 'data')) as [Buffer];
+    expect(echo.toString()).toBe('still here');
+    open.socket.destroy();
     clockOffsetMs = 0;
   });
 
@@ -165,7 +192,7 @@ describe('ACME with the CA unreachable', () => {
       env: {},
       cwd: dir2,
     });
-    const down = await EdgeServer.start({ config, certificates: new SecureContextSink() });
+    const down = await EdgeServer.start({ config });
     try {
       expect(await down.acme!.obtain('down.burrow.test')).toBeUndefined();
       const failed = await down.store.getCertificate('down.burrow.test');
@@ -205,7 +232,7 @@ describe('ACME with a challenge the CA cannot validate', () => {
       env: {},
       cwd: dir2,
     });
-    const other = await EdgeServer.start({ config, certificates: new SecureContextSink() });
+    const other = await EdgeServer.start({ config });
     try {
       expect(await other.acme!.obtain('elsewhere.burrow.test')).toBeUndefined();
       const failed = await other.store.getCertificate('elsewhere.burrow.test');

@@ -203,7 +203,11 @@ export function spawnAgent(edge: { url: string }, target: string, options: Agent
 }
 
 /** Starts `burrow http <target>` with JSON output and waits for its tunnel URL. */
-export async function startAgent(edge: Edge, target: string, options: AgentOptions = {}): Promise<Agent> {
+export async function startAgent(
+  edge: { url: string },
+  target: string,
+  options: AgentOptions = {},
+): Promise<Agent> {
   const proc = spawnAgent(edge, target, options);
   const tunnel = await proc.waitFor(
     () => proc.json.find((l) => l.event === 'tunnel'),

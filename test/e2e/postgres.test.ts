@@ -12,7 +12,7 @@ import { originHandler } from './origin.js';
 const databases = new TestDatabases();
 
 afterEach(stopAll);
-afterAll(() => databases.dropAll());
+afterAll(() => databases.dropAll(), 120_000);
 
 async function cli(url: string, ...args: string[]): Promise<Proc> {
   const proc = new Proc([EDGE_CLI, ...args, '--database-url', url]);

@@ -86,6 +86,30 @@ describe('text output', () => {
     ]);
   });
 
+  it('adds the advice it is given for a retried failure, with its code', () => {
+    const { out, stdout, stderr } = sinks();
+    const output = createTextOutput({
+      stdout,
+      stderr,
+      advise: (err) => (err.code === 'TUN_ERR_EDGE_TLS' ? 'Pass --ca FILE.' : undefined),
+    });
+    const untrusted = new TunnelError(
+      'TUN_ERR_EDGE_TLS',
+      'the certificate of the edge at e:443 failed verification',
+    );
+    output.reconnecting({ attempt: 2, delayMs: 400, reason: untrusted });
+    output.reconnecting({
+      attempt: 3,
+      delayMs: 800,
+      reason: new TunnelError('TUN_ERR_CONNECT_FAILED', 'refused'),
+    });
+    expect(out.stderr.split('\n')).toEqual([
+      'burrow: reconnecting in 0.4s because the certificate of the edge at e:443 failed verification (TUN_ERR_EDGE_TLS, attempt 2). Pass --ca FILE.',
+      'burrow: reconnecting in 0.8s because refused (attempt 3)',
+      '',
+    ]);
+  });
+
   it('colours the status only when asked to, and escapes control characters in paths', () => {
     expect(formatRequestLine(ok, { color: true })).toBe('GET /path?q=1 \u001b[32m200\u001b[0m 12ms');
     expect(formatRequestLine({ ...ok, path: '/a\u001b[2Jb' }, { color: false })).toBe(

@@ -49,6 +49,11 @@ export interface TextOutputOptions {
   readonly stderr: TextSink;
   /** ANSI colour on request statuses; the CLI sets it only for a TTY. */
   readonly color?: boolean;
+  /**
+   * What to do about a failure the agent keeps retrying (the CLI passes its `adviceFor`), so a
+   * retried failure only the user can fix (an untrusted edge certificate) says how at once.
+   */
+  readonly advise?: (err: TunnelError) => string | undefined;
 }
 
 function seconds(ms: number): string {
@@ -71,7 +76,12 @@ export function createTextOutput(options: TextOutputOptions): AgentOutput {
     request: (record) => void stdout.write(`${formatRequestLine(record, { color })}\n`),
     reconnecting: (info) => {
       const when = info.delayMs === 0 ? 'now' : `in ${seconds(info.delayMs)}`;
-      status(`reconnecting ${when} because ${info.reason.message} (attempt ${info.attempt})`);
+      const advice = options.advise?.(info.reason);
+      status(
+        advice === undefined
+          ? `reconnecting ${when} because ${info.reason.message} (attempt ${info.attempt})`
+          : `reconnecting ${when} because ${info.reason.message} (${info.reason.code}, attempt ${info.attempt}). ${advice}`,
+      );
     },
     stopping: (inFlight, timeoutMs) =>
       status(

@@ -171,6 +171,7 @@ class Agent implements AgentHandle {
       serve: (stream) => serveStream(stream, routes, this.forwardContext),
       onBound: (binding, name) => routes.set(name, routeFor(binding.spec)),
       server: this.config.server,
+      ca: this.config.ca,
       token: this.config.token,
       bindings: this.bindings,
       dial: this.dial,

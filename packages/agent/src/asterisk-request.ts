@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { TunnelError } from '@burrow/protocol';
 import type { Dispatcher } from 'undici';
 import { originHost, originPort } from './forward-context.js';
+import { httpsOptions, type OriginTlsOptions } from './origin-tls-options.js';
 
 export interface AsteriskRequest {
   readonly method: string;
@@ -25,10 +26,11 @@ export interface AsteriskRequest {
 /** Starts the request; every outcome reaches `handler` (errors via onResponseError). */
 export function dispatchAsteriskForm(
   origin: URL,
+  tls: OriginTlsOptions,
   request: AsteriskRequest,
   handler: Dispatcher.DispatchHandler,
 ): void {
-  new AsteriskDispatch(origin, request, handler).start();
+  new AsteriskDispatch(origin, tls, request, handler).start();
 }
 
 function hasHeader(raw: readonly string[], lowerName: string): boolean {
@@ -38,6 +40,7 @@ function hasHeader(raw: readonly string[], lowerName: string): boolean {
 
 class AsteriskDispatch implements Dispatcher.DispatchController {
   private readonly origin: URL;
+  private readonly tls: OriginTlsOptions;
   private readonly options: AsteriskRequest;
   private readonly handler: Dispatcher.DispatchHandler;
   private request: http.ClientRequest | null = null;
@@ -48,8 +51,14 @@ class AsteriskDispatch implements Dispatcher.DispatchController {
   private done = false;
   rawHeaders: string[] | null = null;
 
-  constructor(origin: URL, options: AsteriskRequest, handler: Dispatcher.DispatchHandler) {
+  constructor(
+    origin: URL,
+    tls: OriginTlsOptions,
+    options: AsteriskRequest,
+    handler: Dispatcher.DispatchHandler,
+  ) {
     this.origin = origin;
+    this.tls = tls;
     this.options = options;
     this.handler = handler;
   }
@@ -96,7 +105,8 @@ class AsteriskDispatch implements Dispatcher.DispatchController {
     // node:http sends an OPTIONS body of unknown length unframed; undici would chunk it.
     if (body !== null && !hasHeader(headers, 'content-length')) headers.push('Transfer-Encoding', 'chunked');
     try {
-      const request = (this.origin.protocol === 'https:' ? https : http).request({
+      const secure = this.origin.protocol === 'https:';
+      const request = (secure ? https : http).request({
         host: originHost(this.origin),
         port: originPort(this.origin),
         method: this.options.method,
@@ -104,8 +114,8 @@ class AsteriskDispatch implements Dispatcher.DispatchController {
         headers,
         setHost: false,
         agent: false,
-        // The local hop is not verified, as for the pooled requests (see origin-pools.ts).
-        rejectUnauthorized: false,
+        // Verified as the pooled requests are (origin-tls-options.ts).
+        ...(secure ? httpsOptions(this.tls) : {}),
       });
       this.request = request;
       request.on('response', (res: http.IncomingMessage) => this.onResponse(res));

@@ -116,6 +116,7 @@ describe('dialWebSocket', () => {
     });
     const attempt = dialWebSocket({
       server: new URL(`http://127.0.0.1:${port}`),
+      ca: null,
       maxFramePayload: 64 * 1024,
       signal: new AbortController().signal,
       timeoutMs: 2000,
@@ -130,6 +131,7 @@ describe('dialWebSocket', () => {
     const { port } = await startWebSocketEdge(new FakeEdge());
     const attempt = dialWebSocket({
       server: new URL(`http://127.0.0.1:${port}/elsewhere`),
+      ca: null,
       maxFramePayload: 64 * 1024,
       signal: new AbortController().signal,
       timeoutMs: 2000,
@@ -148,6 +150,7 @@ describe('dialWebSocket', () => {
     const stop = new AbortController();
     const attempt = dialWebSocket({
       server: new URL(`http://127.0.0.1:${port}`),
+      ca: null,
       maxFramePayload: 64 * 1024,
       signal: stop.signal,
       timeoutMs: 10_000,

@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
+import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
 import {
   TunnelError,
@@ -25,6 +26,8 @@ export interface EdgeDialOptions {
   readonly signal: AbortSignal;
   /** Time allowed for TCP + TLS + the HTTP upgrade, in ms. */
   readonly timeoutMs: number;
+  /** PEM of CA certificates trusted in addition to Node's roots for an https edge; null for the roots alone. */
+  readonly ca: string | null;
 }
 
 /** Resolves with a transport ready for a Session; rejects with a TunnelError. */
@@ -55,6 +58,9 @@ export const dialWebSocket: EdgeDialer = (options) => {
       // Masking guards browsers against proxy cache poisoning; the agent is not a browser, and
       // a zero mask lets ws skip an XOR and a copy of every byte the agent sends.
       generateMask: (mask: Buffer) => mask.fill(0),
+      // Added to the roots, not instead of them: an edge may move to a public CA. Verification
+      // itself is never turned off (ws verifies, with the URL's host as SNI and name).
+      ...(options.ca === null ? {} : { ca: [...rootCertificates, options.ca] }),
     });
     // ws reports a terminated handshake with a late 'error'; without a listener it would crash.
     ws.on('error', () => undefined);

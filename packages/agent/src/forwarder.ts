@@ -9,6 +9,7 @@ import type { TunnelSpec } from './config/index.js';
 import type { ForwardContext } from './forward-context.js';
 import { hostHeaderValue, withHostHeader } from './host-header.js';
 import { forwardHttp } from './http-forwarder.js';
+import { originTlsOptions, type OriginTlsOptions } from './origin-tls-options.js';
 import { forwardUpgrade } from './upgrade-forwarder.js';
 
 /** Where one tunnel's requests go. */
@@ -17,13 +18,21 @@ export interface Route {
   readonly origin: URL;
   /** Host header value sent to the origin, or null to pass the viewer's on unchanged. */
   readonly host: string | null;
+  /** How an https:// origin is connected to and verified. */
+  readonly tls: OriginTlsOptions;
 }
 
 /** Tunnel name (as bound on this session) → route. */
 export type RouteTable = ReadonlyMap<string, Route>;
 
-export function routeFor(spec: Pick<TunnelSpec, 'origin' | 'hostHeader'>): Route {
-  return { origin: spec.origin, host: hostHeaderValue(spec.hostHeader, spec.origin) };
+export function routeFor(
+  spec: Pick<TunnelSpec, 'origin' | 'hostHeader'> & Partial<Pick<TunnelSpec, 'originTls'>>,
+): Route {
+  return {
+    origin: spec.origin,
+    host: hostHeaderValue(spec.hostHeader, spec.origin),
+    tls: originTlsOptions(spec.origin, spec.originTls),
+  };
 }
 
 /**
@@ -43,8 +52,8 @@ export function serveStream(stream: MuxStream, routes: RouteTable, context: Forw
     }
     // One place for both forwarders, so an upgrade gets the same Host as a plain request.
     const sent = route.host === null ? head : { ...head, headers: withHostHeader(head.headers, route.host) };
-    if (stream.upgrade) forwardUpgrade(stream, sent, route.origin, context);
-    else forwardHttp(stream, sent, route.origin, context);
+    if (stream.upgrade) forwardUpgrade(stream, sent, route.origin, route.tls, context);
+    else forwardHttp(stream, sent, route.origin, route.tls, context);
   } catch (err) {
     stream.reset(toTunnelError(err));
   }

@@ -26,6 +26,8 @@ import { describeOriginError } from './network-error.js';
 import { RequestClock } from './request-log.js';
 import { checkOriginStatus, originResponseHead } from './response-head.js';
 import { originAddress, type ForwardContext } from './forward-context.js';
+import { POOLED_SERVERNAME } from './origin-pools.js';
+import type { OriginTlsOptions } from './origin-tls-options.js';
 
 /** Bytes undici may hold before the stream is paused; the stream's window bounds the rest. */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
@@ -35,15 +37,17 @@ export function forwardHttp(
   stream: MuxStream,
   head: RequestHead,
   origin: URL,
+  tls: OriginTlsOptions,
   context: ForwardContext,
 ): void {
-  new HttpExchange(stream, head, origin, context).start();
+  new HttpExchange(stream, head, origin, tls, context).start();
 }
 
 class HttpExchange implements Dispatcher.DispatchHandler {
   private readonly stream: MuxStream;
   private readonly head: RequestHead;
   private readonly origin: URL;
+  private readonly tls: OriginTlsOptions;
   private readonly context: ForwardContext;
   private readonly clock: RequestClock;
   private body: StreamReadable | null = null;
@@ -55,10 +59,17 @@ class HttpExchange implements Dispatcher.DispatchHandler {
   /** Last sign of life from the origin before its head: connected, or took body bytes. */
   private lastProgressAt: number;
 
-  constructor(stream: MuxStream, head: RequestHead, origin: URL, context: ForwardContext) {
+  constructor(
+    stream: MuxStream,
+    head: RequestHead,
+    origin: URL,
+    tls: OriginTlsOptions,
+    context: ForwardContext,
+  ) {
     this.stream = stream;
     this.head = head;
     this.origin = origin;
+    this.tls = tls;
     this.context = context;
     this.clock = new RequestClock(head, context.timers);
     this.lastProgressAt = context.timers.now();
@@ -78,10 +89,13 @@ class HttpExchange implements Dispatcher.DispatchHandler {
         method: this.head.method,
         headers: requestHeadersForOrigin(this.head.headers),
         body: this.body,
+        // Constant, so undici neither takes SNI from the Host header (the public name) nor drops
+        // the connection whenever Host changes; the pool's connector sets the real SNI.
+        servername: POOLED_SERVERNAME,
       };
       // undici cannot send the asterisk form (`OPTIONS *`); node:http can, on its own connection.
-      if (this.head.path === '*') dispatchAsteriskForm(this.origin, request, this);
-      else this.context.pools.get(this.origin).dispatch(request, this);
+      if (this.head.path === '*') dispatchAsteriskForm(this.origin, this.tls, request, this);
+      else this.context.pools.get(this.origin, this.tls).dispatch(request, this);
     } catch (err) {
       this.fail(err);
     }

@@ -49,22 +49,81 @@ export function networkReason(err: unknown, peer: string): string {
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
       return `timed out connecting to ${peer}`;
-    default: {
-      const message = err instanceof Error && err.message !== '' ? err.message : String(err);
-      return `${peer}: ${message}${code !== undefined && !message.includes(code) ? ` (${code})` : ''}`;
-    }
+    default:
+      return `${peer}: ${errorText(err)}`;
   }
 }
 
-/** A failure reaching the edge: always TUN_ERR_CONNECT_FAILED (retryable). */
+/**
+ * OpenSSL's certificate verification results as Node names them, plus Node's own name check:
+ * the peer is there and speaks TLS, but its certificate is not one we may trust.
+ */
+const CERT_VERIFY_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+export type TlsFailure = 'certificate' | 'handshake';
+
+/** Whether `err` is a TLS failure: a certificate that failed verification, or another handshake failure. */
+export function classifyTlsError(err: unknown): TlsFailure | null {
+  const code = networkErrorCode(err);
+  if (code === undefined) return null;
+  if (CERT_VERIFY_CODES.has(code)) return 'certificate';
+  return code.startsWith('ERR_SSL_') ? 'handshake' : null;
+}
+
+function errorText(err: unknown): string {
+  const message = err instanceof Error && err.message !== '' ? err.message : String(err);
+  const code = networkErrorCode(err);
+  return `${message}${code !== undefined && !message.includes(code) ? ` (${code})` : ''}`;
+}
+
+/** "the certificate of <peer> failed verification: <why> (<CODE>)" / "TLS handshake with <peer> failed: ..." */
+function tlsReason(kind: TlsFailure, err: unknown, peer: string): string {
+  return kind === 'certificate'
+    ? `the certificate of ${peer} failed verification: ${errorText(err)}`
+    : `TLS handshake with ${peer} failed: ${errorText(err)}`;
+}
+
+/**
+ * A failure reaching the edge, retryable either way: TUN_ERR_EDGE_TLS for a certificate that
+ * failed verification (an operator may renew an expired one), else TUN_ERR_CONNECT_FAILED.
+ */
 export function describeNetworkError(err: unknown, peer: string): TunnelError {
   if (err instanceof TunnelError) return err;
-  return new TunnelError('TUN_ERR_CONNECT_FAILED', networkReason(err, peer), { cause: err });
+  const tls = classifyTlsError(err);
+  if (tls === 'certificate') {
+    return new TunnelError('TUN_ERR_EDGE_TLS', tlsReason(tls, err, peer), { cause: err });
+  }
+  const reason = tls === null ? networkReason(err, peer) : tlsReason(tls, err, peer);
+  return new TunnelError('TUN_ERR_CONNECT_FAILED', reason, { cause: err });
 }
 
 /** A failure reaching the local service, mapped to the ORIGIN_* code the edge turns into 502/504. */
 export function describeOriginError(err: unknown, peer: string): TunnelError {
   if (err instanceof TunnelError) return err;
+  const tls = classifyTlsError(err);
+  if (tls !== null) return new TunnelError('TUN_ERR_ORIGIN_TLS', tlsReason(tls, err, peer), { cause: err });
   const kind = classifyNetworkError(err);
   const code: ErrorCode =
     kind === 'refused'

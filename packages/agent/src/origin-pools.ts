@@ -4,10 +4,18 @@
  */
 
 import { TunnelError } from '@burrow/protocol';
-import type { Pool } from 'undici';
+import type { Pool, buildConnector as Connector } from 'undici';
 // undici's index loads fetch, WebSocket, caches, mocks and interceptors the agent never uses
-// (~3.5 MB of heap); its Pool alone is all the forwarder dispatches through.
+// (~3.5 MB of heap); its Pool and connector alone are all the forwarder needs.
+import buildConnector from 'undici/lib/core/connect.js';
 import PoolClass from 'undici/lib/dispatcher/pool.js';
+import type { OriginTlsOptions } from './origin-tls-options.js';
+
+/**
+ * The servername every pooled request carries. undici compares it per request and would
+ * reconnect on a change; the pool's connector ignores it and uses the route's own.
+ */
+export const POOLED_SERVERNAME = 'burrow-origin';
 
 export interface OriginPoolOptions {
   /** Most open connections to one origin. */
@@ -27,13 +35,14 @@ export class OriginPools {
     this.options = options;
   }
 
-  /** The pool for `origin` (scheme, host, port), created on first use. */
-  get(origin: URL): Pool {
+  /** The pool for `origin` (scheme, host, port) with these TLS settings, created on first use. */
+  get(origin: URL, tls: OriginTlsOptions): Pool {
     if (this.closed) throw new TunnelError('TUN_ERR_INTERNAL', 'origin pools are closed');
-    const key = origin.origin;
+    const secure = origin.protocol === 'https:';
+    const key = secure ? `${origin.origin} ${tls.key}` : origin.origin;
     let pool = this.pools.get(key);
     if (pool === undefined) {
-      pool = new PoolClass(key, {
+      pool = new PoolClass(origin.origin, {
         connections: this.options.connections,
         // One request per connection at a time: a slow response never holds up the next request.
         pipelining: 1,
@@ -41,9 +50,7 @@ export class OriginPools {
         // streaming body (SSE, a long download) may legitimately stay quiet for a long time.
         headersTimeout: 0,
         bodyTimeout: 0,
-        // Local dev servers on https usually have self-signed certificates; the tunnel is the
-        // developer's own, so like other tunnel agents we do not verify the local hop.
-        connect: { rejectUnauthorized: false },
+        ...(secure ? { connect: tlsConnector(tls) } : {}),
       });
       this.pools.set(key, pool);
     }
@@ -55,4 +62,18 @@ export class OriginPools {
     this.closed = true;
     await Promise.all([...this.pools.values()].map((pool) => pool.destroy()));
   }
+}
+
+/**
+ * undici's own connector with the route's TLS settings, dropping the per-request servername
+ * (POOLED_SERVERNAME) so that `servername` here decides SNI and the verified name; '' (an IP
+ * origin) leaves SNI out and checks the address.
+ */
+function tlsConnector(tls: OriginTlsOptions): Connector.connector {
+  const connect = buildConnector({
+    rejectUnauthorized: tls.rejectUnauthorized,
+    servername: tls.servername,
+    ...(tls.ca === undefined ? {} : { ca: [...tls.ca] }),
+  });
+  return (options, callback) => connect({ ...options, servername: undefined }, callback);
 }

@@ -23,6 +23,8 @@ export const AGENT_NAME = 'burrow/0.1.0';
 
 export interface ConnectOptions {
   readonly server: URL;
+  /** Extra CAs for an https edge (AgentConfig.ca). */
+  readonly ca: string | null;
   readonly token: string | null;
   readonly bindings: readonly TunnelBinding[];
   readonly dial: EdgeDialer;
@@ -50,6 +52,7 @@ export async function connectSession(options: ConnectOptions): Promise<Connected
     maxFramePayload: limits.maxFramePayload,
     signal: options.signal,
     timeoutMs: options.stepTimeoutMs,
+    ca: options.ca,
   });
   const session = new Session({ role: 'agent', transport, timers: options.timers, ...limits });
   // Served from the start: a name's route is added the moment its BIND_ACK arrives, and the

@@ -22,6 +22,7 @@ import { originAddress, originHost, originPort, type ForwardContext } from './fo
 import { responseHeadersForViewer } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
 import { RequestClock } from './request-log.js';
+import { httpsOptions, type OriginTlsOptions } from './origin-tls-options.js';
 import { originResponseHead } from './response-head.js';
 
 /** Starts forwarding; never throws (a failure resets the stream). */
@@ -29,15 +30,17 @@ export function forwardUpgrade(
   stream: MuxStream,
   head: RequestHead,
   origin: URL,
+  tls: OriginTlsOptions,
   context: ForwardContext,
 ): void {
-  new UpgradeExchange(stream, head, origin, context).start();
+  new UpgradeExchange(stream, head, origin, tls, context).start();
 }
 
 class UpgradeExchange {
   private readonly stream: MuxStream;
   private readonly head: RequestHead;
   private readonly origin: URL;
+  private readonly tls: OriginTlsOptions;
   private readonly context: ForwardContext;
   private readonly clock: RequestClock;
   private request: http.ClientRequest | null = null;
@@ -45,10 +48,17 @@ class UpgradeExchange {
   private status: number | null = null;
   private timer: unknown = null;
 
-  constructor(stream: MuxStream, head: RequestHead, origin: URL, context: ForwardContext) {
+  constructor(
+    stream: MuxStream,
+    head: RequestHead,
+    origin: URL,
+    tls: OriginTlsOptions,
+    context: ForwardContext,
+  ) {
     this.stream = stream;
     this.head = head;
     this.origin = origin;
+    this.tls = tls;
     this.context = context;
     this.clock = new RequestClock(head, context.timers);
   }
@@ -71,8 +81,9 @@ class UpgradeExchange {
         headers: this.head.headers,
         setHost: false,
         agent: false,
-        // The local hop is not verified, as for the pooled requests (see origin-pools.ts).
-        rejectUnauthorized: false,
+        // The same verification as the pooled requests (origin-tls-options.ts); an explicit
+        // servername, since node:https would otherwise take it from the Host header.
+        ...(secure ? httpsOptions(this.tls) : {}),
       });
       this.request = request;
       request.on('upgrade', (res: http.IncomingMessage, socket: Duplex, upgradeHead: Buffer) =>

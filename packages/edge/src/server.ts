@@ -14,7 +14,8 @@ import { ControlApi } from './api/control-api.js';
 import type { AcmeCertificates } from './certs/acme/acme-certificates.js';
 import { createAcmeCertificates } from './certs/acme/acme-setup.js';
 import { http01Responder } from './certs/acme/http01-responder.js';
-import type { CertificateSink } from './certs/certificates.js';
+import type { CertificateBook } from './certs/certificate-book.js';
+import { startCertificateSources, type CertificateSources } from './certs/certificate-sources.js';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
 import { DomainRoutes } from './domains/domain-routes.js';
 import { DomainVerifier } from './domains/domain-verifier.js';
@@ -43,11 +44,6 @@ export interface EdgeServerOptions {
   store?: Store;
   /** TXT lookups for custom-domain verification; by default DNS via config.domains.resolver. */
   lookupTxt?: TxtLookup;
-  /**
-   * Where ACME certificates are installed (the certificate book the HTTPS listener selects
-   * from). With `acme.email` set, the edge orders certificates on demand into it.
-   */
-  certificates?: CertificateSink;
 }
 
 function isHealthPath(path: string): boolean {
@@ -69,7 +65,12 @@ export class EdgeServer {
   private readonly domainRoutes: DomainRoutes;
   private readonly domainVerifier: DomainVerifier;
   private readonly controlApi: ControlApi;
-  /** ACME HTTP-01 on demand (the HTTPS listener's `OnDemandCertificates`), or null when off. */
+  /** Configured certificate sources; the HTTPS listener selects from `certificates`. */
+  private readonly certSources: CertificateSources;
+  /**
+   * ACME HTTP-01 on demand into the book (the HTTPS listener's `OnDemandCertificates`), or
+   * null without `acme.email`.
+   */
   readonly acme: AcmeCertificates | null;
   private draining = false;
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
@@ -83,9 +84,10 @@ export class EdgeServer {
     timers: Timers,
     lookupTxt: TxtLookup,
     secret: Uint8Array,
-    certificates: CertificateSink | undefined,
+    certSources: CertificateSources,
   ) {
     this.config = config;
+    this.certSources = certSources;
     this.store = store;
     this.log = log;
     const { limits, timeouts, tunnels } = config;
@@ -147,23 +149,16 @@ export class EdgeServer {
       // Every pass reloads routes, which also picks up `domains route` changes made from the CLI.
       onPass: () => this.domainRoutes.reload(),
     });
-    if (certificates === undefined && config.acme.email !== null) {
-      // Orders are placed for TLS handshakes; without a certificate book there are none.
-      log.warn('acme.email is set, but this edge has no HTTPS listener to serve certificates: no orders');
-    }
-    this.acme =
-      certificates === undefined
-        ? null
-        : createAcmeCertificates({
-            config,
-            store,
-            secret,
-            sink: certificates,
-            isLive: (name) => this.registry.lookup(name) !== undefined,
-            customHosts: this.domainRoutes,
-            timers,
-            log,
-          });
+    this.acme = createAcmeCertificates({
+      config,
+      store,
+      secret,
+      sink: certSources.book,
+      isLive: (name) => this.registry.lookup(name) !== undefined,
+      customHosts: this.domainRoutes,
+      timers,
+      log,
+    });
     this.controlApi = new ControlApi({
       store,
       baseDomain: config.domain,
@@ -225,6 +220,8 @@ export class EdgeServer {
     const { config } = options;
     const timers = options.timers ?? realTimers;
     const log = options.log ?? createLogger(config.log.level);
+    // First: an unusable certificate file stops the start with its reason, before anything opens.
+    const certSources = await startCertificateSources(config, { log, timers });
     const store = options.store ?? (await openConfiguredStore(config));
     const file = options.store ? null : sqliteFileOf(config);
     const storeFile =
@@ -242,8 +239,15 @@ export class EdgeServer {
     const lookupTxt =
       options.lookupTxt ??
       createTxtLookup({ servers: config.domains.resolver, timeoutMs: TXT_LOOKUP_TIMEOUT_MS, timers });
-    const secret = await loadEdgeSecret(config.dataDir);
-    const edge = new EdgeServer(config, store, log, timers, lookupTxt, secret, options.certificates);
+    const edge = new EdgeServer(
+      config,
+      store,
+      log,
+      timers,
+      lookupTxt,
+      await loadEdgeSecret(config.dataDir),
+      certSources,
+    );
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
     // Certificates from the store are served from the first handshake.
@@ -263,13 +267,18 @@ export class EdgeServer {
     edge.storeFile = storeFile;
     storeFile?.start();
     edge.janitor.start();
-    edge.domainVerifier.start();
     edge.acme?.start();
+    edge.domainVerifier.start();
     log.info(
       { url: edge.url, port: edge.port, domain: config.domain, dataDir: config.dataDir },
       `burrow-edge listening on ${edge.url}; expose a local port with: npx burrow http 3000 --server ${edge.url}`,
     );
     return edge;
+  }
+
+  /** Every certificate the edge can serve, chosen by SNI (`select`); sources install into it. */
+  get certificates(): CertificateBook {
+    return this.certSources.book;
   }
 
   get port(): number {
@@ -290,6 +299,7 @@ export class EdgeServer {
   destroy(): void {
     this.draining = true;
     this.storeFile?.stop();
+    this.certSources.stop();
     this.gateway.destroy();
     this.server.closeAllConnections();
     this.server.close();
@@ -305,6 +315,7 @@ export class EdgeServer {
   private async shutdown(): Promise<void> {
     this.draining = true;
     this.storeFile?.stop();
+    this.certSources.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
     const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.gateway.close(this.config.timeouts.shutdownMs);

@@ -4,7 +4,14 @@
  * copied, into a buffer sized to that frame.
  */
 
-import { HEADER_SIZE, readHeader, validateHeader, type FrameHeader } from './frame.js';
+import {
+  checkHeader,
+  HEADER_SIZE,
+  HeaderOffset,
+  readHeader,
+  validateHeader,
+  type FrameHeader,
+} from './frame.js';
 
 export interface Frame {
   type: number;
@@ -42,16 +49,24 @@ export class FrameDecoder {
         offset = this.collectHeader(chunk, offset);
         continue;
       }
-      const header = readHeader(chunk, offset);
-      validateHeader(header, this.maxPayload);
-      offset += HEADER_SIZE;
-      if (chunk.length - offset >= header.length) {
-        const payload = chunk.subarray(offset, offset + header.length);
-        offset += header.length;
-        this.emit(header, payload);
+      // The usual case, a whole frame in the chunk: its fields read straight into the one
+      // Frame object, no header object in between.
+      const length = chunk.readUInt32BE(offset + HeaderOffset.LENGTH);
+      const type = chunk[offset + HeaderOffset.TYPE]!;
+      checkHeader(chunk[offset]!, type, length, this.maxPayload);
+      const start = offset + HEADER_SIZE;
+      if (chunk.length - start >= length) {
+        const frame: Frame = {
+          type,
+          flags: chunk[offset + HeaderOffset.FLAGS]!,
+          streamId: chunk.readUInt32BE(offset + HeaderOffset.STREAM),
+          payload: length === 0 ? EMPTY : chunk.subarray(start, start + length),
+        };
+        offset = start + length;
+        this.onFrame(frame);
       } else {
-        this.startPending(header);
-        offset = this.fillPending(chunk, offset);
+        this.startPending(readHeader(chunk, offset));
+        offset = this.fillPending(chunk, start);
       }
     }
   }

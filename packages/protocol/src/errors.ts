@@ -232,12 +232,24 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the user has reserved as many tunnel names as allowed',
   },
+  TUN_ERR_ORIGIN_TLS: {
+    wire: 56,
+    status: 502,
+    retryable: false,
+    summary: "the local service's TLS certificate failed verification",
+  },
   TUN_ERR_CONFIG_INVALID: { wire: 0, status: 500, retryable: false, summary: 'a setting is invalid' },
   TUN_ERR_CONNECT_FAILED: {
     wire: 0,
     status: 502,
     retryable: true,
     summary: 'the agent could not reach the edge',
+  },
+  TUN_ERR_EDGE_TLS: {
+    wire: 0,
+    status: 502,
+    retryable: true,
+    summary: "the edge's TLS certificate failed verification",
   },
   TUN_ERR_NOT_FOUND: {
     wire: 0,
@@ -295,6 +307,33 @@ export const ERROR_CATALOG = {
     status: 500,
     retryable: false,
     summary: 'a private key in the store cannot be opened with this edge secret',
+  },
+  // A certificate and key pair the edge was given (file, ACME, self-signed) cannot be served.
+  TUN_ERR_CERT_INVALID: {
+    wire: 0,
+    status: 400,
+    retryable: false,
+    summary: 'a certificate or its private key is unusable',
+  },
+  // ACME DNS-01 challenge publishing (certs/dns): logged and reported with the certificate's
+  // state, never sent to a viewer or an agent.
+  TUN_ERR_DNS_UPDATE_FAILED: {
+    wire: 0,
+    status: 502,
+    retryable: false,
+    summary: 'the DNS server rejected or did not answer a dynamic update for an ACME challenge',
+  },
+  TUN_ERR_DNS_PROPAGATION_TIMEOUT: {
+    wire: 0,
+    status: 504,
+    retryable: true,
+    summary: 'an authoritative DNS server did not show the ACME challenge record in time',
+  },
+  TUN_ERR_DNS_HOOK_FAILED: {
+    wire: 0,
+    status: 502,
+    retryable: false,
+    summary: 'the DNS hook script failed, timed out or could not be run',
   },
   // Answers the edge gives a viewer itself, before anything reaches the agent: a tunnel's access
   // policy (POLICY_*) or an edge-wide limit (EDGE_*). Viewers and scripts already read these

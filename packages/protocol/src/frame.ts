@@ -106,6 +106,14 @@ export function encodeFrame(type: FrameType, flags: number, streamId: number, pa
 }
 
 /** Reads the header at `offset` without validating it. */
+/** Where each header field sits, for readers that take the fields one by one. */
+export const HeaderOffset = {
+  TYPE: OFFSET_TYPE,
+  FLAGS: OFFSET_FLAGS,
+  STREAM: OFFSET_STREAM,
+  LENGTH: OFFSET_LENGTH,
+} as const;
+
 export function readHeader(source: Buffer, offset: number): FrameHeader {
   return {
     version: source[offset]!,
@@ -118,19 +126,21 @@ export function readHeader(source: Buffer, offset: number): FrameHeader {
 
 /** Checks a header against the limits before its payload is read; throws a typed error. */
 export function validateHeader(header: FrameHeader, maxPayload: number): void {
-  if (header.version !== PROTOCOL_VERSION) {
-    throw new TunnelError(
-      'TUN_ERR_BAD_VERSION',
-      `frame version ${header.version}, expected ${PROTOCOL_VERSION}`,
-    );
+  checkHeader(header.version, header.type, header.length, maxPayload);
+}
+
+/** `validateHeader` on the fields themselves: the decoder's fast path builds no header object. */
+export function checkHeader(version: number, type: number, length: number, maxPayload: number): void {
+  if (version !== PROTOCOL_VERSION) {
+    throw new TunnelError('TUN_ERR_BAD_VERSION', `frame version ${version}, expected ${PROTOCOL_VERSION}`);
   }
-  if (!isFrameType(header.type)) {
-    throw new TunnelError('TUN_ERR_UNKNOWN_FRAME_TYPE', `unknown frame type ${frameTypeName(header.type)}`);
+  if (!isFrameType(type)) {
+    throw new TunnelError('TUN_ERR_UNKNOWN_FRAME_TYPE', `unknown frame type ${frameTypeName(type)}`);
   }
-  if (header.length > maxPayload) {
+  if (length > maxPayload) {
     throw new TunnelError(
       'TUN_ERR_FRAME_TOO_LARGE',
-      `${frameTypeName(header.type)} frame of ${header.length} bytes exceeds the limit of ${maxPayload}`,
+      `${frameTypeName(type)} frame of ${length} bytes exceeds the limit of ${maxPayload}`,
     );
   }
 }

@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { TunnelError, toTunnelError } from './errors.js';
 import { FrameDecoder, type Frame } from './decoder.js';
-import { encodeFrame, encodeHeader, FrameFlag, FrameType, HEADER_SIZE, MAX_STREAM_ID } from './frame.js';
+import { FrameFlag, FrameType, MAX_STREAM_ID } from './frame.js';
 import {
   decodeErrorMessage,
   decodeRequestHead,
@@ -28,6 +28,7 @@ import {
 import { MuxStream, type StreamOwner } from './stream.js';
 import type { Transport } from './transport/transport.js';
 import { realTimers, type Timers } from './timers.js';
+import { SMALL_WRITE, WriteBatch } from './write-batch.js';
 
 export type SessionRole = 'edge' | 'agent';
 
@@ -69,14 +70,6 @@ export interface SessionEvents {
 }
 
 const PING_SIZE = 8;
-const SMALL_WRITE = 64 * 1024;
-/**
- * A payload this big is written as it is, after its own header, instead of being copied
- * into one frame buffer: bulk transfers then allocate and copy nothing per frame on the
- * sending side (measured in docs/performance.md).
- */
-const COPY_LIMIT = 16 * 1024;
-
 type Handler = (frame: Frame) => void;
 
 export class Session extends EventEmitter<SessionEvents> implements StreamOwner {
@@ -99,11 +92,8 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private peerWindow: number;
   private nextStreamId = 1;
   private highestPeerStreamId = 0;
-  /** Encoded frames, and big payloads each after its own 12-byte header; see COPY_LIMIT. */
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
-  /** The batch holds a payload kept as it is (not to be joined into one buffer). */
-  private batchHasBig = false;
+  /** The frames of the next transport write. */
+  private readonly batch = new WriteBatch();
   /** A setImmediate flush is pending (it may find the batch already sent: harmless). */
   private flushScheduled = false;
   /** A microtask flush is pending for a batch past SMALL_WRITE. */
@@ -159,7 +149,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   }
 
   get congested(): boolean {
-    return this.transport.bufferedAmount + this.batchBytes > this.highWaterMark;
+    return this.transport.bufferedAmount + this.batch.bytes > this.highWaterMark;
   }
 
   /** Applies the peer's limits from the handshake (HELLO / HELLO_ACK). */
@@ -218,23 +208,21 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 
   writeFrame(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
     if (this.closed) return;
-    const length = payload ? payload.byteLength : 0;
-    if (payload && length >= COPY_LIMIT) {
-      const header = Buffer.allocUnsafe(HEADER_SIZE);
-      encodeHeader(header, 0, type, flags, streamId, length);
-      this.batch.push(
-        header,
-        Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, length),
-      );
-      this.batchHasBig = true;
-    } else {
-      this.batch.push(encodeFrame(type, flags, streamId, payload));
-    }
-    this.batchBytes += HEADER_SIZE + length;
+    this.batch.add(type, flags, streamId, payload);
+    this.scheduleFlush();
+  }
+
+  writeJsonFrame(type: FrameType, flags: number, streamId: number, json: string, bytes: number): void {
+    if (this.closed) return;
+    this.batch.addJson(type, flags, streamId, json, bytes);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     // Small frames (heads, WINDOWs, the body of a small response) wait for the end of the
     // event-loop turn, so the frames of every request handled in that turn share one
     // transport write; a batch that grew big goes out at the end of this task instead.
-    if (this.batchBytes >= SMALL_WRITE) {
+    if (this.batch.bytes >= SMALL_WRITE) {
       if (!this.flushUrgent) {
         this.flushUrgent = true;
         queueMicrotask(this.flushNow);
@@ -392,16 +380,10 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private flush(): void {
     this.flushUrgent = false;
     this.flushScheduled = false;
-    const frames = this.batch;
-    const bytes = this.batchBytes;
-    const hasBig = this.batchHasBig;
-    this.batch = [];
-    this.batchBytes = 0;
-    this.batchHasBig = false;
-    if (this.closed || frames.length === 0) return;
-    if (frames.length === 1) this.transport.send(frames[0]!);
-    else if (!hasBig && bytes <= SMALL_WRITE) this.transport.send(Buffer.concat(frames, bytes));
-    else this.transport.sendAll(joinSmall(frames));
+    const buffers = this.batch.take();
+    if (this.closed || buffers.length === 0) return;
+    if (buffers.length === 1) this.transport.send(buffers[0]!);
+    else this.transport.sendAll(buffers);
   }
 
   private drained(): void {
@@ -478,33 +460,4 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
 function headRefusal(err: unknown, malformed: 'TUN_ERR_BAD_MESSAGE' | 'TUN_ERR_HEAD_INVALID'): TunnelError {
   if (!(err instanceof TunnelError)) throw err;
   return err.code === 'TUN_ERR_BAD_MESSAGE' ? new TunnelError(malformed, err.message) : err;
-}
-
-/**
- * One network write's messages: runs of small pieces (frames, headers) are joined into
- * one buffer of at most SMALL_WRITE, so the peer gets few messages; big pieces (bulk
- * payloads) go as they are, never copied. Message boundaries mean nothing to the decoder.
- */
-function joinSmall(pieces: readonly Buffer[]): Buffer[] {
-  const out: Buffer[] = [];
-  let run: Buffer[] = [];
-  let runBytes = 0;
-  const endRun = (): void => {
-    if (run.length === 1) out.push(run[0]!);
-    else if (run.length > 1) out.push(Buffer.concat(run, runBytes));
-    run = [];
-    runBytes = 0;
-  };
-  for (const piece of pieces) {
-    if (piece.length >= COPY_LIMIT) {
-      endRun();
-      out.push(piece);
-      continue;
-    }
-    if (runBytes + piece.length > SMALL_WRITE) endRun();
-    run.push(piece);
-    runBytes += piece.length;
-  }
-  endRun();
-  return out;
 }

@@ -23,6 +23,8 @@ export interface StreamOwner {
   /** Gives a stream opened locally its id at the moment OPEN is sent, so ids go out in order. */
   allocateStreamId(stream: MuxStream): number;
   writeFrame(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void;
+  /** A frame whose payload is `json` as UTF-8, `bytes` long: encoded in place, no buffer of its own. */
+  writeJsonFrame(type: FrameType, flags: number, streamId: number, json: string, bytes: number): void;
   /** Largest DATA payload the peer accepts. */
   readonly peerMaxFramePayload: number;
   /** Our receive window per stream, in bytes. */
@@ -106,8 +108,9 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
 
   /** Opener: sends OPEN with the request head; `fin` when no body follows. */
   open(head: RequestHead, options: { fin: boolean; upgrade: boolean }): void {
-    const payload = encodeJson(head);
-    const problem = this.headProblem(head.headers, payload);
+    const json = JSON.stringify(head);
+    const bytes = Buffer.byteLength(json);
+    const problem = this.headProblem(head.headers, bytes);
     if (problem !== null) {
       // Never sent, so the peer knows nothing of it: free the slot and say why to the caller.
       this.machine.transition('sendReset');
@@ -126,7 +129,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
       this.machine.transition('sendFin');
       flags |= FrameFlag.FIN;
     }
-    this.owner.writeFrame(FrameType.OPEN, flags, this.id, payload);
+    this.owner.writeJsonFrame(FrameType.OPEN, flags, this.id, json, bytes);
     this.afterTransition();
   }
 
@@ -147,8 +150,9 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
         `the reason phrase is over ${MAX_STATUS_TEXT} characters`,
       );
     }
-    const payload = encodeJson(head);
-    const problem = this.headProblem(head.headers, payload);
+    const json = JSON.stringify(head);
+    const bytes = Buffer.byteLength(json);
+    const problem = this.headProblem(head.headers, bytes);
     if (problem !== null) {
       throw new TunnelError(
         'TUN_ERR_HEAD_TOO_LARGE',
@@ -161,7 +165,7 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
       this.machine.transition('sendFin');
       flags |= FrameFlag.FIN;
     }
-    this.owner.writeFrame(FrameType.HEAD, flags, this.id, payload);
+    this.owner.writeJsonFrame(FrameType.HEAD, flags, this.id, json, bytes);
     this.afterTransition();
   }
 
@@ -328,11 +332,11 @@ export class MuxStream extends EventEmitter<MuxStreamEvents> {
   }
 
   /** Why a head's frame would be refused by the peer, or null: the shared head limits, then frame size. */
-  private headProblem(headers: readonly string[], payload: Buffer): string | null {
+  private headProblem(headers: readonly string[], bytes: number): string | null {
     const problem = headLimitProblem(headers);
     if (problem !== null) return problem;
     const max = this.owner.peerMaxFramePayload;
-    if (payload.length > max) return `its frame is ${payload.length} bytes, the peer accepts at most ${max}`;
+    if (bytes > max) return `its frame is ${bytes} bytes, the peer accepts at most ${max}`;
     return null;
   }
 

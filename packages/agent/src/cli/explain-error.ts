@@ -17,7 +17,16 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   TUN_ERR_BAD_VERSION: 'Update burrow or the edge so that both speak the same protocol version.',
   TUN_ERR_PROTOCOL: 'This is a bug in burrow or the edge; update both, and report it if it persists.',
   TUN_ERR_BAD_MESSAGE: 'This is a bug in burrow or the edge; update both, and report it if it persists.',
+  TUN_ERR_EDGE_TLS:
+    'If the edge uses a private CA, pass its certificate with --ca FILE (or BURROW_CA); an expired ' +
+    'certificate or one for another host is for the edge operator to replace, or check the host in ' +
+    '--server. burrow keeps retrying and never connects without verifying.',
 };
+
+/** What to do about `err`, for codes that have advice; the text output adds it to retry lines. */
+export function adviceFor(err: TunnelError): string | undefined {
+  return ADVICE[err.code];
+}
 
 /** The edge names policy fields as burrow.yml does; the flags spell the same words in kebab-case. */
 const POLICY_ADVICE =

@@ -23,7 +23,7 @@ import {
   type AgentFlags,
   type Env,
 } from '../config/index.js';
-import { explainError } from './explain-error.js';
+import { adviceFor, explainError } from './explain-error.js';
 
 export interface CliIo {
   /** Arguments after the program name (process.argv.slice(2)). */
@@ -87,17 +87,30 @@ function withAccessOptions(command: Command): Command {
       '"Name: value" added to each response; repeatable',
       collect,
     )
+    .option(`--${flag.responseHeaderRemove} <name>`, 'header removed from each response; repeatable', collect)
     .option(
-      `--${flag.responseHeaderRemove} <name>`,
-      'header removed from each response; repeatable',
-      collect,
-    );
+      `--${flag.originCa} <file>`,
+      "PEM file of CA certificates to trust for an https:// origin, added to Node's roots",
+    )
+    .option(
+      `--${flag.originServerName} <name>`,
+      "SNI and certificate name for an https:// origin (default: the origin's host)",
+    )
+    .option(
+      `--${flag.originTlsVerify}`,
+      "verify the https:// origin's certificate (default, except for loopback origins)",
+    )
+    .option(`--no-${flag.originTlsVerify}`, "do not verify the https:// origin's certificate");
 }
 
 function withCommonOptions(command: Command): Command {
   return command
     .option('--server <url>', 'edge to connect to (env BURROW_SERVER; default http://localhost:8080)')
     .option('--token <key>', 'API key (env BURROW_TOKEN); without one, tunnels get temporary random names')
+    .option(
+      '--ca <file>',
+      "PEM file of CA certificates to trust for an https:// edge, added to Node's roots (env BURROW_CA)",
+    )
     .addOption(
       new Option('--log <format>', 'output: text lines or JSON lines on stdout').choices([...LOG_FORMATS]),
     )
@@ -171,7 +184,7 @@ function buildProgram(
 function outputFor(format: string | undefined, io: CliIo): AgentOutput {
   if (format === 'json') return createJsonOutput({ stdout: io.stdout });
   const color = io.stdout.isTTY === true && (io.env.NO_COLOR ?? '') === '';
-  return createTextOutput({ stdout: io.stdout, stderr: io.stderr, color });
+  return createTextOutput({ stdout: io.stdout, stderr: io.stderr, color, advise: adviceFor });
 }
 
 /** Runs the CLI to completion; resolves with the exit code. */

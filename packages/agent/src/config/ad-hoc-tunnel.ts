@@ -5,6 +5,7 @@
 import type { AgentFlags, LoadAgentConfigOptions, TunnelSpec } from './agent-config.js';
 import { tunnelName } from './agent-schema.js';
 import { describeIssues, describeSource, formatValue, valueIn, type RawInput } from './config-problems.js';
+import { resolveOriginTls } from './origin-tls.js';
 import { tryParseTarget } from './target.js';
 import {
   SECRET_ACCESS_KEYS,
@@ -64,6 +65,12 @@ export function adHocTunnel(
     problems.push(...describeIssues(access.error.issues, raw));
   }
   if (problems.length > 0 || !origin.ok || !access.success) return { ok: false, problems };
+  const originTls = resolveOriginTls(access.data, origin.origin, {
+    path: (key) => key,
+    sourceOf: (key) => ({ kind: 'flag', name: TUNNEL_ACCESS_FLAGS[key] }),
+    cwd: options.cwd,
+  });
+  if (!originTls.ok) return { ok: false, problems: originTls.problems };
   return {
     ok: true,
     tunnel: {
@@ -72,6 +79,7 @@ export function adHocTunnel(
       origin: origin.origin,
       name: name?.data ?? null,
       ...toTunnelAccess(access.data),
+      originTls: originTls.tls,
     },
   };
 }

@@ -21,6 +21,18 @@ export interface TunnelSpec {
   readonly policy: TunnelPolicy | null;
   /** The Host header the agent sends to the origin (the policy does not carry it). */
   readonly hostHeader: HostHeader;
+  /** How an https:// origin's certificate is checked (see origin-tls.ts for the defaults). */
+  readonly originTls: OriginTls;
+}
+
+/** TLS toward an https:// origin; meaningless for http:// origins. */
+export interface OriginTls {
+  /** False only for loopback origins without a CA or server name, or when turned off. */
+  readonly verify: boolean;
+  /** PEM of CA certificates trusted in addition to Node's roots; null for the roots alone. */
+  readonly ca: string | null;
+  /** SNI and the name the certificate must carry; null for the origin's host (no SNI for an IP). */
+  readonly serverName: string | null;
 }
 
 /**
@@ -73,6 +85,11 @@ export interface AgentConfig {
   readonly server: URL;
   /** API key; null connects anonymously (temporary tunnels only). Never log it. */
   readonly token: string | null;
+  /**
+   * PEM of CA certificates trusted for an https:// edge in addition to Node's roots (`--ca`);
+   * null for the roots alone. Verification is never off for the edge.
+   */
+  readonly ca: string | null;
   readonly log: LogFormat;
   /** At least one; ids are unique. */
   readonly tunnels: readonly TunnelSpec[];
@@ -95,6 +112,8 @@ export interface AgentConfig {
 export interface AgentFlags {
   readonly server?: string;
   readonly token?: string;
+  /** `--ca`: PEM file of CAs to trust for the edge, added to Node's roots. */
+  readonly ca?: string;
   readonly log?: string;
   /** `--config`: explicit config file; it must exist. */
   readonly config?: string;
@@ -120,6 +139,12 @@ export interface AgentFlags {
   readonly responseHeaderAdd?: readonly string[];
   /** `--response-header-remove`, repeatable. */
   readonly responseHeaderRemove?: readonly string[];
+  /** `--origin-ca`: PEM file of CAs to trust for an https:// origin. */
+  readonly originCa?: string;
+  /** `--origin-server-name`: SNI and verification name for an https:// origin. */
+  readonly originServerName?: string;
+  /** `--origin-tls-verify` (true) / `--no-origin-tls-verify` (false). */
+  readonly originTlsVerify?: boolean;
 }
 
 /** `burrow http <target> [--name x]`: one tunnel given on the command line. */

@@ -80,6 +80,13 @@ export const agentConfigSchema = z.strictObject(
   {
     server,
     token,
+    // A path; load-agent-config reads and checks the file.
+    ca: z
+      .string({ error: 'a path to a PEM file' })
+      .trim()
+      .min(1, { error: 'a path to a PEM file' })
+      .nullable()
+      .default(null),
     log: z.enum(LOG_FORMATS, { error: `one of ${LOG_FORMATS.join(', ')}` }).default('text'),
     // `tunnels:` with nothing under it parses as null; treat it like an empty mapping.
     tunnels: z

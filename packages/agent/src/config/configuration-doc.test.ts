@@ -10,6 +10,7 @@ const agentSection = doc.slice(doc.indexOf('## burrow (agent)'));
 const FILE_KEYS = [
   'server',
   'token',
+  'ca',
   'log',
   'tunnels.<id>',
   'tunnels.<id>.proto',

@@ -7,6 +7,7 @@ export type {
   HostHeader,
   LoadAgentConfigOptions,
   LogFormat,
+  OriginTls,
   ReconnectPolicy,
   TunnelPolicy,
   TunnelSpec,

@@ -9,7 +9,9 @@ import { adHocTunnel } from './ad-hoc-tunnel.js';
 import type { AgentConfig, AgentFlags, Env, LoadAgentConfigOptions, TunnelSpec } from './agent-config.js';
 import { readConfigFile, type ConfigFile } from './config-file.js';
 import { agentConfigSchema } from './agent-schema.js';
+import { CA_FILE_REQUIREMENT, caPath, readCaFile } from './ca-file.js';
 import { configInvalid, describeIssues, describeSource, valueIn, type Source } from './config-problems.js';
+import { resolveOriginTls } from './origin-tls.js';
 import {
   SECRET_ACCESS_KEYS,
   TUNNEL_ACCESS_FLAGS,
@@ -18,7 +20,7 @@ import {
 } from './tunnel-access.js';
 
 interface Override {
-  readonly key: 'server' | 'token' | 'log';
+  readonly key: 'server' | 'token' | 'ca' | 'log';
   readonly env: string | null;
   readonly flag: keyof AgentFlags;
   readonly secret: boolean;
@@ -28,6 +30,7 @@ interface Override {
 export const AGENT_OVERRIDES: readonly Override[] = [
   { key: 'server', env: 'BURROW_SERVER', flag: 'server', secret: false },
   { key: 'token', env: 'BURROW_TOKEN', flag: 'token', secret: true },
+  { key: 'ca', env: 'BURROW_CA', flag: 'ca', secret: false },
   { key: 'log', env: null, flag: 'log', secret: false },
 ];
 
@@ -79,6 +82,24 @@ function layer(file: ConfigFile | null, env: Env, flags: AgentFlags) {
   };
 }
 
+/** Stands in for a tunnel whose origin TLS had problems; the load throws before it is used. */
+const PLAIN_TLS = Object.freeze({ verify: true, ca: null, serverName: null });
+
+/** The edge's extra CAs (`ca`), read now so a bad path is a config error naming the setting. */
+function edgeCa(
+  path: string | null,
+  source: Source,
+  cwd: string,
+): { ok: true; pem: string | null } | { ok: false; problem: string } {
+  if (path === null) return { ok: true, pem: null };
+  const file = readCaFile(caPath(path, source, cwd));
+  if (file.ok) return { ok: true, pem: file.pem };
+  return {
+    ok: false,
+    problem: `ca (${describeSource(source)}) must be ${CA_FILE_REQUIREMENT}: ${file.reason}`,
+  };
+}
+
 function duplicateNames(tunnels: readonly TunnelSpec[], where: string): string[] {
   const owner = new Map<string, string>();
   const problems: string[] = [];
@@ -116,10 +137,27 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
   const data = result.data;
 
   const fileWhere = describeSource(file === null ? { kind: 'default' } : { kind: 'file', path: file.path });
+  const tlsProblems: string[] = [];
   const fromFile: TunnelSpec[] = Object.entries(data.tunnels).map(([id, spec]) => {
     const { proto, addr, name, ...access } = spec;
-    return { id, proto, origin: addr, name, ...toTunnelAccess(access) };
+    const originTls = resolveOriginTls(access, addr, {
+      path: (key) => `tunnels.${id}.${key}`,
+      sourceOf: (key) => raw.sourceOf(['tunnels', id, key]),
+      cwd,
+    });
+    if (!originTls.ok) tlsProblems.push(...originTls.problems);
+    return {
+      id,
+      proto,
+      origin: addr,
+      name,
+      ...toTunnelAccess(access),
+      originTls: originTls.ok ? originTls.tls : PLAIN_TLS,
+    };
   });
+  const ca = edgeCa(data.ca, raw.sourceOf(['ca']), cwd);
+  if (!ca.ok) tlsProblems.push(ca.problem);
+  if (!ca.ok || tlsProblems.length > 0) throw configInvalid(tlsProblems);
   const contradictions = duplicateNames(fromFile, fileWhere);
   if (data.reconnect.maxDelayMs < data.reconnect.initialDelayMs) {
     contradictions.push(
@@ -136,6 +174,7 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
   return Object.freeze({
     server: data.server,
     token: data.token,
+    ca: ca.pem,
     log: data.log,
     tunnels: Object.freeze(tunnels.map((tunnel) => Object.freeze(tunnel))),
     reconnect: Object.freeze(data.reconnect),

@@ -1,11 +1,13 @@
 /**
- * A tunnel's access settings: the policy the edge enforces (sent in BIND) and the Host header
- * the agent sends to the origin. One schema serves burrow.yml tunnels and the flags of
+ * A tunnel's access settings: the policy the edge enforces (sent in BIND), the Host header
+ * the agent sends to the origin, and how it checks an https:// origin (origin-tls.ts, which
+ * resolves those three on their own since they need the origin and files). One schema serves burrow.yml tunnels and the flags of
  * `burrow http`. The policy checks are light, for an early clear error; the edge is the
  * authority (it parses CIDR blocks, applies limits) and refuses a BIND naming the bad field.
  */
 import * as z from 'zod';
 import type { HostHeader, TunnelPolicy } from './agent-config.js';
+import { originTlsFields } from './origin-tls.js';
 
 /** burrow.yml key (camelCase) → flag of `burrow http` (kebab-case, without `--`). */
 export const TUNNEL_ACCESS_FLAGS = {
@@ -19,6 +21,9 @@ export const TUNNEL_ACCESS_FLAGS = {
   requestHeaderRemove: 'request-header-remove',
   responseHeaderAdd: 'response-header-add',
   responseHeaderRemove: 'response-header-remove',
+  originCa: 'origin-ca',
+  originServerName: 'origin-server-name',
+  originTlsVerify: 'origin-tls-verify',
 } as const;
 
 export type TunnelAccessKey = keyof typeof TUNNEL_ACCESS_FLAGS;
@@ -108,6 +113,7 @@ export const tunnelAccessFields = {
   requestHeaderRemove: list(headerName, 'header names'),
   responseHeaderAdd: list(headerLine, '"Name: value" lines'),
   responseHeaderRemove: list(headerName, 'header names'),
+  ...originTlsFields,
 };
 
 /** The access settings of `burrow http`, given as flags. */

@@ -56,6 +56,11 @@ export interface OnDemandCertificates {
  */
 export interface CertificateSink {
   install(material: CertificateMaterial, origin: CertificateOrigin): InstalledCertificate;
+  /**
+   * Stops serving a certificate `install` returned (a file pair whose names changed,
+   * `certs remove`); false when it was no longer installed.
+   */
+  remove(certificate: InstalledCertificate): boolean;
   /** Everything installed, for `certs list`, the API and renewal. */
   list(): readonly InstalledCertificate[];
 }

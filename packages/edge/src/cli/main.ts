@@ -92,6 +92,32 @@ commonOptions(program.command('start').description('run the edge'))
     "ACME directory (env BURROW_ACME_DIRECTORY, default Let's Encrypt production)",
   )
   .option('--acme-ca-file <file>', "PEM CA to trust for the directory's TLS (env BURROW_ACME_CA_FILE)")
+  .option(
+    '--tls-cert <file>',
+    'PEM certificate to serve (e.g. the *.<domain> wildcard), reloaded on change (env BURROW_TLS_CERT_FILE)',
+  )
+  .option('--tls-key <file>', 'PEM private key of --tls-cert (env BURROW_TLS_KEY_FILE)')
+  .option(
+    '--tls <self-signed|off>',
+    'self-signed: a local development CA in <data>/tls and a certificate for <domain> (env BURROW_TLS_GENERATE)',
+  )
+  .option(
+    '--acme-dns-server <ip[:port]>',
+    'DNS-01 via RFC 2136: the zone primary taking signed updates (env BURROW_ACME_DNS_SERVER)',
+  )
+  .option('--acme-dns-zone <zone>', 'DNS-01 zone to update; unset finds it by SOA (env BURROW_ACME_DNS_ZONE)')
+  .option(
+    '--acme-dns-tsig-key-name <name>',
+    'TSIG key name for the updates (env BURROW_ACME_DNS_TSIG_KEY_NAME); the secret only from env BURROW_ACME_DNS_TSIG_SECRET or the config file',
+  )
+  .option(
+    '--acme-dns-tsig-algorithm <alg>',
+    'hmac-sha256|hmac-sha512|hmac-sha1 (env BURROW_ACME_DNS_TSIG_ALGORITHM)',
+  )
+  .option(
+    '--acme-dns-hook <path>',
+    'DNS-01 via a program: <path> publish|unpublish <fqdn> <value> (env BURROW_ACME_DNS_HOOK)',
+  )
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');

@@ -3,11 +3,17 @@
  * filled (defaults included), units in the names. Built only by `loadEdgeConfig`.
  */
 
+import type { TsigAlgorithm } from '../certs/dns/tsig.js';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const PUBLIC_SCHEMES = ['http', 'https'] as const;
 export type PublicScheme = (typeof PUBLIC_SCHEMES)[number];
+
+/** Certificates the edge makes itself: none, or a local development CA and leaf. */
+export const TLS_GENERATE = ['off', 'self-signed'] as const;
+export type TlsGenerate = (typeof TLS_GENERATE)[number];
 
 /** Where the public listener binds. `host` is bare (IPv6 without brackets), ready for `server.listen`. */
 export interface ListenAddress {
@@ -96,7 +102,15 @@ export interface EdgeConfig {
     /** Milliseconds between passes that look up TXT records of unverified custom domains. */
     readonly verifyIntervalMs: number;
   };
-  /** ACME HTTP-01 certificates on demand (certs/acme/). */
+  readonly tls: {
+    /** Absolute path of a PEM certificate (leaf first, then its chain); null with keyFile null. */
+    readonly certFile: string | null;
+    /** Absolute path of its unencrypted PEM private key; set exactly when certFile is. */
+    readonly keyFile: string | null;
+    /** `self-signed`: a development CA kept in `dataDir/tls` signs a leaf for the domain. */
+    readonly generate: TlsGenerate;
+  };
+  /** ACME certificates: HTTP-01 on demand (certs/acme/) and DNS-01 publishing (certs/dns/). */
   readonly acme: {
     /** The account's contact; null turns ordering off. */
     readonly email: string | null;
@@ -112,7 +126,25 @@ export interface EdgeConfig {
     readonly waitMs: number;
     /** Milliseconds between renewal passes. */
     readonly renewIntervalMs: number;
+    readonly dns: AcmeDnsConfig;
   };
+}
+
+/** Where ACME DNS-01 challenge records go: RFC 2136 (`server`), an exec hook (`hook`), or nowhere. */
+export interface AcmeDnsConfig {
+  /** The zone's primary, which takes signed dynamic updates; null when not using RFC 2136. */
+  readonly server: { readonly host: string; readonly port: number } | null;
+  /** Absolute and lower-case (`example.com.`); null finds it by SOA queries to `server`. */
+  readonly zone: string | null;
+  readonly tsigKeyName: string | null;
+  readonly tsigAlgorithm: TsigAlgorithm;
+  /** Base64. Never log it. */
+  readonly tsigSecret: string | null;
+  /** How long to wait for the authoritative servers to answer a published value. */
+  readonly propagationTimeoutMs: number;
+  /** Absolute path of `<hook> publish|unpublish <fqdn> <value>`; null when not using a hook. */
+  readonly hook: string | null;
+  readonly hookTimeoutMs: number;
 }
 
 /**
@@ -135,6 +167,15 @@ export interface EdgeFlags {
   readonly acmeEmail?: string;
   readonly acmeDirectory?: string;
   readonly acmeCaFile?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** `--tls self-signed`. */
+  readonly tls?: string;
+  readonly acmeDnsServer?: string;
+  readonly acmeDnsZone?: string;
+  readonly acmeDnsTsigKeyName?: string;
+  readonly acmeDnsTsigAlgorithm?: string;
+  readonly acmeDnsHook?: string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

@@ -6,8 +6,9 @@
 import * as z from 'zod';
 import { VIEWER_HEAD_LIMITS } from '@burrow/protocol';
 import { isIP } from 'node:net';
+import { acmeDnsSettings } from './acme-dns-schema.js';
 import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
-import { LOG_LEVELS, PUBLIC_SCHEMES } from './edge-config.js';
+import { LOG_LEVELS, PUBLIC_SCHEMES, TLS_GENERATE } from './edge-config.js';
 import { isHostname } from './hostname.js';
 import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
 import { boolSetting, enumSetting, group, intSetting, msSetting, withMeta } from './setting-schema.js';
@@ -37,6 +38,11 @@ const domain = z
   // Tunnels live at <name>.<domain>, which is meaningless under an IP address.
   .refine((text) => isIP(text) === 0 && isHostname(text), { error: DOMAIN_REQUIREMENT })
   .default('localhost');
+
+/** A file path; readability is checked once the whole config is known (tls-files.ts). New per setting: meta is per schema object. */
+function optionalFile() {
+  return z.string({ error: 'a file path' }).trim().min(1, { error: 'a file path' }).nullable().default(null);
+}
 
 const dnsServers = z
   .union([z.string(), z.array(z.string())], { error: DNS_SERVERS_REQUIREMENT })
@@ -138,6 +144,13 @@ export const edgeConfigSchema = z.strictObject(
       // Each pass queries DNS for every pending domain (bounded per pass); faster than 1 s is a flood.
       verifyIntervalMs: msSetting(30_000, 1000),
     }),
+    tls: group({
+      // A pair, typically the wildcard for the domain; both or neither (tls-files.ts).
+      certFile: withMeta(optionalFile(), { flag: 'tlsCert' }),
+      keyFile: withMeta(optionalFile(), { flag: 'tlsKey' }),
+      // `--tls self-signed`: a development CA in dataDir/tls and a leaf for the domain.
+      generate: withMeta(enumSetting(TLS_GENERATE, 'off'), { flag: 'tls' }),
+    }),
     acme: group({
       // Unset: no ACME orders at all (the HTTP-01 responder still answers tokens in the store).
       email: withMeta(z.email({ error: ACME_EMAIL_REQUIREMENT }).nullable().default(null), {
@@ -158,6 +171,7 @@ export const edgeConfigSchema = z.strictObject(
       // How long a TLS handshake waits for an order in flight before going on without it.
       waitMs: msSetting(60_000, 0),
       renewIntervalMs: msSetting(3_600_000, 1000),
+      dns: acmeDnsSettings,
     }),
   },
   { error: 'a mapping of settings' },

@@ -70,6 +70,7 @@ describe('loadEdgeConfig defaults', () => {
         janitorIntervalMs: 60000,
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },
+      tls: { certFile: null, keyFile: null, generate: 'off' },
       acme: {
         email: null,
         directory: 'https://acme-v02.api.letsencrypt.org/directory',
@@ -78,6 +79,16 @@ describe('loadEdgeConfig defaults', () => {
         ordersPerDomainPerWeek: 20,
         waitMs: 60000,
         renewIntervalMs: 3600000,
+        dns: {
+          server: null,
+          zone: null,
+          tsigKeyName: null,
+          tsigAlgorithm: 'hmac-sha256',
+          tsigSecret: null,
+          propagationTimeoutMs: 120000,
+          hook: null,
+          hookTimeoutMs: 180000,
+        },
       },
     });
   });

@@ -11,6 +11,7 @@ import type { EdgeConfig, Env, LoadEdgeConfigOptions } from './edge-config.js';
 import { edgeConfigSchema } from './edge-schema.js';
 import { layerInputs } from './layers.js';
 import { EDGE_SETTINGS } from './setting-list.js';
+import { resolveTlsFiles, tlsFileProblems } from './tls-files.js';
 
 /** Env name of the config file path; the --config flag wins over it. */
 export const CONFIG_PATH_ENV = 'BURROW_CONFIG';
@@ -45,8 +46,12 @@ export function loadEdgeConfig(options: LoadEdgeConfigOptions): EdgeConfig {
   const result = edgeConfigSchema.safeParse(layered.input);
   if (!result.success) throw configInvalid(describeIssues(result.error.issues, layered, EDGE_SETTINGS));
 
-  const config: EdgeConfig = { ...result.data, dataDir: resolve(cwd, result.data.dataDir) };
-  const contradictions = findContradictions(config, layered);
+  const config: EdgeConfig = {
+    ...result.data,
+    dataDir: resolve(cwd, result.data.dataDir),
+    tls: resolveTlsFiles(result.data.tls, cwd),
+  };
+  const contradictions = [...findContradictions(config, layered), ...tlsFileProblems(config, layered)];
   if (contradictions.length > 0) throw configInvalid(contradictions);
   return deepFreeze(config);
 }

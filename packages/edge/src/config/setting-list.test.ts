@@ -30,6 +30,8 @@ describe('env name derivation', () => {
     expect(setting('domains.verifyIntervalMs').env).toEqual(['BURROW_DOMAINS_VERIFY_INTERVAL_MS']);
     expect(setting('acme.caFile').env).toEqual(['BURROW_ACME_CA_FILE']);
     expect(setting('acme.email').flag).toBe('acmeEmail');
+    expect(setting('tls.certFile').env).toEqual(['BURROW_TLS_CERT_FILE']);
+    expect(setting('tls.generate').flag).toBe('tls');
   });
 
   it('names top-level settings BURROW_<SETTING>', () => {
@@ -45,7 +47,7 @@ describe('env name derivation', () => {
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(45);
+    expect(EDGE_SETTINGS).toHaveLength(56);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });
@@ -58,6 +60,9 @@ describe('env name derivation', () => {
     expect(setting('dataDir').flag).toBe('data');
     expect(setting('limits.streamWindow').flag).toBeNull();
     expect(setting('databaseUrl').secret).toBe(true);
+    expect(setting('acme.dns.tsigSecret').secret).toBe(true);
+    expect(setting('acme.dns.tsigSecret').flag).toBeNull();
+    expect(setting('acme.dns.server').env).toEqual(['BURROW_ACME_DNS_SERVER']);
     expect(setting('domain').secret).toBe(false);
   });
 

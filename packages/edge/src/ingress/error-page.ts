@@ -30,6 +30,7 @@ const TITLES: Partial<Record<TunnelError['code'], string>> = {
   TUN_ERR_ORIGIN_REFUSED: 'Local service refused the connection',
   TUN_ERR_ORIGIN_TIMEOUT: 'Local service timed out',
   TUN_ERR_ORIGIN_ERROR: 'Local service error',
+  TUN_ERR_ORIGIN_TLS: 'Local service TLS failure',
   TUN_ERR_HEAD_INVALID: 'Invalid response from the local service',
   TUN_ERR_SESSION_CLOSED: 'Agent disconnected',
   TUN_ERR_TOO_MANY_STREAMS: 'Tunnel busy',

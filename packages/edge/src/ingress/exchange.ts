@@ -57,18 +57,29 @@ export abstract class Exchange {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Runs the exchange; never rejects: whatever goes wrong reaches the viewer through `fail`. */
+  /**
+   * Runs the exchange; never rejects: whatever goes wrong reaches the viewer through `fail`.
+   * `run` returns a promise only when something had to wait (a refusal's delay, the warning
+   * gate, a reconnect): the usual request allocates no promise chain.
+   */
   start(): void {
-    this.run().catch((err: unknown) => {
-      // A TunnelError (a head too large to forward) is the viewer's answer, not an edge fault.
-      if (!(err instanceof TunnelError)) this.onError(err);
-      const failure = toTunnelError(err);
-      this.stream?.reset(failure);
-      this.fail(failure);
-    });
+    try {
+      const waiting = this.run();
+      if (waiting !== undefined) waiting.catch((err: unknown) => this.crashed(err));
+    } catch (err) {
+      this.crashed(err);
+    }
   }
 
-  protected abstract run(): Promise<void>;
+  private crashed(err: unknown): void {
+    // A TunnelError (a head too large to forward) is the viewer's answer, not an edge fault.
+    if (!(err instanceof TunnelError)) this.onError(err);
+    const failure = toTunnelError(err);
+    this.stream?.reset(failure);
+    this.fail(failure);
+  }
+
+  protected abstract run(): Promise<void> | undefined;
 
   /** The one place this connection kind answers a failure: a page before its head, a cut after. */
   protected abstract fail(err: TunnelError): void;
@@ -78,18 +89,33 @@ export abstract class Exchange {
   }
 
   /**
-   * The usual case, a live agent, opens the stream without awaiting; waiting through a
-   * reconnect, and saying why there is no agent, take the slow path. Null when the viewer
-   * got a failure or left meanwhile.
+   * The usual case, a live agent: the stream opened without waiting. Undefined when there
+   * is no live target and `openStream` must wait; null when the viewer got a failure or left.
    */
-  protected async openStream(viewer: ViewerPresence): Promise<MuxStream | null> {
-    let stream: MuxStream;
+  protected openStreamNow(viewer: ViewerPresence): MuxStream | null | undefined {
+    let stream: MuxStream | null;
     try {
-      stream = openLiveStream(this.request) ?? (await openTunnelStream(this.deps, this.request, viewer));
+      stream = openLiveStream(this.request);
     } catch (err) {
       this.fail(toTunnelError(err));
       return null;
     }
+    return stream === null ? undefined : this.adopt(stream, viewer);
+  }
+
+  /** The slow path: waits through a reconnect, or says why there is no agent. */
+  protected async openStream(viewer: ViewerPresence): Promise<MuxStream | null> {
+    let stream: MuxStream;
+    try {
+      stream = await openTunnelStream(this.deps, this.request, viewer);
+    } catch (err) {
+      this.fail(toTunnelError(err));
+      return null;
+    }
+    return this.adopt(stream, viewer);
+  }
+
+  private adopt(stream: MuxStream, viewer: ViewerPresence): MuxStream | null {
     if (viewer.gone) {
       stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
       return null;
@@ -125,10 +151,10 @@ export abstract class Exchange {
     );
   }
 
-  /** The agent must answer (its head) within `requestTimeoutMs`. */
-  protected armAnswerTimeout(stream: MuxStream, message: string): void {
+  /** The agent must answer (its head) within `requestTimeoutMs`; the message is built only if it does not. */
+  protected armAnswerTimeout(stream: MuxStream, message: (timeoutMs: number) => string): void {
     this.timer = this.deps.timers.setTimeout(() => {
-      const err = new TunnelError('TUN_ERR_ORIGIN_TIMEOUT', message);
+      const err = new TunnelError('TUN_ERR_ORIGIN_TIMEOUT', message(this.deps.requestTimeoutMs));
       stream.reset(err);
       this.fail(err);
     }, this.deps.requestTimeoutMs);
@@ -183,11 +209,16 @@ export abstract class Exchange {
       try {
         return fn(...args);
       } catch (thrown) {
-        const err = toTunnelError(thrown);
-        this.stream?.reset(err);
-        this.fail(err);
+        this.caught(thrown);
         return onThrow;
       }
     };
+  }
+
+  /** What a listener that threw inside the frame dispatch does instead (see `guard`). */
+  protected caught(thrown: unknown): void {
+    const err = toTunnelError(thrown);
+    this.stream?.reset(err);
+    this.fail(err);
   }
 }

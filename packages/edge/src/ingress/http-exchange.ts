@@ -10,7 +10,7 @@ import { pumpFromStream, TunnelError, type MuxStream, type Pump, type ResponseHe
 import { errorPageFor, sendErrorPage, titleFor } from './error-page.js';
 import { Exchange, type ExchangeDeps, type ForwardHead } from './exchange.js';
 import { headerValue } from './headers.js';
-import { admit, refusalHeaders, type Admitted } from './policy-gate.js';
+import { admit, refusalHeaders, type Admitted, type RespondDecision } from './policy-gate.js';
 import { RequestBody } from './request-body.js';
 import { ViewerPresence } from './resolve-target.js';
 import type { TunnelRequest } from './tunnel-request.js';
@@ -28,6 +28,7 @@ export class HttpExchange extends Exchange {
    * anyway: until then a failure can still be a clear error page instead of a cut connection.
    */
   private pendingHead: ForwardHead | null = null;
+  private readonly viewer = new ViewerPresence();
 
   constructor(
     deps: ExchangeDeps,
@@ -39,68 +40,110 @@ export class HttpExchange extends Exchange {
     super(deps, req, request, onError);
   }
 
-  protected async run(): Promise<void> {
+  protected run(): Promise<void> | undefined {
     const { deps, req, res, request } = this;
-    // Only when someone listens: this runs for every request.
-    if (deps.onFinished) res.once('close', () => this.finished());
-    const viewer = new ViewerPresence(res, () => res.writableFinished);
+    const viewer = this.viewer;
+    res.on('close', () => this.onViewerClose());
     const gate = admit(request.policy, req, request.route, deps.proto === 'https');
-    if ('refused' in gate) {
-      const { refused } = gate;
-      this.status = refused.status;
-      this.errorCode = refused.code;
-      req.resume();
-      // Wrong credentials are answered slowly: guessing gets expensive before it gets locked out.
-      if (refused.delayMs > 0) await this.delay(refused.delayMs);
-      if (!viewer.gone)
-        res.writeHead(refused.status, refusalHeaders(refused, request.requestId)).end(refused.body);
-      return;
-    }
-    if (deps.anonymousWarning && (await answeredByWarning(deps, req, res, request, viewer))) {
+    if ('refused' in gate) return this.refuse(gate.refused, viewer);
+    if (deps.anonymousWarning) return this.warnOrForward(viewer, gate.admitted);
+    const stream = this.openStreamNow(viewer);
+    if (stream === undefined) return this.waitAndForward(viewer, gate.admitted);
+    this.forwardOrDrop(stream, gate.admitted);
+    return undefined;
+  }
+
+  private refuse(refused: RespondDecision, viewer: ViewerPresence): Promise<void> | undefined {
+    this.status = refused.status;
+    this.errorCode = refused.code;
+    this.req.resume();
+    // Wrong credentials are answered slowly: guessing gets expensive before it gets locked out.
+    if (refused.delayMs > 0) return this.delay(refused.delayMs).then(() => this.sendRefusal(refused, viewer));
+    this.sendRefusal(refused, viewer);
+    return undefined;
+  }
+
+  private sendRefusal(refused: RespondDecision, viewer: ViewerPresence): void {
+    if (!viewer.gone)
+      this.res.writeHead(refused.status, refusalHeaders(refused, this.request.requestId)).end(refused.body);
+  }
+
+  private async warnOrForward(viewer: ViewerPresence, admitted: Admitted): Promise<void> {
+    const { deps, req, res, request } = this;
+    if (await answeredByWarning(deps, req, res, request, viewer)) {
       this.status = res.statusCode;
       return;
     }
-    const stream = await this.openStream(viewer);
-    if (stream === null) {
-      req.resume();
-      return;
-    }
-    this.forward(stream, gate.admitted);
+    await this.waitAndForward(viewer, admitted);
   }
 
+  /** The slow path: no live target on arrival (a reconnect), or after the warning gate. */
+  private async waitAndForward(viewer: ViewerPresence, admitted: Admitted): Promise<void> {
+    this.forwardOrDrop(await this.openStream(viewer), admitted);
+  }
+
+  private forwardOrDrop(stream: MuxStream | null, admitted: Admitted): void {
+    if (stream === null) this.req.resume();
+    else this.forward(stream, admitted);
+  }
+
+  /**
+   * The listeners run inside the session's frame dispatch, where a throw would be taken for
+   * a protocol error and close the agent's whole session: each catches into `caught`. One
+   * closure per listener, and `on`, not `once`: a stream emits each of these at most once.
+   */
   private forward(stream: MuxStream, admitted: Admitted): void {
     const { req, res, deps } = this;
     const withBody = hasBody(req);
     this.sendHead(stream, admitted, { fin: !withBody, upgrade: false });
-    const seconds = Math.round(deps.requestTimeoutMs / 1000);
-    this.armAnswerTimeout(stream, `the local service did not answer within ${seconds} s`);
+    this.armAnswerTimeout(stream, answerTimeoutMessage);
     if (withBody)
       this.body = new RequestBody(req, stream, deps.timers, deps.bodyIdleMs, (err) => this.fail(err));
     else req.resume();
 
-    stream.once(
-      'head',
-      this.guard((head: ResponseHead) => this.onHead(stream, head, admitted)),
-    );
+    stream.on('head', (head: ResponseHead) => {
+      try {
+        this.onHead(stream, head, admitted);
+      } catch (thrown) {
+        this.caught(thrown);
+      }
+    });
     // The end is the exchange's (a body short of its length is cut), not the pump's.
-    stream.once(
-      'end',
-      this.guard(() => this.onEnd()),
-    );
-    stream.once(
-      'reset',
-      this.guard((err: TunnelError) => {
+    stream.on('end', () => {
+      try {
+        this.onEnd();
+      } catch (thrown) {
+        this.caught(thrown);
+      }
+    });
+    stream.on('reset', (err: TunnelError) => {
+      try {
         this.clearAnswerTimeout();
         // A response already whole reached the viewer: only the upload is left to drop.
         if (res.writableEnded && this.pendingHead === null) this.abandonBody();
         else this.fail(err);
-      }),
-    );
-    res.once('close', () => {
-      this.clearAnswerTimeout();
-      if (!res.writableFinished)
-        stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
+      } catch (thrown) {
+        this.caught(thrown);
+      }
     });
+  }
+
+  /**
+   * The response's one 'close' listener: the request is logged, a viewer that left before
+   * its answer was complete is marked gone, and its stream (once there is one) reset.
+   */
+  private onViewerClose(): void {
+    const { res, stream } = this;
+    // Only when someone listens: this runs for every request.
+    if (this.deps.onFinished) this.finished();
+    if (res.writableFinished) {
+      if (stream !== null) this.clearAnswerTimeout();
+      return;
+    }
+    this.viewer.leave();
+    if (stream === null) return;
+    this.clearAnswerTimeout();
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
   }
 
   private onHead(stream: MuxStream, head: ResponseHead, admitted: Admitted): void {
@@ -130,25 +173,43 @@ export class HttpExchange extends Exchange {
    * The body through the shared pipe: the stream pauses (withholding credit) while the viewer
    * is slow. Its idle timer runs also after the viewer has its whole answer: a stream whose
    * END never comes is reset after `responseIdleMs` instead of holding one of the session's
-   * stream slots for good. The hooks run inside the session's frame dispatch, hence `guard`.
+   * stream slots for good. The hooks run inside the session's frame dispatch, hence `caught`.
    */
   private pumpBody(stream: MuxStream): void {
     const { deps } = this;
     this.response = pumpFromStream(stream, this.res, {
-      onChunk: this.guard((chunk: Buffer) => this.withinLength(chunk), false),
-      write: this.guard((chunk: Buffer) => this.writeBody(chunk), false),
+      onChunk: (chunk: Buffer) => {
+        try {
+          return this.withinLength(chunk);
+        } catch (thrown) {
+          this.caught(thrown);
+          return false;
+        }
+      },
+      write: (chunk: Buffer) => {
+        try {
+          return this.writeBody(chunk);
+        } catch (thrown) {
+          this.caught(thrown);
+          return false;
+        }
+      },
       end: false,
       idle: {
         ms: deps.responseIdleMs,
         timers: deps.timers,
-        onIdle: this.guard(() =>
-          this.cut(
-            new TunnelError(
-              'TUN_ERR_RESPONSE_TIMEOUT',
-              `no response body bytes for ${deps.responseIdleMs} ms`,
-            ),
-          ),
-        ),
+        onIdle: () => {
+          try {
+            this.cut(
+              new TunnelError(
+                'TUN_ERR_RESPONSE_TIMEOUT',
+                `no response body bytes for ${deps.responseIdleMs} ms`,
+              ),
+            );
+          } catch (thrown) {
+            this.caught(thrown);
+          }
+        },
       },
     });
   }
@@ -241,6 +302,11 @@ export class HttpExchange extends Exchange {
       durationMs: this.deps.timers.now() - this.request.startedAt,
     });
   }
+}
+
+/** Built when the timeout fires, not per request. */
+function answerTimeoutMessage(ms: number): string {
+  return `the local service did not answer within ${Math.round(ms / 1000)} s`;
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -19,18 +19,23 @@ export interface ResolveDeps {
 /**
  * Whether the viewer left before its request finished. The AbortSignal is built only when
  * a request has to wait: aborting one costs an exception object with a stack trace, too
- * much to pay on every request.
+ * much to pay on every request. Given an emitter it watches its 'close' itself; without
+ * one, its owner (the HTTP exchange, which listens to 'close' anyway) calls `leave`.
  */
 export class ViewerPresence {
   gone = false;
   private controller: AbortController | null = null;
 
-  constructor(emitter: EventEmitter, finished: () => boolean) {
-    emitter.once('close', () => {
-      if (finished()) return;
-      this.gone = true;
-      this.controller?.abort();
+  constructor(emitter?: EventEmitter, finished: () => boolean = () => false) {
+    emitter?.once('close', () => {
+      if (!finished()) this.leave();
     });
+  }
+
+  /** The viewer closed before its answer was complete. */
+  leave(): void {
+    this.gone = true;
+    this.controller?.abort();
   }
 
   get signal(): AbortSignal {

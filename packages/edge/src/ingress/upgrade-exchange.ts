@@ -48,7 +48,7 @@ export class UpgradeExchange extends Exchange {
     const { socket } = this;
     this.sendHead(stream, admitted, { fin: false, upgrade: true });
     if (this.head.length > 0) stream.write(this.head);
-    this.armAnswerTimeout(stream, 'the local service did not answer the upgrade in time');
+    this.armAnswerTimeout(stream, upgradeTimeoutMessage);
     stream.once(
       'head',
       this.guard((response: ResponseHead) => this.onHead(stream, response, admitted)),
@@ -83,4 +83,8 @@ export class UpgradeExchange extends Exchange {
     if (this.headWritten) this.socket.destroy();
     else writeRawFailure(this.socket, err, this.req.headers.accept, this.request.requestId);
   }
+}
+
+function upgradeTimeoutMessage(): string {
+  return 'the local service did not answer the upgrade in time';
 }

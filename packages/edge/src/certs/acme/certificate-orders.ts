@@ -14,7 +14,6 @@ import type { KeySeal } from '../key-seal.js';
 import { acmeFailure } from './acme-problem.js';
 import type { AcmeIssuer } from './acme-issuer.js';
 import type { ChallengeSolver } from './challenge-solver.js';
-import { pemFacts } from './pem-facts.js';
 import type { OrderRateGuard } from './order-rate-guard.js';
 
 /** Back-off after failed orders: 5 min, doubling, at most a day (LE allows 5 failed validations per name per hour). */
@@ -89,19 +88,22 @@ export class CertificateOrders {
     log.info({ name, hosts, origin }, 'ACME order started');
     try {
       const material = await this.options.issuer.issue(hosts, request.solver);
+      // The sink checks the pair (TUN_ERR_CERT_INVALID otherwise) and reads its facts.
       const installed = this.options.sink.install(material, origin);
-      const facts = pemFacts(material.certPem);
       await store.saveCertificate({
         name,
-        hosts: facts.hosts,
+        hosts: installed.hosts,
         origin,
         certPem: material.certPem,
         keySealed: this.options.seal.seal(material.keyPem),
-        notBefore: facts.notBefore,
-        notAfter: facts.notAfter,
-        issuer: facts.issuer,
+        notBefore: installed.notBefore,
+        notAfter: installed.notAfter,
+        issuer: installed.issuer,
       });
-      log.info({ name, notAfter: facts.notAfter, issuer: facts.issuer }, 'ACME certificate installed');
+      log.info(
+        { name, notAfter: installed.notAfter, issuer: installed.issuer },
+        'ACME certificate installed',
+      );
       return { kind: 'issued', installed };
     } catch (err) {
       const error = acmeFailure(name, err);
