@@ -17,6 +17,11 @@ const INSTALL = 'run scripts/setup-test-machine.sh (Debian packages pebble and o
 export interface PebbleOptions {
   /** Where Pebble's VA connects for HTTP-01 (the edge's plain listener port). */
   httpPort: number;
+  /**
+   * The DNS server Pebble's VA asks (`ip:port`), e.g. a test's `named` for DNS-01; default a
+   * `pebble-challtestsrv` answering 127.0.0.1 for every name.
+   */
+  dnsServer?: string;
 }
 
 export class Pebble {
@@ -104,30 +109,33 @@ export class Pebble {
       child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
       return child;
     };
-    const challtestsrv = capture(
-      spawn(
-        '/usr/bin/pebble-challtestsrv',
-        [
-          '-defaultIPv4',
-          '127.0.0.1',
-          '-defaultIPv6',
-          '',
-          '-dns01',
-          `127.0.0.1:${dns}`,
-          '-http01',
-          '',
-          '-https01',
-          '',
-          '-tlsalpn01',
-          '',
-          '-management',
-          `127.0.0.1:${challMgmt}`,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      ),
-    );
+    const challtestsrv =
+      options.dnsServer !== undefined
+        ? null
+        : capture(
+            spawn(
+              '/usr/bin/pebble-challtestsrv',
+              [
+                '-defaultIPv4',
+                '127.0.0.1',
+                '-defaultIPv6',
+                '',
+                '-dns01',
+                `127.0.0.1:${dns}`,
+                '-http01',
+                '',
+                '-https01',
+                '',
+                '-tlsalpn01',
+                '',
+                '-management',
+                `127.0.0.1:${challMgmt}`,
+              ],
+              { stdio: ['ignore', 'pipe', 'pipe'] },
+            ),
+          );
     const pebbleProc = capture(
-      spawn('/usr/bin/pebble', ['-config', config, '-dnsserver', `127.0.0.1:${dns}`], {
+      spawn('/usr/bin/pebble', ['-config', config, '-dnsserver', options.dnsServer ?? `127.0.0.1:${dns}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
       }),
@@ -137,7 +145,7 @@ export class Pebble {
       managementUrl: `https://127.0.0.1:${management}`,
       tlsCaFile,
       tlsCa: execFileSync('cat', [tlsCaFile]).toString(),
-      children: [challtestsrv, pebbleProc],
+      children: challtestsrv === null ? [pebbleProc] : [challtestsrv, pebbleProc],
       dir,
       output,
     });
