@@ -113,7 +113,8 @@ describe('HTTP through the tunnel', () => {
     expect(names.map((n) => n.toLowerCase())).not.toContain('x-hop');
     expect(names.map((n) => n.toLowerCase())).not.toContain('keep-alive');
     const value = (name: string): string | undefined => rawHeaders[rawHeaders.indexOf(name) + 1];
-    expect(value('X-Forwarded-For')).toBe('203.0.113.9, 127.0.0.1');
+    // The viewer's own X-Forwarded-For is dropped: the origin gets the one address the edge saw.
+    expect(value('X-Forwarded-For')).toBe('127.0.0.1');
     expect(value('X-Forwarded-Proto')).toBe('http');
     expect(value('X-Forwarded-Host')).toBe(edge.host(agent.name));
     expect(value('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);

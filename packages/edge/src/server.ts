@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
@@ -29,6 +29,8 @@ import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
 import { attachIngress } from './ingress/ingress.js';
 import { TunnelTraffic } from './ingress/tunnel-traffic.js';
 import { Janitor } from './janitor.js';
+import { createPublicListener } from './listeners/public-listener.js';
+import { TrustedProxies } from './listeners/trusted-proxies.js';
 import { createLogger, type Logger } from './logger.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
@@ -59,6 +61,8 @@ export class EdgeServer {
   readonly log: Logger;
   readonly store: Store;
   private readonly server: Server;
+  /** Where the edge listens: `server`, or a PROXY protocol reader in front of it. */
+  private readonly listener: NetServer;
   private readonly gateway: Gateway;
   private readonly registry: MemoryRegistry;
   private readonly janitor: Janitor;
@@ -188,6 +192,7 @@ export class EdgeServer {
       maxHeaderCount: limits.maxHeaderCount,
       connectionsPerIp: limits.connectionsPerIp,
       requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
+      trustedProxies: TrustedProxies.parse(config.proxy.trust),
       onError: (err) => log.error({ err }, 'ingress error'),
       acmeChallenge: http01Responder(store, (err) => log.error({ err }, 'ACME challenge lookup failed')),
       traffic,
@@ -213,6 +218,7 @@ export class EdgeServer {
         unlimited: isHealthPath,
       },
     });
+    this.listener = createPublicListener(this.server, config.proxy, { timers, log });
   }
 
   /** Opens the store, restores reconnect grace for names live before a restart, listens. */
@@ -258,9 +264,9 @@ export class EdgeServer {
       shutdownMs: config.timeouts.shutdownMs,
     });
     await new Promise<void>((resolve, reject) => {
-      edge.server.once('error', reject);
-      edge.server.listen(config.listen.port, config.listen.host, () => {
-        edge.server.off('error', reject);
+      edge.listener.once('error', reject);
+      edge.listener.listen(config.listen.port, config.listen.host, () => {
+        edge.listener.off('error', reject);
         resolve();
       });
     });
@@ -282,7 +288,7 @@ export class EdgeServer {
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo | null)?.port ?? this.config.listen.port;
+    return (this.listener.address() as AddressInfo | null)?.port ?? this.config.listen.port;
   }
 
   /** The edge's own base URL as agents and people reach it. */
@@ -303,6 +309,7 @@ export class EdgeServer {
     this.gateway.destroy();
     this.server.closeAllConnections();
     this.server.close();
+    if (this.listener !== this.server) this.listener.close();
     // Sessions record their end in the store as they close: close it after them.
     void Promise.all([
       this.janitor.stop(),
@@ -317,7 +324,8 @@ export class EdgeServer {
     this.storeFile?.stop();
     this.certSources.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
-    const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const listening = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    if (this.listener !== this.server) this.server.close();
     await this.gateway.close(this.config.timeouts.shutdownMs);
     this.server.closeIdleConnections();
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();

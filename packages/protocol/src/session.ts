@@ -380,7 +380,7 @@ export class Session extends EventEmitter<SessionEvents> implements StreamOwner 
   private flush(): void {
     this.flushUrgent = false;
     this.flushScheduled = false;
-    const buffers = this.batch.take();
+    const buffers = this.batch.take(this.transport.bufferedAmount > 0);
     if (this.closed || buffers.length === 0) return;
     if (buffers.length === 1) this.transport.send(buffers[0]!);
     else this.transport.sendAll(buffers);

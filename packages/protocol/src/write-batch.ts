@@ -37,7 +37,9 @@ export class WriteBatch {
   add(type: FrameType, flags: number, streamId: number, payload?: Uint8Array): void {
     const length = payload === undefined ? 0 : payload.byteLength;
     if (payload !== undefined && length >= COPY_LIMIT) {
-      encodeHeader(slab, this.reserve(HEADER_SIZE), type, flags, streamId, length);
+      // Reserve first: it may start a new slab, and `slab` must be read after it.
+      const at = this.reserve(HEADER_SIZE);
+      encodeHeader(slab, at, type, flags, streamId, length);
       this.cut();
       this.pieces.push(
         Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, length),
@@ -66,17 +68,25 @@ export class WriteBatch {
   /**
    * The batch's buffers for one write, and the batch emptied: usually one buffer; several
    * when a big payload or another session's frames came between (small runs are joined up
-   * to SMALL_WRITE, big payloads go as they are).
+   * to SMALL_WRITE, big payloads go as they are). `willQueue`: the transport is backed up,
+   * so these buffers will wait in its queue; small slab slices are then copied, because a
+   * queued 20-byte slice would keep its whole 64 KB slab alive for as long as the peer is slow.
    */
-  take(): Buffer[] {
+  take(willQueue = false): Buffer[] {
     this.cut();
     const pieces = this.pieces;
     const joinable = !this.hasBig && this.bytes <= SMALL_WRITE;
     this.pieces = [];
     this.bytes = 0;
     this.hasBig = false;
-    if (pieces.length <= 1) return pieces;
-    return joinable ? [Buffer.concat(pieces)] : joinSmall(pieces);
+    const out = pieces.length <= 1 ? pieces : joinable ? [Buffer.concat(pieces)] : joinSmall(pieces);
+    if (willQueue && pieces.length > 0) {
+      for (let i = 0; i < out.length; i++) {
+        const piece = out[i]!;
+        if (piece.length < COPY_LIMIT && piece.buffer.byteLength > piece.length) out[i] = ownCopy(piece);
+      }
+    }
+    return out;
   }
 
   /** Room for `n` bytes in the slab, continuing the open run when nothing else wrote since. */
@@ -101,6 +111,13 @@ export class WriteBatch {
       this.pieces.push(this.runSlab.subarray(this.runStart, this.runEnd));
     this.runSlab = null;
   }
+}
+
+/** A copy with memory of its own: `Buffer.from` would share Node's 8 KB pool instead. */
+function ownCopy(piece: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(piece.length);
+  piece.copy(copy);
+  return copy;
 }
 
 /**

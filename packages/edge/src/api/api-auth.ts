@@ -15,6 +15,7 @@ import {
 } from '../policy/auth-failures.js';
 import { scopeAllows, type Store, type VerifiedApiKey } from '../store/index.js';
 import { viewerKey } from '../ingress/viewer-key.js';
+import { clientAddressOf } from '../listeners/client-address.js';
 
 export interface ApiCaller {
   key: VerifiedApiKey;
@@ -40,7 +41,7 @@ function bearerToken(req: IncomingMessage): string | null {
 }
 
 export async function authenticate(req: IncomingMessage, deps: ApiAuthDeps): Promise<ApiCaller> {
-  const client = viewerKey(req.socket.remoteAddress);
+  const client = viewerKey(clientAddressOf(req));
   const gate = deps.failures.check(client);
   if (!gate.ok) throw new AuthLockedError(gate.retryAfterSeconds);
   const token = bearerToken(req);

@@ -118,6 +118,18 @@ commonOptions(program.command('start').description('run the edge'))
     '--acme-dns-hook <path>',
     'DNS-01 via a program: <path> publish|unpublish <fqdn> <value> (env BURROW_ACME_DNS_HOOK)',
   )
+  .option(
+    '--proxy-protocol',
+    'read a PROXY protocol v1/v2 header (haproxy, AWS NLB) on every connection (env BURROW_PROXY_PROTOCOL)',
+  )
+  .option(
+    '--proxy-protocol-from <cidrs>',
+    'only these peers must send the PROXY header, comma-separated (env BURROW_PROXY_PROTOCOL_FROM; default every peer)',
+  )
+  .option(
+    '--trust-proxy <cidrs>',
+    'believe X-Forwarded-For / Forwarded only from these peers, comma-separated (env BURROW_PROXY_TRUST)',
+  )
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');

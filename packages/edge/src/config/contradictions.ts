@@ -41,11 +41,23 @@ function describeSide(side: Side, config: EdgeConfig, layered: Layered): string 
   return `${side.key} (${side.get(config)}, ${describeSource(layered.sourceOf(side.key.split('.')))})`;
 }
 
+/** Settings that mean something only with another one on: set alone they would silently do nothing. */
+function unusedSettings(config: EdgeConfig, layered: Layered): string[] {
+  if (config.proxy.protocolFrom.length === 0 || config.proxy.protocol) return [];
+  return [
+    `proxy.protocolFrom is set (${describeSource(layered.sourceOf(['proxy', 'protocolFrom']))}) but ` +
+      'proxy.protocol is off: turn it on with --proxy-protocol, or remove proxy.protocolFrom',
+  ];
+}
+
 /** One sentence per broken rule; empty when the settings agree. */
 export function findContradictions(config: EdgeConfig, layered: Layered): string[] {
-  return RULES.filter((rule) => !holds(rule, rule.left.get(config), rule.right.get(config))).map(
-    (rule) =>
-      `${describeSide(rule.left, config, layered)} ${rule.relation} ` +
-      `${describeSide(rule.right, config, layered)}: ${rule.because}`,
-  );
+  return [
+    ...RULES.filter((rule) => !holds(rule, rule.left.get(config), rule.right.get(config))).map(
+      (rule) =>
+        `${describeSide(rule.left, config, layered)} ${rule.relation} ` +
+        `${describeSide(rule.right, config, layered)}: ${rule.because}`,
+    ),
+    ...unusedSettings(config, layered),
+  ];
 }

@@ -102,6 +102,17 @@ export interface EdgeConfig {
     /** Milliseconds between passes that look up TXT records of unverified custom domains. */
     readonly verifyIntervalMs: number;
   };
+  /** The real client address behind load balancers (listeners/). */
+  readonly proxy: {
+    /** Read a PROXY protocol v1/v2 header at the start of every public connection. */
+    readonly protocol: boolean;
+    /** Peers that must send it (addresses, CIDR blocks); empty means every peer. */
+    readonly protocolFrom: readonly string[];
+    /** The whole PROXY header must arrive within this, else the connection is closed. */
+    readonly headerTimeoutMs: number;
+    /** Peers whose X-Forwarded-For / Forwarded name the client (addresses, CIDR blocks). */
+    readonly trust: readonly string[];
+  };
   readonly tls: {
     /** Absolute path of a PEM certificate (leaf first, then its chain); null with keyFile null. */
     readonly certFile: string | null;
@@ -176,6 +187,11 @@ export interface EdgeFlags {
   readonly acmeDnsTsigKeyName?: string;
   readonly acmeDnsTsigAlgorithm?: string;
   readonly acmeDnsHook?: string;
+  /** `--proxy-protocol`. */
+  readonly proxyProtocol?: boolean | string;
+  readonly proxyProtocolFrom?: string;
+  /** `--trust-proxy`: comma-separated addresses and CIDR blocks. */
+  readonly trustProxy?: string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { VIEWER_HEAD_LIMITS } from '@burrow/protocol';
 import { isIP } from 'node:net';
 import { acmeDnsSettings } from './acme-dns-schema.js';
+import { CIDR_LIST_REQUIREMENT, parseCidrList } from './cidr-list.js';
 import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
 import { LOG_LEVELS, PUBLIC_SCHEMES, TLS_GENERATE } from './edge-config.js';
 import { isHostname } from './hostname.js';
@@ -53,6 +54,18 @@ const dnsServers = z
     return z.NEVER;
   })
   .prefault('');
+
+function cidrList() {
+  return z
+    .union([z.string(), z.array(z.string())], { error: CIDR_LIST_REQUIREMENT })
+    .transform((value, ctx) => {
+      const parsed = parseCidrList(value);
+      if (parsed.ok) return parsed.entries;
+      ctx.addIssue({ code: 'custom', message: parsed.requirement });
+      return z.NEVER;
+    })
+    .prefault('');
+}
 
 function isPostgresUrl(text: string): boolean {
   if (!URL.canParse(text)) return false;
@@ -172,6 +185,13 @@ export const edgeConfigSchema = z.strictObject(
       waitMs: msSetting(60_000, 0),
       renewIntervalMs: msSetting(3_600_000, 1000),
       dns: acmeDnsSettings,
+    }),
+    proxy: group({
+      protocol: withMeta(boolSetting(false), { flag: 'proxyProtocol' }),
+      // Empty: every peer must send the header (the port is reachable only through the balancer).
+      protocolFrom: withMeta(cidrList(), { flag: 'proxyProtocolFrom' }),
+      headerTimeoutMs: msSetting(5_000, 100),
+      trust: withMeta(cidrList(), { flag: 'trustProxy' }),
     }),
   },
   { error: 'a mapping of settings' },

@@ -90,6 +90,7 @@ describe('loadEdgeConfig defaults', () => {
           hookTimeoutMs: 180000,
         },
       },
+      proxy: { protocol: false, protocolFrom: [], headerTimeoutMs: 5000, trust: [] },
     });
   });
 
@@ -337,5 +338,38 @@ describe('loadEdgeConfig errors', () => {
   it('treats an empty file as no settings', () => {
     const file = writeFile('empty.yml', '');
     expect(load({ flags: { config: file } }).domain).toBe('localhost');
+  });
+});
+
+describe('proxy settings', () => {
+  it('reads --trust-proxy and --proxy-protocol-from as comma lists, env and file as lists too', () => {
+    const fromFlags = load({
+      flags: { trustProxy: '10.0.0.0/8, 192.0.2.1', proxyProtocol: true, proxyProtocolFrom: '127.0.0.1' },
+    });
+    expect(fromFlags.proxy).toEqual({
+      protocol: true,
+      protocolFrom: ['127.0.0.1'],
+      headerTimeoutMs: 5000,
+      trust: ['10.0.0.0/8', '192.0.2.1'],
+    });
+    expect(load({ env: { BURROW_PROXY_TRUST: '2001:db8::/32' } }).proxy.trust).toEqual(['2001:db8::/32']);
+    const file = writeFile(
+      'proxy.json',
+      JSON.stringify({ proxy: { trust: ['10.1.0.0/16'], protocol: true } }),
+    );
+    expect(load({ flags: { config: file } }).proxy).toMatchObject({ trust: ['10.1.0.0/16'], protocol: true });
+  });
+
+  it('names a bad entry and says what it must be', () => {
+    expect(failure({ flags: { trustProxy: '10.0.0.0/8,lb.internal' } })).toContain(
+      'proxy.trust (from flag --trust-proxy) must be a list (or comma-separated string) of IP addresses or CIDR blocks',
+    );
+    expect(failure({ flags: { trustProxy: '10.0.0.0/8,lb.internal' } })).toContain('"lb.internal"');
+  });
+
+  it('refuses --proxy-protocol-from without --proxy-protocol, which would do nothing', () => {
+    expect(failure({ flags: { proxyProtocolFrom: '127.0.0.1' } })).toContain(
+      'proxy.protocolFrom is set (from flag --proxy-protocol-from) but proxy.protocol is off',
+    );
   });
 });

@@ -14,6 +14,7 @@ import {
   WebSocketTransport,
   websocketMaxPayload,
 } from '@burrow/protocol';
+import { clientAddressOf } from '../listeners/client-address.js';
 import { clientKey, parseIp } from '../policy/cidr.js';
 import { AuthFailures } from '../policy/auth-failures.js';
 import { AgentQuota, type QuotaLimits } from './agent-quota.js';
@@ -94,7 +95,7 @@ export class Gateway {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-    const address = req.socket.remoteAddress ?? '';
+    const address = clientAddressOf(req);
     const lockout = this.deps.keyFailures.check(clientKey(parseIp(address), address));
     if (!lockout.ok) {
       writeRawResponse(
@@ -123,7 +124,7 @@ export class Gateway {
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const { settings } = this.options;
     const transport = new WebSocketTransport(ws, {
-      remoteAddress: req.socket.remoteAddress ?? 'unknown',
+      remoteAddress: clientAddressOf(req) || 'unknown',
       socket: req.socket,
     });
     const session = new Session({

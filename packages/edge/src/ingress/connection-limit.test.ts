@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { realTimers } from '@burrow/protocol';
+import { AddressBlocks } from '../listeners/address-blocks.js';
+import { ProxyProtocolListener } from '../listeners/proxy-protocol-listener.js';
 import { ConnectionCounter, limitConnections, TOO_MANY_CONNECTIONS } from './connection-limit.js';
 import { viewerKey } from './viewer-key.js';
 
@@ -87,5 +90,42 @@ describe('limitConnections on a real listener', () => {
     const fourth = await open(port);
     fourth.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(await readAll(fourth)).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('counts the client a PROXY header names, not the balancer', async () => {
+    server = createServer((_req, res) => res.end('ok'));
+    const counter = new ConnectionCounter(1);
+    limitConnections(server, counter);
+    const front = new ProxyProtocolListener(server, {
+      from: AddressBlocks.parse([]),
+      headerTimeoutMs: 5_000,
+      timers: realTimers,
+    });
+    await new Promise<void>((r) => front.server.listen(0, '127.0.0.1', r));
+    const { port } = front.server.address() as AddressInfo;
+    const send = async (client: string): Promise<Socket> => {
+      const s = await open(port);
+      s.write(`PROXY TCP4 ${client} 127.0.0.1 1000 80\r\n`);
+      return s;
+    };
+    await send('203.0.113.1');
+    const other = await send('203.0.113.2');
+    const same = await send('203.0.113.1');
+    expect(await readAll(same)).toMatch(/^HTTP\/1\.1 429 /);
+    other.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(await readAll(other)).toMatch(/^HTTP\/1\.1 200 /);
+    front.server.close();
+  });
+
+  it('does not count connections from an exempt peer (a trusted proxy carrying many clients)', async () => {
+    server = createServer((_req, res) => res.end('ok'));
+    const counter = new ConnectionCounter(1);
+    limitConnections(server, counter, (address) => address === '127.0.0.1');
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const [, second] = [await open(port), await open(port)];
+    second.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(await readAll(second)).toMatch(/^HTTP\/1\.1 200 /);
+    expect(counter.size).toBe(0);
   });
 });

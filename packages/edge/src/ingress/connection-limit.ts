@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { ERROR_CATALOG, type ErrorCode } from '@burrow/protocol';
+import { peerAddressOf } from '../listeners/peer-address.js';
 import { formatRawResponse } from './raw-response.js';
 import { viewerKey } from './viewer-key.js';
 
@@ -69,14 +70,22 @@ export function tooManyConnectionsResponse(max: number): string {
 }
 
 /**
- * Enforces the limit on `server`. Returns the sockets that were refused: the HTTP parser
+ * Enforces the limit on `server`, per the connection's client (a PROXY header's source, else
+ * the socket's peer). Connections from `exempt` peers (trusted proxies, whose clients are
+ * known only per request) are not counted. Returns the sockets that were refused: the HTTP parser
  * still reads them (Node attaches it before any listener of ours runs), so request and
  * upgrade handlers must ignore requests arriving on one of them.
  */
-export function limitConnections(server: Server, counter: ConnectionCounter): WeakSet<Socket> {
+export function limitConnections(
+  server: Server,
+  counter: ConnectionCounter,
+  exempt?: (address: string) => boolean,
+): WeakSet<Socket> {
   const refused = new WeakSet<Socket>();
   server.prependListener('connection', (socket: Socket) => {
-    const key = viewerKey(socket.remoteAddress);
+    const address = peerAddressOf(socket);
+    if (exempt?.(address) === true) return;
+    const key = viewerKey(address);
     if (counter.acquire(key)) {
       socket.once('close', () => counter.release(key));
       return;

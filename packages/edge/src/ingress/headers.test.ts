@@ -68,7 +68,17 @@ describe('requestHeadersForAgent: Forwarded', () => {
       info,
     );
     expect(values(out, 'forwarded')).toEqual(['for=127.0.0.1;host="a.localhost:8080";proto=http']);
-    expect(values(out, 'x-forwarded-for')).toEqual(['198.51.100.7, 127.0.0.1']);
+    expect(values(out, 'x-forwarded-for')).toEqual(['127.0.0.1']);
+  });
+
+  it("replaces the viewer's X-Forwarded-For and X-Real-IP with the one client address the edge resolved", () => {
+    const out = requestHeadersForAgent(
+      ['X-Forwarded-For', '1.2.3.4', 'x-real-ip', '1.2.3.4', 'X-Forwarded-For', '5.6.7.8'],
+      { ...info, remoteAddress: '203.0.113.7' },
+    );
+    expect(values(out, 'x-forwarded-for')).toEqual(['203.0.113.7']);
+    expect(values(out, 'x-real-ip')).toEqual(['203.0.113.7']);
+    expect(values(out, 'forwarded')[0]).toMatch(/^for=203\.0\.113\.7;/);
   });
 
   it('quotes and brackets IPv6, leaves a plain host a token, and says unknown without an address', () => {

@@ -1,7 +1,7 @@
 /**
  * Header rewriting at the edge, on flat raw header lists ([name, value, ...]) so order,
  * case and repeats survive: hop-by-hop headers are stripped both ways, X-Forwarded-*,
- * Forwarded and X-Request-Id are set on the way in.
+ * X-Real-IP, Forwarded and X-Request-Id are set on the way in.
  */
 
 import { connectionTokens, HOP_BY_HOP_HEADERS, isHopByHop } from '@burrow/protocol';
@@ -14,6 +14,9 @@ const EDGE_SET = new Set([
   'x-request-id',
   'x-forwarded-prefix',
   'forwarded',
+  // The client address: what the edge resolved (listeners/client-address.ts), never a claim.
+  'x-forwarded-for',
+  'x-real-ip',
 ]);
 
 /** Whether the header (lower-case name) is dropped as hop-by-hop, unless `keep` lists it. */
@@ -43,7 +46,7 @@ export function stripHopByHop(raw: readonly string[], keep?: ReadonlySet<string>
  * Names a viewer's `Connection` header may not make hop-by-hop: Host routes the request and
  * must reach the origin as the public name, and the edge sets the forwarding headers itself.
  */
-const NEVER_NAMED = new Set(['host', 'x-forwarded-for', 'forwarded', ...EDGE_SET]);
+const NEVER_NAMED = new Set(['host', ...EDGE_SET]);
 
 /**
  * The viewer's request headers as the tunnel's policy gets them: hop-by-hop headers (the
@@ -67,6 +70,7 @@ export function viewerRequestHeaders(raw: readonly string[], options: { upgrade:
 }
 
 export interface ForwardingInfo {
+  /** The request's client address (TunnelRequest.clientAddress). */
   remoteAddress: string;
   proto: 'http' | 'https';
   host: string;
@@ -89,25 +93,16 @@ function forwardedValue(value: string): string {
 /**
  * The request headers sent to the agent, from the policy's output (already free of the
  * viewer's hop-by-hop headers, see viewerRequestHeaders): the viewer's copies of the
- * forwarding headers dropped, X-Forwarded-For appended to, X-Forwarded-Proto/-Host/-Prefix,
+ * forwarding headers dropped; X-Forwarded-For and X-Real-IP (the one client address the edge
+ * believes, so an origin reading either end of the list gets it), X-Forwarded-Proto/-Host/-Prefix,
  * X-Request-Id and Forwarded (one element for this hop) set by the edge.
  */
 export function requestHeadersForAgent(raw: readonly string[], info: ForwardingInfo): string[] {
   const out: string[] = [];
-  let forwardedFor: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (EDGE_SET.has(lower)) continue;
-    if (lower === 'x-forwarded-for') {
-      forwardedFor = forwardedFor === null ? raw[i + 1]! : `${forwardedFor}, ${raw[i + 1]!}`;
-      continue;
-    }
-    out.push(raw[i]!, raw[i + 1]!);
+    if (!EDGE_SET.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
   }
-  out.push(
-    'X-Forwarded-For',
-    forwardedFor === null ? info.remoteAddress : `${forwardedFor}, ${info.remoteAddress}`,
-  );
+  out.push('X-Forwarded-For', info.remoteAddress, 'X-Real-IP', info.remoteAddress);
   out.push('X-Forwarded-Proto', info.proto, 'X-Forwarded-Host', info.host, 'X-Request-Id', info.requestId);
   if (info.prefix !== null) out.push('X-Forwarded-Prefix', info.prefix);
   out.push(

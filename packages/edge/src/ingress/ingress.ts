@@ -9,6 +9,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TunnelError, type ErrorCode } from '@burrow/protocol';
+import { clientAddressOf, resolveClientAddresses } from '../listeners/client-address.js';
+import { TrustedProxies } from '../listeners/trusted-proxies.js';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
 import { errorPageFor, sendErrorPage } from './error-page.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
@@ -51,6 +53,8 @@ export interface IngressOptions {
   connectionsPerIp?: number;
   /** `limits.requestsPerSecondPerIp`; unset or 0 means no limit. */
   requestsPerSecondPerIp?: number;
+  /** `proxy.trust`: peers whose X-Forwarded-For / Forwarded name the client; none by default. */
+  trustedProxies?: TrustedProxies;
   proxy: ExchangeDeps;
   /** Per-tunnel counters the control API shows owners. */
   traffic?: TunnelTraffic;
@@ -73,10 +77,14 @@ export function attachIngress(server: Server, options: IngressOptions): void {
   const router = new HostRouter(options.domain);
   const onError = (err: unknown): void => options.onError(err);
   applyHeadLimits(server, options.maxHeaderCount);
+  const trusted = options.trustedProxies ?? TrustedProxies.parse([]);
+  resolveClientAddresses(server, trusted);
   const refusedSockets =
     options.connectionsPerIp === undefined
       ? null
-      : limitConnections(server, new ConnectionCounter(options.connectionsPerIp));
+      : limitConnections(server, new ConnectionCounter(options.connectionsPerIp), (peer) =>
+          trusted.trusts(peer),
+        );
   const rate = new ViewerRateLimit({
     perSecond: options.requestsPerSecondPerIp ?? 0,
     clock: options.proxy.timers,
@@ -104,7 +112,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
     }
     const route = router.route(checked.authority?.host, checked.path);
     if (!(route.kind === 'edge' && options.edge.unlimited?.(route.path))) {
-      const refusal = rate.take(req.socket.remoteAddress);
+      const refusal = rate.take(clientAddressOf(req));
       if (refusal !== null) {
         sendErrorPage(res, refusal.page, req.headers.accept);
         req.resume();
@@ -176,7 +184,7 @@ export function attachIngress(server: Server, options: IngressOptions): void {
     const route = router.route(checked.authority?.host, checked.path);
     // The edge's own upgrade is the agent endpoint: agents are limited by the gateway, not here.
     if (route.kind !== 'edge') {
-      const refusal = rate.take(req.socket.remoteAddress);
+      const refusal = rate.take(clientAddressOf(req));
       if (refusal !== null) {
         writeRawErrorPage(socket, refusal.page, req.headers.accept);
         return;

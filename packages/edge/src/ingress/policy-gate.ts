@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
+import { clientAddressOf } from '../listeners/client-address.js';
 import { evaluate, type RespondDecision, type TunnelPolicy } from '../policy/index.js';
 import { viewerRequestHeaders } from './headers.js';
 import type { TunnelRoute } from './tunnel-request.js';
@@ -38,7 +39,7 @@ export function admit(
   const headers = viewerRequestHeaders(req.rawHeaders, options);
   if (!policy) return { admitted: { path: route.path, headers, editResponse: NO_POLICY_EDIT } };
   const decision = evaluate(policy, {
-    remoteAddress: req.socket.remoteAddress ?? '',
+    remoteAddress: clientAddressOf(req),
     method: req.method ?? 'GET',
     path: req.url ?? '/',
     headers,

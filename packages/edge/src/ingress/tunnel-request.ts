@@ -6,6 +6,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Timers } from '@burrow/protocol';
+import { clientAddressOf } from '../listeners/client-address.js';
 import type { TunnelPolicy } from '../policy/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 
@@ -27,6 +28,7 @@ export interface TunnelRequest {
   readonly target: TunnelTarget | undefined;
   readonly policy: TunnelPolicy | null;
   readonly requestId: string;
+  /** `clientAddressOf(req)`: the real client behind PROXY protocol and trusted proxies. */
   readonly clientAddress: string;
   /** The Host header as sent, or the tunnel name without one (for messages and X-Forwarded-Host). */
   readonly host: string;
@@ -53,7 +55,7 @@ export function resolveRequest(
     target,
     policy: deps.policies.get(route.name),
     requestId: deps.newRequestId(),
-    clientAddress: req.socket.remoteAddress ?? '',
+    clientAddress: clientAddressOf(req),
     host: req.headers.host ?? route.name,
     method: req.method ?? 'GET',
     startedAt: deps.timers.now(),
