@@ -11,6 +11,9 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
+import type { AcmeCertificates } from './certs/acme/acme-certificates.js';
+import { createAcmeCertificates } from './certs/acme/acme-setup.js';
+import { http01Responder } from './certs/acme/http01-responder.js';
 import type { CertificateBook } from './certs/certificate-book.js';
 import { startCertificateSources, type CertificateSources } from './certs/certificate-sources.js';
 import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from './config/index.js';
@@ -73,6 +76,11 @@ export class EdgeServer {
   private readonly controlApi: ControlApi;
   /** Configured certificate sources; the HTTPS listener selects from `certificates`. */
   private readonly certSources: CertificateSources;
+  /**
+   * ACME HTTP-01 on demand into the book (the HTTPS listener's `OnDemandCertificates`), or
+   * null without `acme.email`.
+   */
+  readonly acme: AcmeCertificates | null;
   private draining = false;
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
@@ -151,6 +159,16 @@ export class EdgeServer {
       // Every pass reloads routes, which also picks up `domains route` changes made from the CLI.
       onPass: () => this.domainRoutes.reload(),
     });
+    this.acme = createAcmeCertificates({
+      config,
+      store,
+      secret,
+      sink: certSources.book,
+      isLive: (name) => this.registry.lookup(name) !== undefined,
+      customHosts: this.domainRoutes,
+      timers,
+      log,
+    });
     this.controlApi = new ControlApi({
       store,
       baseDomain: config.domain,
@@ -182,6 +200,7 @@ export class EdgeServer {
       requestsPerSecondPerIp: limits.requestsPerSecondPerIp,
       trustedProxies: TrustedProxies.parse(config.proxy.trust),
       onError: (err) => log.error({ err }, 'ingress error'),
+      acmeChallenge: http01Responder(store, (err) => log.error({ err }, 'ACME challenge lookup failed')),
       traffic,
       httpsRedirect:
         config.httpsListen === null
@@ -215,7 +234,8 @@ export class EdgeServer {
     this.httpsSide = createHttpsSide(config, {
       http1: this.server,
       ingress,
-      certificates: certificates ?? { selector: certSources.book },
+      // A name the book has no certificate for may get one on demand (ACME HTTP-01), when the edge serves it.
+      certificates: certificates ?? { selector: certSources.book, onDemand: this.acme ?? undefined },
       timers,
       log,
     });
@@ -257,6 +277,8 @@ export class EdgeServer {
     );
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
+    // Certificates from the store are served from the first handshake.
+    await edge.acme?.loadStored();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
     await expectTunnelsBack({ store, registry: edge.registry, now: timers.now() }, interrupted, {
       graceMs: config.timeouts.reconnectGraceMs,
@@ -274,6 +296,7 @@ export class EdgeServer {
     edge.storeFile = storeFile;
     storeFile?.start();
     edge.janitor.start();
+    edge.acme?.start();
     edge.domainVerifier.start();
     log.info(
       {
@@ -335,9 +358,12 @@ export class EdgeServer {
     this.server.close();
     if (this.listener !== this.server) this.listener.close();
     // Sessions record their end in the store as they close: close it after them.
-    void Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.gateway.settled()]).then(() =>
-      this.store.close(),
-    );
+    void Promise.all([
+      this.janitor.stop(),
+      this.domainVerifier.stop(),
+      this.acme?.stop(),
+      this.gateway.settled(),
+    ]).then(() => this.store.close());
   }
 
   private async shutdown(): Promise<void> {
@@ -356,7 +382,7 @@ export class EdgeServer {
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
     await listening;
     clearTimeout(forced);
-    await Promise.all([this.janitor.stop(), this.domainVerifier.stop()]);
+    await Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.acme?.stop()]);
     await this.store.close();
     this.log.info('stopped');
     this.log.flush();

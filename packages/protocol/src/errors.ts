@@ -276,6 +276,38 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the store file was deleted or replaced while the edge ran',
   },
+  // ACME certificate orders (edge only): logged, kept as a certificate's last error, shown by
+  // `certs list` and the API; a viewer never sees them (the handshake falls back or fails).
+  TUN_ERR_ACME_ORDER_FAILED: {
+    wire: 0,
+    status: 502,
+    retryable: true,
+    summary: 'an ACME certificate order failed',
+  },
+  TUN_ERR_ACME_RATE_LIMITED: {
+    wire: 0,
+    status: 429,
+    retryable: true,
+    summary: "an ACME order was held back by the edge's order rate guard or refused by the CA's rate limit",
+  },
+  TUN_ERR_ACME_REJECTED: {
+    wire: 0,
+    status: 502,
+    retryable: false,
+    summary: 'the ACME CA refuses to issue for this name',
+  },
+  TUN_ERR_ACME_TOKEN_UNKNOWN: {
+    wire: 0,
+    status: 404,
+    retryable: false,
+    summary: 'no ACME HTTP-01 challenge is pending for this token',
+  },
+  TUN_ERR_SEALED_KEY_INVALID: {
+    wire: 0,
+    status: 500,
+    retryable: false,
+    summary: 'a private key in the store cannot be opened with this edge secret',
+  },
   // A certificate and key pair the edge was given (file, ACME, self-signed) cannot be served.
   TUN_ERR_CERT_INVALID: {
     wire: 0,

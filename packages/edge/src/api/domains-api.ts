@@ -12,6 +12,7 @@ import {
   type DomainRecord,
 } from '../store/index.js';
 import type { ApiCaller } from './api-auth.js';
+import { certificateOf } from './certificate-view.js';
 import { mayAccess, notYours, type ApiDeps } from './api-deps.js';
 import type { ApiRequest, ApiRoute } from './api-router.js';
 
@@ -76,7 +77,11 @@ export function domainRoutes(deps: ApiDeps): ApiRoute[] {
       method: 'GET',
       path: '/domains/{hostname}',
       async handle({ caller, params }: ApiRequest) {
-        return { status: 200, body: domainView(await ownDomain(deps, caller, params.hostname!)) };
+        const domain = await ownDomain(deps, caller, params.hostname!);
+        return {
+          status: 200,
+          body: { ...domainView(domain), ...(await certificateOf(deps, domain.hostname)) },
+        };
       },
     },
     {

@@ -124,8 +124,15 @@ export const OPENAPI_DOCUMENT = {
     '/tunnels/{name}': {
       parameters: [nameParam],
       get: {
-        summary: 'One of your tunnels',
-        responses: { '200': answer('The tunnel.', ref('Tunnel')), '404': NOT_FOUND, ...ERRORS },
+        summary: 'One of your tunnels, with the state of its certificate',
+        responses: {
+          '200': answer(
+            'The tunnel and `certificate` (for `<name>.<domain>`).',
+            ref('TunnelWithCertificate'),
+          ),
+          '404': NOT_FOUND,
+          ...ERRORS,
+        },
       },
       put: {
         summary: 'Reserve a name for your user: only your keys may bind it from now on',
@@ -198,8 +205,12 @@ export const OPENAPI_DOCUMENT = {
     '/domains/{hostname}': {
       parameters: [hostParam],
       get: {
-        summary: 'One of your custom domains',
-        responses: { '200': answer('The domain.', ref('Domain')), '404': NOT_FOUND, ...ERRORS },
+        summary: 'One of your custom domains, with the state of its certificate',
+        responses: {
+          '200': answer('The domain and `certificate`.', ref('DomainWithCertificate')),
+          '404': NOT_FOUND,
+          ...ERRORS,
+        },
       },
       patch: {
         summary: 'Route the domain to one of your tunnel names (reserving it if free), or to nothing',
@@ -350,6 +361,33 @@ export const OPENAPI_DOCUMENT = {
             properties: { name: { type: 'string' }, type: { const: 'TXT' }, value: { type: 'string' } },
           },
         },
+      },
+      Certificate: {
+        type: ['object', 'null'],
+        description:
+          'The ACME certificate the edge keeps for the host, or null when it has none and ordered none. Never the PEM or key.',
+        properties: {
+          origin: { enum: ['acme-http-01', 'acme-dns-01'] },
+          issuer: {
+            type: ['string', 'null'],
+            description: "Issuer's common name; null before the first certificate.",
+          },
+          notBefore: nullableDateTime,
+          notAfter: nullableDateTime,
+          lastError: {
+            type: ['string', 'null'],
+            description: 'The last failed order: `TUN_ERR_ACME_*: detail`; null after a success.',
+          },
+          lastAttemptAt: nullableDateTime,
+          nextAttemptAt: { ...nullableDateTime, description: 'No new order before this (back-off).' },
+          renewRequested: { type: 'boolean', description: 'Marked by `burrow-edge certs renew`.' },
+        },
+      },
+      TunnelWithCertificate: {
+        allOf: [ref('Tunnel'), { type: 'object', properties: { certificate: ref('Certificate') } }],
+      },
+      DomainWithCertificate: {
+        allOf: [ref('Domain'), { type: 'object', properties: { certificate: ref('Certificate') } }],
       },
       DomainList: { type: 'object', properties: { domains: { type: 'array', items: ref('Domain') } } },
       Key: {

@@ -11,6 +11,7 @@ import { loadEdgeConfig, type EdgeConfig, type EdgeFlags } from '../config/index
 import { EdgeServer } from '../server.js';
 import { openConfiguredStore, parseApiKeyScopes, printable, type Store } from '../store/index.js';
 import { registerDomainsCommands } from './domains-commands.js';
+import { registerCertsCommands } from './certs-commands.js';
 import { registerNamesCommands } from './names-commands.js';
 import { registerUsersCommands, requireUserNamed, type CliContext } from './users-commands.js';
 
@@ -100,6 +101,12 @@ commonOptions(program.command('start').description('run the edge'))
     '--no-allow-anonymous',
     'require an API key from every agent (env BURROW_TUNNELS_ALLOW_ANONYMOUS=false)',
   )
+  .option('--acme-email <address>', 'order certificates on demand by ACME HTTP-01 (env BURROW_ACME_EMAIL)')
+  .option(
+    '--acme-directory <url>',
+    "ACME directory (env BURROW_ACME_DIRECTORY, default Let's Encrypt production)",
+  )
+  .option('--acme-ca-file <file>', "PEM CA to trust for the directory's TLS (env BURROW_ACME_CA_FILE)")
   .option(
     '--tls-cert <file>',
     'PEM certificate to serve (e.g. the *.<domain> wildcard), reloaded on change (env BURROW_TLS_CERT_FILE)',
@@ -204,5 +211,6 @@ const cli: CliContext = { withStore, commonOptions, config, fail };
 registerUsersCommands(program, cli);
 registerDomainsCommands(program, cli);
 registerNamesCommands(program, cli);
+registerCertsCommands(program, cli);
 
 program.parseAsync(process.argv).catch(fail);

@@ -141,7 +141,22 @@ export interface EdgeConfig {
     /** `self-signed`: a development CA kept in `dataDir/tls` signs a leaf for the domain. */
     readonly generate: TlsGenerate;
   };
+  /** ACME certificates: HTTP-01 on demand (certs/acme/) and DNS-01 publishing (certs/dns/). */
   readonly acme: {
+    /** The account's contact; null turns ordering off. */
+    readonly email: string | null;
+    /** RFC 8555 directory URL. */
+    readonly directory: string;
+    /** PEM file of a CA trusted (beside the system roots) for the directory's TLS. */
+    readonly caFile: string | null;
+    /** New orders per hour, edge-wide (sliding window). */
+    readonly ordersPerHour: number;
+    /** New orders per registered domain per week (sliding window). */
+    readonly ordersPerDomainPerWeek: number;
+    /** Longest a handshake waits on an order in flight. */
+    readonly waitMs: number;
+    /** Milliseconds between renewal passes. */
+    readonly renewIntervalMs: number;
     readonly dns: AcmeDnsConfig;
   };
 }
@@ -184,6 +199,9 @@ export interface EdgeFlags {
   readonly databaseUrl?: string;
   /** `--allow-anonymous` / `--no-allow-anonymous`. */
   readonly allowAnonymous?: boolean | string;
+  readonly acmeEmail?: string;
+  readonly acmeDirectory?: string;
+  readonly acmeCaFile?: string;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   /** `--tls self-signed`. */

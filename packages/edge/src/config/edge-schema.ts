@@ -15,6 +15,11 @@ import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
 import { boolSetting, enumSetting, group, intSetting, msSetting, withMeta } from './setting-schema.js';
 
 const DOMAIN_REQUIREMENT = 'a host name such as localhost or tunnel.example.com (not an IP address)';
+const ACME_EMAIL_REQUIREMENT =
+  'an e-mail address such as ops@example.com (leave unset to order no certificates)';
+const ACME_DIRECTORY_REQUIREMENT = 'an https:// URL of an ACME (RFC 8555) directory';
+/** Let's Encrypt production; its staging is https://acme-staging-v02.api.letsencrypt.org/directory. */
+export const DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 const DATABASE_URL_REQUIREMENT = 'a postgres:// or postgresql:// URL (leave unset for SQLite in dataDir)';
 
 const listen = z
@@ -190,6 +195,25 @@ export const edgeConfigSchema = z.strictObject(
       generate: withMeta(enumSetting(TLS_GENERATE, 'off'), { flag: 'tls' }),
     }),
     acme: group({
+      // Unset: no ACME orders at all (the HTTP-01 responder still answers tokens in the store).
+      email: withMeta(z.email({ error: ACME_EMAIL_REQUIREMENT }).nullable().default(null), {
+        flag: 'acmeEmail',
+      }),
+      directory: withMeta(
+        z.url({ protocol: /^https$/, error: ACME_DIRECTORY_REQUIREMENT }).default(DEFAULT_ACME_DIRECTORY),
+        { flag: 'acmeDirectory' },
+      ),
+      caFile: withMeta(z.string({ error: 'a path to a PEM file' }).min(1).nullable().default(null), {
+        flag: 'acmeCaFile',
+      }),
+      // Let's Encrypt allows 300 new orders per 3 h per account: 20/h keeps renewals of
+      // every edge sharing the account well inside it.
+      ordersPerHour: intSetting(20, 1, 10_000),
+      // Let's Encrypt allows 50 certificates per registered domain per week.
+      ordersPerDomainPerWeek: intSetting(20, 1, 10_000),
+      // How long a TLS handshake waits for an order in flight before going on without it.
+      waitMs: msSetting(60_000, 0),
+      renewIntervalMs: msSetting(3_600_000, 1000),
       dns: acmeDnsSettings,
     }),
     proxy: group({

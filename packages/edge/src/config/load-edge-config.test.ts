@@ -78,6 +78,13 @@ describe('loadEdgeConfig defaults', () => {
       domains: { resolver: [], verifyIntervalMs: 30000 },
       tls: { certFile: null, keyFile: null, generate: 'off' },
       acme: {
+        email: null,
+        directory: 'https://acme-v02.api.letsencrypt.org/directory',
+        caFile: null,
+        ordersPerHour: 20,
+        ordersPerDomainPerWeek: 20,
+        waitMs: 60000,
+        renewIntervalMs: 3600000,
         dns: {
           server: null,
           zone: null,

@@ -28,6 +28,8 @@ describe('env name derivation', () => {
     expect(setting('log.level').env).toEqual(['BURROW_LOG_LEVEL']);
     expect(setting('domains.resolver').env).toEqual(['BURROW_DOMAINS_RESOLVER']);
     expect(setting('domains.verifyIntervalMs').env).toEqual(['BURROW_DOMAINS_VERIFY_INTERVAL_MS']);
+    expect(setting('acme.caFile').env).toEqual(['BURROW_ACME_CA_FILE']);
+    expect(setting('acme.email').flag).toBe('acmeEmail');
     expect(setting('tls.certFile').env).toEqual(['BURROW_TLS_CERT_FILE']);
     expect(setting('tls.generate').flag).toBe('tls');
   });
@@ -47,7 +49,7 @@ describe('env name derivation', () => {
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(59);
+    expect(EDGE_SETTINGS).toHaveLength(66);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });

@@ -70,6 +70,11 @@ export interface IngressOptions {
   /** Per-tunnel counters the control API shows owners. */
   traffic?: TunnelTraffic;
   edge: EdgeHandlers;
+  /**
+   * ACME HTTP-01 answers (certs/acme/http01-responder.ts): asked before any routing, for
+   * every Host; true when it took the request.
+   */
+  acmeChallenge?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
   onError(err: unknown): void;
 }
 
@@ -156,6 +161,9 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       req.resume();
       return;
     }
+    // ACME HTTP-01 validation, for any Host and before tunnel routing: a CA asking for a
+    // token must get the edge's answer, never a tunnel's page or a redirect.
+    if (options.acmeChallenge?.(req, res, checked.path) === true) return;
     if (redirect !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true) {
       const location = httpsRedirectLocation(
         redirect.mode,

@@ -3,7 +3,13 @@
  * input rules for user names, key scopes and custom domains that callers check up front.
  */
 export type {
+  AcmeAccountRecord,
   AddDomainInput,
+  CertificateFailureInput,
+  CertificateRecord,
+  SaveAcmeAccountInput,
+  SaveCertificateInput,
+  StoredCertificateOrigin,
   ApiKeyRecord,
   ApiKeyScope,
   Clock,

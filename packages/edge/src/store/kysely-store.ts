@@ -9,12 +9,19 @@
 import type { Kysely } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
 import * as keys from './api-key-queries.js';
+import * as certs from './certificate-queries.js';
 import { constraintViolationOf } from './constraint-violation.js';
 import * as domains from './domain-queries.js';
 import { toSessionRecord, toTunnelRecord } from './row-mapping.js';
 import type { Database } from './schema.js';
 import type {
+  AcmeAccountRecord,
   AddDomainInput,
+  CertificateFailureInput,
+  CertificateRecord,
+  SaveAcmeAccountInput,
+  SaveCertificateInput,
+  StoredCertificateOrigin,
   ApiKeyRecord,
   Clock,
   CreateApiKeyInput,
@@ -370,6 +377,66 @@ export class KyselyStore implements Store {
 
   removeDomain(hostname: string, opts: { userId?: string } = {}): Promise<boolean> {
     return this.#run('removeDomain', (db) => domains.removeDomain(db, hostname, opts));
+  }
+
+  getAcmeAccount(directoryUrl: string): Promise<AcmeAccountRecord | undefined> {
+    return this.#run('getAcmeAccount', (db) => certs.getAcmeAccount(db, directoryUrl));
+  }
+
+  saveAcmeAccount(input: SaveAcmeAccountInput): Promise<AcmeAccountRecord> {
+    return this.#run('saveAcmeAccount', (db) => certs.saveAcmeAccount(db, input, this.#now()));
+  }
+
+  getCertificate(name: string): Promise<CertificateRecord | undefined> {
+    return this.#run('getCertificate', (db) => certs.getCertificate(db, name));
+  }
+
+  listCertificates(opts: { withCertificate?: boolean } = {}): Promise<CertificateRecord[]> {
+    return this.#run('listCertificates', (db) => certs.listCertificates(db, opts));
+  }
+
+  saveCertificate(input: SaveCertificateInput): Promise<CertificateRecord> {
+    return this.#run('saveCertificate', (db) => certs.saveCertificate(db, input, this.#now()));
+  }
+
+  recordCertificateFailure(input: CertificateFailureInput): Promise<CertificateRecord> {
+    return this.#run('recordCertificateFailure', (db) =>
+      certs.recordCertificateFailure(db, input, this.#now()),
+    );
+  }
+
+  claimCertificateOrder(
+    input: { name: string; hosts: readonly string[]; origin: StoredCertificateOrigin },
+    holder: string,
+    until: Date,
+  ): Promise<boolean> {
+    return this.#run('claimCertificateOrder', (db) =>
+      certs.claimCertificateOrder(db, input, holder, until.getTime(), this.#now()),
+    );
+  }
+
+  requestCertificateRenewal(name: string): Promise<boolean> {
+    return this.#run('requestCertificateRenewal', (db) =>
+      certs.requestCertificateRenewal(db, name, this.#now()),
+    );
+  }
+
+  removeCertificate(name: string): Promise<boolean> {
+    return this.#run('removeCertificate', (db) => certs.removeCertificate(db, name));
+  }
+
+  putAcmeChallenge(token: string, keyAuthorization: string, expiresAt: Date): Promise<void> {
+    return this.#run('putAcmeChallenge', (db) =>
+      certs.putAcmeChallenge(db, token, keyAuthorization, expiresAt.getTime()),
+    );
+  }
+
+  getAcmeChallenge(token: string): Promise<string | undefined> {
+    return this.#run('getAcmeChallenge', (db) => certs.getAcmeChallenge(db, token, this.#now()));
+  }
+
+  deleteAcmeChallenge(token: string): Promise<void> {
+    return this.#run('deleteAcmeChallenge', (db) => certs.deleteAcmeChallenge(db, token, this.#now()));
   }
 
   /** Integer ms: a fractional fake clock must not reach a bigint column (PostgreSQL rejects it). */

@@ -10,6 +10,7 @@ import * as initial from './migrations/0001-initial.js';
 import * as tenancy from './migrations/0002-tenancy.js';
 import * as tunnelPolicy from './migrations/0003-tunnel-policy.js';
 import * as tunnelSession from './migrations/0004-tunnel-session.js';
+import * as certificates from './migrations/0005-certificates.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in name order, hence the zero-padded
@@ -20,6 +21,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002-tenancy': tenancy,
   '0003-tunnel-policy': tunnelPolicy,
   '0004-tunnel-session': tunnelSession,
+  '0005-certificates': certificates,
 };
 
 /** Bookkeeping tables, named for Burrow so they do not clash with an app sharing the database. */

@@ -79,10 +79,49 @@ export interface SessionsTable {
   reason: string | null;
 }
 
+export interface AcmeAccountsTable {
+  directory_url: string;
+  email: string;
+  /** The account's private key PEM, sealed with the edge secret (certs/key-seal.ts). */
+  key_sealed: string;
+  account_url: string | null;
+  created_at: Millis;
+}
+
+export interface CertificatesTable {
+  name: string;
+  /** Comma-separated lower-case DNS names. */
+  hosts: string;
+  origin: string;
+  cert_pem: string | null;
+  /** The private key PEM, sealed with the edge secret; null until the first certificate. */
+  key_sealed: string | null;
+  not_before: NullableMillis;
+  not_after: NullableMillis;
+  issuer: string | null;
+  last_error: string | null;
+  last_attempt_at: NullableMillis;
+  next_attempt_at: NullableMillis;
+  failures: ColumnType<number, number | undefined, number>;
+  renew_requested: ColumnType<number, Flag | undefined, Flag>;
+  order_holder: string | null;
+  order_until: NullableMillis;
+  updated_at: Millis;
+}
+
+export interface AcmeChallengesTable {
+  token: string;
+  key_authorization: string;
+  expires_at: Millis;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   tunnels: TunnelsTable;
   sessions: SessionsTable;
   domains: DomainsTable;
+  acme_accounts: AcmeAccountsTable;
+  certificates: CertificatesTable;
+  acme_challenges: AcmeChallengesTable;
 }

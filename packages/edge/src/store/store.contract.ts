@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeTimers } from '../test-support/fake-timers.js';
 import { hashSecret } from './secret-hash.js';
 import type { Store } from './store.js';
+import { describeCertificatesContract } from './certificates.contract.js';
 import { describeTenancyContract } from './tenancy.contract.js';
 import {
   MINUTE,
@@ -589,6 +590,7 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
     });
 
     describeTenancyContract({ store: () => store, clock: () => clock, openStore });
+    describeCertificatesContract({ store: () => store, clock: () => clock, openStore });
 
     describe('lifecycle and migrations', () => {
       it('keeps data across close and reopen, migrating idempotently', async () => {

@@ -1,6 +1,6 @@
 /**
  * The Store contract: the edge's durable data (users, API keys, tunnel names, custom
- * domains, session history) behind one interface, so SQLite and PostgreSQL backends are
+ * domains, session history, ACME account and certificates) behind one interface, so SQLite and PostgreSQL backends are
  * interchangeable.
  *
  * Every method is safe to call concurrently; each call is one statement or one
@@ -9,12 +9,23 @@
  * errors); "not there" answers are `null`, `undefined` or `false` as each method says.
  */
 
+import type { CertificateStore } from './certificate-records.js';
+
 /** Time source, injected so tests can pin and advance it (defined once, in the protocol). */
 export type { Clock } from '@burrow/protocol';
 
 /** Randomness source with the shape of `crypto.randomBytes`, injected so tests can make key generation reproducible. */
 export type { RandomBytes } from '../random-text.js';
 
+export type {
+  AcmeAccountRecord,
+  CertificateFailureInput,
+  CertificateRecord,
+  CertificateStore,
+  SaveAcmeAccountInput,
+  SaveCertificateInput,
+  StoredCertificateOrigin,
+} from './certificate-records.js';
 export type TunnelKind = 'temporary' | 'named';
 
 /**
@@ -189,7 +200,8 @@ export interface ListSessionsOptions {
   userId?: string;
 }
 
-export interface Store {
+/** Certificates, the ACME account and challenge tokens: see certificate-records.ts. */
+export interface Store extends CertificateStore {
   /** Releases the database. Idempotent; any other call afterwards fails with TUN_ERR_INTERNAL. */
   close(): Promise<void>;
 

@@ -34,8 +34,8 @@ export class TestDatabases {
     );
     this.created.clear();
     // Each DROP DATABASE waits for a checkpoint (about 0.5 s here); a file's 80 databases
-    // dropped one by one outlast the hook timeout on a busy machine, so four connections share them.
-    const lanes = 4;
+    // dropped one by one outlast the hook timeout on a busy machine, so eight connections share them.
+    const lanes = 8;
     await Promise.all(
       Array.from({ length: lanes }, (_, lane) =>
         this.admin(async (client) => {

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEdgeConfig } from '../config/index.js';
+import { EdgeServer } from '../server.js';
+
+let dir = '';
+let edge: EdgeServer;
+let key = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'burrow-api-certs-'));
+  const config = loadEdgeConfig({
+    flags: { listen: '127.0.0.1:0', domain: 'burrow.test', data: dir, logLevel: 'silent' },
+    env: {},
+    cwd: dir,
+  });
+  edge = await EdgeServer.start({ config });
+  key = (await edge.store.createApiKey({ label: 'test' })).secret;
+});
+
+afterAll(async () => {
+  await edge.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`http://127.0.0.1:${edge.port}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(res.status, `${method} ${path}`).toBeLessThan(300);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('certificate state in the control API', () => {
+  it("shows a tunnel's certificate: issuer, validity, no key", async () => {
+    await api('PUT', '/tunnels/shop');
+    expect((await api('GET', '/tunnels/shop'))['certificate']).toBeNull();
+    await edge.store.saveCertificate({
+      name: 'shop.burrow.test',
+      hosts: ['shop.burrow.test'],
+      origin: 'acme-http-01',
+      certPem: 'PEM',
+      keySealed: 'v1.sealed',
+      notBefore: new Date('2030-01-01T00:00:00.000Z'),
+      notAfter: new Date('2030-04-01T00:00:00.000Z'),
+      issuer: 'Pebble Intermediate CA',
+    });
+    const tunnel = await api('GET', '/tunnels/shop');
+    expect(tunnel['certificate']).toEqual({
+      origin: 'acme-http-01',
+      issuer: 'Pebble Intermediate CA',
+      notBefore: '2030-01-01T00:00:00.000Z',
+      notAfter: '2030-04-01T00:00:00.000Z',
+      lastError: null,
+      lastAttemptAt: expect.any(String) as unknown,
+      nextAttemptAt: null,
+      renewRequested: false,
+    });
+    expect(JSON.stringify(tunnel)).not.toContain('v1.sealed');
+  });
+
+  it("shows a custom domain's failed order with its last error", async () => {
+    await api('POST', '/domains', { hostname: 'www.shop-example.org', tunnel: 'shop' });
+    await edge.store.recordCertificateFailure({
+      name: 'www.shop-example.org',
+      hosts: ['www.shop-example.org'],
+      origin: 'acme-http-01',
+      error: 'TUN_ERR_ACME_ORDER_FAILED: connect ECONNREFUSED',
+      nextAttemptAt: new Date('2030-01-01T00:05:00.000Z'),
+    });
+    const domain = await api('GET', '/domains/www.shop-example.org');
+    expect(domain['certificate']).toMatchObject({
+      issuer: null,
+      notAfter: null,
+      lastError: 'TUN_ERR_ACME_ORDER_FAILED: connect ECONNREFUSED',
+      nextAttemptAt: '2030-01-01T00:05:00.000Z',
+    });
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * A name's certificate state as the API shows it (issuer, validity, last error; never the
+ * PEM or key), for the single-record answers of `/tunnels/{name}` and `/domains/{hostname}`.
+ * Lists leave it out: one store read per row would make them cost as much as they are long.
+ */
+import type { CertificateRecord } from '../store/index.js';
+import type { ApiDeps } from './api-deps.js';
+
+export function certificateView(record: CertificateRecord | undefined): Record<string, unknown> | null {
+  if (record === undefined) return null;
+  return {
+    origin: record.origin,
+    issuer: record.issuer,
+    notBefore: record.notBefore?.toISOString() ?? null,
+    notAfter: record.notAfter?.toISOString() ?? null,
+    lastError: record.lastError,
+    lastAttemptAt: record.lastAttemptAt?.toISOString() ?? null,
+    nextAttemptAt: record.nextAttemptAt?.toISOString() ?? null,
+    renewRequested: record.renewRequested,
+  };
+}
+
+export async function certificateOf(
+  deps: ApiDeps,
+  host: string,
+): Promise<{ certificate: Record<string, unknown> | null }> {
+  return { certificate: certificateView(await deps.store.getCertificate(host)) };
+}

@@ -1,0 +1,187 @@
+/**
+ * Certificates on demand by ACME HTTP-01 (`OnDemandCertificates`), and their renewal.
+ *
+ * `obtain(name)`: first the decision (responsibility.ts), so names the edge does not serve
+ * cost nothing; then one flight per name, which others join and wait on up to `waitMs`:
+ * the store's certificate when it has one (another edge may have ordered it), else an order
+ * unless the name is backing off or was refused for good. An existing certificate stays in
+ * the sink until its replacement is installed.
+ *
+ * `renewDue()`, every `renewIntervalMs`: installs certificates other edges renewed, and
+ * orders again once two thirds of a certificate's lifetime have passed, when `certs renew`
+ * asked for it, or when a failed first order's back-off has run out.
+ */
+import type { SecureContext } from 'node:tls';
+import type { Timers } from '@burrow/protocol';
+import type { Logger } from '../../logger.js';
+import type { CertificateRecord, Store } from '../../store/index.js';
+import type { OnDemandCertificates } from '../certificates.js';
+import type { CertificateOrders } from './certificate-orders.js';
+import type { ChallengeSolver } from './challenge-solver.js';
+import { normalizeServerName, type Responsibility } from './responsibility.js';
+
+/** Renew once this share of the lifetime has passed (PATTERNS 1.4). */
+export const RENEW_AT_LIFETIME_SHARE = 2 / 3;
+
+export interface AcmeCertificatesOptions {
+  orders: CertificateOrders;
+  store: Pick<Store, 'getCertificate' | 'listCertificates'>;
+  responsible: Responsibility;
+  solver: ChallengeSolver;
+  timers: Timers;
+  log: Logger;
+  waitMs: number;
+  renewIntervalMs: number;
+}
+
+interface Held {
+  notAfter: number;
+  context: SecureContext;
+}
+
+export class AcmeCertificates implements OnDemandCertificates {
+  /** Names whose certificate this edge installed, by the version installed. */
+  readonly #held = new Map<string, Held>();
+  readonly #flights = new Map<string, Promise<SecureContext | undefined>>();
+  #timer: unknown = null;
+  #pass: Promise<void> | null = null;
+
+  constructor(private readonly options: AcmeCertificatesOptions) {}
+
+  obtain(serverName: string): Promise<SecureContext | undefined> {
+    const name = normalizeServerName(serverName);
+    if (name === null) return Promise.resolve(undefined);
+    const held = this.#held.get(name);
+    if (held !== undefined) return Promise.resolve(held.context);
+    let flight = this.#flights.get(name);
+    if (flight === undefined) {
+      flight = this.#fly(name, false).finally(() => this.#flights.delete(name));
+      this.#flights.set(name, flight);
+    }
+    return this.#within(flight, this.options.waitMs);
+  }
+
+  /** Installs every stored certificate into the sink (at start). */
+  async loadStored(): Promise<number> {
+    const records = await this.options.store.listCertificates({ withCertificate: true });
+    return records.filter((record) => this.#install(record) !== undefined).length;
+  }
+
+  start(): void {
+    this.#timer ??= this.options.timers.setInterval(() => void this.renewDue(), this.options.renewIntervalMs);
+  }
+
+  /** Stops the renewal loop; waits for orders in flight at most STOP_WAIT_MS (shutdown stays bounded). */
+  async stop(): Promise<void> {
+    if (this.#timer !== null) this.options.timers.clearInterval(this.#timer);
+    this.#timer = null;
+    const settled = Promise.allSettled([this.#pass, ...this.#flights.values()]).then(() => undefined);
+    await this.#within(settled, STOP_WAIT_MS);
+  }
+
+  /** One renewal pass (one at a time); never rejects. */
+  renewDue(): Promise<void> {
+    this.#pass ??= this.#renewPass()
+      .catch((err: unknown) => this.options.log.error({ err }, 'certificate renewal pass failed'))
+      .finally(() => (this.#pass = null));
+    return this.#pass;
+  }
+
+  async #renewPass(): Promise<void> {
+    const now = this.options.timers.now();
+    for (const record of await this.options.store.listCertificates()) {
+      if (record.origin !== 'acme-http-01') continue;
+      const mine = this.#held.get(record.name);
+      // Another edge renewed it: serve the newer one.
+      if (record.notAfter !== null && (mine === undefined || mine.notAfter < record.notAfter.getTime())) {
+        this.#install(record);
+      }
+      if (!dueForOrder(record, now) || this.#flights.has(record.name)) continue;
+      if (!(await this.options.responsible(record.name))) continue;
+      const flight = this.#fly(record.name, true).finally(() => this.#flights.delete(record.name));
+      this.#flights.set(record.name, flight);
+      await flight;
+    }
+  }
+
+  /** The one flight for a name. Never rejects. */
+  async #fly(name: string, renewal: boolean): Promise<SecureContext | undefined> {
+    const { log } = this.options;
+    try {
+      if (!renewal && !(await this.options.responsible(name))) return undefined;
+      const stored = await this.options.store.getCertificate(name);
+      const current = stored === undefined ? undefined : this.#install(stored);
+      if (!renewal && current !== undefined) return current;
+      if (!renewal && stored !== undefined && !mayOrder(stored, this.options.timers.now())) return undefined;
+      const outcome = await this.options.orders.run(
+        { name, hosts: [name], origin: 'acme-http-01', solver: this.options.solver },
+        stored?.failures ?? 0,
+      );
+      if (outcome.kind === 'issued') {
+        this.#held.set(name, {
+          notAfter: outcome.installed.notAfter.getTime(),
+          context: outcome.installed.context,
+        });
+        return outcome.installed.context;
+      }
+      if (outcome.kind === 'deferred' && outcome.reason === 'locked') return await this.#awaitOtherEdge(name);
+      return current;
+    } catch (err) {
+      log.error({ err, name }, 'on-demand certificate failed');
+      return undefined;
+    }
+  }
+
+  /** Another edge holds the order lock: poll the store for its result, up to waitMs. */
+  async #awaitOtherEdge(name: string): Promise<SecureContext | undefined> {
+    const deadline = this.options.timers.now() + this.options.waitMs;
+    while (this.options.timers.now() < deadline) {
+      await new Promise<void>((resolve) => this.options.timers.setTimeout(resolve, OTHER_EDGE_POLL_MS));
+      const stored = await this.options.store.getCertificate(name);
+      if (stored === undefined || stored.lastError !== null) return undefined;
+      const installed = this.#install(stored);
+      if (installed !== undefined) return installed;
+    }
+    return undefined;
+  }
+
+  #install(record: CertificateRecord): SecureContext | undefined {
+    const held = this.#held.get(record.name);
+    if (held !== undefined && held.notAfter >= (record.notAfter?.getTime() ?? 0)) return held.context;
+    const installed = this.options.orders.installStored(record);
+    if (installed === undefined) return undefined;
+    this.#held.set(record.name, { notAfter: installed.notAfter.getTime(), context: installed.context });
+    return installed.context;
+  }
+
+  #within<T>(promise: Promise<T | undefined>, ms: number): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      const timer = this.options.timers.setTimeout(() => resolve(undefined), ms);
+      void promise.then((value) => {
+        this.options.timers.clearTimeout(timer);
+        resolve(value);
+      });
+    });
+  }
+}
+
+const OTHER_EDGE_POLL_MS = 2_000;
+/** An order still running at shutdown is abandoned after this; it is retried after the restart. */
+const STOP_WAIT_MS = 2_000;
+
+/** Whether a name with a stored row may be ordered now: not backing off, not refused for good. */
+function mayOrder(record: CertificateRecord, now: number): boolean {
+  if (record.renewRequested) return true;
+  if (record.nextAttemptAt !== null) return record.nextAttemptAt.getTime() <= now;
+  // Failures with no next attempt: the CA refused for good (TUN_ERR_ACME_REJECTED).
+  return record.failures === 0;
+}
+
+/** Renewal pass: due when asked, in the last third of the lifetime, or a first order whose back-off ran out. */
+export function dueForOrder(record: CertificateRecord, now: number): boolean {
+  if (!mayOrder(record, now)) return false;
+  if (record.renewRequested) return true;
+  if (record.notBefore === null || record.notAfter === null) return record.failures > 0;
+  const start = record.notBefore.getTime();
+  return now >= start + (record.notAfter.getTime() - start) * RENEW_AT_LIFETIME_SHARE;
+}

@@ -1,0 +1,82 @@
+/** Builds the ACME HTTP-01 source from the edge's config, or nothing when `acme.email` is unset. */
+import { readFileSync } from 'node:fs';
+import type { Timers } from '@burrow/protocol';
+import { TunnelError } from '@burrow/protocol';
+import type { EdgeConfig } from '../../config/index.js';
+import type { Logger } from '../../logger.js';
+import type { Store } from '../../store/index.js';
+import type { CertificateSink } from '../certificates.js';
+import { KeySeal } from '../key-seal.js';
+import { AcmeCertificates } from './acme-certificates.js';
+import { AcmeIssuer } from './acme-issuer.js';
+import { CertificateOrders } from './certificate-orders.js';
+import { Http01Solver } from './challenge-solver.js';
+import { OrderRateGuard } from './order-rate-guard.js';
+import { responsibility } from './responsibility.js';
+
+export interface AcmeSetupDeps {
+  config: EdgeConfig;
+  store: Store;
+  secret: Uint8Array;
+  sink: CertificateSink;
+  isLive(name: string): boolean;
+  customHosts: { lookup(host: string): Promise<string | undefined> };
+  timers: Timers;
+  log: Logger;
+}
+
+export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | null {
+  const { config, store, timers } = deps;
+  const { acme } = config;
+  if (acme.email === null) return null;
+  const log = deps.log.child({ part: 'acme' });
+  const seal = new KeySeal(deps.secret);
+  const issuer = new AcmeIssuer({
+    store,
+    seal,
+    directoryUrl: acme.directory,
+    email: acme.email,
+    caPem: acme.caFile === null ? undefined : readCaFile(acme.caFile),
+    log,
+  });
+  const orders = new CertificateOrders({
+    issuer,
+    store,
+    seal,
+    sink: deps.sink,
+    guard: new OrderRateGuard({
+      clock: timers,
+      perHour: acme.ordersPerHour,
+      perDomainPerWeek: acme.ordersPerDomainPerWeek,
+    }),
+    timers,
+    log,
+  });
+  return new AcmeCertificates({
+    orders,
+    store,
+    responsible: responsibility({
+      domain: config.domain,
+      isLive: (name) => deps.isLive(name),
+      store,
+      customHosts: deps.customHosts,
+    }),
+    solver: new Http01Solver({ store, now: () => timers.now() }),
+    timers,
+    log,
+    waitMs: acme.waitMs,
+    renewIntervalMs: acme.renewIntervalMs,
+  });
+}
+
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TunnelError(
+      'TUN_ERR_CONFIG_INVALID',
+      `acme.caFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a readable PEM file or unset it`,
+      { cause: err },
+    );
+  }
+}
