@@ -3,7 +3,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { realTimers } from '@burrow/protocol';
 import { AddressBlocks } from '../listeners/address-blocks.js';
-import { ProxyProtocolListener } from '../listeners/proxy-protocol-listener.js';
+import { ProxyProtocolListener, serverTarget } from '../listeners/proxy-protocol-listener.js';
 import { ConnectionCounter, limitConnections, TOO_MANY_CONNECTIONS } from './connection-limit.js';
 import { viewerKey } from './viewer-key.js';
 
@@ -96,7 +96,7 @@ describe('limitConnections on a real listener', () => {
     server = createServer((_req, res) => res.end('ok'));
     const counter = new ConnectionCounter(1);
     limitConnections(server, counter);
-    const front = new ProxyProtocolListener(server, {
+    const front = new ProxyProtocolListener(serverTarget(server), {
       from: AddressBlocks.parse([]),
       headerTimeoutMs: 5_000,
       timers: realTimers,

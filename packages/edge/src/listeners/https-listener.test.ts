@@ -1,12 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { realTimers } from '@burrow/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CertificateSelector, OnDemandCertificates } from '../certs/certificates.js';
-import { Http2Viewers } from './http2-viewers.js';
-import { HttpsListener } from './https-listener.js';
+import type { HttpsListener } from './https-listener.js';
+import { closeHttpsRigs, listenHttps, type HttpsRigOptions } from './test-support/https-rig.js';
 import { makeTestCertificates, type TestCertificates } from './test-support/test-certificates.js';
 
 let certs: TestCertificates;
@@ -20,59 +17,9 @@ afterAll(() => {
   other.remove();
 });
 
-const open: { listener: HttpsListener; http1: Server; http2: Http2Viewers }[] = [];
-afterEach(() => {
-  for (const { listener, http1, http2 } of open.splice(0)) {
-    http2.destroy();
-    listener.destroy();
-    http1.closeAllConnections();
-    http1.close();
-  }
-});
+afterEach(closeHttpsRigs);
 
-/** Answers with the protocol and whether the socket was TLS, on both kinds of connection. */
-function answer(req: IncomingMessage, res: ServerResponse): void {
-  const tls = (req.socket as Partial<TLSSocket>).encrypted === true;
-  res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.httpVersion} tls=${tls} ${req.url ?? ''}`);
-}
-
-async function listen(
-  options: {
-    selector?: CertificateSelector;
-    onDemand?: OnDemandCertificates;
-    handshakeMs?: number;
-    handshakesPerIp?: number;
-    onDemandWaitMs?: number;
-  } = {},
-): Promise<HttpsListener> {
-  const context = createSecureContext({ cert: certs.certPem, key: certs.keyPem });
-  const http1 = createServer(answer);
-  const http2 = new Http2Viewers({
-    maxStreams: 100,
-    maxHeaderBytes: 16_384,
-    maxHeaderCount: 100,
-    request: answer,
-    connect: (_req, res) => res.writeHead(405).end(),
-    admitConnection: () => true,
-    onError: () => {},
-  });
-  const listener = new HttpsListener({
-    certificates: {
-      selector: options.selector ?? { select: () => context },
-      onDemand: options.onDemand,
-      onDemandWaitMs: options.onDemandWaitMs ?? 1000,
-      timers: realTimers,
-    },
-    http1,
-    http2,
-    handshakeMs: options.handshakeMs ?? 5000,
-    handshakesPerIp: options.handshakesPerIp ?? 64,
-    timers: realTimers,
-  });
-  open.push({ listener, http1, http2 });
-  await listener.listen(0, '127.0.0.1');
-  return listener;
-}
+const listen = (options: HttpsRigOptions = {}): Promise<HttpsListener> => listenHttps(certs, options);
 
 /** Completes a TLS handshake; resolves with the socket, or rejects with the client's error. */
 function handshake(

@@ -9,8 +9,10 @@
  * Certificates: by SNI from the selector (see sni.ts); a client sending no SNI (an IP
  * address URL) gets the default certificate, or a handshake_failure alert without one.
  *
- * PROXY protocol: a reader that takes the header off a raw socket hands the socket to
- * `accept` afterwards, instead of this listener's own `net.Server` doing it.
+ * PROXY protocol: with `proxy`, a `ProxyProtocolListener` is what listens; it reads the
+ * header off the raw socket before any TLS byte and then hands the socket to `accept`. The
+ * header's source is then the client address (`peerAddressOf`) for the handshake bound, the
+ * TLS socket and every request on it, so a balancer does not use up its clients' slots.
  */
 
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
@@ -27,6 +29,8 @@ import type { Timers } from '@burrow/protocol';
 import { ConnectionCounter } from '../ingress/connection-limit.js';
 import { viewerKey } from '../ingress/viewer-key.js';
 import type { Http2Viewers } from './http2-viewers.js';
+import { peerAddressOf } from './peer-address.js';
+import { ProxyProtocolListener, type ProxyProtocolOptions } from './proxy-protocol-listener.js';
 import { sniCallback, type CertificateChoice } from './sni.js';
 
 export interface HttpsListenerOptions {
@@ -39,6 +43,8 @@ export interface HttpsListenerOptions {
   /** `limits.tlsHandshakesPerIp`. */
   handshakesPerIp: number;
   timers: Timers;
+  /** `proxy.protocol`: read a PROXY header on each connection before its handshake. */
+  proxy?: ProxyProtocolOptions | null;
   /** Failed handshakes (old protocol versions, no certificate, timeouts), for debug logs. */
   onHandshakeError?(err: Error, remoteAddress: string | undefined): void;
 }
@@ -75,9 +81,12 @@ export class HttpsListener {
     });
     this.tls.on('secureConnection', (tls: TLSSocket) => this.secured(tls));
     this.tls.on('tlsClientError', (err: Error, tls: TLSSocket) => {
-      options.onHandshakeError?.(err, tls.remoteAddress);
+      options.onHandshakeError?.(err, peerAddressOf(tls));
     });
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server =
+      options.proxy == null
+        ? createServer({ noDelay: true }, (socket) => this.accept(socket))
+        : new ProxyProtocolListener(this, options.proxy).server;
   }
 
   listen(port: number, host: string): Promise<void> {
@@ -96,7 +105,9 @@ export class HttpsListener {
 
   /** Starts the TLS handshake on a raw connection (from this listener or a PROXY reader). */
   accept(raw: Socket): void {
-    const key = viewerKey(raw.remoteAddress);
+    // The PROXY source when a reader took a header off this socket, else its peer.
+    const address = peerAddressOf(raw);
+    const key = viewerKey(address);
     if (!this.handshakes.acquire(key)) {
       // Nothing is readable before the handshake; refusing costs no certificate work.
       raw.destroy();
@@ -106,7 +117,7 @@ export class HttpsListener {
     const state: Pending = {
       // Absolute, unlike tls.Server's handshakeTimeout (an idle timer a dribbling client resets).
       deadline: this.options.timers.setTimeout(() => {
-        this.options.onHandshakeError?.(new Error('TLS handshake timed out'), raw.remoteAddress);
+        this.options.onHandshakeError?.(new Error('TLS handshake timed out'), address);
         raw.destroy();
       }, this.options.handshakeMs),
       release: () => {

@@ -12,6 +12,7 @@ import type { Ingress } from '../ingress/ingress.js';
 import type { Logger } from '../logger.js';
 import { Http2Viewers } from './http2-viewers.js';
 import { HttpsListener } from './https-listener.js';
+import { proxyProtocolOptions } from './public-listener.js';
 
 /** Where the HTTPS listener takes certificates from. */
 export interface ListenerCertificates {
@@ -60,6 +61,8 @@ export function createHttpsSide(
     handshakeMs: timeouts.tlsHandshakeMs,
     handshakesPerIp: limits.tlsHandshakesPerIp,
     timers,
+    // The plain listener's reader and settings: balancers send a header on both ports.
+    proxy: proxyProtocolOptions(config.proxy, 'https', { timers, log }),
     onHandshakeError: (err, address) => log.debug({ err: err.message, address }, 'TLS handshake failed'),
   });
   return { listener, http2 };

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeTimers } from '../test-support/fake-timers.js';
 import { AddressBlocks } from './address-blocks.js';
 import { peerAddressOf } from './peer-address.js';
-import { ProxyProtocolListener, type ProxyRefusal } from './proxy-protocol-listener.js';
+import { ProxyProtocolListener, serverTarget, type ProxyRefusal } from './proxy-protocol-listener.js';
 import { proxyV1, proxyV2 } from './test-support/proxy-headers.js';
 
 const open: NetServer[] = [];
@@ -30,7 +30,7 @@ async function front(
   options: { from?: string[]; timeoutMs?: number; timers?: FakeTimers } = {},
 ): Promise<{ port: number; refusals: ProxyRefusal[]; listener: ProxyProtocolListener }> {
   const refusals: ProxyRefusal[] = [];
-  const listener = new ProxyProtocolListener(target, {
+  const listener = new ProxyProtocolListener(serverTarget(target), {
     from: AddressBlocks.parse(options.from ?? []),
     headerTimeoutMs: options.timeoutMs ?? 5_000,
     timers: options.timers ?? realTimers,

@@ -1,9 +1,9 @@
 /**
  * `proxy.protocol`: a TCP listener that reads the PROXY protocol header (v1 or v2) on the
- * raw socket, before any HTTP or TLS byte, then hands the socket to a `node:http`, `https`
- * or `tls` server with `emit('connection')`, the bytes after the header put back with
- * `unshift` (an http.Server re-reads them through its 'data' listener, a TLSSocket reads the
- * socket's buffer when it wraps it). Only peers in `from` (every peer when it is empty)
+ * raw socket, before any HTTP or TLS byte, then hands the socket to a `ConnectionTarget`
+ * (a `node:http`/`https`/`tls` server through `serverTarget`, or the `HttpsListener`), the
+ * bytes after the header put back with `unshift` (an http.Server re-reads them through its
+ * 'data' listener, a TLSSocket reads the socket's buffer when it wraps it). Only peers in `from` (every peer when it is empty)
  * must send a header: a forged one from elsewhere is never read (caddy#5915). A missing,
  * malformed, oversized or late header closes that connection and nothing else.
  */
@@ -33,10 +33,27 @@ export interface ProxyProtocolOptions {
   onRefused?(refusal: ProxyRefusal): void;
 }
 
-/** Anything with the 'connection' event of a net.Server: http, https, tls, http2 servers. */
+/** Where a connection goes once its header is read (or at once, for a peer not in `from`). */
 export interface ConnectionTarget {
+  accept(socket: Socket): void;
+  /** Called when the reader starts listening, for a target that never listens itself. */
+  listening?(): void;
+}
+
+/** Anything with the 'connection' event of a net.Server: http, https, tls, http2 servers. */
+interface ConnectionServer {
   emit(event: 'connection', socket: Socket): boolean;
   emit(event: 'listening'): boolean;
+}
+
+/** A server as a target: sockets through its 'connection' event. */
+export function serverTarget(server: ConnectionServer): ConnectionTarget {
+  return {
+    accept: (socket) => server.emit('connection', socket),
+    // An http(s).Server starts tracking connections (headersTimeout, requestTimeout,
+    // closeAllConnections) on its own 'listening', which a server that never listens lacks.
+    listening: () => server.emit('listening'),
+  };
 }
 
 export class ProxyProtocolListener {
@@ -50,9 +67,7 @@ export class ProxyProtocolListener {
     this.#target = target;
     this.#options = options;
     this.server = createServer({ noDelay: options.noDelay ?? false }, (socket) => this.#accept(socket));
-    // An http(s).Server starts tracking connections (headersTimeout, requestTimeout,
-    // closeAllConnections) on its own 'listening', which a server that never listens lacks.
-    this.server.on('listening', () => target.emit('listening'));
+    this.server.on('listening', () => target.listening?.());
   }
 
   /** Connections closed for a missing, malformed or late header. */
@@ -64,7 +79,7 @@ export class ProxyProtocolListener {
     const peer = socket.remoteAddress ?? '';
     const { from, headerTimeoutMs, timers } = this.#options;
     if (from.size > 0 && !from.contains(peer)) {
-      this.#target.emit('connection', socket);
+      this.#target.accept(socket);
       return;
     }
     let received: Buffer = Buffer.alloc(0);
@@ -100,7 +115,7 @@ export class ProxyProtocolListener {
         if (parsed.header.source !== null) rememberPeerAddress(socket, parsed.header.source.address);
         const rest = received.subarray(parsed.length);
         if (rest.length > 0) socket.unshift(rest);
-        this.#target.emit('connection', socket);
+        this.#target.accept(socket);
         return;
       }
     };
