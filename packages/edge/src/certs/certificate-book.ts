@@ -143,14 +143,15 @@ export class CertificateBook implements CertificateSelector, CertificateSink {
   }
 
   /**
-   * A valid certificate naming the host itself (exact or by wildcard), never the default:
-   * the on-demand source orders nothing for a host this answers.
+   * A valid certificate naming the host itself (exact or by wildcard), never the default nor
+   * a self-signed one (ACME is preferred over it): the on-demand source orders nothing for a
+   * host this answers.
    */
   covering(serverName: string): SecureContext | undefined {
     const entry = this.named(serverName);
     const now = this.clock.now();
-    if (entry === undefined || entry.notBefore.getTime() > now || now >= entry.notAfter.getTime())
-      return undefined;
+    if (entry === undefined || entry.origin === 'self-signed') return undefined;
+    if (entry.notBefore.getTime() > now || now >= entry.notAfter.getTime()) return undefined;
     return entry.context;
   }
 
