@@ -3,7 +3,7 @@
  * authoritative for tunnel.test.), the edge's RFC 2136 publisher writes the TXT values there
  * through the `Dns01Solver`, and the `*.tunnel.test` + `tunnel.test` certificate lands in a
  * real certificate book and the store, proven by SNI over TLS trusting only Pebble's root.
- * (Which edge start-up places this order is wired with the HTTPS listener.)
+ * (A running edge places this order itself: acme-dns01-edge.test.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -279,6 +279,8 @@ export class EdgeServer {
     await edge.domainRoutes.reload();
     // Certificates from the store are served from the first handshake.
     await edge.acme?.loadStored();
+    // The DNS-01 wildcard (when configured) may take minutes to order: in the background, logged.
+    void edge.acme?.obtainWildcard();
     // Agents of names live when the edge went down (cleanly or not) will reconnect: let requests wait.
     await expectTunnelsBack({ store, registry: edge.registry, now: timers.now() }, interrupted, {
       graceMs: config.timeouts.reconnectGraceMs,

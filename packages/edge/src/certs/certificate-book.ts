@@ -139,13 +139,29 @@ export class CertificateBook implements CertificateSelector, CertificateSink {
   /** What `select` would serve, with its details. */
   entryFor(serverName: string | undefined): BookEntry | undefined {
     if (serverName === undefined || serverName === '') return this.defaultEntry();
+    return this.named(serverName) ?? this.defaultEntry();
+  }
+
+  /**
+   * A valid certificate naming the host itself (exact or by wildcard), never the default nor
+   * a self-signed one (ACME is preferred over it): the on-demand source orders nothing for a
+   * host this answers.
+   */
+  covering(serverName: string): SecureContext | undefined {
+    const entry = this.named(serverName);
+    const now = this.clock.now();
+    if (entry === undefined || entry.origin === 'self-signed') return undefined;
+    if (entry.notBefore.getTime() > now || now >= entry.notAfter.getTime()) return undefined;
+    return entry.context;
+  }
+
+  private named(serverName: string): BookEntry | undefined {
     const host = normalizeHost(serverName);
     const wildcard = host.includes('*') ? undefined : wildcardFor(host);
-    const found = this.pick(
+    return this.pick(
       this.exact.get(host),
       wildcard === undefined ? undefined : this.wildcards.get(wildcard.slice(2)),
     );
-    return found ?? this.defaultEntry();
   }
 
   private defaultEntry(): BookEntry | undefined {

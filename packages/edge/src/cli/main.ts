@@ -101,7 +101,10 @@ commonOptions(program.command('start').description('run the edge'))
     '--no-allow-anonymous',
     'require an API key from every agent (env BURROW_TUNNELS_ALLOW_ANONYMOUS=false)',
   )
-  .option('--acme-email <address>', 'order certificates on demand by ACME HTTP-01 (env BURROW_ACME_EMAIL)')
+  .option(
+    '--acme-email <address>',
+    'order certificates by ACME: HTTP-01 on demand, and the *.<domain> wildcard by DNS-01 with --acme-dns-server or --acme-dns-hook (env BURROW_ACME_EMAIL)',
+  )
   .option(
     '--acme-directory <url>',
     "ACME directory (env BURROW_ACME_DIRECTORY, default Let's Encrypt production)",

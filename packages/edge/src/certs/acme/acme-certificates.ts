@@ -7,6 +7,11 @@
  * unless the name is backing off or was refused for good. An existing certificate stays in
  * the sink until its replacement is installed.
  *
+ * With a DNS-01 solver (`wildcard`), the edge keeps `*.<domain>` + `<domain>` in one
+ * certificate (`obtainWildcard()` at start, in the background): the domain and every
+ * `<name>.<domain>` join that one flight instead of ordering per name by HTTP-01, and a
+ * name some certificate in the book already covers (a wildcard file pair too) never orders.
+ *
  * `renewDue()`, every `renewIntervalMs`: installs certificates other edges renewed, and
  * orders again once two thirds of a certificate's lifetime have passed, when `certs renew`
  * asked for it, or when a failed first order's back-off has run out.
@@ -16,7 +21,7 @@ import type { Timers } from '@burrow/protocol';
 import type { Logger } from '../../logger.js';
 import type { CertificateRecord, Store } from '../../store/index.js';
 import type { OnDemandCertificates } from '../certificates.js';
-import type { CertificateOrders } from './certificate-orders.js';
+import type { CertificateOrders, OrderRequest } from './certificate-orders.js';
 import type { ChallengeSolver } from './challenge-solver.js';
 import { normalizeServerName, type Responsibility } from './responsibility.js';
 
@@ -32,6 +37,10 @@ export interface AcmeCertificatesOptions {
   log: Logger;
   waitMs: number;
   renewIntervalMs: number;
+  /** A certificate the book holds that names the host itself (exact or by wildcard), never the default. */
+  covering?: (host: string) => SecureContext | undefined;
+  /** The `*.<domain>` wildcard by DNS-01; without it every name is ordered by HTTP-01. */
+  wildcard?: { domain: string; solver: ChallengeSolver };
 }
 
 interface Held {
@@ -51,14 +60,45 @@ export class AcmeCertificates implements OnDemandCertificates {
   obtain(serverName: string): Promise<SecureContext | undefined> {
     const name = normalizeServerName(serverName);
     if (name === null) return Promise.resolve(undefined);
+    const covered = this.options.covering?.(name);
+    if (covered !== undefined) return Promise.resolve(covered);
+    const wildcard = this.#wildcardCovers(name) ? this.#wildcardName : null;
+    if (wildcard !== null) return this.#within(this.#joinWildcard(name, wildcard), this.options.waitMs);
     const held = this.#held.get(name);
     if (held !== undefined) return Promise.resolve(held.context);
+    return this.#within(this.#flightFor(name), this.options.waitMs);
+  }
+
+  /**
+   * The wildcard from the store, or ordered when absent (at start, not awaited by the
+   * listen; the outcome is logged). Resolves false without a wildcard source.
+   */
+  async obtainWildcard(): Promise<boolean> {
+    const name = this.#wildcardName;
+    if (name === null) return false;
+    const context = this.#held.get(name)?.context ?? (await this.#flightFor(name));
+    if (context === undefined)
+      this.options.log.warn({ name }, 'no wildcard certificate yet; the renewal pass retries');
+    else this.options.log.info({ name }, 'serving the DNS-01 wildcard certificate');
+    return context !== undefined;
+  }
+
+  /** A name under the domain: the wildcard, joined only for names the edge serves (random SNI costs nothing). */
+  async #joinWildcard(host: string, wildcard: string): Promise<SecureContext | undefined> {
+    const held = this.#held.get(wildcard);
+    if (held !== undefined) return held.context;
+    if (!(await this.options.responsible(host))) return undefined;
+    return this.#flightFor(wildcard);
+  }
+
+  /** The one flight for a name, joined when one is under way. */
+  #flightFor(name: string): Promise<SecureContext | undefined> {
     let flight = this.#flights.get(name);
     if (flight === undefined) {
       flight = this.#fly(name, false).finally(() => this.#flights.delete(name));
       this.#flights.set(name, flight);
     }
-    return this.#within(flight, this.options.waitMs);
+    return flight;
   }
 
   /** Installs every stored certificate into the sink (at start). */
@@ -90,14 +130,15 @@ export class AcmeCertificates implements OnDemandCertificates {
   async #renewPass(): Promise<void> {
     const now = this.options.timers.now();
     for (const record of await this.options.store.listCertificates()) {
-      if (record.origin !== 'acme-http-01') continue;
+      const wildcardRow = record.origin === 'acme-dns-01' && record.name === this.#wildcardName;
+      if (record.origin !== 'acme-http-01' && !wildcardRow) continue;
       const mine = this.#held.get(record.name);
       // Another edge renewed it: serve the newer one.
       if (record.notAfter !== null && (mine === undefined || mine.notAfter < record.notAfter.getTime())) {
         this.#install(record);
       }
       if (!dueForOrder(record, now) || this.#flights.has(record.name)) continue;
-      if (!(await this.options.responsible(record.name))) continue;
+      if (!wildcardRow && !(await this.options.responsible(record.name))) continue;
       const flight = this.#fly(record.name, true).finally(() => this.#flights.delete(record.name));
       this.#flights.set(record.name, flight);
       await flight;
@@ -108,15 +149,13 @@ export class AcmeCertificates implements OnDemandCertificates {
   async #fly(name: string, renewal: boolean): Promise<SecureContext | undefined> {
     const { log } = this.options;
     try {
-      if (!renewal && !(await this.options.responsible(name))) return undefined;
+      const wildcard = name === this.#wildcardName;
+      if (!renewal && !wildcard && !(await this.options.responsible(name))) return undefined;
       const stored = await this.options.store.getCertificate(name);
       const current = stored === undefined ? undefined : this.#install(stored);
       if (!renewal && current !== undefined) return current;
       if (!renewal && stored !== undefined && !mayOrder(stored, this.options.timers.now())) return undefined;
-      const outcome = await this.options.orders.run(
-        { name, hosts: [name], origin: 'acme-http-01', solver: this.options.solver },
-        stored?.failures ?? 0,
-      );
+      const outcome = await this.options.orders.run(this.#requestFor(name), stored?.failures ?? 0);
       if (outcome.kind === 'issued') {
         this.#held.set(name, {
           notAfter: outcome.installed.notAfter.getTime(),
@@ -130,6 +169,29 @@ export class AcmeCertificates implements OnDemandCertificates {
       log.error({ err, name }, 'on-demand certificate failed');
       return undefined;
     }
+  }
+
+  /** `*.<domain>` when a DNS-01 solver is configured. */
+  get #wildcardName(): string | null {
+    const { wildcard } = this.options;
+    return wildcard === undefined ? null : `*.${wildcard.domain}`;
+  }
+
+  /** The domain itself or one label under it: the wildcard certificate's job. */
+  #wildcardCovers(host: string): boolean {
+    const domain = this.options.wildcard?.domain;
+    if (domain === undefined) return false;
+    return (
+      host === domain || (host.endsWith(`.${domain}`) && !host.slice(0, -domain.length - 1).includes('.'))
+    );
+  }
+
+  #requestFor(name: string): OrderRequest {
+    const { wildcard } = this.options;
+    if (wildcard !== undefined && name === this.#wildcardName) {
+      return { name, hosts: [name, wildcard.domain], origin: 'acme-dns-01', solver: wildcard.solver };
+    }
+    return { name, hosts: [name], origin: 'acme-http-01', solver: this.options.solver };
   }
 
   /** Another edge holds the order lock: poll the store for its result, up to waitMs. */

@@ -1,16 +1,23 @@
-/** Builds the ACME HTTP-01 source from the edge's config, or nothing when `acme.email` is unset. */
+/**
+ * Builds the ACME source from the edge's config, or nothing when `acme.email` is unset:
+ * HTTP-01 on demand, and the `*.<domain>` wildcard by DNS-01 when `acme.dns` names a
+ * publisher (an RFC 2136 server or a hook).
+ */
 import { readFileSync } from 'node:fs';
 import type { Timers } from '@burrow/protocol';
 import { TunnelError } from '@burrow/protocol';
 import type { EdgeConfig } from '../../config/index.js';
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/index.js';
+import type { SecureContext } from 'node:tls';
 import type { CertificateSink } from '../certificates.js';
+import { dnsPublisherFromSettings } from '../dns/index.js';
 import { KeySeal } from '../key-seal.js';
 import { AcmeCertificates } from './acme-certificates.js';
 import { AcmeIssuer } from './acme-issuer.js';
 import { CertificateOrders } from './certificate-orders.js';
 import { Http01Solver } from './challenge-solver.js';
+import { Dns01Solver } from './dns01-solver.js';
 import { OrderRateGuard } from './order-rate-guard.js';
 import { responsibility } from './responsibility.js';
 
@@ -18,7 +25,8 @@ export interface AcmeSetupDeps {
   config: EdgeConfig;
   store: Store;
   secret: Uint8Array;
-  sink: CertificateSink;
+  /** The book: where orders install, and what already covers a host (no order then). */
+  sink: CertificateSink & { covering(host: string): SecureContext | undefined };
   isLive(name: string): boolean;
   customHosts: { lookup(host: string): Promise<string | undefined> };
   timers: Timers;
@@ -31,6 +39,7 @@ export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | 
   if (acme.email === null) return null;
   const log = deps.log.child({ part: 'acme' });
   const seal = new KeySeal(deps.secret);
+  const publisher = dnsPublisherFromSettings(acme.dns);
   const issuer = new AcmeIssuer({
     store,
     seal,
@@ -66,6 +75,8 @@ export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | 
     log,
     waitMs: acme.waitMs,
     renewIntervalMs: acme.renewIntervalMs,
+    covering: (host) => deps.sink.covering(host),
+    wildcard: publisher === null ? undefined : { domain: config.domain, solver: new Dns01Solver(publisher) },
   });
 }
 
