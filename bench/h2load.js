@@ -6,12 +6,14 @@
  * per-request `--log-file` (start, status, duration in µs), since its summary prints only
  * min, max, mean and sd.
  *
- * @typedef {import('./load.js').LoadResult & { clientCpuSeconds: number, meanMs: number }} H2loadResult
+ * @typedef {import('./load.js').LoadResult & { clientCpuSeconds: number, wallSeconds: number, meanMs: number }} H2loadResult
+ *   `wallSeconds`: the whole h2load process, its start-up included
  */
 
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { URL } from 'node:url';
 import { percentile } from './load.js';
 import { tempDir } from './processes.js';
@@ -70,6 +72,7 @@ export async function runH2load(o) {
     o.url,
   ];
   const limitS = (o.durationS ?? 10) + 60;
+  const started = performance.now();
   const out = await new Promise((resolveRun, reject) => {
     execFile(
       'sh',
@@ -109,6 +112,7 @@ export async function runH2load(o) {
     maxMs: durations.at(-1) ?? NaN,
     meanMs: durations.reduce((a, b) => a + b, 0) / (durations.length || 1),
     clientCpuSeconds: childCpuSeconds(text),
+    wallSeconds: (performance.now() - started) / 1000,
   };
 }
 
@@ -124,6 +128,7 @@ export async function newConnectionsPerSecond(o) {
   let errors = 0;
   let seconds = 0;
   let cpu = 0;
+  let wall = 0;
   for (let i = 0; i < 100_000 && (i === 0 || Date.now() < deadline); i += 1) {
     const r = await runH2load({
       url: o.url,
@@ -136,14 +141,15 @@ export async function newConnectionsPerSecond(o) {
     errors += r.errors;
     seconds += r.durationS;
     cpu += r.clientCpuSeconds;
+    wall += r.wallSeconds;
   }
   return {
     connections,
     errors,
     seconds,
     perSecond: (connections - errors) / seconds,
-    /** h2load's CPU time over its measured time: near 1 would mean the client was the bottleneck. */
-    clientCpuShare: cpu / seconds,
+    /** h2load's CPU time over its processes' lifetimes: near 1 would mean the client was the bottleneck. */
+    clientCpuShare: cpu / wall,
   };
 }
 

@@ -155,7 +155,7 @@ export async function tlsHandshakes(ctx, t) {
   const nginx = nginxTls(ctx);
   const runs = [
     { key: 'burrow', ...withHost(`https://127.0.0.1:${t.edge.httpsPort}/hello`, t.httpsHost) },
-    ...(nginx ? [{ key: 'nginx', url: `${nginx.tlsUrl}/hello` }] : []),
+    ...(nginx ? [{ key: 'nginx', url: `${nginx.tlsUrl}/hello`, connectTo: undefined }] : []),
   ];
   /** @type {Record<string, Awaited<ReturnType<typeof newConnectionsPerSecond>>>} */
   const results = {};
@@ -210,7 +210,7 @@ export async function http2(ctx, t) {
   const nginx = nginxTls(ctx);
   const targets = [
     { key: 'burrow', ...withHost(`https://127.0.0.1:${t.edge.httpsPort}/hello`, t.httpsHost) },
-    ...(nginx ? [{ key: 'nginx', url: `${nginx.tlsUrl}/hello` }] : []),
+    ...(nginx ? [{ key: 'nginx', url: `${nginx.tlsUrl}/hello`, connectTo: undefined }] : []),
   ];
   const shapes = [
     { key: 'h2', h1: false, clients: 1, streams: 100 },
