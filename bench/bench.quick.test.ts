@@ -1,5 +1,5 @@
 /**
- * Smoke check of the benchmark harness: `node bench/run.js --quick` runs every scenario
+ * Smoke check of the benchmark harness: `node bench/run.js --quick` runs scenarios 1–7
  * against the built edge and agent, exits 0, and writes a JSON result in which every
  * scenario has numeric figures, including those of the nginx and ssh -R references in
  * scenarios 1–5 when their programs are installed (as on the project machine and in CI).
@@ -56,7 +56,7 @@ function runQuick(out: string, only = '1,2,3,4,5,6,7'): Promise<{ code: number |
 }
 
 it(
-  'runs every scenario of `bench/run.js --quick` and writes numeric figures',
+  'runs scenarios 1–7 of `bench/run.js --quick` and writes numeric figures',
   { timeout: 150_000 },
   async () => {
     const out = join(dir, 'quick.json');

@@ -303,6 +303,10 @@ async function main() {
   const judged = rows.filter((r) => r.met !== null);
   log(`\ntargets met: ${judged.filter((r) => r.met).length} of ${judged.length}`);
   for (const [key, reason] of Object.entries(refs.skipped)) log(`reference ${key} skipped: ${reason}`);
+  for (const [id, r] of Object.entries(results)) {
+    const skipped = /** @type {{ skipped?: string }} */ (r).skipped;
+    if (skipped) log(`scenario ${id} skipped: ${skipped}`);
+  }
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify({ meta, results, rows, errors, profiles }, null, 2)}\n`);
   log(`results: ${relative(process.cwd(), outFile)}`);
