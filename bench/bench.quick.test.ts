@@ -1,9 +1,10 @@
 /**
- * Smoke check of the benchmark harness: `node bench/run.js --quick` runs every scenario
+ * Smoke check of the benchmark harness: `node bench/run.js --quick` runs scenarios 1–7
  * against the built edge and agent, exits 0, and writes a JSON result in which every
  * scenario has numeric figures, including those of the nginx and ssh -R references in
  * scenarios 1–5 when their programs are installed (as on the project machine and in CI).
- * It checks that the harness works, never how fast.
+ * It checks that the harness works, never how fast. The HTTPS and HTTP/2 scenarios (8) run in
+ * their own, shorter check.
  */
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,12 +51,12 @@ const REFERENCES = [
   ...(installed('/usr/sbin/sshd') && installed('ssh') && installed('ssh-keygen') ? ['ssh'] : []),
 ];
 
-function runQuick(out: string): Promise<{ code: number | null; output: string }> {
-  return runBenchScript('bench/run.js', ['--quick', '--out', out]);
+function runQuick(out: string, only = '1,2,3,4,5,6,7'): Promise<{ code: number | null; output: string }> {
+  return runBenchScript('bench/run.js', ['--quick', '--only', only, '--out', out]);
 }
 
 it(
-  'runs every scenario of `bench/run.js --quick` and writes numeric figures',
+  'runs scenarios 1–7 of `bench/run.js --quick` and writes numeric figures',
   { timeout: 150_000 },
   async () => {
     const out = join(dir, 'quick.json');
@@ -92,6 +93,52 @@ it(
           if (row.direct! > 0) expect(Number.isFinite(row.ratio), `${key}: ${row.metric} ratio`).toBe(true);
         }
       }
+    }
+  },
+);
+
+/** Scenario 8's parts, and the rows each must print with a finite Burrow figure. */
+const TLS_SCENARIOS: [string, string[]][] = [
+  ['httpsKeepAlive', ['requests/s, plain HTTP', 'requests/s, HTTPS', 'HTTPS ÷ plain HTTP, requests/s']],
+  ['tlsHandshakes', ['new TLS connections/s', 'h2load CPU, share of its time']],
+  [
+    'http2',
+    [
+      'HTTP/2, 100 streams on 1 connection: requests/s',
+      'HTTP/2: p99',
+      'HTTP/1.1, 50 connections: requests/s',
+    ],
+  ],
+];
+
+it(
+  'runs the HTTPS and HTTP/2 scenarios (`--only 8`) and prints their figures, nginx over TLS beside Burrow',
+  { timeout: 90_000 },
+  async () => {
+    for (const tool of ['openssl', 'h2load', 'wrk']) {
+      expect(installed(tool), `${tool} is needed (scripts/setup-test-machine.sh installs it)`).toBe(true);
+    }
+    const out = join(dir, 'tls.json');
+    const { code, output } = await runQuick(out, '8');
+    expect(code, output.slice(-4000)).toBe(0);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+    expect(result.errors).toEqual([]);
+    for (const [key, metrics] of TLS_SCENARIOS) {
+      const rows = result.results[key]?.rows ?? [];
+      for (const metric of metrics) {
+        const found = rows.find((r) => r.metric === metric);
+        expect(found && Number.isFinite(found.tunnel), `${key}: ${metric}`).toBe(true);
+        expect(output, `the table prints ${metric}`).toContain(metric);
+        if (REFERENCES.includes('nginx')) {
+          expect(Number.isFinite(found!.refs.nginx?.value), `${key}: ${metric} via nginx`).toBe(true);
+        }
+      }
+    }
+    if (REFERENCES.includes('nginx')) {
+      const ratio = result.results.tlsHandshakes?.rows?.find(
+        (r) => r.metric === 'Burrow ÷ nginx, new TLS connections/s',
+      );
+      expect(ratio && ratio.tunnel > 0, 'the handshake ratio to nginx').toBe(true);
     }
   },
 );

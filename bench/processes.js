@@ -369,11 +369,13 @@ const LOAD_TEST_LIMITS = {
   BURROW_LIMITS_CONNECTIONS_PER_IP: '1000000',
   BURROW_LIMITS_REQUESTS_PER_SECOND_PER_IP: '0',
   BURROW_TUNNELS_ANONYMOUS_TUNNELS_PER_IP: '100000',
+  BURROW_LIMITS_TLS_HANDSHAKES_PER_IP: '1000000',
 };
 
 /**
  * Starts `burrow-edge start` and waits for its listening line.
- * @param {{ port?: number, dataDir?: string, nodeArgs?: string[], env?: Record<string, string>, label?: string }} [options]
+ * @param {{ port?: number, dataDir?: string, nodeArgs?: string[], env?: Record<string, string>, label?: string,
+ *   args?: string[] }} [options] `args`: more `start` flags (e.g. the HTTPS listener)
  */
 export async function startEdge(options = {}) {
   const dataDir = options.dataDir ?? tempDir('burrow-bench-edge-');
@@ -387,21 +389,24 @@ export async function startEdge(options = {}) {
     dataDir,
     '--log-level',
     'info',
+    ...(options.args ?? []),
   ];
   const proc = new Child(options.label ?? 'edge', args, {
     env: { ...LOAD_TEST_LIMITS, ...options.env },
     keepLines: false,
   });
-  const port = await proc.waitForLine(
+  const { port, httpsPort } = await proc.waitForLine(
     (line) => {
       const v = jsonLine(line);
-      return typeof v?.port === 'number' && typeof v.url === 'string' ? v.port : undefined;
+      return typeof v?.port === 'number' && typeof v.url === 'string'
+        ? { port: v.port, httpsPort: typeof v.httpsPort === 'number' ? v.httpsPort : undefined }
+        : undefined;
     },
     20_000,
     'the edge to listen',
   );
   const listeningMs = performance.now() - proc.startedAt;
-  return { proc, port, dataDir, listeningMs, url: `http://127.0.0.1:${port}` };
+  return { proc, port, httpsPort, dataDir, listeningMs, url: `http://127.0.0.1:${port}` };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: starts an origin, a real edge and a real agent on loopback, and the
- * references (nginx as one reverse-proxy hop, `ssh -R` through a private sshd; each
+ * references (nginx as one reverse-proxy hop, also over HTTPS, `ssh -R` through a private sshd; each
  * skipped with a printed reason when its programs are absent), runs every scenario
  * directly against the origin, through each reference and through the tunnel, prints a
  * table (each figure with its ratio to direct, Burrow's target, met) and writes the
@@ -10,7 +10,8 @@
  *                     [--node-arg <flag>]... [--no-refs]
  *
  *   --quick    every scenario, tiny sizes and durations (< 60 s); a smoke check of the harness
- *   --only     run only these scenario numbers (5 needs 1; 7 runs both 7a and 7b)
+ *   --only     run only these scenario numbers (5 needs 1; 7 runs both 7a and 7b; 8 runs 8a, 8b and 8c:
+ *              HTTPS keep-alive, new TLS connections, HTTP/2, on a second edge with its HTTPS listener)
  *   --out      write the JSON here instead of bench/results/<timestamp>.json
  *   --profile  after scenario 5, CPU-profile the edge and the agent under scenario 1's load
  *              (through the inspector) and save .cpuprofile files next to the JSON
@@ -52,6 +53,9 @@ import { formatSummary, summarizeProfile } from './profile-summary.js';
 import { startReferences } from './references.js';
 import { formatTable } from './report.js';
 import * as scenarios from './scenarios.js';
+import * as tlsScenarios from './scenarios-tls.js';
+import { h2loadMissing } from './h2load.js';
+import { makeBenchCertificate, opensslMissing } from './tls-cert.js';
 import { CURL } from './transfer.js';
 
 const MiB = 2 ** 20;
@@ -74,6 +78,9 @@ const FULL = {
   settleMs: 3000,
   startupReps: 5,
   restartReps: 3,
+  handshakeBatch: 200,
+  handshakeS: 10,
+  h2Requests: null,
 };
 
 /** @type {import('./scenarios.js').Config} */
@@ -94,6 +101,9 @@ const QUICK = {
   settleMs: 500,
   startupReps: 2,
   restartReps: 1,
+  handshakeBatch: 50,
+  handshakeS: 0.3,
+  h2Requests: 2000,
 };
 
 /** @param {string[]} argv */
@@ -193,13 +203,14 @@ async function main() {
 
   const dir = tempDir();
   const origin = await startOrigin();
-  // The references share the origin; they serve scenarios 1–5 only.
+  // Scenario 8 needs a certificate (openssl) and h2load; without them it is skipped.
+  const tlsSkipped = wanted('8') ? (opensslMissing() ?? h2loadMissing()) : null;
+  const tls = wanted('8') && tlsSkipped === null ? makeBenchCertificate() : undefined;
+  // The references share the origin; they serve scenarios 1–5, and nginx over HTTPS scenario 8.
   const refsWanted = args.refs && ['1', '2', '3', '4', '5'].some(wanted);
-  const refs = await startReferences({
-    originPort: origin.port,
-    log,
-    ...(refsWanted ? {} : { want: [] }),
-  });
+  /** @type {('nginx' | 'ssh')[]} */
+  const want = !args.refs ? [] : refsWanted ? ['nginx', 'ssh'] : tls ? ['nginx'] : [];
+  const refs = await startReferences({ originPort: origin.port, log, want, ...(tls ? { tls } : {}) });
   for (const r of refs.started) meta.references[r.key] = { url: r.url, version: r.version };
   for (const [key, reason] of Object.entries(refs.skipped)) meta.references[key] = { skipped: reason };
   for (const [key, message] of Object.entries(refs.failed)) meta.references[key] = { failed: message };
@@ -281,6 +292,8 @@ async function main() {
       await runScenario('startup', () => scenarios.startup(ctx));
       await runScenario('restart', () => scenarios.restart(ctx));
     }
+    if (wanted('8'))
+      await runTlsScenarios(ctx, { tls, skipped: tlsSkipped, nodeArgs, origin, runScenario, results });
   } finally {
     await Promise.all([tunnel.proc.stop(), ctx.edge.proc.stop(), refs.stop()]);
     await origin.proc.stop();
@@ -290,12 +303,48 @@ async function main() {
   const judged = rows.filter((r) => r.met !== null);
   log(`\ntargets met: ${judged.filter((r) => r.met).length} of ${judged.length}`);
   for (const [key, reason] of Object.entries(refs.skipped)) log(`reference ${key} skipped: ${reason}`);
+  for (const [id, r] of Object.entries(results)) {
+    const skipped = /** @type {{ skipped?: string }} */ (r).skipped;
+    if (skipped) log(`scenario ${id} skipped: ${skipped}`);
+  }
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify({ meta, results, rows, errors, profiles }, null, 2)}\n`);
   log(`results: ${relative(process.cwd(), outFile)}`);
   if (errors.length > 0) {
     log(`${errors.length} scenario(s) failed: ${errors.map((e) => e.scenario).join(', ')}`);
     process.exitCode = 1;
+  }
+}
+
+/**
+ * Scenario 8 (8a–8c) on a second edge with its HTTPS listener, or each part skipped with
+ * the reason when openssl or h2load is absent.
+ * @param {import('./scenarios.js').Context} ctx
+ * @param {{ tls: { cert: string, key: string } | undefined, skipped: string | null, nodeArgs: string[],
+ *   origin: { port: number }, results: Record<string, unknown>,
+ *   runScenario: (id: string, fn: () => Promise<{ raw: unknown, rows: import('./report.js').Row[] }>) => Promise<void> }} o
+ */
+async function runTlsScenarios(ctx, o) {
+  const parts = /** @type {const} */ (['httpsKeepAlive', 'tlsHandshakes', 'http2']);
+  if (!o.tls) {
+    for (const id of parts) o.results[id] = { skipped: o.skipped };
+    ctx.log(`\nscenario 8 SKIPPED: ${o.skipped}`);
+    return;
+  }
+  /** @type {tlsScenarios.HttpsTunnel | undefined} */
+  let t;
+  try {
+    t = await tlsScenarios.startHttpsTunnel({ originPort: o.origin.port, tls: o.tls, nodeArgs: o.nodeArgs });
+    ctx.log(
+      `\nedge with HTTPS :${t.edge.httpsPort} (plain :${t.edge.port}, pid ${t.edge.proc.pid}), tunnel ${t.tunnel.name}`,
+    );
+    const started = t;
+    for (const id of parts) await o.runScenario(id, () => tlsScenarios[id](ctx, started));
+  } catch (err) {
+    // The HTTPS edge or its agent did not start: each part fails with that reason.
+    for (const id of parts) await o.runScenario(id, () => Promise.reject(err));
+  } finally {
+    await Promise.all([t?.tunnel.proc.stop(), t?.edge.proc.stop()]);
   }
 }
 

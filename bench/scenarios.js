@@ -9,12 +9,14 @@
  * @typedef {import('./load.js').LoadResult} LoadResult
  * @typedef {import('./references.js').Proc} Proc
  * @typedef {import('./references.js').Reference} Reference
- * @typedef {{ proc: import('./processes.js').Child, port: number, url: string, dataDir: string, listeningMs: number }} Edge
+ * @typedef {{ proc: import('./processes.js').Child, port: number, url: string, dataDir: string, listeningMs: number,
+ *   httpsPort?: number }} Edge
  * @typedef {{ proc: import('./processes.js').Child, name: string, url: string }} Tunnel
  * @typedef {{ quick: boolean, loadS: number, warmupS: number, seqS: number, downloadBytes: number,
  *   uploadBytes: number, echoBytes: number, transferReps: number, wsClients: number, wsBytes: number,
  *   wsS: number, scaleAgents: number, scaleLoadS: number, settleMs: number, startupReps: number,
- *   restartReps: number }} Config
+ *   restartReps: number, handshakeBatch: number, handshakeS: number, h2Requests: number | null }} Config
+ *   `h2Requests`: scenario 8c sends this many requests instead of running for `loadS`
  * @typedef {{ cfg: Config, wrk: boolean, origin: { port: number, url: string },
  *   edge: Edge, tunnel: Tunnel, host: string, refs: Reference[], log: (line: string) => void }} Context
  * @typedef {{ key: string, label: string, url: string, host?: string, procs: () => Proc[],
