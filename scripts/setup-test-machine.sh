@@ -47,7 +47,7 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
 #   nginx, openssh: what the bench compares Burrow against.
 #   pebble (ACME server, with pebble-challtestsrv), bind9 (named for RFC 2136 DNS-01),
 #   haproxy (PROXY protocol in front of the edge), nghttp2-client (nghttp/h2load for HTTP/2):
-#   the HTTPS tests and bench.
+#   the HTTPS tests and bench. openssl: test and bench certificates, `s_client` checks.
 PACKAGES=(
   curl:curl
   chromium:/usr/bin/chromium
@@ -67,6 +67,7 @@ PACKAGES=(
   bind9-dnsutils:nsupdate
   haproxy:/usr/sbin/haproxy
   nghttp2-client:h2load
+  openssl:openssl
 )
 
 missing=()
