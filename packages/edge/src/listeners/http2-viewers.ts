@@ -16,11 +16,13 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  constants,
   createServer,
   type Http2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 
@@ -44,6 +46,19 @@ export const HTTP2_IDLE_MS = 60_000;
 
 /** `:method`, `:scheme`, `:authority`, `:path`, and `:protocol` at most. */
 const PSEUDO_HEADERS = 5;
+
+/**
+ * The response is out but the viewer is still uploading: close the stream with NO_ERROR
+ * (RFC 9113 §8.1). Node would otherwise keep it open once its request was resumed, and
+ * HTTP/2 has no request timeout: a viewer could hold streams (and a graceful shutdown) forever.
+ */
+function stopUpload(stream: ServerHttp2Stream): void {
+  const { state } = stream.state;
+  const remoteOpen =
+    state === constants.NGHTTP2_STREAM_STATE_OPEN ||
+    state === constants.NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL;
+  if (remoteOpen && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+}
 
 export class Http2Viewers {
   private readonly server: Http2Server;
@@ -85,16 +100,27 @@ export class Http2Viewers {
     session.setTimeout(HTTP2_IDLE_MS, () => {
       if (open === 0) session.close();
     });
-    session.on('stream', (stream) => {
+    session.on('stream', (stream: ServerHttp2Stream) => {
       open++;
       stream.once('close', () => open--);
+      if (!stream.endAfterHeaders) stream.once('finish', () => stopUpload(stream));
     });
     session.once('close', () => this.sessions.delete(session));
   }
 
-  /** GOAWAY to every connection: streams in flight finish, no new ones start. */
-  close(): void {
+  /**
+   * GOAWAY to every connection: streams in flight may finish, no new ones start; after
+   * `graceMs` the connections still open are destroyed (as the plain listener's are), so a
+   * stream nobody ends cannot hold the shutdown.
+   */
+  close(graceMs: number): void {
     for (const session of this.sessions) session.close();
+    if (this.sessions.size === 0) return;
+    const forced = setTimeout(() => this.destroy(), graceMs).unref();
+    for (const session of this.sessions)
+      session.once('close', () => {
+        if (this.sessions.size === 0) clearTimeout(forced);
+      });
   }
 
   destroy(): void {

@@ -1,0 +1,55 @@
+import { connect as h2connect } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Http2Viewers } from './http2-viewers.js';
+import { makeTestCertificates, type TestCertificates } from './test-support/test-certificates.js';
+
+let certs: TestCertificates;
+let tls: TlsServer;
+let viewers: Http2Viewers;
+let port: number;
+
+beforeAll(async () => {
+  certs = makeTestCertificates(['burrow.test']);
+  viewers = new Http2Viewers({
+    maxStreams: 10,
+    maxHeaderBytes: 16_384,
+    maxHeaderCount: 100,
+    request: () => {}, // never answers: the stream stays in flight
+    connect: (_req, res) => res.writeHead(405).end(),
+    admitConnection: () => true,
+    onError: () => {},
+  });
+  tls = createTlsServer({ cert: certs.certPem, key: certs.keyPem, ALPNProtocols: ['h2'] }, (socket) =>
+    viewers.accept(socket),
+  );
+  await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+  port = (tls.address() as AddressInfo).port;
+});
+afterAll(() => {
+  viewers.destroy();
+  tls.close();
+  certs.remove();
+});
+
+describe('Http2Viewers.close', () => {
+  it('sends GOAWAY, then ends connections whose streams outlive the grace period', async () => {
+    const session = h2connect(`https://burrow.test:${port}`, { ca: certs.caPem, host: '127.0.0.1' });
+    session.on('error', () => {});
+    const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    const stream = session.request({ ':path': '/held' });
+    stream.on('error', () => {});
+    await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    viewers.close(300);
+    await goaway;
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 3 s')), 3_000)),
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+});
