@@ -136,16 +136,23 @@ export class CertificateBook implements CertificateSelector, CertificateSink {
     return this.entryFor(serverName)?.context;
   }
 
+  covers(serverName: string): SecureContext | undefined {
+    return this.coveringEntry(serverName)?.context;
+  }
+
   /** What `select` would serve, with its details. */
   entryFor(serverName: string | undefined): BookEntry | undefined {
     if (serverName === undefined || serverName === '') return this.defaultEntry();
+    return this.coveringEntry(serverName) ?? this.defaultEntry();
+  }
+
+  private coveringEntry(serverName: string): BookEntry | undefined {
     const host = normalizeHost(serverName);
     const wildcard = host.includes('*') ? undefined : wildcardFor(host);
-    const found = this.pick(
+    return this.pick(
       this.exact.get(host),
       wildcard === undefined ? undefined : this.wildcards.get(wildcard.slice(2)),
     );
-    return found ?? this.defaultEntry();
   }
 
   private defaultEntry(): BookEntry | undefined {

@@ -37,6 +37,11 @@ export interface CertificateSelector {
    * has nothing to offer (the handshake then fails with an alert).
    */
   select(serverName: string | undefined): SecureContext | undefined;
+  /**
+   * The certificate whose names really cover `serverName` (exact or wildcard), never the
+   * default as a fallback: undefined means on-demand may be asked for it.
+   */
+  covers(serverName: string): SecureContext | undefined;
 }
 
 /**
