@@ -56,7 +56,9 @@ function better(a: BookEntry, b: BookEntry): number {
 
 function buildContext(material: CertificateMaterial): SecureContext {
   try {
-    return createSecureContext({ cert: material.certPem, key: material.keyPem });
+    // The listener swaps these in (SNI, and its own pair for clients without SNI): each
+    // carries the TLS 1.2 floor, whatever Node's default (--tls-min-v1.0) says.
+    return createSecureContext({ cert: material.certPem, key: material.keyPem, minVersion: 'TLSv1.2' });
   } catch (err) {
     throw new TunnelError('TUN_ERR_CERT_INVALID', `TLS refused the pair: ${(err as Error).message}`);
   }
