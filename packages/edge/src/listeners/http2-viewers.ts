@@ -9,7 +9,8 @@
  * upload closes its stream, not the connection). A reset stream ends only itself.
  *
  * Limits: `limits.http2MaxStreams` concurrent streams, `limits.maxHeaderBytes` as the header
- * list size; settings and ping floods and rapid resets are bounded by Node and nghttp2
+ * list size, HTTP2_REQUEST_MS per upload (a stream answered before its upload ended is closed
+ * at once); settings and ping floods and rapid resets are bounded by Node and nghttp2
  * (maxOutstandingPings, maxOutstandingSettings, maxSessionInvalidFrames,
  * maxSessionRejectedStreams, nghttp2's stream reset rate limit).
  */
@@ -32,6 +33,8 @@ export interface Http2ViewerOptions {
   maxHeaderBytes: number;
   /** `limits.maxHeaderCount`: regular fields; the pseudo-headers come on top. */
   maxHeaderCount: number;
+  /** How long a request (its whole upload) may take; HTTP2_REQUEST_MS unless given. */
+  requestMs?: number;
   /** The ingress's request handler, the one HTTP/1.1 requests go to. */
   request(req: IncomingMessage, res: ServerResponse): void;
   /** CONNECT (no extended CONNECT is offered): answered like CONNECT over HTTP/1.1. */
@@ -44,6 +47,12 @@ export interface Http2ViewerOptions {
 /** A connection without a stream for this long gets GOAWAY (browsers reopen when needed). */
 export const HTTP2_IDLE_MS = 60_000;
 
+/**
+ * A request whose upload has not ended this long after it began is reset (CANCEL): HTTP/2
+ * has no `requestTimeout`; this is Node's HTTP/1.1 default for it.
+ */
+export const HTTP2_REQUEST_MS = 300_000;
+
 /** `:method`, `:scheme`, `:authority`, `:path`, and `:protocol` at most. */
 const PSEUDO_HEADERS = 5;
 
@@ -53,11 +62,16 @@ const PSEUDO_HEADERS = 5;
  * HTTP/2 has no request timeout: a viewer could hold streams (and a graceful shutdown) forever.
  */
 function stopUpload(stream: ServerHttp2Stream): void {
+  if (remoteOpen(stream) && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+}
+
+/** Whether the viewer may still send on `stream` (it has not sent END_STREAM). */
+function remoteOpen(stream: ServerHttp2Stream): boolean {
   const { state } = stream.state;
-  const remoteOpen =
+  return (
     state === constants.NGHTTP2_STREAM_STATE_OPEN ||
-    state === constants.NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL;
-  if (remoteOpen && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+    state === constants.NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL
+  );
 }
 
 export class Http2Viewers {
@@ -103,9 +117,17 @@ export class Http2Viewers {
     session.on('stream', (stream: ServerHttp2Stream) => {
       open++;
       stream.once('close', () => open--);
-      if (!stream.endAfterHeaders) stream.once('finish', () => stopUpload(stream));
+      if (!stream.endAfterHeaders) this.boundUpload(stream);
     });
     session.once('close', () => this.sessions.delete(session));
+  }
+
+  private boundUpload(stream: ServerHttp2Stream): void {
+    stream.once('finish', () => stopUpload(stream));
+    const timer = setTimeout(() => {
+      if (remoteOpen(stream) && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    }, this.options.requestMs ?? HTTP2_REQUEST_MS);
+    stream.once('close', () => clearTimeout(timer));
   }
 
   /**
