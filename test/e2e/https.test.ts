@@ -304,6 +304,14 @@ describe('plain listener next to HTTPS', () => {
     await res.body.dump();
   });
 
+  it('answers a host that is not ours with its 404, not a redirect reflecting that host', async () => {
+    const res = await request(`http://127.0.0.1:${edge.port}/x`, { headers: { host: 'evil.example' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['x-burrow-error']).toBe('TUN_ERR_TUNNEL_NOT_FOUND');
+    expect(res.headers.location).toBeUndefined();
+    await res.body.dump();
+  });
+
   it('never redirects ACME challenges, nor the edge itself by default', async () => {
     const acme = await request(`http://127.0.0.1:${edge.port}/.well-known/acme-challenge/abc`, {
       headers: { host: `${host}:${edge.port}` },

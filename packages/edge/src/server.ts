@@ -378,7 +378,8 @@ export class EdgeServer {
       this.httpsSide?.listener.close(),
     ]);
     if (this.listener !== this.server) this.server.close();
-    this.httpsSide?.http2.close();
+    // Like the plain listener: the agents' drain, then 1 s more before connections are cut.
+    this.httpsSide?.http2.close(this.config.timeouts.shutdownMs + 1_000);
     await this.gateway.close(this.config.timeouts.shutdownMs);
     this.server.closeIdleConnections();
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();

@@ -196,22 +196,22 @@ describe('CertificateBook.select', () => {
   });
 });
 
-describe('CertificateBook.covering', () => {
+describe('CertificateBook.covers', () => {
   it('answers a certificate naming the host (exact or wildcard), never the default, self-signed or expired', async () => {
     let now = Date.now();
     const book = new CertificateBook({ defaultHost: 'tunnel.example.com', clock: { now: () => now } });
     book.install(await ca.issue({ names: ['tunnel.example.com'], days: 90 }), 'file');
-    expect(book.covering('shop.tunnel.example.com')).toBeUndefined();
-    expect(book.covering('tunnel.example.com')).toBe(book.select(undefined));
+    expect(book.covers('shop.tunnel.example.com')).toBeUndefined();
+    expect(book.covers('tunnel.example.com')).toBe(book.select(undefined));
     const wildcard = await ca.issue({ names: ['*.tunnel.example.com'], days: 2 });
     book.install(wildcard, 'acme-dns-01');
-    expect(book.covering('Shop.tunnel.example.com.')).toBe(book.select('shop.tunnel.example.com'));
-    expect(book.covering('a.b.tunnel.example.com')).toBeUndefined();
+    expect(book.covers('Shop.tunnel.example.com.')).toBe(book.select('shop.tunnel.example.com'));
+    expect(book.covers('a.b.tunnel.example.com')).toBeUndefined();
     now += 3 * DAY;
-    expect(book.covering('shop.tunnel.example.com')).toBeUndefined();
+    expect(book.covers('shop.tunnel.example.com')).toBeUndefined();
     // ACME is preferred over self-signed: a self-signed wildcard does not stop an order.
     book.install(await ca.issue({ names: ['*.tunnel.example.com'], days: 90 }), 'self-signed');
     expect(book.select('shop.tunnel.example.com')).toBeDefined();
-    expect(book.covering('shop.tunnel.example.com')).toBeUndefined();
+    expect(book.covers('shop.tunnel.example.com')).toBeUndefined();
   });
 });

@@ -56,7 +56,9 @@ function better(a: BookEntry, b: BookEntry): number {
 
 function buildContext(material: CertificateMaterial): SecureContext {
   try {
-    return createSecureContext({ cert: material.certPem, key: material.keyPem });
+    // The listener swaps these in (SNI, and its own pair for clients without SNI): each
+    // carries the TLS 1.2 floor, whatever Node's default (--tls-min-v1.0) says.
+    return createSecureContext({ cert: material.certPem, key: material.keyPem, minVersion: 'TLSv1.2' });
   } catch (err) {
     throw new TunnelError('TUN_ERR_CERT_INVALID', `TLS refused the pair: ${(err as Error).message}`);
   }
@@ -136,26 +138,23 @@ export class CertificateBook implements CertificateSelector, CertificateSink {
     return this.entryFor(serverName)?.context;
   }
 
-  /** What `select` would serve, with its details. */
-  entryFor(serverName: string | undefined): BookEntry | undefined {
-    if (serverName === undefined || serverName === '') return this.defaultEntry();
-    return this.named(serverName) ?? this.defaultEntry();
-  }
-
-  /**
-   * A valid certificate naming the host itself (exact or by wildcard), never the default nor
-   * a self-signed one (ACME is preferred over it): the on-demand source orders nothing for a
-   * host this answers.
-   */
-  covering(serverName: string): SecureContext | undefined {
-    const entry = this.named(serverName);
+  covers(serverName: string): SecureContext | undefined {
+    const entry = this.coveringEntry(serverName);
     const now = this.clock.now();
+    // A self-signed certificate does not count: ACME is preferred over it. Neither does one
+    // outside its validity: on-demand may then get its replacement.
     if (entry === undefined || entry.origin === 'self-signed') return undefined;
     if (entry.notBefore.getTime() > now || now >= entry.notAfter.getTime()) return undefined;
     return entry.context;
   }
 
-  private named(serverName: string): BookEntry | undefined {
+  /** What `select` would serve, with its details. */
+  entryFor(serverName: string | undefined): BookEntry | undefined {
+    if (serverName === undefined || serverName === '') return this.defaultEntry();
+    return this.coveringEntry(serverName) ?? this.defaultEntry();
+  }
+
+  private coveringEntry(serverName: string): BookEntry | undefined {
     const host = normalizeHost(serverName);
     const wildcard = host.includes('*') ? undefined : wildcardFor(host);
     return this.pick(

@@ -37,6 +37,12 @@ export interface CertificateSelector {
    * has nothing to offer (the handshake then fails with an alert).
    */
   select(serverName: string | undefined): SecureContext | undefined;
+  /**
+   * The certificate whose names really cover `serverName` (exact or wildcard), never the
+   * default as a fallback, nor a self-signed or expired one: undefined means on-demand may be
+   * asked for it (the listener) and an ACME order may be placed (certs/acme).
+   */
+  covers(serverName: string): SecureContext | undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,6 +81,14 @@ describe('installSelfSigned', () => {
     expect(again.leafIssued).toBe(false);
     expect(again.serialNumber).toBe(first.serialNumber);
     expect(readFileSync(again.caFile, 'utf8')).toBe(caPem);
+  });
+
+  it('makes an existing, looser tls/ directory private (0700)', async () => {
+    const dir = dataDir();
+    mkdirSync(join(dir, 'tls'), { recursive: true });
+    chmodSync(join(dir, 'tls'), 0o755);
+    await installSelfSigned({ dataDir: dir, domain: 'localhost', book: new CertificateBook() });
+    expect(statSync(join(dir, 'tls')).mode & 0o777).toBe(0o700);
   });
 
   it('issues a new leaf from the same CA once the old one is in its last third, or the domain changed', async () => {

@@ -95,6 +95,8 @@ export async function installSelfSigned(options: SelfSignedOptions): Promise<Sel
   const now = (options.clock ?? Date).now();
   const dir = join(options.dataDir, 'tls');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode applies only to a directory it creates: an existing one is made private too.
+  chmodSync(dir, 0o700);
   // Loaded only here: an edge without --tls self-signed never evaluates the X.509 library.
   const { createCa, issueLeaf, validityFor } = await import('./issue-certificate.js');
 

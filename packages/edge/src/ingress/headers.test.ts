@@ -111,3 +111,28 @@ describe('requestHeadersForAgent: Forwarded', () => {
     expect(values(none, 'forwarded')[0]).toMatch(/^for=unknown;/);
   });
 });
+
+describe('viewerRequestHeaders for HTTP/2 requests', () => {
+  const crumbs = [
+    ':authority',
+    'a.localhost',
+    'cookie',
+    'a=1',
+    'accept',
+    '*/*',
+    'cookie',
+    'b=2',
+    'cookie',
+    'c=3',
+  ];
+
+  it('joins the cookie crumbs into one Cookie field, where the first one was (RFC 9113 §8.2.3)', () => {
+    const out = viewerRequestHeaders(crumbs, { upgrade: false }, true);
+    expect(out).toEqual(['host', 'a.localhost', 'cookie', 'a=1; b=2; c=3', 'accept', '*/*']);
+  });
+
+  it('leaves HTTP/1.1 Cookie fields as the viewer sent them', () => {
+    const raw = ['Host', 'a.localhost', 'Cookie', 'a=1', 'Cookie', 'b=2'];
+    expect(values(viewerRequestHeaders(raw, { upgrade: false }, false), 'cookie')).toEqual(['a=1', 'b=2']);
+  });
+});

@@ -55,13 +55,26 @@ const NEVER_NAMED = new Set(['host', ...EDGE_SET]);
  * header edits, so a viewer's `Connection: X-Foo` cannot remove the owner's added X-Foo.
  * An upgrade keeps its Upgrade header and gets `Connection: Upgrade` naming nothing else.
  */
-export function viewerRequestHeaders(raw: readonly string[], options: { upgrade: boolean }): string[] {
+export function viewerRequestHeaders(
+  raw: readonly string[],
+  options: { upgrade: boolean },
+  http2 = false,
+): string[] {
   const named = connectionTokens(raw);
   const out: string[] = [];
   let authority = false;
+  // HTTP/2 may split Cookie into crumbs; an HTTP/1.1 origin must get one field (RFC 9113 §8.2.3).
+  let cookieAt = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
     if (lower === 'expect') continue;
+    if (http2 && lower === 'cookie') {
+      if (cookieAt === -1) {
+        cookieAt = out.length + 1;
+        out.push('cookie', raw[i + 1]!);
+      } else out[cookieAt] += `; ${raw[i + 1]!}`;
+      continue;
+    }
     // HTTP/2 pseudo-headers never reach the agent; :authority travels as Host (the origin
     // speaks HTTP/1.1), and a Host beside it (checked equal by routing) is not sent twice.
     if (lower.charCodeAt(0) === 58 /* : */) {

@@ -3,7 +3,8 @@ import { httpsRedirectLocation } from './https-redirect.js';
 
 const tunnel = { kind: 'tunnel' } as const;
 const edge = { kind: 'edge' } as const;
-const custom = { kind: 'unknown-host' } as const;
+const custom = { kind: 'custom-domain' } as const;
+const unknown = { kind: 'unknown-host' } as const;
 const at = (host: string, port: number | null = 8080) => ({ host, port });
 
 describe('httpsRedirectLocation', () => {
@@ -15,6 +16,11 @@ describe('httpsRedirectLocation', () => {
       'https://shop.example.org/',
     );
     expect(httpsRedirectLocation('tunnels', tunnel, at('[::1]'), '/x', 8443)).toBe('https://[::1]:8443/x');
+  });
+
+  it('leaves hosts that are not ours alone in tunnels mode (their 404 stays), redirects them with all', () => {
+    expect(httpsRedirectLocation('tunnels', unknown, at('evil.example'), '/', 443)).toBeNull();
+    expect(httpsRedirectLocation('all', unknown, at('evil.example'), '/', 443)).toBe('https://evil.example/');
   });
 
   it('leaves the edge host alone unless the mode is all', () => {

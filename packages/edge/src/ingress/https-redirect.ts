@@ -2,7 +2,8 @@
  * `httpsRedirect` on the plain listener: which requests get a 308 to the same host and path
  * over HTTPS. ACME HTTP-01 challenges are never redirected (the CA fetches them over plain
  * HTTP), and in `tunnels` mode the edge's own host (agent endpoint, API, health) stays on
- * plain HTTP for agents on an internal network.
+ * plain HTTP for agents on an internal network, and a host that is none of ours keeps its 404
+ * (a redirect would reflect any Host a client sends).
  */
 
 import type { ServerResponse } from 'node:http';
@@ -15,13 +16,14 @@ export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 /** The `Location` for a plain-HTTP request, or null when it is served where it is. */
 export function httpsRedirectLocation(
   mode: HttpsRedirectMode,
-  route: { readonly kind: 'tunnel' | 'edge' | 'unknown-host' },
+  /** `custom-domain`: an `unknown-host` route the custom domains resolved to a tunnel. */
+  route: { readonly kind: 'tunnel' | 'edge' | 'unknown-host' | 'custom-domain' },
   authority: Authority | null,
   path: string,
   httpsPort: number,
 ): string | null {
   if (mode === 'off' || authority === null) return null;
-  if (route.kind === 'edge' && mode !== 'all') return null;
+  if ((route.kind === 'edge' || route.kind === 'unknown-host') && mode !== 'all') return null;
   if (path.startsWith(ACME_CHALLENGE_PREFIX)) return null;
   const port = httpsPort === 443 ? '' : `:${httpsPort}`;
   return `https://${authority.host}${port}${path}`;

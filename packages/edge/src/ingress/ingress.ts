@@ -164,20 +164,23 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     // ACME HTTP-01 validation, for any Host and before tunnel routing: a CA asking for a
     // token must get the edge's answer, never a tunnel's page or a redirect.
     if (options.acmeChallenge?.(req, res, checked.path) === true) return;
-    if (redirect !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true) {
+    const plain = redirect !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true;
+    /** Sends the viewer to HTTPS when the redirect mode says so for `kind`. */
+    const redirected = (kind: Parameters<typeof httpsRedirectLocation>[1]['kind']): boolean => {
+      if (!plain) return false;
       const location = httpsRedirectLocation(
         redirect.mode,
-        route,
+        { kind },
         checked.authority,
         checked.path,
         redirect.port(),
       );
-      if (location !== null) {
-        sendHttpsRedirect(res, location);
-        req.resume();
-        return;
-      }
-    }
+      if (location === null) return false;
+      sendHttpsRedirect(res, location);
+      req.resume();
+      return true;
+    };
+    if (redirected(route.kind)) return;
     const toTunnel = (tunnel: TunnelRoute): void => {
       const request = resolveRequest(options.proxy, req, tunnel);
       // Only names an agent serves count: random hostnames must not crowd out real tunnels.
@@ -197,7 +200,10 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
         sendErrorPage(res, errorPageFor(err, 'Tunnel not found'), req.headers.accept);
       };
       viaCustomHost(options.customHosts, route, req.url ?? '/', {
-        toTunnel,
+        // A custom domain is known to be ours only now.
+        toTunnel: (tunnel) => {
+          if (!redirected('custom-domain')) toTunnel(tunnel);
+        },
         unknown,
         gone: () => res.destroyed,
       });

@@ -36,7 +36,7 @@ export function admit(
   secure: boolean,
   options: { upgrade: boolean } = { upgrade: false },
 ): { admitted: Admitted } | { refused: RespondDecision } {
-  const headers = viewerRequestHeaders(req.rawHeaders, options);
+  const headers = viewerRequestHeaders(req.rawHeaders, options, req.httpVersionMajor === 2);
   if (!policy) return { admitted: { path: route.path, headers, editResponse: NO_POLICY_EDIT } };
   const decision = evaluate(policy, {
     remoteAddress: clientAddressOf(req),

@@ -9,18 +9,21 @@
  * upload closes its stream, not the connection). A reset stream ends only itself.
  *
  * Limits: `limits.http2MaxStreams` concurrent streams, `limits.maxHeaderBytes` as the header
- * list size; settings and ping floods and rapid resets are bounded by Node and nghttp2
+ * list size, HTTP2_REQUEST_MS per upload (a stream answered before its upload ended is closed
+ * at once); settings and ping floods and rapid resets are bounded by Node and nghttp2
  * (maxOutstandingPings, maxOutstandingSettings, maxSessionInvalidFrames,
  * maxSessionRejectedStreams, nghttp2's stream reset rate limit).
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  constants,
   createServer,
   type Http2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 
@@ -30,6 +33,8 @@ export interface Http2ViewerOptions {
   maxHeaderBytes: number;
   /** `limits.maxHeaderCount`: regular fields; the pseudo-headers come on top. */
   maxHeaderCount: number;
+  /** How long a request (its whole upload) may take; HTTP2_REQUEST_MS unless given. */
+  requestMs?: number;
   /** The ingress's request handler, the one HTTP/1.1 requests go to. */
   request(req: IncomingMessage, res: ServerResponse): void;
   /** CONNECT (no extended CONNECT is offered): answered like CONNECT over HTTP/1.1. */
@@ -42,8 +47,32 @@ export interface Http2ViewerOptions {
 /** A connection without a stream for this long gets GOAWAY (browsers reopen when needed). */
 export const HTTP2_IDLE_MS = 60_000;
 
+/**
+ * A request whose upload has not ended this long after it began is reset (CANCEL): HTTP/2
+ * has no `requestTimeout`; this is Node's HTTP/1.1 default for it.
+ */
+export const HTTP2_REQUEST_MS = 300_000;
+
 /** `:method`, `:scheme`, `:authority`, `:path`, and `:protocol` at most. */
 const PSEUDO_HEADERS = 5;
+
+/**
+ * The response is out but the viewer is still uploading: close the stream with NO_ERROR
+ * (RFC 9113 §8.1). Node would otherwise keep it open once its request was resumed, and
+ * HTTP/2 has no request timeout: a viewer could hold streams (and a graceful shutdown) forever.
+ */
+function stopUpload(stream: ServerHttp2Stream): void {
+  if (remoteOpen(stream) && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+}
+
+/** Whether the viewer may still send on `stream` (it has not sent END_STREAM). */
+function remoteOpen(stream: ServerHttp2Stream): boolean {
+  const { state } = stream.state;
+  return (
+    state === constants.NGHTTP2_STREAM_STATE_OPEN ||
+    state === constants.NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL
+  );
+}
 
 export class Http2Viewers {
   private readonly server: Http2Server;
@@ -85,16 +114,35 @@ export class Http2Viewers {
     session.setTimeout(HTTP2_IDLE_MS, () => {
       if (open === 0) session.close();
     });
-    session.on('stream', (stream) => {
+    session.on('stream', (stream: ServerHttp2Stream) => {
       open++;
       stream.once('close', () => open--);
+      if (!stream.endAfterHeaders) this.boundUpload(stream);
     });
     session.once('close', () => this.sessions.delete(session));
   }
 
-  /** GOAWAY to every connection: streams in flight finish, no new ones start. */
-  close(): void {
+  private boundUpload(stream: ServerHttp2Stream): void {
+    stream.once('finish', () => stopUpload(stream));
+    const timer = setTimeout(() => {
+      if (remoteOpen(stream) && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    }, this.options.requestMs ?? HTTP2_REQUEST_MS);
+    stream.once('close', () => clearTimeout(timer));
+  }
+
+  /**
+   * GOAWAY to every connection: streams in flight may finish, no new ones start; after
+   * `graceMs` the connections still open are destroyed (as the plain listener's are), so a
+   * stream nobody ends cannot hold the shutdown.
+   */
+  close(graceMs: number): void {
     for (const session of this.sessions) session.close();
+    if (this.sessions.size === 0) return;
+    const forced = setTimeout(() => this.destroy(), graceMs).unref();
+    for (const session of this.sessions)
+      session.once('close', () => {
+        if (this.sessions.size === 0) clearTimeout(forced);
+      });
   }
 
   destroy(): void {

@@ -29,14 +29,19 @@ export function sniCallback(
 ): (serverName: string, done: SniDone) => void {
   return (serverName, done) => {
     const name = serverName.toLowerCase();
-    const known = choice.selector.select(name);
-    // `select` answers a miss with the default; only then is the on-demand source asked (it
-    // answers at once, without an order, for names the edge does not serve).
-    if (choice.onDemand === undefined || known !== choice.selector.select(undefined)) {
-      done(null, known ?? none);
+    if (choice.onDemand === undefined) {
+      done(null, choice.selector.select(name) ?? none);
       return;
     }
-    void obtainWithin(choice, name).then((obtained) => done(null, obtained ?? known ?? none));
+    // Only a name no certificate really covers goes to the on-demand source (it answers at
+    // once, without an order, for names the edge does not serve); the default may cover it.
+    const covered = choice.selector.covers(name);
+    if (covered !== undefined) {
+      done(null, covered);
+      return;
+    }
+    const fallback = choice.selector.select(undefined);
+    void obtainWithin(choice, name).then((obtained) => done(null, obtained ?? fallback ?? none));
   };
 }
 

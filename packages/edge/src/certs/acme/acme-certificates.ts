@@ -38,7 +38,7 @@ export interface AcmeCertificatesOptions {
   waitMs: number;
   renewIntervalMs: number;
   /** A certificate the book holds that names the host itself (exact or by wildcard), never the default. */
-  covering?: (host: string) => SecureContext | undefined;
+  covers?: (host: string) => SecureContext | undefined;
   /** The `*.<domain>` wildcard by DNS-01; without it every name is ordered by HTTP-01. */
   wildcard?: { domain: string; solver: ChallengeSolver };
 }
@@ -60,7 +60,7 @@ export class AcmeCertificates implements OnDemandCertificates {
   obtain(serverName: string): Promise<SecureContext | undefined> {
     const name = normalizeServerName(serverName);
     if (name === null) return Promise.resolve(undefined);
-    const covered = this.options.covering?.(name);
+    const covered = this.options.covers?.(name);
     if (covered !== undefined) return Promise.resolve(covered);
     const wildcard = this.#wildcardCovers(name) ? this.#wildcardName : null;
     if (wildcard !== null) return this.#within(this.#joinWildcard(name, wildcard), this.options.waitMs);

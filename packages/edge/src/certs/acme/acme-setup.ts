@@ -10,7 +10,7 @@ import type { EdgeConfig } from '../../config/index.js';
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/index.js';
 import type { SecureContext } from 'node:tls';
-import type { CertificateSink } from '../certificates.js';
+import type { CertificateSelector, CertificateSink } from '../certificates.js';
 import { dnsPublisherFromSettings } from '../dns/index.js';
 import { KeySeal } from '../key-seal.js';
 import { AcmeCertificates } from './acme-certificates.js';
@@ -26,7 +26,7 @@ export interface AcmeSetupDeps {
   store: Store;
   secret: Uint8Array;
   /** The book: where orders install, and what already covers a host (no order then). */
-  sink: CertificateSink & { covering(host: string): SecureContext | undefined };
+  sink: CertificateSink & Pick<CertificateSelector, 'covers'>;
   isLive(name: string): boolean;
   customHosts: { lookup(host: string): Promise<string | undefined> };
   timers: Timers;
@@ -75,7 +75,7 @@ export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | 
     log,
     waitMs: acme.waitMs,
     renewIntervalMs: acme.renewIntervalMs,
-    covering: (host) => deps.sink.covering(host),
+    covers: (host) => deps.sink.covers(host),
     wildcard: publisher === null ? undefined : { domain: config.domain, solver: new Dns01Solver(publisher) },
   });
 }

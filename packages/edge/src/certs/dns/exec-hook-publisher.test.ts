@@ -54,6 +54,18 @@ describe('ExecHookPublisher', () => {
     expect(err.message).toContain('publish');
   });
 
+  it('succeeds when the script exits 0 though a child it left running holds its output open', async () => {
+    const pidFile = join(scratch.path, 'child.pid');
+    const hook = script('daemon.sh', `sleep 30 & echo $! > '${pidFile}'; echo published; exit 0`);
+    const started = performance.now();
+    try {
+      await new ExecHookPublisher({ path: hook, timeoutMs: 3_000 }).publish('_acme-challenge.x.', 'v');
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+    }
+  });
+
   it('a script that runs too long is killed and fails saying so', async () => {
     const hook = script('slow.sh', 'sleep 30');
     const started = performance.now();

@@ -18,6 +18,9 @@ export interface ExecHookOptions {
 /** Characters of each output stream kept for the error message (the end, where errors are). */
 const OUTPUT_TAIL = 2_000;
 
+/** After the hook exits, how long its output may still arrive (from pipes a child holds). */
+const OUTPUT_GRACE_MS = 100;
+
 type Action = 'publish' | 'unpublish';
 
 class Tail {
@@ -77,8 +80,16 @@ export class ExecHookPublisher implements DnsChallengePublisher {
           ),
         );
       });
-      child.once('close', (code, signal) => {
+      // The exit decides; output may still be in the pipes, so it settles on 'close' or a
+      // moment after 'exit', whichever is first (a child the hook left running may hold the
+      // pipes open for good).
+      let settled = false;
+      const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
+        child.stdout.destroy();
+        child.stderr.destroy();
         if (code === 0 && !timedOut) {
           resolve();
           return;
@@ -89,7 +100,11 @@ export class ExecHookPublisher implements DnsChallengePublisher {
             ? `exited with code ${code}`
             : `was killed by ${signal}`;
         reject(new TunnelError('TUN_ERR_DNS_HOOK_FAILED', `${what} ${why}${output()}`));
+      };
+      child.once('exit', (code, signal) => {
+        setTimeout(() => settle(code, signal), OUTPUT_GRACE_MS);
       });
+      child.once('close', (code, signal) => settle(code, signal));
     });
   }
 }

@@ -53,7 +53,7 @@ export async function listenHttps(
   const timers = options.timers ?? realTimers;
   const listener = new HttpsListener({
     certificates: {
-      selector: options.selector ?? { select: () => context },
+      selector: options.selector ?? { select: () => context, covers: () => context },
       onDemand: options.onDemand,
       onDemandWaitMs: options.onDemandWaitMs ?? 1000,
       timers,

@@ -38,5 +38,5 @@ export function makeTestCertificates(hosts: readonly string[]): TestCertificates
 /** A selector serving the one leaf for every name (it is also the default). */
 export function staticCertificates(certs: TestCertificates): { selector: CertificateSelector } {
   const context = createSecureContext({ cert: certs.certPem, key: certs.keyPem });
-  return { selector: { select: () => context } };
+  return { selector: { select: () => context, covers: () => context } };
 }

@@ -1,0 +1,98 @@
+import { connect as h2connect, constants } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Http2Viewers } from './http2-viewers.js';
+import { makeTestCertificates, type TestCertificates } from './test-support/test-certificates.js';
+
+let certs: TestCertificates;
+let tls: TlsServer;
+let readingTls: TlsServer;
+let viewers: Http2Viewers;
+let port: number;
+/** Reads request bodies and never answers. */
+let reading: Http2Viewers;
+let readingPort: number;
+
+beforeAll(async () => {
+  certs = makeTestCertificates(['burrow.test']);
+  viewers = new Http2Viewers({
+    maxStreams: 10,
+    maxHeaderBytes: 16_384,
+    maxHeaderCount: 100,
+    request: () => {}, // never answers: the stream stays in flight
+    connect: (_req, res) => res.writeHead(405).end(),
+    admitConnection: () => true,
+    onError: () => {},
+  });
+  tls = createTlsServer({ cert: certs.certPem, key: certs.keyPem, ALPNProtocols: ['h2'] }, (socket) =>
+    viewers.accept(socket),
+  );
+  await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+  port = (tls.address() as AddressInfo).port;
+  reading = new Http2Viewers({
+    maxStreams: 10,
+    maxHeaderBytes: 16_384,
+    maxHeaderCount: 100,
+    requestMs: 300,
+    request: (req) => req.resume(),
+    connect: (_req, res) => res.writeHead(405).end(),
+    admitConnection: () => true,
+    onError: () => {},
+  });
+  readingTls = createTlsServer({ cert: certs.certPem, key: certs.keyPem, ALPNProtocols: ['h2'] }, (socket) =>
+    reading.accept(socket),
+  );
+  await new Promise<void>((resolve) => readingTls.listen(0, '127.0.0.1', resolve));
+  readingPort = (readingTls.address() as AddressInfo).port;
+});
+afterAll(() => {
+  viewers.destroy();
+  tls.close();
+  reading.destroy();
+  readingTls.close();
+  certs.remove();
+});
+
+describe('Http2Viewers.close', () => {
+  it('sends GOAWAY, then ends connections whose streams outlive the grace period', async () => {
+    const session = h2connect(`https://burrow.test:${port}`, { ca: certs.caPem, host: '127.0.0.1' });
+    session.on('error', () => {});
+    const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    const stream = session.request({ ':path': '/held' });
+    stream.on('error', () => {});
+    await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    viewers.close(300);
+    await goaway;
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 3 s')), 3_000)),
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+});
+
+describe('Http2Viewers request bound', () => {
+  it('resets a stream whose request has not ended within requestMs; the connection goes on', async () => {
+    const session = h2connect(`https://burrow.test:${readingPort}`, { ca: certs.caPem, host: '127.0.0.1' });
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/trickle' }, { endStream: false });
+      stream.on('error', () => {});
+      stream.write('some');
+      const started = Date.now();
+      const rstCode = await Promise.race([
+        new Promise<number | undefined>((resolve) => stream.once('close', () => resolve(stream.rstCode))),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 3 s')), 3_000)),
+      ]);
+      expect(rstCode).toBe(constants.NGHTTP2_CANCEL);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(session.closed || session.destroyed).toBe(false);
+    } finally {
+      session.close();
+    }
+  });
+});
