@@ -9,7 +9,6 @@ import { TunnelError } from '@burrow/protocol';
 import type { EdgeConfig } from '../../config/index.js';
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/index.js';
-import type { SecureContext } from 'node:tls';
 import type { CertificateSelector, CertificateSink } from '../certificates.js';
 import { dnsPublisherFromSettings } from '../dns/index.js';
 import { KeySeal } from '../key-seal.js';
