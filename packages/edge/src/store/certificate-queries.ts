@@ -117,6 +117,20 @@ async function ensureRow(
     .execute();
 }
 
+/**
+ * How every order attempt ends, saved or failed: the order lock is released, and a renewal
+ * asked for has been tried (from here the back-off decides).
+ */
+function attemptEnded(now: number) {
+  return {
+    last_attempt_at: now,
+    renew_requested: 0 as const,
+    order_holder: null,
+    order_until: null,
+    updated_at: now,
+  };
+}
+
 export async function saveCertificate(
   db: Kysely<Database>,
   input: SaveCertificateInput,
@@ -134,13 +148,9 @@ export async function saveCertificate(
       not_after: input.notAfter.getTime(),
       issuer: input.issuer,
       last_error: null,
-      last_attempt_at: now,
       next_attempt_at: null,
       failures: 0,
-      renew_requested: 0,
-      order_holder: null,
-      order_until: null,
-      updated_at: now,
+      ...attemptEnded(now),
     })
     .where('name', '=', input.name)
     .execute();
@@ -157,14 +167,9 @@ export async function recordCertificateFailure(
     .updateTable('certificates')
     .set((eb) => ({
       last_error: input.error,
-      last_attempt_at: now,
       next_attempt_at: input.nextAttemptAt?.getTime() ?? null,
       failures: eb('failures', '+', 1),
-      // A renewal asked for was tried; from here the back-off decides.
-      renew_requested: 0,
-      order_holder: null,
-      order_until: null,
-      updated_at: now,
+      ...attemptEnded(now),
     }))
     .where('name', '=', input.name)
     .execute();
