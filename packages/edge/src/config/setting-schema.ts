@@ -41,7 +41,7 @@ export function parsedBy<I, R extends Parsed, O>(
   return (value, ctx) => {
     const parsed = parse(value);
     if (parsed.ok) return pick(parsed as Extract<R, { ok: true }>);
-    ctx.addIssue({ code: 'custom', message: (parsed as Extract<Parsed, { ok: false }>).requirement });
+    ctx.addIssue({ code: 'custom', message: parsed.requirement });
     return z.NEVER;
   };
 }
