@@ -5,7 +5,7 @@
  * retrying, and no byte reaches the edge.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCa, type TestCa } from '../support/test-ca.js';
+import { createTestCa, type TestCaFiles } from '../support/test-ca.js';
 import { startTlsTerminator, type TlsTerminator } from '../support/tls-terminator.js';
 import { useScratchDir } from '../support/scratch-dir.js';
 import {
@@ -21,18 +21,18 @@ import {
 import { originHandler } from './origin.js';
 
 const scratch = useScratchDir('burrow-edge-tls-');
-let ca: TestCa;
+let ca: TestCaFiles;
 let edge: Edge;
 let terminator: TlsTerminator;
 let originPort: number;
 
 beforeAll(async () => {
-  ca = createTestCa(scratch.path);
-  const leaf = ca.issue({ names: ['localhost'] });
+  ca = await createTestCa({ dir: scratch.path });
+  const leaf = await ca.issue({ names: ['localhost'] });
   edge = await startEdge();
   terminator = await startTlsTerminator({
-    cert: leaf.cert.pem,
-    key: leaf.key.pem,
+    cert: leaf.certPem,
+    key: leaf.keyPem,
     target: { host: '127.0.0.1', port: edge.port },
   });
   originPort = (await startOrigin(originHandler)).port;
@@ -58,7 +58,7 @@ async function retryLine(proc: Proc, code: string): Promise<string> {
 describe('agent to an https:// edge', () => {
   it('connects over wss:// trusting the private CA given with --ca, and serves', async () => {
     const agent = await startAgent({ url: `https://localhost:${terminator.port}` }, String(originPort), {
-      args: ['--ca', ca.cert.path],
+      args: ['--ca', ca.certFile],
     });
     const res = await tunnelRequest(edge, agent.name, '/echo?over=tls');
     expect(res.statusCode).toBe(200);
@@ -68,7 +68,7 @@ describe('agent to an https:// edge', () => {
 
   it('takes the CA from BURROW_CA too', async () => {
     const agent = await startAgent({ url: `https://localhost:${terminator.port}` }, String(originPort), {
-      env: { BURROW_CA: ca.cert.path },
+      env: { BURROW_CA: ca.certFile },
     });
     const res = await tunnelRequest(edge, agent.name, '/echo?env=ca');
     expect(res.statusCode).toBe(200);
@@ -91,7 +91,7 @@ describe('agent to an https:// edge', () => {
   it('refuses a certificate that does not name the host it dialled, even with --ca', async () => {
     const before = terminator.forwarded;
     const proc = spawnAgent({ url: `https://127.0.0.1:${terminator.port}` }, String(originPort), {
-      args: ['--log', 'text', '--ca', ca.cert.path],
+      args: ['--log', 'text', '--ca', ca.certFile],
     });
     const line = await retryLine(proc, 'TUN_ERR_EDGE_TLS');
     expect(line).toContain('127.0.0.1');
@@ -100,14 +100,14 @@ describe('agent to an https:// edge', () => {
   });
 
   it('keeps retrying past an expired certificate and connects once the operator replaces it', async () => {
-    const expired = ca.issue({ names: ['localhost'], days: -1 });
+    const expired = await ca.issue({ names: ['localhost'], days: -1 });
     let stale = await startTlsTerminator({
-      cert: expired.cert.pem,
-      key: expired.key.pem,
+      cert: expired.certPem,
+      key: expired.keyPem,
       target: { host: '127.0.0.1', port: edge.port },
     });
     const proc = spawnAgent({ url: `https://localhost:${stale.port}` }, String(originPort), {
-      args: ['--log', 'text', '--ca', ca.cert.path],
+      args: ['--log', 'text', '--ca', ca.certFile],
     });
     const line = await proc.waitFor(
       () => proc.stderr.find((l) => l.includes('CERT_HAS_EXPIRED')),
@@ -119,10 +119,10 @@ describe('agent to an https:// edge', () => {
     // The operator renews the certificate: same address, a valid one.
     const port = stale.port;
     await stale.close();
-    const leaf = ca.issue({ names: ['localhost'] });
+    const leaf = await ca.issue({ names: ['localhost'] });
     stale = await startTlsTerminator({
-      cert: leaf.cert.pem,
-      key: leaf.key.pem,
+      cert: leaf.certPem,
+      key: leaf.keyPem,
       target: { host: '127.0.0.1', port: edge.port },
       port,
     });

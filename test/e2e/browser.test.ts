@@ -4,9 +4,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { startAgent, startEdge, stopAll, type Agent, type Edge } from './harness.js';
+import { launchChromium } from './test-support/chromium.js';
 
 const PAGE = `<!doctype html><html><head><title>burrow browser test</title></head><body>
 <p id="status">loading</p>
@@ -30,18 +31,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
   edge = await startEdge();
   agent = await startAgent(edge, String((origin.address() as AddressInfo).port));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

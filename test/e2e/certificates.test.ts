@@ -7,7 +7,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestCa } from '../../packages/edge/src/certs/test-support/test-ca.js';
+import { createTestCa } from '../support/test-ca.js';
 import { edgeCli, startEdge, stopAll, tempDir } from './harness.js';
 
 afterEach(stopAll);
@@ -40,7 +40,7 @@ describe('burrow-edge start --tls-cert/--tls-key', () => {
     const ca = await createTestCa();
     const leaf = await ca.issue({ names: ['tunnel.test', '*.tunnel.test'], dir, basename: 'edge' });
     const edge = await startEdge({
-      args: ['--domain', 'tunnel.test', '--tls-cert', leaf.certFile!, '--tls-key', leaf.keyFile!],
+      args: ['--domain', 'tunnel.test', '--tls-cert', leaf.certFile, '--tls-key', leaf.keyFile],
     });
     const line = edge.proc.json.find((l) => l.certFile === leaf.certFile);
     expect(line, edge.proc.lines.join('\n')).toMatchObject({ hosts: ['tunnel.test', '*.tunnel.test'] });

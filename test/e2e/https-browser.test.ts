@@ -2,10 +2,11 @@
 /** Chromium (playwright-core) on a tunnel over HTTPS: the page over HTTP/2, a WebSocket over wss. */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stopAll } from './harness.js';
 import { HTTPS_DOMAIN, startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
+import { launchChromium } from './test-support/chromium.js';
 
 const PAGE = `<!doctype html><html><head><title>burrow https test</title></head><body>
 <p id="status">loading</p>
@@ -23,19 +24,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(PAGE);
   });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--host-resolver-rules=MAP *.${HTTPS_DOMAIN} 127.0.0.1`,
-    ],
-  });
+  browser = await launchChromium([`--host-resolver-rules=MAP *.${HTTPS_DOMAIN} 127.0.0.1`]);
 }, 60_000);
 
 afterAll(async () => {

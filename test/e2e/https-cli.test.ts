@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { createTestCa } from '../../test/support/test-ca.js';
+import { createTestCa } from '../support/test-ca.js';
 import { startAgent, startEdge, startOrigin, stopAll, tempDir } from './harness.js';
 import { originHandler } from './origin.js';
 
@@ -17,15 +17,15 @@ afterAll(stopAll);
 
 it('serves a tunnel over HTTPS and HTTP/2 with the certificate files, and redirects plain HTTP to it', async () => {
   const dir = tempDir();
-  const ca = createTestCa(dir);
-  const leaf = ca.issue({ names: ['burrow.test', '*.burrow.test'] });
+  const ca = await createTestCa({ dir });
+  const leaf = await ca.issue({ names: ['burrow.test', '*.burrow.test'], dir });
   const origin = await startOrigin(originHandler);
   const edge = await startEdge({
     args: ['--domain', 'burrow.test', '--https-listen', '127.0.0.1:0'].concat([
       '--tls-cert',
-      leaf.cert.path,
+      leaf.certFile,
       '--tls-key',
-      leaf.key.path,
+      leaf.keyFile,
     ]),
   });
   const httpsPort = edge.proc.json.find((l) => typeof l.httpsPort === 'number')?.httpsPort as number;
@@ -42,7 +42,7 @@ it('serves a tunnel over HTTPS and HTTP/2 with the certificate files, and redire
     '--max-time',
     '10',
     '--cacert',
-    ca.cert.path,
+    ca.certFile,
     '--resolve',
     `${host}:${httpsPort}:127.0.0.1`,
     `${agent.url}/echo?via=cli`,

@@ -34,7 +34,7 @@ export async function startHttpsTunnel(
   flags: Record<string, string> = {},
   env: Record<string, string> = {},
 ): Promise<HttpsTunnel> {
-  const certs = makeTestCertificates([HTTPS_DOMAIN, `*.${HTTPS_DOMAIN}`]);
+  const certs = await makeTestCertificates([HTTPS_DOMAIN, `*.${HTTPS_DOMAIN}`]);
   const origin = await startOrigin(handler);
   const wss = new WebSocketServer({ server: origin.server });
   wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));

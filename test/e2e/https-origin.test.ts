@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createTestCa, type ServerCertificate, type TestCa } from '../support/test-ca.js';
+import { createTestCa, type TestCaFiles, type TestCertificate } from '../support/test-ca.js';
 import { useScratchDir } from '../support/scratch-dir.js';
 import {
   createApiKey,
@@ -24,7 +24,7 @@ import {
 const scratch = useScratchDir('burrow-https-origin-');
 let edge: Edge;
 let token: string;
-let privateCa: TestCa;
+let privateCa: TestCaFiles;
 const servers: Server[] = [];
 
 interface HttpsOrigin {
@@ -33,9 +33,9 @@ interface HttpsOrigin {
   readonly sni: (string | false | null)[];
 }
 
-async function startHttpsOrigin(cert: ServerCertificate): Promise<HttpsOrigin> {
+async function startHttpsOrigin(cert: TestCertificate): Promise<HttpsOrigin> {
   const sni: (string | false | null)[] = [];
-  const server = createServer({ cert: cert.cert.pem, key: cert.key.pem }, (req, res) => {
+  const server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
     sni.push((req.socket as TLSSocket).servername);
     res.setHeader('content-type', 'text/plain');
     res.end(`secure ${String((req.socket as TLSSocket).encrypted)} ${req.url}`);
@@ -55,10 +55,10 @@ let named: HttpsOrigin;
 
 beforeAll(async () => {
   // A CA nobody passes to the agent: its certificates stand for a dev server's self-signed one.
-  const devCa = createTestCa(scratch.path, 'Dev Server Self-Signed');
-  privateCa = createTestCa(scratch.path, 'Private Origin CA');
-  untrusted = await startHttpsOrigin(devCa.issue({ names: ['localhost', '127.0.0.1'] }));
-  named = await startHttpsOrigin(privateCa.issue({ names: ['other.test'] }));
+  const devCa = await createTestCa({ name: 'Dev Server Self-Signed' });
+  privateCa = await createTestCa({ dir: scratch.path, name: 'Private Origin CA' });
+  untrusted = await startHttpsOrigin(await devCa.issue({ names: ['localhost', '127.0.0.1'] }));
+  named = await startHttpsOrigin(await privateCa.issue({ names: ['other.test'] }));
   edge = await startEdge();
   // A key lifts the per-address cap on anonymous tunnels; this file starts seven agents.
   token = await createApiKey(edge.dataDir);
@@ -115,7 +115,7 @@ describe('https:// origins', () => {
       '--origin-server-name',
       'other.test',
       '--origin-ca',
-      privateCa.cert.path,
+      privateCa.certFile,
     ]);
     expect(await get(withCa.name, '/with-ca')).toEqual({
       status: 200,
@@ -130,7 +130,7 @@ describe('https:// origins', () => {
       '--origin-server-name',
       'wrong.test',
       '--origin-ca',
-      privateCa.cert.path,
+      privateCa.certFile,
     ]);
     const answer = await get(agent.name, '/wrong-name');
     expect([answer.status, answer.code]).toEqual([502, 'TUN_ERR_ORIGIN_TLS']);
@@ -142,7 +142,7 @@ describe('https:// origins', () => {
       '--origin-server-name',
       'other.test',
       '--origin-ca',
-      privateCa.cert.path,
+      privateCa.certFile,
     ]);
     const ws = new WebSocket(`ws://127.0.0.1:${edge.port}/socket`, {
       headers: { host: edge.host(agent.name) },

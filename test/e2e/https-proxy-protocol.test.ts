@@ -27,13 +27,14 @@ let onlyTwo: Agent;
 let open: Agent;
 
 beforeAll(async () => {
-  const ca = createTestCa(tempDir());
-  caFile = ca.cert.path;
-  const leaf = ca.issue({ names: ['burrow.test', '*.burrow.test'] });
+  const dir = tempDir();
+  const ca = await createTestCa({ dir });
+  caFile = ca.certFile;
+  const leaf = await ca.issue({ names: ['burrow.test', '*.burrow.test'], dir });
   const origin = await startOrigin(originHandler);
   edge = await startEdge({
     args: ['--domain', 'burrow.test', '--https-listen', '127.0.0.1:0'].concat(
-      ['--tls-cert', leaf.cert.path, '--tls-key', leaf.key.path],
+      ['--tls-cert', leaf.certFile, '--tls-key', leaf.keyFile],
       ['--proxy-protocol', '--proxy-protocol-from', BALANCER],
     ),
   });

@@ -5,7 +5,6 @@
 
 import { createServer } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { chromium } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -18,6 +17,7 @@ import {
   type Agent,
   type Edge,
 } from './harness.js';
+import { launchChromium } from './test-support/chromium.js';
 
 const APP_PAGE = '<!doctype html><html><head><title>the app</title></head><body>app</body></html>';
 const origin = createServer((req, res) => {
@@ -277,10 +277,7 @@ describe('tunnels.anonymousWarning', () => {
 
   // Not skipped when Chromium is missing: .ci/run installs it, and a missing browser must fail.
   it('in Chromium, a navigation shows the page and Continue loads the app', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${anonymous.url}/hello?from=chromium`);

@@ -1,132 +1,103 @@
 /**
- * A private certificate authority for tests, made with the `openssl` CLI: a CA certificate and
- * server certificates it signs, for any DNS names and IP addresses, written as PEM files into
- * a directory the caller owns (e.g. `useScratchDir` or `tempDir()`). EC P-256 keys, so making
- * one takes milliseconds. Nothing here touches the system's trust store.
+ * The one private certificate authority for tests (every package's tests and test/e2e): a CA
+ * and leaves it signs for any DNS names and IP addresses and any validity, as PEM and, when
+ * given a `dir`, as files. In process (@peculiar/x509 via the edge's issue-certificate), so no
+ * openssl CLI and a few milliseconds per certificate. Nothing touches the system trust store.
+ *
+ *   const ca = await createTestCa({ dir });
+ *   const leaf = await ca.issue({ names: ['*.localhost', 'localhost'], dir, basename: 'edge' });
+ *   // ca.certFile (what a client trusts: --ca, ca:), leaf.certFile, leaf.keyFile,
+ *   // leaf.serialNumber (upper-case hex, as getPeerCertificate() gives it)
+ *   await ca.issue({ names: ['localhost'], days: -1 }); // already expired
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  createCa,
+  issueLeaf,
+  validityFor,
+  type CaMaterial,
+} from '../../packages/edge/src/certs/issue-certificate.js';
 
-export interface PemFile {
-  /** The PEM text. */
-  readonly pem: string;
-  /** Where it was written. */
-  readonly path: string;
+export interface TestCertificate {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** As `TLSSocket#getPeerCertificate().serialNumber` reports it. */
+  readonly serialNumber: string;
 }
 
-export interface ServerCertificate {
-  readonly cert: PemFile;
-  readonly key: PemFile;
+/** A certificate also written as files (when `dir` was given). */
+export interface TestCertificateFiles extends TestCertificate {
+  readonly certFile: string;
+  /** Mode 0600. */
+  readonly keyFile: string;
 }
 
 export interface IssueOptions {
-  /** DNS names and IP addresses for subjectAltName; the first is also the subject CN. */
+  /** DNS names and IP addresses for the SAN; the first is also the subject CN. */
   readonly names: readonly string[];
-  /** Validity in days from now (default 30); negative gives a certificate that has already expired. */
+  /** Lifetime from now (default 30); negative gives an expired certificate. Ignored for `notBefore`/`notAfter` given. */
   readonly days?: number;
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+  /** Writes `<basename>.pem` and `<basename>-key.pem` into `dir`. */
+  readonly dir?: string;
+  /** Default a name unique in this process, so several certificates can share a dir. */
+  readonly basename?: string;
 }
 
-export interface TestCa {
-  /** The CA certificate: what a client passes as its trusted root (`--ca`, `ca:`). */
-  readonly cert: PemFile;
-  /** A server certificate and key signed by this CA. */
-  issue(options: IssueOptions): ServerCertificate;
+export interface CaOptions {
+  readonly name?: string;
+  /** Default 365. */
+  readonly days?: number;
+  readonly dir?: string;
 }
 
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-function openssl(args: readonly string[], cwd: string): void {
-  try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ENOENT') {
-      throw new Error(
-        'openssl is not installed: run scripts/setup-test-machine.sh or apt-get install openssl',
-        {
-          cause: err,
-        },
-      );
-    }
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`openssl ${args[0]} failed: ${stderr}`, { cause: err });
-  }
+export interface TestCa extends TestCertificate {
+  issue(options: IssueOptions & { readonly dir: string }): Promise<TestCertificateFiles>;
+  issue(options: IssueOptions): Promise<TestCertificate>;
 }
 
-function pemFile(path: string): PemFile {
-  return { pem: readFileSync(path, 'utf8'), path };
-}
-
-/** Labels file names so several CAs and certificates can share one directory. */
+/** Labels files so several CAs and certificates can share one directory. */
 let counter = 0;
 
-/** Makes a CA named `name` in `dir`. Throws saying what to install when openssl is missing. */
-export function createTestCa(dir: string, name = 'Burrow Test CA'): TestCa {
-  const id = `ca${++counter}`;
-  openssl(
-    [
-      'req',
-      '-x509',
-      ...EC_KEY,
-      '-keyout',
-      `${id}.key`,
-      '-out',
-      `${id}.pem`,
-      '-days',
-      '30',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    dir,
-  );
-  const cert = pemFile(join(dir, `${id}.pem`));
+function written(
+  material: CaMaterial,
+  dir: string | undefined,
+  basename: string,
+): TestCertificate | TestCertificateFiles {
+  // PEM files end with a newline (as openssl writes them); readers compare the text.
+  const certPem = material.certPem.endsWith('\n') ? material.certPem : `${material.certPem}\n`;
+  const serialNumber = new X509Certificate(certPem).serialNumber;
+  const pem = { certPem, keyPem: material.keyPem, serialNumber };
+  if (dir === undefined) return pem;
+  const certFile = join(dir, `${basename}.pem`);
+  const keyFile = join(dir, `${basename}-key.pem`);
+  writeFileSync(certFile, certPem);
+  writeFileSync(keyFile, material.keyPem, { mode: 0o600 });
+  return { ...pem, certFile, keyFile };
+}
+
+/** A CA written to a dir: its `certFile` is what a client trusts (`--ca`, `ca:`). */
+export type TestCaFiles = TestCa & TestCertificateFiles;
+
+export async function createTestCa(options: CaOptions & { readonly dir: string }): Promise<TestCaFiles>;
+export async function createTestCa(options?: CaOptions): Promise<TestCa>;
+export async function createTestCa(options: CaOptions = {}): Promise<TestCa> {
+  const ca = await createCa(options.name ?? 'Burrow test CA', validityFor(options.days ?? 365));
+  counter += 1;
   return {
-    cert,
-    issue: (options) => {
-      const leaf = `${id}-leaf${++counter}`;
-      const first = options.names[0];
-      if (first === undefined) throw new Error('a certificate needs at least one name');
-      const san = options.names.map((n) => (isIP(n) === 0 ? `DNS:${n}` : `IP:${n}`)).join(',');
-      writeFileSync(
-        join(dir, `${leaf}.ext`),
-        [
-          `subjectAltName=${san}`,
-          'basicConstraints=critical,CA:FALSE',
-          'keyUsage=critical,digitalSignature',
-          'extendedKeyUsage=serverAuth',
-        ].join('\n'),
-      );
-      openssl(
-        ['req', '-new', ...EC_KEY, '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`, '-subj', `/CN=${first}`],
-        dir,
-      );
-      openssl(
-        [
-          'x509',
-          '-req',
-          '-in',
-          `${leaf}.csr`,
-          '-CA',
-          `${id}.pem`,
-          '-CAkey',
-          `${id}.key`,
-          '-set_serial',
-          String(Date.now() * 1000 + counter),
-          '-days',
-          String(options.days ?? 30),
-          '-extfile',
-          `${leaf}.ext`,
-          '-out',
-          `${leaf}.pem`,
-        ],
-        dir,
-      );
-      return { cert: pemFile(join(dir, `${leaf}.pem`)), key: pemFile(join(dir, `${leaf}.key`)) };
+    ...written(ca, options.dir, `test-ca-${counter}`),
+    async issue(issue: IssueOptions) {
+      const base = validityFor(issue.days ?? 30);
+      const leaf = await issueLeaf(ca, {
+        names: issue.names,
+        notBefore: issue.notBefore ?? base.notBefore,
+        notAfter: issue.notAfter ?? base.notAfter,
+      });
+      counter += 1;
+      return written(leaf, issue.dir, issue.basename ?? `leaf-${counter}`);
     },
-  };
+  } as TestCa;
 }

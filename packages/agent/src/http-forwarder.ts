@@ -23,7 +23,7 @@ import type { Dispatcher } from 'undici';
 import { dispatchAsteriskForm } from './asterisk-request.js';
 import { requestHeadersForOrigin, viewerHeadersFromRaw } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
-import { RequestClock } from './request-log.js';
+import { OriginExchange } from './origin-exchange.js';
 import { checkOriginStatus, originResponseHead } from './response-head.js';
 import { originAddress, type ForwardContext } from './forward-context.js';
 import { POOLED_SERVERNAME } from './origin-pools.js';
@@ -43,13 +43,7 @@ export function forwardHttp(
   new HttpExchange(stream, head, origin, tls, context).start();
 }
 
-class HttpExchange implements Dispatcher.DispatchHandler {
-  private readonly stream: MuxStream;
-  private readonly head: RequestHead;
-  private readonly origin: URL;
-  private readonly tls: OriginTlsOptions;
-  private readonly context: ForwardContext;
-  private readonly clock: RequestClock;
+class HttpExchange extends OriginExchange implements Dispatcher.DispatchHandler {
   private body: StreamReadable | null = null;
   private controller: Dispatcher.DispatchController | null = null;
   private status: number | null = null;
@@ -66,12 +60,7 @@ class HttpExchange implements Dispatcher.DispatchHandler {
     tls: OriginTlsOptions,
     context: ForwardContext,
   ) {
-    this.stream = stream;
-    this.head = head;
-    this.origin = origin;
-    this.tls = tls;
-    this.context = context;
-    this.clock = new RequestClock(head, context.timers);
+    super(stream, head, origin, tls, context);
     this.lastProgressAt = context.timers.now();
   }
 

@@ -21,7 +21,7 @@ import {
 import { originAddress, originHost, originPort, type ForwardContext } from './forward-context.js';
 import { responseHeadersForViewer } from './hop-headers.js';
 import { describeOriginError } from './network-error.js';
-import { RequestClock } from './request-log.js';
+import { OriginExchange } from './origin-exchange.js';
 import { httpsOptions, type OriginTlsOptions } from './origin-tls-options.js';
 import { originResponseHead } from './response-head.js';
 
@@ -36,32 +36,11 @@ export function forwardUpgrade(
   new UpgradeExchange(stream, head, origin, tls, context).start();
 }
 
-class UpgradeExchange {
-  private readonly stream: MuxStream;
-  private readonly head: RequestHead;
-  private readonly origin: URL;
-  private readonly tls: OriginTlsOptions;
-  private readonly context: ForwardContext;
-  private readonly clock: RequestClock;
+class UpgradeExchange extends OriginExchange {
   private request: http.ClientRequest | null = null;
   private socket: Duplex | null = null;
   private status: number | null = null;
   private timer: unknown = null;
-
-  constructor(
-    stream: MuxStream,
-    head: RequestHead,
-    origin: URL,
-    tls: OriginTlsOptions,
-    context: ForwardContext,
-  ) {
-    this.stream = stream;
-    this.head = head;
-    this.origin = origin;
-    this.tls = tls;
-    this.context = context;
-    this.clock = new RequestClock(head, context.timers);
-  }
 
   start(): void {
     // Viewer bytes wait (in the stream's window) until the origin has switched protocols.

@@ -2,17 +2,18 @@
  * Debian's `pebble` ACME server and `pebble-challtestsrv` (its DNS) on loopback, started by
  * a test. Every name resolves to 127.0.0.1 and Pebble validates HTTP-01 on `httpPort`, so
  * give it the edge's plain port. Pebble serves its API over TLS with a certificate made
- * here for 127.0.0.1 (`tlsCaFile`, what `--acme-ca-file` takes); the root it signs with is
+ * from the shared test CA for 127.0.0.1 (`tlsCaFile`, what `--acme-ca-file` takes); the root it signs with is
  * `root()`. Both processes are stopped by pid in `stop()`.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestCa } from '../../support/test-ca.js';
 import { freeTcpPort, freeUdpPort } from './free-port.js';
 
-const INSTALL = 'run scripts/setup-test-machine.sh (Debian packages pebble and openssl)';
+const INSTALL = 'run scripts/setup-test-machine.sh (Debian package pebble)';
 
 export interface PebbleOptions {
   /** Where Pebble's VA connects for HTTP-01 (the edge's plain listener port). */
@@ -52,35 +53,14 @@ export class Pebble {
   }
 
   static async start(options: PebbleOptions): Promise<Pebble> {
-    for (const tool of ['/usr/bin/pebble', '/usr/bin/pebble-challtestsrv', '/usr/bin/openssl']) {
+    for (const tool of ['/usr/bin/pebble', '/usr/bin/pebble-challtestsrv']) {
       if (!existsSync(tool)) throw new Error(`${tool} is missing: ${INSTALL}`);
     }
     const dir = mkdtempSync(join(tmpdir(), 'burrow-pebble-'));
-    const tlsCaFile = join(dir, 'tls-cert.pem');
-    const keyFile = join(dir, 'tls-key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        tlsCaFile,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=pebble test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    // Pebble's API certificate, from the shared test CA: the CA is what `--acme-ca-file` trusts.
+    const tlsCa = await createTestCa({ dir, name: 'Pebble API test CA' });
+    const tlsCaFile = tlsCa.certFile;
+    const tlsLeaf = await tlsCa.issue({ names: ['127.0.0.1', 'localhost'], days: 2, dir, basename: 'tls' });
     const [listen, management, challMgmt, dns] = await Promise.all([
       freeTcpPort(),
       freeTcpPort(),
@@ -94,8 +74,8 @@ export class Pebble {
         pebble: {
           listenAddress: `127.0.0.1:${listen}`,
           managementListenAddress: `127.0.0.1:${management}`,
-          certificate: tlsCaFile,
-          privateKey: keyFile,
+          certificate: tlsLeaf.certFile,
+          privateKey: tlsLeaf.keyFile,
           httpPort: options.httpPort,
           tlsPort: 1,
           ocspResponderURL: '',
@@ -144,7 +124,7 @@ export class Pebble {
       directoryUrl: `https://127.0.0.1:${listen}/dir`,
       managementUrl: `https://127.0.0.1:${management}`,
       tlsCaFile,
-      tlsCa: execFileSync('cat', [tlsCaFile]).toString(),
+      tlsCa: tlsCa.certPem,
       children: challtestsrv === null ? [pebbleProc] : [challtestsrv, pebbleProc],
       dir,
       output,

@@ -6,13 +6,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LoadAgentConfigOptions } from './agent-config.js';
 import { loadAgentConfig } from './load-agent-config.js';
 import { useScratchDir } from '../../../../test/support/scratch-dir.js';
-import { createTestCa, type TestCa } from '../../../../test/support/test-ca.js';
+import { createTestCa, type TestCaFiles } from '../../../../test/support/test-ca.js';
 
 const scratch = useScratchDir('burrow-agent-tls-config-');
-let ca: TestCa;
+let ca: TestCaFiles;
 
-beforeAll(() => {
-  ca = createTestCa(scratch.path);
+beforeAll(async () => {
+  ca = await createTestCa({ dir: scratch.path });
 });
 
 type Options = Partial<LoadAgentConfigOptions>;
@@ -38,22 +38,22 @@ describe('ca (the edge)', () => {
   });
 
   it('reads the PEM file named by --ca, BURROW_CA or the file, relative paths from cwd', () => {
-    const fromFlag = load({ tunnel: { target: '3000' }, flags: { ca: ca.cert.path } });
-    expect(fromFlag.ca).toBe(ca.cert.pem);
-    scratch.write('edge-ca.pem', ca.cert.pem);
+    const fromFlag = load({ tunnel: { target: '3000' }, flags: { ca: ca.certFile } });
+    expect(fromFlag.ca).toBe(ca.certPem);
+    scratch.write('edge-ca.pem', ca.certPem);
     const fromEnv = load({ tunnel: { target: '3000' }, env: { BURROW_CA: 'edge-ca.pem' } });
-    expect(fromEnv.ca).toBe(ca.cert.pem);
+    expect(fromEnv.ca).toBe(ca.certPem);
   });
 
   it('resolves a relative ca in burrow.yml against the file, not the working directory', () => {
     const sub = join(scratch.path, 'sub');
     mkdirSync(sub, { recursive: true });
-    scratch.write('sub/edge-ca.pem', ca.cert.pem);
+    scratch.write('sub/edge-ca.pem', ca.certPem);
     const file = scratch.write('sub/burrow.yml', 'ca: edge-ca.pem\ntunnels:\n  web:\n    addr: 3000\n');
-    expect(load({ file, cwd: '/' }).ca).toBe(ca.cert.pem);
+    expect(load({ file, cwd: '/' }).ca).toBe(ca.certPem);
   });
 
-  it('names the setting, its source and the path when the file is missing or holds no certificate', () => {
+  it('names the setting, its source and the path when the file is missing or holds no certificate', async () => {
     const missing = failure({ tunnel: { target: '3000' }, flags: { ca: 'nope.pem' } });
     expect(missing).toContain('ca (from flag --ca) must be a PEM file of CA certificates');
     expect(missing).toContain(join(scratch.path, 'nope.pem'));
@@ -64,7 +64,7 @@ describe('ca (the edge)', () => {
     expect(failure({ tunnel: { target: '3000' }, env: { BURROW_CA: junk } })).toContain(
       'ca (from env BURROW_CA) must be a PEM file of CA certificates',
     );
-    const key = scratch.write('key-only.pem', ca.issue({ names: ['x.test'] }).key.pem);
+    const key = scratch.write('key-only.pem', (await ca.issue({ names: ['x.test'] })).keyPem);
     expect(failure({ tunnel: { target: '3000' }, flags: { ca: key } })).toContain('no certificate');
   });
 });
@@ -88,8 +88,8 @@ describe('origin TLS (per tunnel)', () => {
   });
 
   it('verifies a loopback origin once a CA or a server name is given, or --origin-tls-verify', () => {
-    const withCa = load({ tunnel: { target: 'https://127.0.0.1:8443' }, flags: { originCa: ca.cert.path } });
-    expect(withCa.tunnels[0]!.originTls).toEqual({ verify: true, ca: ca.cert.pem, serverName: null });
+    const withCa = load({ tunnel: { target: 'https://127.0.0.1:8443' }, flags: { originCa: ca.certFile } });
+    expect(withCa.tunnels[0]!.originTls).toEqual({ verify: true, ca: ca.certPem, serverName: null });
     const named = load({
       tunnel: { target: 'https://127.0.0.1:8443' },
       flags: { originServerName: 'App.Test' },
@@ -105,7 +105,7 @@ describe('origin TLS (per tunnel)', () => {
   });
 
   it('reads the per-tunnel keys of burrow.yml, originCa relative to the file', () => {
-    scratch.write('origin-ca.pem', ca.cert.pem);
+    scratch.write('origin-ca.pem', ca.certPem);
     const file = scratch.write(
       'origins.yml',
       [
@@ -124,7 +124,7 @@ describe('origin TLS (per tunnel)', () => {
     );
     const config = load({ file, cwd: '/' });
     expect(config.tunnels.map((t) => [t.id, t.originTls])).toEqual([
-      ['api', { verify: true, ca: ca.cert.pem, serverName: 'api.test' }],
+      ['api', { verify: true, ca: ca.certPem, serverName: 'api.test' }],
       ['dev', { verify: false, ca: null, serverName: null }],
       ['legacy', { verify: false, ca: null, serverName: null }],
     ]);
@@ -137,7 +137,7 @@ describe('origin TLS (per tunnel)', () => {
     );
     const useless = failure({
       tunnel: { target: 'https://a.test' },
-      flags: { originCa: ca.cert.path, originTlsVerify: false },
+      flags: { originCa: ca.certFile, originTlsVerify: false },
     });
     expect(useless).toContain('originCa (from flag --origin-ca) has no effect with originTlsVerify false');
   });
@@ -160,7 +160,7 @@ describe('origin TLS (per tunnel)', () => {
 
   it('needs a target for the origin TLS flags', () => {
     const file = scratch.write('one.yml', 'tunnels:\n  a:\n    addr: https://a.test\n');
-    expect(failure({ file, flags: { originCa: ca.cert.path } })).toContain(
+    expect(failure({ file, flags: { originCa: ca.certFile } })).toContain(
       'applies only to `burrow http <target>`',
     );
   });

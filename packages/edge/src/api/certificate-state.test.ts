@@ -1,34 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEdgeConfig } from '../config/index.js';
-import { EdgeServer } from '../server.js';
+import { describe, expect, it } from 'vitest';
+import { useApiEdge } from './test-support/api-edge.js';
 
-let dir = '';
-let edge: EdgeServer;
-let key = '';
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'burrow-api-certs-'));
-  const config = loadEdgeConfig({
-    flags: { listen: '127.0.0.1:0', domain: 'burrow.test', data: dir, logLevel: 'silent' },
-    env: {},
-    cwd: dir,
-  });
-  edge = await EdgeServer.start({ config });
-  key = (await edge.store.createApiKey({ label: 'test' })).secret;
-});
-
-afterAll(async () => {
-  await edge.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const rig = useApiEdge('burrow-api-certs-');
 
 async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`http://127.0.0.1:${edge.port}/api/v1${path}`, {
+  const res = await fetch(`http://127.0.0.1:${rig.edge.port}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${rig.key}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   expect(res.status, `${method} ${path}`).toBeLessThan(300);
@@ -39,7 +17,7 @@ describe('certificate state in the control API', () => {
   it("shows a tunnel's certificate: issuer, validity, no key", async () => {
     await api('PUT', '/tunnels/shop');
     expect((await api('GET', '/tunnels/shop'))['certificate']).toBeNull();
-    await edge.store.saveCertificate({
+    await rig.edge.store.saveCertificate({
       name: 'shop.burrow.test',
       hosts: ['shop.burrow.test'],
       origin: 'acme-http-01',
@@ -65,7 +43,7 @@ describe('certificate state in the control API', () => {
 
   it("shows a custom domain's failed order with its last error", async () => {
     await api('POST', '/domains', { hostname: 'www.shop-example.org', tunnel: 'shop' });
-    await edge.store.recordCertificateFailure({
+    await rig.edge.store.recordCertificateFailure({
       name: 'www.shop-example.org',
       hosts: ['www.shop-example.org'],
       origin: 'acme-http-01',

@@ -1,32 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEdgeConfig } from '../config/index.js';
-import { EdgeServer } from '../server.js';
+import { describe, expect, it } from 'vitest';
+import { useApiEdge } from './test-support/api-edge.js';
 
-let dir = '';
-let edge: EdgeServer;
-let key = '';
+const rig = useApiEdge('burrow-api-');
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'burrow-api-'));
-  const config = loadEdgeConfig({
-    flags: { listen: '127.0.0.1:0', domain: 'burrow.test', data: dir, logLevel: 'silent' },
-    env: {},
-    cwd: dir,
-  });
-  edge = await EdgeServer.start({ config });
-  key = (await edge.store.createApiKey({ label: 'test' })).secret;
-});
-
-afterAll(async () => {
-  await edge.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function api(method: string, path: string, auth: string | null = key): Promise<Response> {
-  return fetch(`http://127.0.0.1:${edge.port}/api/v1${path}`, {
+function api(method: string, path: string, auth: string | null = rig.key): Promise<Response> {
+  return fetch(`http://127.0.0.1:${rig.edge.port}/api/v1${path}`, {
     method,
     headers: auth === null ? {} : { authorization: `Bearer ${auth}` },
   });

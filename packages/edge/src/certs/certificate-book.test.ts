@@ -4,7 +4,7 @@ import { TunnelError } from '@burrow/protocol';
 import { CertificateBook } from './certificate-book.js';
 import type { CertificateOrigin } from './certificates.js';
 import { servedSerial as serialFrom, startSniServer } from './test-support/sni-server.js';
-import { createTestCa, type TestCa, type TestCertificate } from './test-support/test-ca.js';
+import { createTestCa, type TestCa, type TestCertificate } from '../../../../test/support/test-ca.js';
 
 const DAY = 86_400_000;
 let ca: TestCa;

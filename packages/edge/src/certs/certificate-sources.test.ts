@@ -5,7 +5,7 @@ import { realTimers } from '@burrow/protocol';
 import { useScratchDir } from '../../../../test/support/scratch-dir.js';
 import { createLogger } from '../logger.js';
 import { startCertificateSources } from './certificate-sources.js';
-import { createTestCa } from './test-support/test-ca.js';
+import { createTestCa } from '../../../../test/support/test-ca.js';
 
 const scratch = useScratchDir('burrow-cert-sources-');
 const deps = { log: createLogger('silent'), timers: realTimers };
@@ -69,7 +69,7 @@ describe('startCertificateSources', () => {
       {
         domain: 'tunnel.test',
         dataDir: join(scratch.path, 'data'),
-        tls: { certFile: leaf.certFile!, keyFile: leaf.keyFile!, generate: 'self-signed' },
+        tls: { certFile: leaf.certFile, keyFile: leaf.keyFile, generate: 'self-signed' },
       },
       deps,
     );

@@ -7,7 +7,7 @@ import { useScratchDir } from '../../../../test/support/scratch-dir.js';
 import { createLogger } from '../logger.js';
 import { CertificateBook } from './certificate-book.js';
 import { FileCertificates } from './file-certificates.js';
-import { createTestCa, type TestCa, type TestCertificate } from './test-support/test-ca.js';
+import { createTestCa, type TestCa, type TestCertificateFiles } from '../../../../test/support/test-ca.js';
 import { openTls, servedSerial, startSniServer, type SniServer } from './test-support/sni-server.js';
 
 const scratch = useScratchDir('burrow-file-certs-');
@@ -26,7 +26,7 @@ afterEach(async () => {
 
 interface Rig {
   readonly dir: string;
-  readonly first: TestCertificate;
+  readonly first: TestCertificateFiles;
   readonly source: FileCertificates;
   readonly server: SniServer;
   readonly logs: Record<string, unknown>[];
@@ -54,8 +54,8 @@ async function rig(debounceMs = 100): Promise<Rig> {
   const sink = logSink(logs);
   const book = new CertificateBook({ defaultHost: HOST });
   const source = new FileCertificates({
-    certFile: first.certFile!,
-    keyFile: first.keyFile!,
+    certFile: first.certFile,
+    keyFile: first.keyFile,
     book,
     log: createLogger('info', sink),
     timers: realTimers,
@@ -91,8 +91,8 @@ function renameOver(
   writeFileSync(join(rig.dir, '.cert.tmp'), next.certPem);
   writeFileSync(join(rig.dir, '.key.tmp'), next.keyPem, { mode: 0o600 });
   const moves = [
-    () => renameSync(join(rig.dir, '.key.tmp'), rig.first.keyFile!),
-    () => renameSync(join(rig.dir, '.cert.tmp'), rig.first.certFile!),
+    () => renameSync(join(rig.dir, '.key.tmp'), rig.first.keyFile),
+    () => renameSync(join(rig.dir, '.cert.tmp'), rig.first.certFile),
   ];
   for (const move of order === 'key-first' ? moves : moves.reverse()) move();
 }
@@ -129,16 +129,16 @@ describe('FileCertificates', () => {
   it('does not read a pair half-way: a cert written just before its key is installed without an error', async () => {
     const r = await rig(300);
     const next = await ca.issue({ names: [HOST] });
-    writeFileSync(r.first.certFile!, next.certPem);
+    writeFileSync(r.first.certFile, next.certPem);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    writeFileSync(r.first.keyFile!, next.keyPem);
+    writeFileSync(r.first.keyFile, next.keyPem);
     await eventually(async () => (await servedSerial(r.server.port, HOST)) === next.serialNumber);
     expect(errorsIn(r.logs)).toEqual([]);
   });
 
   it('keeps serving the old certificate when the file is replaced with garbage, and logs the error', async () => {
     const r = await rig();
-    writeFileSync(r.first.certFile!, 'this is not a certificate\n');
+    writeFileSync(r.first.certFile, 'this is not a certificate\n');
     await eventually(() => errorsIn(r.logs).length > 0);
     expect(errorsIn(r.logs)[0]).toMatchObject({ code: 'TUN_ERR_CERT_INVALID', certFile: r.first.certFile });
     expect(r.source.lastError?.code).toBe('TUN_ERR_CERT_INVALID');
@@ -197,10 +197,10 @@ describe('FileCertificates', () => {
 
   it('warns when the key file is readable by other users', async () => {
     const r = await rig();
-    chmodSync(r.first.keyFile!, 0o644);
+    chmodSync(r.first.keyFile, 0o644);
     const again = new FileCertificates({
-      certFile: r.first.certFile!,
-      keyFile: r.first.keyFile!,
+      certFile: r.first.certFile,
+      keyFile: r.first.keyFile,
       book: new CertificateBook(),
       log: createLogger('info', logSink(r.logs)),
       timers: realTimers,
@@ -217,15 +217,15 @@ describe('FileCertificates', () => {
 
   it('refuses to start on an unusable pair, naming the files', async () => {
     const r = await rig();
-    writeFileSync(r.first.certFile!, 'garbage');
+    writeFileSync(r.first.certFile, 'garbage');
     const again = new FileCertificates({
-      certFile: r.first.certFile!,
-      keyFile: r.first.keyFile!,
+      certFile: r.first.certFile,
+      keyFile: r.first.keyFile,
       book: new CertificateBook(),
       log: createLogger('silent'),
       timers: realTimers,
     });
     expect(() => again.load()).toThrow(expect.objectContaining({ code: 'TUN_ERR_CERT_INVALID' }));
-    expect(() => again.load()).toThrow(r.first.certFile!);
+    expect(() => again.load()).toThrow(r.first.certFile);
   });
 });

@@ -5,6 +5,7 @@
  * (`await import`) so an edge without them never evaluates the library.
  */
 import { createPrivateKey, KeyObject, randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -29,7 +30,7 @@ export interface Validity {
 }
 
 export interface LeafRequest extends Partial<Validity> {
-  /** DNS names for the SAN (wildcards as `*.example.com`); the first is also the subject CN. */
+  /** DNS names (wildcards as `*.example.com`) and IP addresses for the SAN; the first is also the subject CN. */
   readonly names: readonly string[];
 }
 
@@ -98,7 +99,10 @@ export async function issueLeaf(ca: CaMaterial, request: LeafRequest): Promise<C
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(
-        request.names.map((value) => ({ type: 'dns' as const, value })),
+        request.names.map((value) => ({
+          type: isIP(value) === 0 ? ('dns' as const) : ('ip' as const),
+          value,
+        })),
       ),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),

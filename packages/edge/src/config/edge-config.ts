@@ -3,7 +3,7 @@
  * filled (defaults included), units in the names. Built only by `loadEdgeConfig`.
  */
 
-import type { TsigAlgorithm } from '../certs/dns/tsig.js';
+import type { DnsPublishingSettings } from '../certs/dns/publisher-from-settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -157,25 +157,9 @@ export interface EdgeConfig {
     readonly waitMs: number;
     /** Milliseconds between renewal passes. */
     readonly renewIntervalMs: number;
-    readonly dns: AcmeDnsConfig;
+    /** Where DNS-01 challenge records go: RFC 2136 (`server`), an exec hook (`hook`), or nowhere. */
+    readonly dns: DnsPublishingSettings;
   };
-}
-
-/** Where ACME DNS-01 challenge records go: RFC 2136 (`server`), an exec hook (`hook`), or nowhere. */
-export interface AcmeDnsConfig {
-  /** The zone's primary, which takes signed dynamic updates; null when not using RFC 2136. */
-  readonly server: { readonly host: string; readonly port: number } | null;
-  /** Absolute and lower-case (`example.com.`); null finds it by SOA queries to `server`. */
-  readonly zone: string | null;
-  readonly tsigKeyName: string | null;
-  readonly tsigAlgorithm: TsigAlgorithm;
-  /** Base64. Never log it. */
-  readonly tsigSecret: string | null;
-  /** How long to wait for the authoritative servers to answer a published value. */
-  readonly propagationTimeoutMs: number;
-  /** Absolute path of `<hook> publish|unpublish <fqdn> <value>`; null when not using a hook. */
-  readonly hook: string | null;
-  readonly hookTimeoutMs: number;
 }
 
 /**

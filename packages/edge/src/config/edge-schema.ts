@@ -12,7 +12,15 @@ import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
 import { HTTPS_REDIRECTS, LOG_LEVELS, PUBLIC_SCHEMES, TLS_GENERATE } from './edge-config.js';
 import { isHostname } from './hostname.js';
 import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
-import { boolSetting, enumSetting, group, intSetting, msSetting, withMeta } from './setting-schema.js';
+import {
+  boolSetting,
+  enumSetting,
+  group,
+  intSetting,
+  msSetting,
+  parsedBy,
+  withMeta,
+} from './setting-schema.js';
 
 const DOMAIN_REQUIREMENT = 'a host name such as localhost or tunnel.example.com (not an IP address)';
 const ACME_EMAIL_REQUIREMENT =
@@ -22,26 +30,14 @@ const ACME_DIRECTORY_REQUIREMENT = 'an https:// URL of an ACME (RFC 8555) direct
 export const DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 const DATABASE_URL_REQUIREMENT = 'a postgres:// or postgresql:// URL (leave unset for SQLite in dataDir)';
 
-const listen = z
-  .string({ error: LISTEN_REQUIREMENT })
-  .transform((text, ctx) => {
-    const parsed = parseListenAddress(text);
-    if (parsed.ok) return parsed.address;
-    ctx.addIssue({ code: 'custom', message: parsed.requirement });
-    return z.NEVER;
-  })
-  .prefault('0.0.0.0:8080');
+function listenAddress() {
+  return z
+    .string({ error: LISTEN_REQUIREMENT })
+    .transform(parsedBy(parseListenAddress, (parsed) => parsed.address));
+}
 
-const httpsListen = z
-  .string({ error: LISTEN_REQUIREMENT })
-  .transform((text, ctx) => {
-    const parsed = parseListenAddress(text);
-    if (parsed.ok) return parsed.address;
-    ctx.addIssue({ code: 'custom', message: parsed.requirement });
-    return z.NEVER;
-  })
-  .nullable()
-  .default(null);
+const listen = listenAddress().prefault('0.0.0.0:8080');
+const httpsListen = listenAddress().nullable().default(null);
 
 const domain = z
   .string({ error: DOMAIN_REQUIREMENT })
@@ -58,23 +54,13 @@ function optionalFile() {
 
 const dnsServers = z
   .union([z.string(), z.array(z.string())], { error: DNS_SERVERS_REQUIREMENT })
-  .transform((value, ctx) => {
-    const parsed = parseDnsServers(value);
-    if (parsed.ok) return parsed.servers;
-    ctx.addIssue({ code: 'custom', message: parsed.requirement });
-    return z.NEVER;
-  })
+  .transform(parsedBy(parseDnsServers, (parsed) => parsed.servers))
   .prefault('');
 
 function cidrList() {
   return z
     .union([z.string(), z.array(z.string())], { error: CIDR_LIST_REQUIREMENT })
-    .transform((value, ctx) => {
-      const parsed = parseCidrList(value);
-      if (parsed.ok) return parsed.entries;
-      ctx.addIssue({ code: 'custom', message: parsed.requirement });
-      return z.NEVER;
-    })
+    .transform(parsedBy(parseCidrList, (parsed) => parsed.entries))
     .prefault('');
 }
 

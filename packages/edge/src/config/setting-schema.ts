@@ -27,6 +27,25 @@ export const MAX_TIMER_MS = 2_147_483_647;
 
 export const GROUP_REQUIREMENT = 'a mapping of settings';
 
+/** What the `parse*` functions of config/ return: the value, or the requirement it failed. */
+type Parsed = { readonly ok: true } | { readonly ok: false; readonly requirement: string };
+
+/**
+ * A zod transform running one of config/'s `parse*` functions: `pick` takes the value from a
+ * success; a failure's requirement becomes the setting's message.
+ */
+export function parsedBy<I, R extends Parsed, O>(
+  parse: (value: I) => R,
+  pick: (parsed: Extract<R, { ok: true }>) => O,
+): (value: I, ctx: z.RefinementCtx<I>) => O {
+  return (value, ctx) => {
+    const parsed = parse(value);
+    if (parsed.ok) return pick(parsed as Extract<R, { ok: true }>);
+    ctx.addIssue({ code: 'custom', message: parsed.requirement });
+    return z.NEVER;
+  };
+}
+
 function rangeText(min: number, max: number): string {
   return max >= Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
 }

@@ -8,9 +8,9 @@ import { makeTestCertificates, type TestCertificates } from './test-support/test
 
 let certs: TestCertificates;
 let other: TestCertificates;
-beforeAll(() => {
-  certs = makeTestCertificates(['burrow.test', '*.burrow.test']);
-  other = makeTestCertificates(['demand.example']);
+beforeAll(async () => {
+  certs = await makeTestCertificates(['burrow.test', '*.burrow.test']);
+  other = await makeTestCertificates(['demand.example']);
 });
 afterAll(() => {
   certs.remove();

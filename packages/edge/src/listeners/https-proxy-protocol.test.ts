@@ -17,8 +17,8 @@ import { proxyV1, proxyV2 } from './test-support/proxy-headers.js';
 import { makeTestCertificates, type TestCertificates } from './test-support/test-certificates.js';
 
 let certs: TestCertificates;
-beforeAll(() => {
-  certs = makeTestCertificates(['burrow.test', '*.burrow.test']);
+beforeAll(async () => {
+  certs = await makeTestCertificates(['burrow.test', '*.burrow.test']);
 });
 afterAll(() => certs.remove());
 afterEach(closeHttpsRigs);

@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { realTimers } from '@burrow/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createTestCa } from '../../../../test/support/test-ca.js';
 import { FakeTimers } from '../test-support/fake-timers.js';
 import { AddressBlocks } from './address-blocks.js';
 import { peerAddressOf } from './peer-address.js';
@@ -149,37 +146,8 @@ describe('ProxyProtocolListener', () => {
   });
 
   it('puts the same reader in front of a TLS server: the address reaches the TLSSocket', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'burrow-proxy-tls-'));
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-        ],
-        { stdio: 'ignore' },
-      );
-    } catch (err) {
-      throw new Error(`this test needs the openssl CLI (apt-get install openssl): ${String(err)}`);
-    }
-    const https = createHttpsServer(
-      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-      whoAmI,
-    );
-    rmSync(dir, { recursive: true });
+    const leaf = await (await createTestCa()).issue({ names: ['localhost'] });
+    const https = createHttpsServer({ key: leaf.keyPem, cert: leaf.certPem }, whoAmI);
     const { port } = await front(https);
     const raw: Socket = connect({ port, host: '127.0.0.1' });
     raw.write(proxyV2({ source: '192.0.2.44', port: 1 }));

@@ -2,7 +2,7 @@
  * The certificate half of KyselyStore: the ACME account, certificates with their order
  * state and lock, HTTP-01 challenge tokens. Portable SQL only, as in kysely-store.ts.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, UpdateObject } from 'kysely';
 import { millisToDate } from './row-mapping.js';
 import type { AcmeAccountsTable, CertificatesTable, Database } from './schema.js';
 import type {
@@ -117,50 +117,22 @@ async function ensureRow(
     .execute();
 }
 
-export async function saveCertificate(
+/**
+ * Ends an order attempt, saved or failed, with `fields` for its outcome: the order lock is
+ * released and a renewal asked for has been tried (from here the back-off decides).
+ */
+async function endAttempt(
   db: Kysely<Database>,
-  input: SaveCertificateInput,
+  input: { name: string; hosts: readonly string[]; origin: StoredCertificateOrigin },
   now: number,
-): Promise<CertificateRecord> {
-  await ensureRow(db, input, now);
-  await db
-    .updateTable('certificates')
-    .set({
-      hosts: input.hosts.join(','),
-      origin: input.origin,
-      cert_pem: input.certPem,
-      key_sealed: input.keySealed,
-      not_before: input.notBefore.getTime(),
-      not_after: input.notAfter.getTime(),
-      issuer: input.issuer,
-      last_error: null,
-      last_attempt_at: now,
-      next_attempt_at: null,
-      failures: 0,
-      renew_requested: 0,
-      order_holder: null,
-      order_until: null,
-      updated_at: now,
-    })
-    .where('name', '=', input.name)
-    .execute();
-  return requireCertificate(db, input.name);
-}
-
-export async function recordCertificateFailure(
-  db: Kysely<Database>,
-  input: CertificateFailureInput,
-  now: number,
+  fields: (eb: ExpressionBuilder<Database, 'certificates'>) => UpdateObject<Database, 'certificates'>,
 ): Promise<CertificateRecord> {
   await ensureRow(db, input, now);
   await db
     .updateTable('certificates')
     .set((eb) => ({
-      last_error: input.error,
+      ...fields(eb),
       last_attempt_at: now,
-      next_attempt_at: input.nextAttemptAt?.getTime() ?? null,
-      failures: eb('failures', '+', 1),
-      // A renewal asked for was tried; from here the back-off decides.
       renew_requested: 0,
       order_holder: null,
       order_until: null,
@@ -169,6 +141,37 @@ export async function recordCertificateFailure(
     .where('name', '=', input.name)
     .execute();
   return requireCertificate(db, input.name);
+}
+
+export function saveCertificate(
+  db: Kysely<Database>,
+  input: SaveCertificateInput,
+  now: number,
+): Promise<CertificateRecord> {
+  return endAttempt(db, input, now, () => ({
+    hosts: input.hosts.join(','),
+    origin: input.origin,
+    cert_pem: input.certPem,
+    key_sealed: input.keySealed,
+    not_before: input.notBefore.getTime(),
+    not_after: input.notAfter.getTime(),
+    issuer: input.issuer,
+    last_error: null,
+    next_attempt_at: null,
+    failures: 0,
+  }));
+}
+
+export function recordCertificateFailure(
+  db: Kysely<Database>,
+  input: CertificateFailureInput,
+  now: number,
+): Promise<CertificateRecord> {
+  return endAttempt(db, input, now, (eb) => ({
+    last_error: input.error,
+    next_attempt_at: input.nextAttemptAt?.getTime() ?? null,
+    failures: eb('failures', '+', 1),
+  }));
 }
 
 export async function claimCertificateOrder(

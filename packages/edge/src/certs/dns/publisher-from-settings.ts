@@ -10,14 +10,19 @@ import { Rfc2136Publisher } from './rfc2136-publisher.js';
 import type { DnsServerAddress } from './dns-transport.js';
 import type { TsigAlgorithm } from './tsig.js';
 
-/** The shape of `EdgeConfig['acme']['dns']`, restated so this part needs nothing from config/. */
+/** `EdgeConfig['acme']['dns']`: where DNS-01 challenge records go (config/ uses this type). */
 export interface DnsPublishingSettings {
+  /** The zone's primary, which takes signed dynamic updates; null when not using RFC 2136. */
   readonly server: DnsServerAddress | null;
+  /** Absolute and lower-case (`example.com.`); null finds it by SOA queries to `server`. */
   readonly zone: string | null;
   readonly tsigKeyName: string | null;
   readonly tsigAlgorithm: TsigAlgorithm;
+  /** Base64. Never log it. */
   readonly tsigSecret: string | null;
+  /** How long to wait for the authoritative servers to answer a published value. */
   readonly propagationTimeoutMs: number;
+  /** Absolute path of `<hook> publish|unpublish <fqdn> <value>`; null when not using a hook. */
   readonly hook: string | null;
   readonly hookTimeoutMs: number;
 }

@@ -22,15 +22,15 @@ export interface TestCertificates {
 }
 
 /** A CA and a leaf for `hosts` (DNS names, wildcards allowed). */
-export function makeTestCertificates(hosts: readonly string[]): TestCertificates {
+export async function makeTestCertificates(hosts: readonly string[]): Promise<TestCertificates> {
   const dir = mkdtempSync(join(tmpdir(), 'burrow-https-test-'));
-  const ca = createTestCa(dir);
-  const leaf = ca.issue({ names: hosts });
+  const ca = await createTestCa({ dir });
+  const leaf = await ca.issue({ names: hosts });
   return {
-    caPem: ca.cert.pem,
-    caFile: ca.cert.path,
-    certPem: leaf.cert.pem,
-    keyPem: leaf.key.pem,
+    caPem: ca.certPem,
+    caFile: ca.certFile,
+    certPem: leaf.certPem,
+    keyPem: leaf.keyPem,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
