@@ -15,7 +15,7 @@ let reading: Http2Viewers;
 let readingPort: number;
 
 beforeAll(async () => {
-  certs = makeTestCertificates(['burrow.test']);
+  certs = await makeTestCertificates(['burrow.test']);
   viewers = new Http2Viewers({
     maxStreams: 10,
     maxHeaderBytes: 16_384,

@@ -17,7 +17,7 @@ const nodeDefault = tls.DEFAULT_MIN_VERSION;
 
 beforeAll(async () => {
   tls.DEFAULT_MIN_VERSION = 'TLSv1'; // what --tls-min-v1.0 does
-  certs = makeTestCertificates(['burrow.test', '*.burrow.test']);
+  certs = await makeTestCertificates(['burrow.test', '*.burrow.test']);
   const book = new CertificateBook({ defaultHost: 'burrow.test' });
   book.install(certs, 'file');
   const http2 = new Http2Viewers({

@@ -6,8 +6,8 @@ import { sniCallback } from './sni.js';
 import { makeTestCertificates, type TestCertificates } from './test-support/test-certificates.js';
 
 let wildcard: TestCertificates;
-beforeAll(() => {
-  wildcard = makeTestCertificates(['example.com', '*.example.com']);
+beforeAll(async () => {
+  wildcard = await makeTestCertificates(['example.com', '*.example.com']);
 });
 afterAll(() => wildcard.remove());
 
