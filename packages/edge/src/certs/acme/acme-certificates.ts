@@ -235,15 +235,20 @@ const STOP_WAIT_MS = 2_000;
 function mayOrder(record: CertificateRecord, now: number): boolean {
   if (record.renewRequested) return true;
   if (record.nextAttemptAt !== null) return record.nextAttemptAt.getTime() <= now;
-  // Failures with no next attempt: the CA refused for good (TUN_ERR_ACME_REJECTED).
-  return record.failures === 0;
+  // Failures with no next attempt: the CA refused a first order for good (TUN_ERR_ACME_REJECTED).
+  // An issued certificate is never given up (rows recorded before that rule included).
+  return record.failures === 0 || record.certPem !== null;
 }
 
-/** Renewal pass: due when asked, in the last third of the lifetime, or a first order whose back-off ran out. */
+/**
+ * Renewal pass: due when asked, in the last third of the lifetime, or with no certificate
+ * yet (a failed first order whose back-off ran out, or one cut short by a crash or deferred
+ * by the rate guard; the store's order lock keeps a running one from being ordered twice).
+ */
 export function dueForOrder(record: CertificateRecord, now: number): boolean {
   if (!mayOrder(record, now)) return false;
   if (record.renewRequested) return true;
-  if (record.notBefore === null || record.notAfter === null) return record.failures > 0;
+  if (record.notBefore === null || record.notAfter === null) return true;
   const start = record.notBefore.getTime();
   return now >= start + (record.notAfter.getTime() - start) * RENEW_AT_LIFETIME_SHARE;
 }
