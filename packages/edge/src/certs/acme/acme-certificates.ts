@@ -54,6 +54,8 @@ export class AcmeCertificates implements OnDemandCertificates {
   readonly #flights = new Map<string, Promise<SecureContext | undefined>>();
   #timer: unknown = null;
   #pass: Promise<void> | null = null;
+  /** Set by stop(): a pass under way orders nothing more. */
+  #stopped = false;
 
   constructor(private readonly options: AcmeCertificatesOptions) {}
 
@@ -108,11 +110,13 @@ export class AcmeCertificates implements OnDemandCertificates {
   }
 
   start(): void {
+    this.#stopped = false;
     this.#timer ??= this.options.timers.setInterval(() => void this.renewDue(), this.options.renewIntervalMs);
   }
 
   /** Stops the renewal loop; waits for orders in flight at most STOP_WAIT_MS (shutdown stays bounded). */
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer !== null) this.options.timers.clearInterval(this.#timer);
     this.#timer = null;
     const settled = Promise.allSettled([this.#pass, ...this.#flights.values()]).then(() => undefined);
@@ -130,6 +134,7 @@ export class AcmeCertificates implements OnDemandCertificates {
   async #renewPass(): Promise<void> {
     const now = this.options.timers.now();
     for (const record of await this.options.store.listCertificates()) {
+      if (this.#stopped) return;
       const wildcardRow = record.origin === 'acme-dns-01' && record.name === this.#wildcardName;
       if (record.origin !== 'acme-http-01' && !wildcardRow) continue;
       const mine = this.#held.get(record.name);
