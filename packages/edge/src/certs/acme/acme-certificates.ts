@@ -89,7 +89,7 @@ export class AcmeCertificates implements OnDemandCertificates {
   async #joinWildcard(host: string, wildcard: string): Promise<SecureContext | undefined> {
     const held = this.#held.get(wildcard);
     if (held !== undefined) return held.context;
-    if (!(await this.options.responsible(host))) return undefined;
+    if (!(await this.options.responsible(host, true))) return undefined;
     return this.#flightFor(wildcard);
   }
 
