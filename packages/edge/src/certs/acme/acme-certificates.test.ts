@@ -10,9 +10,15 @@ import { CertificateBook } from '../certificate-book.js';
 import { KeySeal } from '../key-seal.js';
 import { AcmeCertificates } from './acme-certificates.js';
 import { CertificateOrders } from './certificate-orders.js';
+import type { ChallengeSolver } from './challenge-solver.js';
 import { OrderRateGuard } from './order-rate-guard.js';
 
-const solver = { present: async () => undefined, cleanUp: async () => undefined };
+/** The issuer here never reaches a challenge. */
+const solver: ChallengeSolver = {
+  type: 'http-01',
+  create: () => Promise.resolve(),
+  remove: () => Promise.resolve(),
+};
 
 describe('AcmeCertificates renewal pass', () => {
   it('orders nothing more once stop() was called during the pass', async () => {
@@ -27,12 +33,12 @@ describe('AcmeCertificates renewal pass', () => {
           new Date(0),
         );
       const ordered: string[] = [];
-      let acme: AcmeCertificates | undefined;
+      const self: { acme?: AcmeCertificates } = {};
       const orders = new CertificateOrders({
         issuer: {
           issue: (hosts) => {
             ordered.push(hosts[0]!);
-            void acme!.stop();
+            void self.acme!.stop();
             return Promise.reject(new Error('[urn:ietf:params:acme:error:serverInternal] busy'));
           },
         },
@@ -43,16 +49,17 @@ describe('AcmeCertificates renewal pass', () => {
         timers: clock,
         log: createLogger('silent'),
       });
-      acme = new AcmeCertificates({
+      const acme = new AcmeCertificates({
         orders,
         store,
-        responsible: async () => true,
+        responsible: () => Promise.resolve(true),
         solver,
         timers: clock,
         log: createLogger('silent'),
         waitMs: 1_000,
         renewIntervalMs: 3_600_000,
       });
+      self.acme = acme;
       await acme.renewDue();
       expect(ordered).toEqual(['a.burrow.test']);
     } finally {

@@ -15,11 +15,17 @@ import { KeySeal } from '../key-seal.js';
 import { createTestCa } from '../test-support/test-ca.js';
 import { dueForOrder } from './acme-certificates.js';
 import { CertificateOrders, RETRY_BASE_MS, RETRY_MAX_MS } from './certificate-orders.js';
+import type { ChallengeSolver } from './challenge-solver.js';
 import { OrderRateGuard } from './order-rate-guard.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
-const solver = { present: async () => undefined, cleanUp: async () => undefined };
+/** The issuer here never reaches a challenge. */
+const solver: ChallengeSolver = {
+  type: 'http-01',
+  create: () => Promise.resolve(),
+  remove: () => Promise.resolve(),
+};
 let store: Store | undefined;
 
 afterEach(async () => {
