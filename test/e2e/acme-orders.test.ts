@@ -212,9 +212,9 @@ describe('ACME with the CA unreachable', () => {
 });
 
 describe('ACME with a challenge the CA cannot validate', () => {
-  it('records the refusal for good (TUN_ERR_ACME_REJECTED, no retry) and keeps serving', async () => {
+  it('records the failure with the normal back-off (TUN_ERR_ACME_ORDER_FAILED) and orders again after it', async () => {
     // Another edge, with its own store, on the same CA: Pebble validates on the first edge's
-    // port, whose store has no token for this order, so the challenge fails.
+    // port, whose store has no token for this order, so the challenge fails (a 404).
     const dir2 = tempDir();
     const seed = await openSqliteStore({ file: join(dir2, 'burrow.db') });
     await seed.reserveName({ name: 'elsewhere', userId: DEFAULT_USER_ID });
@@ -232,20 +232,31 @@ describe('ACME with a challenge the CA cannot validate', () => {
       env: {},
       cwd: dir2,
     });
-    const other = await EdgeServer.start({ config });
+    let offsetMs = 0;
+    const other = await EdgeServer.start({
+      config,
+      timers: { ...realTimers, now: () => Date.now() + offsetMs },
+    });
     try {
       expect(await other.acme!.obtain('elsewhere.burrow.test')).toBeUndefined();
       const failed = await other.store.getCertificate('elsewhere.burrow.test');
-      expect(failed, pebble.log().slice(-2000)).toMatchObject({
-        certPem: null,
-        failures: 1,
-        nextAttemptAt: null,
-      });
-      expect(failed?.lastError).toMatch(/^TUN_ERR_ACME_REJECTED: .*unauthorized/);
-      // Refused for good: neither a handshake nor the renewal pass orders it again.
+      expect(failed, pebble.log().slice(-2000)).toMatchObject({ certPem: null, failures: 1 });
+      expect(failed?.lastError).toMatch(/^TUN_ERR_ACME_ORDER_FAILED: .*unauthorized/);
+      const backOff = failed!.nextAttemptAt!.getTime() - failed!.lastAttemptAt!.getTime();
+      expect(backOff).toBe(5 * 60_000);
+      // Backing off: neither a handshake nor the renewal pass orders it yet.
       expect(await other.acme!.obtain('elsewhere.burrow.test')).toBeUndefined();
       await other.acme!.renewDue();
       expect(await other.store.getCertificate('elsewhere.burrow.test')).toEqual(failed);
+      // After the back-off the renewal pass orders again; it fails again and backs off twice as long.
+      offsetMs = backOff + 1_000;
+      await other.acme!.renewDue();
+      const again = await other.store.getCertificate('elsewhere.burrow.test');
+      expect(again, pebble.log().slice(-2000)).toMatchObject({ certPem: null, failures: 2 });
+      // The store stamps lastAttemptAt with its own (real) clock; the back-off runs on the edge's.
+      const secondBackOff = again!.nextAttemptAt!.getTime() - (Date.now() + offsetMs);
+      expect(secondBackOff).toBeGreaterThan(9 * 60_000);
+      expect(secondBackOff).toBeLessThanOrEqual(10 * 60_000);
       const health = await request(`http://127.0.0.1:${other.port}/health`);
       expect(health.statusCode).toBe(200);
       await health.body.text();

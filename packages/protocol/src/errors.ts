@@ -296,12 +296,6 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the ACME CA refuses to issue for this name',
   },
-  TUN_ERR_ACME_TOKEN_UNKNOWN: {
-    wire: 0,
-    status: 404,
-    retryable: false,
-    summary: 'no ACME HTTP-01 challenge is pending for this token',
-  },
   TUN_ERR_SEALED_KEY_INVALID: {
     wire: 0,
     status: 500,

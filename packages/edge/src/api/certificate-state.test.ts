@@ -58,4 +58,24 @@ describe('certificate state in the control API', () => {
       nextAttemptAt: '2030-01-01T00:05:00.000Z',
     });
   });
+
+  it('shows the `*.<domain>` wildcard for a tunnel without its own certificate', async () => {
+    await api('PUT', '/tunnels/blog');
+    await edge.store.saveCertificate({
+      name: '*.burrow.test',
+      hosts: ['*.burrow.test', 'burrow.test'],
+      origin: 'acme-dns-01',
+      certPem: 'PEM',
+      keySealed: 'v1.sealed',
+      notBefore: new Date('2030-01-01T00:00:00.000Z'),
+      notAfter: new Date('2030-04-01T00:00:00.000Z'),
+      issuer: 'Pebble Intermediate CA',
+    });
+    expect((await api('GET', '/tunnels/blog'))['certificate']).toMatchObject({
+      origin: 'acme-dns-01',
+      notAfter: '2030-04-01T00:00:00.000Z',
+    });
+    // A tunnel's own certificate still comes first.
+    expect((await api('GET', '/tunnels/shop'))['certificate']).toMatchObject({ origin: 'acme-http-01' });
+  });
 });

@@ -26,3 +26,13 @@ export async function certificateOf(
 ): Promise<{ certificate: Record<string, unknown> | null }> {
   return { certificate: certificateView(await deps.store.getCertificate(host)) };
 }
+
+/** A tunnel's own certificate, else the `*.<domain>` wildcard that serves its host. */
+export async function tunnelCertificateOf(
+  deps: ApiDeps,
+  name: string,
+): Promise<{ certificate: Record<string, unknown> | null }> {
+  const own = await deps.store.getCertificate(`${name}.${deps.baseDomain}`);
+  const record = own ?? (await deps.store.getCertificate(`*.${deps.baseDomain}`));
+  return { certificate: certificateView(record) };
+}

@@ -127,7 +127,7 @@ export const OPENAPI_DOCUMENT = {
         summary: 'One of your tunnels, with the state of its certificate',
         responses: {
           '200': answer(
-            'The tunnel and `certificate` (for `<name>.<domain>`).',
+            'The tunnel and `certificate` (for `<name>.<domain>`, else the `*.<domain>` wildcard that serves it).',
             ref('TunnelWithCertificate'),
           ),
           '404': NOT_FOUND,

@@ -11,7 +11,7 @@ import type { TunnelRecord } from '../store/index.js';
 import type { ApiCaller } from './api-auth.js';
 import { mayAccess, notYours, type ApiDeps } from './api-deps.js';
 import { asApiError } from './api-http.js';
-import { certificateOf } from './certificate-view.js';
+import { tunnelCertificateOf } from './certificate-view.js';
 import type { ApiRequest, ApiRoute } from './api-router.js';
 
 export function tunnelView(tunnel: TunnelRecord, deps: ApiDeps): Record<string, unknown> {
@@ -58,7 +58,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
       path: '/tunnels/{name}',
       async handle({ caller, params }: ApiRequest) {
         const tunnel = await ownTunnel(deps, caller, params.name!);
-        const certificate = await certificateOf(deps, `${tunnel.name}.${deps.baseDomain}`);
+        const certificate = await tunnelCertificateOf(deps, tunnel.name);
         return { status: 200, body: { ...tunnelView(tunnel, deps), ...certificate } };
       },
     },

@@ -111,6 +111,10 @@ commonOptions(program.command('start').description('run the edge'))
   )
   .option('--acme-ca-file <file>', "PEM CA to trust for the directory's TLS (env BURROW_ACME_CA_FILE)")
   .option(
+    '--acme-on-demand-temporary',
+    'order HTTP-01 certificates for temporary tunnels too; otherwise they get the DNS-01 wildcard or the default certificate (env BURROW_ACME_ON_DEMAND_TEMPORARY)',
+  )
+  .option(
     '--tls-cert <file>',
     'PEM certificate to serve (e.g. the *.<domain> wildcard), reloaded on change (env BURROW_TLS_CERT_FILE)',
   )

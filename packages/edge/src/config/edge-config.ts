@@ -153,6 +153,8 @@ export interface EdgeConfig {
     readonly ordersPerHour: number;
     /** New orders per registered domain per week (sliding window). */
     readonly ordersPerDomainPerWeek: number;
+    /** HTTP-01 orders of their own for temporary tunnels (else only the wildcard or the default). */
+    readonly onDemandTemporary: boolean;
     /** Longest a handshake waits on an order in flight. */
     readonly waitMs: number;
     /** Milliseconds between renewal passes. */
@@ -186,6 +188,7 @@ export interface EdgeFlags {
   readonly acmeEmail?: string;
   readonly acmeDirectory?: string;
   readonly acmeCaFile?: string;
+  readonly acmeOnDemandTemporary?: boolean | string;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   /** `--tls self-signed`. */

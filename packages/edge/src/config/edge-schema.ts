@@ -197,6 +197,9 @@ export const edgeConfigSchema = z.strictObject(
       ordersPerHour: intSetting(20, 1, 10_000),
       // Let's Encrypt allows 50 certificates per registered domain per week.
       ordersPerDomainPerWeek: intSetting(20, 1, 10_000),
+      // HTTP-01 orders of their own for temporary (not reserved) tunnels: off, so anonymous
+      // tunnels cannot use up the per-domain budget reserved names renew from.
+      onDemandTemporary: withMeta(boolSetting(false), { flag: 'acmeOnDemandTemporary' }),
       // How long a TLS handshake waits for an order in flight before going on without it.
       waitMs: msSetting(60_000, 0),
       renewIntervalMs: msSetting(3_600_000, 1000),

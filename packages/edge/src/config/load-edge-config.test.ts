@@ -83,6 +83,7 @@ describe('loadEdgeConfig defaults', () => {
         caFile: null,
         ordersPerHour: 20,
         ordersPerDomainPerWeek: 20,
+        onDemandTemporary: false,
         waitMs: 60000,
         renewIntervalMs: 3600000,
         dns: {

@@ -6,7 +6,8 @@
  */
 
 import type { IncomingMessage } from 'node:http';
-import { constants, type Http2ServerRequest } from 'node:http2';
+import type { Http2ServerRequest } from 'node:http2';
+import { closeAfterResponse } from '../listeners/http2-close.js';
 
 function stream(req: IncomingMessage): Http2ServerRequest['stream'] {
   return (req as unknown as Http2ServerRequest).stream;
@@ -28,10 +29,5 @@ export function closeUploadAfterAnswer(req: IncomingMessage): void {
     req.socket.destroySoon();
     return;
   }
-  const h2 = stream(req);
-  const close = (): void => {
-    if (!h2.closed) h2.close(constants.NGHTTP2_NO_ERROR);
-  };
-  if (h2.writableFinished) close();
-  else h2.once('finish', close);
+  closeAfterResponse(stream(req));
 }

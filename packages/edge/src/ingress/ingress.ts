@@ -72,9 +72,10 @@ export interface IngressOptions {
   edge: EdgeHandlers;
   /**
    * ACME HTTP-01 answers (certs/acme/http01-responder.ts): asked before any routing, for
-   * every Host; true when it took the request.
+   * every Host; true when it took the request, which it hands to `next` (routing) unless
+   * the token is the edge's own.
    */
-  acmeChallenge?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+  acmeChallenge?: (req: IncomingMessage, res: ServerResponse, path: string, next: () => void) => boolean;
   onError(err: unknown): void;
 }
 
@@ -161,53 +162,56 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       req.resume();
       return;
     }
-    // ACME HTTP-01 validation, for any Host and before tunnel routing: a CA asking for a
-    // token must get the edge's answer, never a tunnel's page or a redirect.
-    if (options.acmeChallenge?.(req, res, checked.path) === true) return;
-    const plain = redirect !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true;
-    /** Sends the viewer to HTTPS when the redirect mode says so for `kind`. */
-    const redirected = (kind: Parameters<typeof httpsRedirectLocation>[1]['kind']): boolean => {
-      if (!plain) return false;
-      const location = httpsRedirectLocation(
-        redirect.mode,
-        { kind },
-        checked.authority,
-        checked.path,
-        redirect.port(),
-      );
-      if (location === null) return false;
-      sendHttpsRedirect(res, location);
-      req.resume();
-      return true;
-    };
-    if (redirected(route.kind)) return;
-    const toTunnel = (tunnel: TunnelRoute): void => {
-      const request = resolveRequest(options.proxy, req, tunnel);
-      // Only names an agent serves count: random hostnames must not crowd out real tunnels.
-      if (options.traffic && request.target) options.traffic.request(tunnel.name);
-      new HttpExchange(options.proxy, req, res, request, onError).start();
-    };
-    if (route.kind === 'tunnel') {
-      toTunnel(route);
-    } else if (route.kind === 'edge') {
-      options.edge.request(req, res, route.path);
-    } else {
-      const unknown = (): void => {
-        const err = new TunnelError(
-          'TUN_ERR_TUNNEL_NOT_FOUND',
-          `this edge serves no tunnel at ${route.host}`,
+    // ACME HTTP-01 validation, for any Host and before tunnel routing: a token the edge's
+    // store holds gets the edge's answer, never a tunnel's page or a redirect; any other
+    // token continues to routing (an origin may run its own ACME client through its tunnel).
+    const routeOn = (): void => {
+      const plain = redirect !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true;
+      /** Sends the viewer to HTTPS when the redirect mode says so for `kind`. */
+      const redirected = (kind: Parameters<typeof httpsRedirectLocation>[1]['kind']): boolean => {
+        if (!plain) return false;
+        const location = httpsRedirectLocation(
+          redirect.mode,
+          { kind },
+          checked.authority,
+          checked.path,
+          redirect.port(),
         );
-        sendErrorPage(res, errorPageFor(err, 'Tunnel not found'), req.headers.accept);
+        if (location === null) return false;
+        sendHttpsRedirect(res, location);
+        req.resume();
+        return true;
       };
-      viaCustomHost(options.customHosts, route, req.url ?? '/', {
-        // A custom domain is known to be ours only now.
-        toTunnel: (tunnel) => {
-          if (!redirected('custom-domain')) toTunnel(tunnel);
-        },
-        unknown,
-        gone: () => res.destroyed,
-      });
-    }
+      if (redirected(route.kind)) return;
+      const toTunnel = (tunnel: TunnelRoute): void => {
+        const request = resolveRequest(options.proxy, req, tunnel);
+        // Only names an agent serves count: random hostnames must not crowd out real tunnels.
+        if (options.traffic && request.target) options.traffic.request(tunnel.name);
+        new HttpExchange(options.proxy, req, res, request, onError).start();
+      };
+      if (route.kind === 'tunnel') {
+        toTunnel(route);
+      } else if (route.kind === 'edge') {
+        options.edge.request(req, res, route.path);
+      } else {
+        const unknown = (): void => {
+          const err = new TunnelError(
+            'TUN_ERR_TUNNEL_NOT_FOUND',
+            `this edge serves no tunnel at ${route.host}`,
+          );
+          sendErrorPage(res, errorPageFor(err, 'Tunnel not found'), req.headers.accept);
+        };
+        viaCustomHost(options.customHosts, route, req.url ?? '/', {
+          // A custom domain is known to be ours only now.
+          toTunnel: (tunnel) => {
+            if (!redirected('custom-domain')) toTunnel(tunnel);
+          },
+          unknown,
+          gone: () => res.destroyed,
+        });
+      }
+    };
+    if (options.acmeChallenge?.(req, res, checked.path, routeOn) !== true) routeOn();
   };
   server.on('request', onRequest);
 

@@ -2,7 +2,8 @@ import { connect as h2connect, constants } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Http2Viewers } from './http2-viewers.js';
+import { FakeTimers } from '../test-support/fake-timers.js';
+import { HTTP2_REQUEST_MS, Http2Viewers } from './http2-viewers.js';
 import { makeTestCertificates, type TestCertificates } from './test-support/test-certificates.js';
 
 let certs: TestCertificates;
@@ -94,5 +95,117 @@ describe('Http2Viewers request bound', () => {
     } finally {
       session.close();
     }
+  });
+});
+
+/** An Http2Viewers on its own TLS server, closed after `use`. */
+async function withViewers(
+  options: Partial<ConstructorParameters<typeof Http2Viewers>[0]>,
+  use: (port: number) => Promise<void>,
+): Promise<void> {
+  const own = new Http2Viewers({
+    maxStreams: 10,
+    maxHeaderBytes: 16_384,
+    maxHeaderCount: 100,
+    request: (req) => req.resume(),
+    connect: (_req, res) => res.writeHead(405).end(),
+    admitConnection: () => true,
+    onError: () => {},
+    ...options,
+  });
+  const server = createTlsServer(
+    { cert: certs.certPem, key: certs.keyPem, ALPNProtocols: ['h2'] },
+    (socket) => own.accept(socket),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await use((server.address() as AddressInfo).port);
+  } finally {
+    own.destroy();
+    server.close();
+  }
+}
+
+describe('Http2Viewers answering before the upload ended', () => {
+  it('delivers the whole body and its trailers to a slow reader, then closes the stream', async () => {
+    const size = 4 * 1024 * 1024;
+    await withViewers(
+      {
+        request: (req, res) => {
+          req.resume();
+          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          const chunk = Buffer.alloc(1024 * 1024, 120);
+          for (let i = 0; i < size / chunk.length; i++) res.write(chunk);
+          res.addTrailers({ 'x-checksum': 'abc' });
+          res.end();
+        },
+      },
+      async (own) => {
+        const session = h2connect(`https://burrow.test:${own}`, { ca: certs.caPem, host: '127.0.0.1' });
+        session.on('error', () => {});
+        try {
+          const stream = session.request(
+            { ':method': 'POST', ':path': '/up', te: 'trailers' },
+            { endStream: false },
+          );
+          stream.on('error', () => {});
+          stream.write(Buffer.alloc(1000)); // the upload has begun and never ends
+          const trailers = new Promise<Record<string, unknown>>((resolve) =>
+            stream.once('trailers', resolve),
+          );
+          stream.pause();
+          let got = 0;
+          // A slow reader: the response's 'finish' comes long before the client has it all.
+          const reader = setInterval(() => {
+            for (
+              let c = stream.read(65_536) as Buffer | null;
+              c !== null;
+              c = stream.read(65_536) as Buffer | null
+            )
+              got += c.length;
+          }, 10);
+          const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+          await Promise.race([
+            closed,
+            new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 10 s')), 10_000)),
+          ]);
+          clearInterval(reader);
+          expect(got).toBe(size);
+          expect(await Promise.race([trailers, Promise.resolve(undefined)])).toMatchObject({
+            'x-checksum': 'abc',
+          });
+          expect(stream.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+        } finally {
+          session.close();
+        }
+      },
+    );
+  });
+
+  it('bounds an upload with the injected timers (HTTP2_REQUEST_MS)', async () => {
+    const timers = new FakeTimers(0);
+    await withViewers({ timers }, async (own) => {
+      const session = h2connect(`https://burrow.test:${own}`, { ca: certs.caPem, host: '127.0.0.1' });
+      session.on('error', () => {});
+      try {
+        const stream = session.request({ ':method': 'POST', ':path': '/trickle' }, { endStream: false });
+        stream.on('error', () => {});
+        stream.write('some');
+        await new Promise<void>((resolve) => stream.once('ready', () => resolve()));
+        // The edge has the stream once it saw the data; then the bound's time passes at once.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        timers.advance(HTTP2_REQUEST_MS - 1);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(stream.closed).toBe(false);
+        timers.advance(1);
+        const rstCode = await Promise.race([
+          new Promise<number | undefined>((resolve) => stream.once('close', () => resolve(stream.rstCode))),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 3 s')), 3_000)),
+        ]);
+        expect(rstCode).toBe(constants.NGHTTP2_CANCEL);
+      } finally {
+        session.close();
+      }
+    });
   });
 });

@@ -26,6 +26,8 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import { realTimers, type Timers } from '@burrow/protocol';
+import { closeAfterResponse } from './http2-close.js';
 
 export interface Http2ViewerOptions {
   maxStreams: number;
@@ -35,6 +37,8 @@ export interface Http2ViewerOptions {
   maxHeaderCount: number;
   /** How long a request (its whole upload) may take; HTTP2_REQUEST_MS unless given. */
   requestMs?: number;
+  /** For the upload bound; real timers unless given. */
+  timers?: Timers;
   /** The ingress's request handler, the one HTTP/1.1 requests go to. */
   request(req: IncomingMessage, res: ServerResponse): void;
   /** CONNECT (no extended CONNECT is offered): answered like CONNECT over HTTP/1.1. */
@@ -55,15 +59,6 @@ export const HTTP2_REQUEST_MS = 300_000;
 
 /** `:method`, `:scheme`, `:authority`, `:path`, and `:protocol` at most. */
 const PSEUDO_HEADERS = 5;
-
-/**
- * The response is out but the viewer is still uploading: close the stream with NO_ERROR
- * (RFC 9113 §8.1). Node would otherwise keep it open once its request was resumed, and
- * HTTP/2 has no request timeout: a viewer could hold streams (and a graceful shutdown) forever.
- */
-function stopUpload(stream: ServerHttp2Stream): void {
-  if (remoteOpen(stream) && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
-}
 
 /** Whether the viewer may still send on `stream` (it has not sent END_STREAM). */
 function remoteOpen(stream: ServerHttp2Stream): boolean {
@@ -122,12 +117,21 @@ export class Http2Viewers {
     session.once('close', () => this.sessions.delete(session));
   }
 
+  /**
+   * The response is out but the viewer is still uploading: the stream is closed (NO_ERROR)
+   * once the response has really ended. Node would otherwise keep it open once its request
+   * was resumed, and HTTP/2 has no request timeout: a viewer could hold streams (and a
+   * graceful shutdown) forever; hence also the bound on the whole upload.
+   */
   private boundUpload(stream: ServerHttp2Stream): void {
-    stream.once('finish', () => stopUpload(stream));
-    const timer = setTimeout(() => {
+    const timers = this.options.timers ?? realTimers;
+    stream.once('finish', () => {
+      if (remoteOpen(stream)) closeAfterResponse(stream, timers);
+    });
+    const timer = timers.setTimeout(() => {
       if (remoteOpen(stream) && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
     }, this.options.requestMs ?? HTTP2_REQUEST_MS);
-    stream.once('close', () => clearTimeout(timer));
+    stream.once('close', () => timers.clearTimeout(timer));
   }
 
   /**

@@ -54,6 +54,8 @@ export class AcmeCertificates implements OnDemandCertificates {
   readonly #flights = new Map<string, Promise<SecureContext | undefined>>();
   #timer: unknown = null;
   #pass: Promise<void> | null = null;
+  /** Set by stop(): a pass under way orders nothing more. */
+  #stopped = false;
 
   constructor(private readonly options: AcmeCertificatesOptions) {}
 
@@ -87,7 +89,7 @@ export class AcmeCertificates implements OnDemandCertificates {
   async #joinWildcard(host: string, wildcard: string): Promise<SecureContext | undefined> {
     const held = this.#held.get(wildcard);
     if (held !== undefined) return held.context;
-    if (!(await this.options.responsible(host))) return undefined;
+    if (!(await this.options.responsible(host, true))) return undefined;
     return this.#flightFor(wildcard);
   }
 
@@ -108,11 +110,13 @@ export class AcmeCertificates implements OnDemandCertificates {
   }
 
   start(): void {
+    this.#stopped = false;
     this.#timer ??= this.options.timers.setInterval(() => void this.renewDue(), this.options.renewIntervalMs);
   }
 
   /** Stops the renewal loop; waits for orders in flight at most STOP_WAIT_MS (shutdown stays bounded). */
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer !== null) this.options.timers.clearInterval(this.#timer);
     this.#timer = null;
     const settled = Promise.allSettled([this.#pass, ...this.#flights.values()]).then(() => undefined);
@@ -130,6 +134,7 @@ export class AcmeCertificates implements OnDemandCertificates {
   async #renewPass(): Promise<void> {
     const now = this.options.timers.now();
     for (const record of await this.options.store.listCertificates()) {
+      if (this.#stopped) return;
       const wildcardRow = record.origin === 'acme-dns-01' && record.name === this.#wildcardName;
       if (record.origin !== 'acme-http-01' && !wildcardRow) continue;
       const mine = this.#held.get(record.name);
@@ -235,15 +240,20 @@ const STOP_WAIT_MS = 2_000;
 function mayOrder(record: CertificateRecord, now: number): boolean {
   if (record.renewRequested) return true;
   if (record.nextAttemptAt !== null) return record.nextAttemptAt.getTime() <= now;
-  // Failures with no next attempt: the CA refused for good (TUN_ERR_ACME_REJECTED).
-  return record.failures === 0;
+  // Failures with no next attempt: the CA refused a first order for good (TUN_ERR_ACME_REJECTED).
+  // An issued certificate is never given up (rows recorded before that rule included).
+  return record.failures === 0 || record.certPem !== null;
 }
 
-/** Renewal pass: due when asked, in the last third of the lifetime, or a first order whose back-off ran out. */
+/**
+ * Renewal pass: due when asked, in the last third of the lifetime, or with no certificate
+ * yet (a failed first order whose back-off ran out, or one cut short by a crash or deferred
+ * by the rate guard; the store's order lock keeps a running one from being ordered twice).
+ */
 export function dueForOrder(record: CertificateRecord, now: number): boolean {
   if (!mayOrder(record, now)) return false;
   if (record.renewRequested) return true;
-  if (record.notBefore === null || record.notAfter === null) return record.failures > 0;
+  if (record.notBefore === null || record.notAfter === null) return true;
   const start = record.notBefore.getTime();
   return now >= start + (record.notAfter.getTime() - start) * RENEW_AT_LIFETIME_SHARE;
 }

@@ -38,7 +38,14 @@ describe('ACME problems', () => {
       code: 'TUN_ERR_ACME_REJECTED',
       retryable: false,
     });
-    expect(acmeFailure('a.example', tagged('unauthorized')).code).toBe('TUN_ERR_ACME_REJECTED');
+    expect(acmeFailure('a.example', tagged('malformed')).code).toBe('TUN_ERR_ACME_REJECTED');
+    // A failed challenge (a 404, a stale TXT on a slow secondary) or CAA may pass next time.
+    for (const type of ['unauthorized', 'incorrectResponse', 'dns', 'caa']) {
+      expect(acmeFailure('a.example', tagged(type)), type).toMatchObject({
+        code: 'TUN_ERR_ACME_ORDER_FAILED',
+        retryable: true,
+      });
+    }
     expect(acmeFailure('a.example', tagged('rateLimited'))).toMatchObject({
       code: 'TUN_ERR_ACME_RATE_LIMITED',
       retryable: true,

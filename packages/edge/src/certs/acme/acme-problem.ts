@@ -10,11 +10,13 @@ import { TunnelError } from '@burrow/protocol';
 const PREFIX = 'urn:ietf:params:acme:error:';
 const TAGGED = /\[urn:ietf:params:acme:error:(\w+)\]/;
 
-/** Problems that another try cannot fix: ordering again would only burn CA quota. */
+/**
+ * Problems that another try cannot fix without the operator: ordering again would only burn
+ * CA quota. A failed challenge (`unauthorized`, `incorrectResponse`, `dns`, `connection`:
+ * a 404, a slow secondary's stale TXT) and `caa` (DNS changes) may pass next time: retried.
+ */
 const FINAL = new Set([
   'rejectedIdentifier',
-  'unauthorized',
-  'caa',
   'malformed',
   'unsupportedIdentifier',
   'invalidContact',

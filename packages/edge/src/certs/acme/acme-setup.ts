@@ -68,6 +68,7 @@ export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | 
       isLive: (name) => deps.isLive(name),
       store,
       customHosts: deps.customHosts,
+      onDemandTemporary: acme.onDemandTemporary,
     }),
     solver: new Http01Solver({ store, now: () => timers.now() }),
     timers,

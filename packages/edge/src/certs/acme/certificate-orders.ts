@@ -39,7 +39,10 @@ export type OrderOutcome =
 
 export interface CertificateOrdersOptions {
   issuer: Pick<AcmeIssuer, 'issue'>;
-  store: Pick<Store, 'claimCertificateOrder' | 'saveCertificate' | 'recordCertificateFailure'>;
+  store: Pick<
+    Store,
+    'claimCertificateOrder' | 'saveCertificate' | 'recordCertificateFailure' | 'getCertificate'
+  >;
   seal: KeySeal;
   sink: CertificateSink;
   guard: OrderRateGuard;
@@ -107,7 +110,10 @@ export class CertificateOrders {
       return { kind: 'issued', installed };
     } catch (err) {
       const error = acmeFailure(name, err);
-      const nextAttemptAt = error.retryable ? new Date(timers.now() + retryDelayMs(failuresBefore)) : null;
+      // Refused for good stops only a first order: an issued certificate keeps being renewed
+      // (backing off) until it expires, since the cause may be fixed meanwhile.
+      const keepTrying = error.retryable || (await this.#hasCertificate(name));
+      const nextAttemptAt = keepTrying ? new Date(timers.now() + retryDelayMs(failuresBefore)) : null;
       log.error({ name, code: error.code, err: error.message, nextAttemptAt }, 'ACME order failed');
       await store
         .recordCertificateFailure({
@@ -121,6 +127,15 @@ export class CertificateOrders {
           log.error({ err: storeErr, name }, 'could not record the failed order'),
         );
       return { kind: 'failed', error };
+    }
+  }
+
+  async #hasCertificate(name: string): Promise<boolean> {
+    try {
+      return ((await this.options.store.getCertificate(name))?.certPem ?? null) !== null;
+    } catch {
+      // Unknown: retrying is the safe side (the back-off bounds it).
+      return true;
     }
   }
 

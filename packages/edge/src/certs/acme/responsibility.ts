@@ -1,7 +1,10 @@
 /**
  * Which names this edge orders certificates for, decided before anything is written or
- * ordered: the edge's own host, `<name>.<domain>` for a live tunnel (memory) or a reserved
- * name (one store read), and verified custom domains that route to a tunnel (DomainRoutes:
+ * ordered: the edge's own host, `<name>.<domain>` for a reserved name (one store read) or,
+ * only with `acme.onDemandTemporary`, a live temporary tunnel (memory: anyone with the
+ * anonymous quota could otherwise cycle random tunnels through the week's per-domain order
+ * budget; the DNS-01 wildcard, which any live tunnel may join, is their certificate), and
+ * verified custom domains that route to a tunnel (DomainRoutes:
  * memory, reloaded at most once per few seconds). Everything else, above all the random SNI
  * names scanners send, is refused, so it costs no order and no write.
  */
@@ -16,6 +19,8 @@ export interface ResponsibilityDeps {
   isLive(name: string): boolean;
   store: Pick<Store, 'getTunnel'>;
   customHosts: { lookup(host: string): Promise<string | undefined> };
+  /** `acme.onDemandTemporary`: HTTP-01 orders of their own for temporary tunnels. */
+  onDemandTemporary: boolean;
 }
 
 /** The SNI name as compared and stored, or null when it cannot be a DNS name. */
@@ -25,16 +30,17 @@ export function normalizeServerName(raw: string): string | null {
   return host.split('.').every((label) => LABEL.test(label)) ? host : null;
 }
 
-export type Responsibility = (host: string) => Promise<boolean>;
+/** `forWildcard`: the host would join the `*.<domain>` order rather than get its own. */
+export type Responsibility = (host: string, forWildcard?: boolean) => Promise<boolean>;
 
 export function responsibility(deps: ResponsibilityDeps): Responsibility {
   const suffix = `.${deps.domain}`;
-  return async (host) => {
+  return async (host, forWildcard = false) => {
     if (host === deps.domain) return true;
     if (host.endsWith(suffix)) {
       const name = host.slice(0, -suffix.length);
       if (name.includes('.')) return false;
-      if (deps.isLive(name)) return true;
+      if ((forWildcard || deps.onDemandTemporary) && deps.isLive(name)) return true;
       return (await deps.store.getTunnel(name))?.kind === 'named';
     }
     return (await deps.customHosts.lookup(host)) !== undefined;

@@ -1,0 +1,69 @@
+/** The renewal pass over a real SQLite store: it stops between orders once stop() was called. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../logger.js';
+import { openSqliteStore } from '../../store/index.js';
+import { FakeTimers } from '../../test-support/fake-timers.js';
+import { CertificateBook } from '../certificate-book.js';
+import { KeySeal } from '../key-seal.js';
+import { AcmeCertificates } from './acme-certificates.js';
+import { CertificateOrders } from './certificate-orders.js';
+import type { ChallengeSolver } from './challenge-solver.js';
+import { OrderRateGuard } from './order-rate-guard.js';
+
+/** The issuer here never reaches a challenge. */
+const solver: ChallengeSolver = {
+  type: 'http-01',
+  create: () => Promise.resolve(),
+  remove: () => Promise.resolve(),
+};
+
+describe('AcmeCertificates renewal pass', () => {
+  it('orders nothing more once stop() was called during the pass', async () => {
+    const store = await openSqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'burrow-acme-')), 'b.db') });
+    try {
+      const clock = new FakeTimers(Date.UTC(2026, 0, 1));
+      // Three names whose first order was cut short (no certificate, no failure): all due.
+      for (const name of ['a.burrow.test', 'b.burrow.test', 'c.burrow.test'])
+        await store.claimCertificateOrder(
+          { name, hosts: [name], origin: 'acme-http-01' },
+          'gone-edge',
+          new Date(0),
+        );
+      const ordered: string[] = [];
+      const self: { acme?: AcmeCertificates } = {};
+      const orders = new CertificateOrders({
+        issuer: {
+          issue: (hosts) => {
+            ordered.push(hosts[0]!);
+            void self.acme!.stop();
+            return Promise.reject(new Error('[urn:ietf:params:acme:error:serverInternal] busy'));
+          },
+        },
+        store,
+        seal: new KeySeal(new Uint8Array(32).fill(7)),
+        sink: new CertificateBook(),
+        guard: new OrderRateGuard({ clock, perHour: 100, perDomainPerWeek: 100 }),
+        timers: clock,
+        log: createLogger('silent'),
+      });
+      const acme = new AcmeCertificates({
+        orders,
+        store,
+        responsible: () => Promise.resolve(true),
+        solver,
+        timers: clock,
+        log: createLogger('silent'),
+        waitMs: 1_000,
+        renewIntervalMs: 3_600_000,
+      });
+      self.acme = acme;
+      await acme.renewDue();
+      expect(ordered).toEqual(['a.burrow.test']);
+    } finally {
+      await store.close();
+    }
+  });
+});
