@@ -61,7 +61,7 @@ describe('certificate state in the control API', () => {
 
   it('shows the `*.<domain>` wildcard for a tunnel without its own certificate', async () => {
     await api('PUT', '/tunnels/blog');
-    await edge.store.saveCertificate({
+    await rig.edge.store.saveCertificate({
       name: '*.burrow.test',
       hosts: ['*.burrow.test', 'burrow.test'],
       origin: 'acme-dns-01',

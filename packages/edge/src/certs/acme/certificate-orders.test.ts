@@ -12,7 +12,7 @@ import { openSqliteStore, type CertificateRecord, type Store } from '../../store
 import { FakeTimers } from '../../test-support/fake-timers.js';
 import { CertificateBook } from '../certificate-book.js';
 import { KeySeal } from '../key-seal.js';
-import { createTestCa } from '../test-support/test-ca.js';
+import { createTestCa } from '../../../../../test/support/test-ca.js';
 import { dueForOrder } from './acme-certificates.js';
 import { CertificateOrders, RETRY_BASE_MS, RETRY_MAX_MS } from './certificate-orders.js';
 import type { ChallengeSolver } from './challenge-solver.js';
