@@ -33,6 +33,8 @@ export async function tunnelCertificateOf(
   name: string,
 ): Promise<{ certificate: Record<string, unknown> | null }> {
   const own = await deps.store.getCertificate(`${name}.${deps.baseDomain}`);
-  const record = own ?? (await deps.store.getCertificate(`*.${deps.baseDomain}`));
+  // A row without a certificate (a failed first order from before the wildcard) is not what serves the host.
+  const record =
+    own?.certPem != null ? own : ((await deps.store.getCertificate(`*.${deps.baseDomain}`)) ?? own);
   return { certificate: certificateView(record) };
 }

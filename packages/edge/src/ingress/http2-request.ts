@@ -5,7 +5,7 @@
  * every other stream shares.
  */
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { closeAfterResponse } from '../listeners/http2-close.js';
 
@@ -30,4 +30,12 @@ export function closeUploadAfterAnswer(req: IncomingMessage): void {
     return;
   }
   closeAfterResponse(stream(req));
+}
+
+/**
+ * Whether the viewer is gone, on HTTP/1.1 and HTTP/2 alike: an `Http2ServerResponse` has no
+ * `destroyed` of its own (and its request's stays false after a reset); its stream's does.
+ */
+export function viewerGone(res: ServerResponse): boolean {
+  return res.destroyed || (res as { stream?: { destroyed: boolean } }).stream?.destroyed === true;
 }

@@ -20,6 +20,7 @@ import { peerAddressOf } from '../listeners/peer-address.js';
 import { TrustedProxies } from '../listeners/trusted-proxies.js';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
 import { errorPageFor, sendErrorPage } from './error-page.js';
+import { viewerGone } from './http2-request.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
 import type { ExchangeDeps } from './exchange.js';
@@ -207,7 +208,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
             if (!redirected('custom-domain')) toTunnel(tunnel);
           },
           unknown,
-          gone: () => res.destroyed,
+          gone: () => viewerGone(res),
         });
       }
     };

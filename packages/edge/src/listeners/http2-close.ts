@@ -11,6 +11,8 @@ import { constants, type ServerHttp2Stream } from 'node:http2';
 import { realTimers, type Timers } from '@burrow/protocol';
 
 export const LOCAL_END_POLL_MS = 20;
+/** A viewer that never lets the last bytes go (no window) is cancelled after this. */
+export const LOCAL_END_LIMIT_MS = 300_000;
 
 function localEnded(stream: ServerHttp2Stream): boolean {
   const { localClose, state } = stream.state;
@@ -25,11 +27,15 @@ export function closeAfterResponse(stream: ServerHttp2Stream, timers: Timers = r
       stream.close(constants.NGHTTP2_NO_ERROR);
       return;
     }
+    const deadline = timers.now() + LOCAL_END_LIMIT_MS;
     const poll = timers.setInterval(() => {
       if (stream.closed || stream.destroyed) timers.clearInterval(poll);
       else if (localEnded(stream)) {
         timers.clearInterval(poll);
         stream.close(constants.NGHTTP2_NO_ERROR);
+      } else if (timers.now() >= deadline) {
+        timers.clearInterval(poll);
+        stream.close(constants.NGHTTP2_CANCEL);
       }
     }, LOCAL_END_POLL_MS);
     stream.once('close', () => timers.clearInterval(poll));

@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TunnelError } from '@burrow/protocol';
 import { errorPageFor, sendErrorPage } from '../../ingress/error-page.js';
+import { viewerGone } from '../../ingress/http2-request.js';
 import type { Store } from '../../store/index.js';
 
 export const ACME_CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
@@ -34,33 +35,37 @@ export function http01Responder(
     const token = path.slice(ACME_CHALLENGE_PREFIX.length).split('?')[0] ?? '';
     // Not a token the edge could have made: routing, without a store read.
     if (!TOKEN.test(token)) return false;
-    store.getAcmeChallenge(token).then(
-      (keyAuthorization) => {
-        // The viewer left while the lookup ran: answer nothing.
-        if (res.destroyed || req.destroyed) return;
-        if (keyAuthorization === undefined) {
-          next();
-          return;
-        }
-        req.resume();
-        res.writeHead(200, {
-          'Content-Type': 'text/plain; charset=utf-8',
-          'Content-Length': Buffer.byteLength(keyAuthorization),
-          'Cache-Control': 'no-store',
-        });
-        res.end(req.method === 'HEAD' ? undefined : keyAuthorization);
-      },
-      (err: unknown) => {
-        onError(err);
-        if (res.destroyed) return;
-        req.resume();
-        const failure = new TunnelError(
-          'TUN_ERR_INTERNAL',
-          'the ACME challenge could not be read from the store',
-        );
-        sendErrorPage(res, errorPageFor(failure, 'Internal error'), req.headers.accept);
-      },
-    );
+    store
+      .getAcmeChallenge(token)
+      .then(
+        (keyAuthorization) => {
+          // The viewer left while the lookup ran: answer nothing.
+          if (viewerGone(res)) return;
+          if (keyAuthorization === undefined) {
+            next();
+            return;
+          }
+          req.resume();
+          res.writeHead(200, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Content-Length': Buffer.byteLength(keyAuthorization),
+            'Cache-Control': 'no-store',
+          });
+          res.end(req.method === 'HEAD' ? undefined : keyAuthorization);
+        },
+        (err: unknown) => {
+          onError(err);
+          if (viewerGone(res)) return;
+          req.resume();
+          const failure = new TunnelError(
+            'TUN_ERR_INTERNAL',
+            'the ACME challenge could not be read from the store',
+          );
+          sendErrorPage(res, errorPageFor(failure, 'Internal error'), req.headers.accept);
+        },
+      )
+      // A throw from routing or the error page must not become an unhandled rejection.
+      .catch(onError);
     return true;
   };
 }
