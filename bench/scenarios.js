@@ -66,6 +66,33 @@ export function paths(ctx) {
   ];
 }
 
+/** What a load run reports, by metric: its unit and how to read it from a result. */
+const LOAD_METRICS = {
+  'requests/s': { unit: '', of: (/** @type {LoadResult} */ r) => r.rps },
+  p50: { unit: 'ms', of: (/** @type {LoadResult} */ r) => r.p50Ms },
+  p99: { unit: 'ms', of: (/** @type {LoadResult} */ r) => r.p99Ms },
+};
+
+/**
+ * One row per metric of a load scenario, in the order given, each with its target or null.
+ * @param {Context} ctx
+ * @param {string} scenario
+ * @param {Record<string, LoadResult>} results
+ * @param {[keyof typeof LOAD_METRICS, Row['target']][]} metrics
+ * @returns {Row[]}
+ */
+function loadRows(ctx, scenario, results, metrics) {
+  return metrics.map(([metric, target]) =>
+    row({
+      scenario,
+      metric,
+      unit: LOAD_METRICS[metric].unit,
+      ...figures(ctx, each(results, LOAD_METRICS[metric].of)),
+      target,
+    }),
+  );
+}
+
 /**
  * A row's figures from per-path values: direct, Burrow (`tunnel`) and each reference.
  * @param {Context} ctx
@@ -149,35 +176,11 @@ export async function smallGet50(ctx, s1) {
     const judged = tool === tools[0];
     const scenario = `1. small GET, 50 connections, ${cfg.loadS} s (${tool})`;
     rows.push(
-      row({
-        scenario,
-        metric: 'requests/s',
-        unit: '',
-        ...figures(
-          ctx,
-          each(results, (r) => r.rps),
-        ),
-        target: judged ? { kind: 'ratio', op: '>=', value: 0.5 } : null,
-      }),
-      row({
-        scenario,
-        metric: 'p50',
-        unit: 'ms',
-        ...figures(
-          ctx,
-          each(results, (r) => r.p50Ms),
-        ),
-      }),
-      row({
-        scenario,
-        metric: 'p99',
-        unit: 'ms',
-        ...figures(
-          ctx,
-          each(results, (r) => r.p99Ms),
-        ),
-        target: judged ? { kind: 'ratio', op: '<=', value: 2.0 } : null,
-      }),
+      ...loadRows(ctx, scenario, results, [
+        ['requests/s', judged ? { kind: 'ratio', op: '>=', value: 0.5 } : null],
+        ['p50', null],
+        ['p99', judged ? { kind: 'ratio', op: '<=', value: 2.0 } : null],
+      ]),
     );
   }
   return { raw, rows };
@@ -214,34 +217,11 @@ export async function smallGet1(ctx) {
     raw[tool] = results;
     const scenario = `2. small GET, 1 connection, ${cfg.seqS} s (${tool === 'wrk' ? 'wrk' : 'node:http loop'})`;
     rows.push(
-      row({
-        scenario,
-        metric: 'p50',
-        unit: 'ms',
-        ...figures(
-          ctx,
-          each(results, (r) => r.p50Ms),
-        ),
-        target: tool === tools[0] ? { kind: 'ratio', op: '<=', value: 3.0 } : null,
-      }),
-      row({
-        scenario,
-        metric: 'p99',
-        unit: 'ms',
-        ...figures(
-          ctx,
-          each(results, (r) => r.p99Ms),
-        ),
-      }),
-      row({
-        scenario,
-        metric: 'requests/s',
-        unit: '',
-        ...figures(
-          ctx,
-          each(results, (r) => r.rps),
-        ),
-      }),
+      ...loadRows(ctx, scenario, results, [
+        ['p50', tool === tools[0] ? { kind: 'ratio', op: '<=', value: 3.0 } : null],
+        ['p99', null],
+        ['requests/s', null],
+      ]),
     );
   }
   return { raw, rows };
