@@ -49,6 +49,7 @@ describe('Janitor', () => {
       sessionId: 's',
       accepting: true,
       anonymous: false,
+      userId: null,
       openStream: () => ({}) as MuxStream,
       displaced: () => undefined,
     });

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Timers } from '@burrow/protocol';
 import { clientAddressOf } from '../listeners/client-address.js';
+import { traceContextFor, type TraceContext } from '../observe/trace-context.js';
 import type { TunnelPolicy } from '../policy/index.js';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
 
@@ -37,6 +38,8 @@ export interface TunnelRequest {
   readonly secure: boolean;
   readonly method: string;
   readonly startedAt: number;
+  /** The viewer's W3C trace continued, or a new one: the origin gets its `traceparent`, the record its id. */
+  readonly trace: TraceContext;
 }
 
 export interface RequestResolveDeps {
@@ -44,6 +47,8 @@ export interface RequestResolveDeps {
   policies: PolicySource;
   timers: Timers;
   newRequestId(): string;
+  /** Whether a trace started at the edge is sampled (true when spans are exported). */
+  sampleNewTraces?: boolean;
 }
 
 /** Not frozen: `readonly` says it to the compiler, and this runs for every request. */
@@ -63,5 +68,15 @@ export function resolveRequest(
     secure: (req.socket as Partial<TLSSocket>).encrypted === true,
     method: req.method ?? 'GET',
     startedAt: deps.timers.now(),
+    trace: traceContextFor(
+      oneHeader(req.headers.traceparent),
+      oneHeader(req.headers.tracestate),
+      deps.sampleNewTraces === true,
+    ),
   };
+}
+
+/** A repeated trace header is taken as absent (the spec says to restart the trace). */
+function oneHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

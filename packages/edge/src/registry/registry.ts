@@ -13,6 +13,8 @@ export interface TunnelTarget {
   readonly accepting: boolean;
   /** True when the session that bound the name used no API key (decides the phishing warning). */
   readonly anonymous: boolean;
+  /** The user whose key opened the session (whose request history this is); null when anonymous. */
+  readonly userId: string | null;
   openStream(): MuxStream;
   /** Another session of the same owner took `name` over (resume token or --force). */
   displaced(name: string): void;
