@@ -11,6 +11,8 @@ export type { RequestRecord, RequestTiming, RequestCapture } from '../store/requ
 
 export interface RequestObserver {
   record(record: RequestRecord): void;
+  /** An upgrade's 101 reached the viewer (its record follows when it closes): open WebSockets are upgraded − recorded. */
+  upgraded?(tunnel: string): void;
 }
 
 /** One observer over many; a throwing observer is reported and never stops the others. */
@@ -29,6 +31,13 @@ export function fanOut(
           onError(err);
         }
       },
+      upgraded(tunnel) {
+        try {
+          only.upgraded?.(tunnel);
+        } catch (err) {
+          onError(err);
+        }
+      },
     };
   }
   return {
@@ -36,6 +45,15 @@ export function fanOut(
       for (const observer of observers) {
         try {
           observer.record(record);
+        } catch (err) {
+          onError(err);
+        }
+      }
+    },
+    upgraded(tunnel) {
+      for (const observer of observers) {
+        try {
+          observer.upgraded?.(tunnel);
         } catch (err) {
           onError(err);
         }
