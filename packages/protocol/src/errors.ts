@@ -329,6 +329,13 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the DNS hook script failed, timed out or could not be run',
   },
+  // The control API's live request streams (Server-Sent Events), counted per user.
+  TUN_ERR_FEED_LIMIT: {
+    wire: 0,
+    status: 429,
+    retryable: true,
+    summary: 'the user has as many live request streams open as allowed',
+  },
   // Answers the edge gives a viewer itself, before anything reaches the agent: a tunnel's access
   // policy (POLICY_*) or an edge-wide limit (EDGE_*). Viewers and scripts already read these
   // strings in X-Burrow-Error, so they keep their names; wire 0, as they never cross to an agent.
