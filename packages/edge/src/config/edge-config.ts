@@ -75,6 +75,8 @@ export interface EdgeConfig {
     readonly tlsHandshakesPerIp: number;
     /** Concurrent streams per HTTP/2 viewer connection. */
     readonly http2MaxStreams: number;
+    /** Live request streams (`GET /tunnels/{name}/requests/stream`) one user may hold open. */
+    readonly sseStreamsPerUser: number;
   };
   readonly timeouts: {
     /** An agent must finish HELLO within this. */

@@ -141,6 +141,8 @@ export const edgeConfigSchema = z.strictObject(
       tlsHandshakesPerIp: intSetting(64, 1, 1_000_000),
       // Concurrent HTTP/2 streams per viewer connection (SETTINGS_MAX_CONCURRENT_STREAMS).
       http2MaxStreams: intSetting(250, 1, 10_000),
+      // Live request streams (SSE) one user may hold open on the control API.
+      sseStreamsPerUser: intSetting(5, 1, 1000),
     }),
     timeouts: group({
       handshakeMs: msSetting(10_000, 100),

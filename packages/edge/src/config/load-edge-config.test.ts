@@ -53,6 +53,7 @@ describe('loadEdgeConfig defaults', () => {
         requestsPerSecondPerIp: 1000,
         tlsHandshakesPerIp: 64,
         http2MaxStreams: 250,
+        sseStreamsPerUser: 5,
       },
       timeouts: {
         handshakeMs: 10000,
