@@ -20,10 +20,21 @@ export interface ApiRequest {
   readBody: () => Promise<Record<string, unknown>>;
 }
 
-/** What a handler answers: a status and a JSON body (none for 204). */
-export interface ApiAnswer {
+/** What a handler answers: a status and a JSON body (none for 204), or a streamed answer. */
+export type ApiAnswer = JsonAnswer | StreamedAnswer;
+
+export interface JsonAnswer {
   status: number;
   body?: unknown;
+}
+
+/**
+ * An answer written over time (Server-Sent Events): `start` takes the response over once the
+ * handler has checked everything. It may still throw before writing anything, and the throw
+ * is answered as JSON like any other failure.
+ */
+export interface StreamedAnswer {
+  start(res: ServerResponse): void;
 }
 
 export interface ApiRoute {

@@ -88,7 +88,8 @@ export class ControlApi {
       query: url.searchParams,
       readBody: () => readJsonObject(req),
     });
-    sendJson(res, answer.status, answer.body);
+    if ('start' in answer) answer.start(res);
+    else sendJson(res, answer.status, answer.body);
     req.resume();
   }
 }
