@@ -109,7 +109,7 @@ function headerList(json: string, id: string): string[] {
   if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) {
     throw new TunnelError('TUN_ERR_INTERNAL', `corrupt captured headers in request record ${id}`);
   }
-  return parsed as string[];
+  return parsed;
 }
 
 function toCapture(row: Selectable<RequestRecordsTable>): RequestCapture | null {
