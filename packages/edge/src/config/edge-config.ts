@@ -122,6 +122,13 @@ export interface EdgeConfig {
     /** Milliseconds between passes that look up TXT records of unverified custom domains. */
     readonly verifyIntervalMs: number;
   };
+  /** Request history retention (the janitor prunes the store on each sweep). */
+  readonly history: {
+    /** Records older than this many days are deleted. */
+    readonly maxAgeDays: number;
+    /** Each tunnel keeps at most its newest this many records. */
+    readonly maxPerTunnel: number;
+  };
   /** The real client address behind load balancers (listeners/). */
   readonly proxy: {
     /** Read a PROXY protocol v1/v2 header at the start of every public connection. */
