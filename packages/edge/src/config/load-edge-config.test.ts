@@ -37,6 +37,7 @@ describe('loadEdgeConfig defaults', () => {
       dataDir: join(scratch.path, 'data'),
       databaseUrl: null,
       log: { level: 'info' },
+      history: { maxAgeDays: 7, maxPerTunnel: 10000 },
       limits: {
         maxHeaderBytes: 16384,
         maxHeaderCount: 500,
@@ -76,7 +77,6 @@ describe('loadEdgeConfig defaults', () => {
         janitorIntervalMs: 60000,
       },
       domains: { resolver: [], verifyIntervalMs: 30000 },
-      history: { maxAgeDays: 7, maxPerTunnel: 10000 },
       tls: { certFile: null, keyFile: null, generate: 'off' },
       acme: {
         email: null,
