@@ -11,6 +11,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realTimers, TunnelError, type Timers } from '@burrow/protocol';
 import { ControlApi } from './api/control-api.js';
+import { requestEvent } from './api/request-view.js';
 import type { AcmeCertificates } from './certs/acme/acme-certificates.js';
 import { createAcmeCertificates } from './certs/acme/acme-setup.js';
 import { http01Responder } from './certs/acme/http01-responder.js';
@@ -32,6 +33,9 @@ import { Janitor } from './janitor.js';
 import { createPublicListener } from './listeners/public-listener.js';
 import { TrustedProxies } from './listeners/trusted-proxies.js';
 import { createLogger, type Logger } from './logger.js';
+import { RequestFeed } from './observe/request-feed.js';
+import type { RequestObserver } from './observe/request-observer.js';
+import { TunnelStats } from './observe/tunnel-stats.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
@@ -74,6 +78,12 @@ export class EdgeServer {
   private readonly domainRoutes: DomainRoutes;
   private readonly domainVerifier: DomainVerifier;
   private readonly controlApi: ControlApi;
+  /** Per-tunnel statistics, fed by finished requests. */
+  readonly tunnelStats: TunnelStats;
+  /** Live request streams (SSE), fed by finished requests; ended on close. */
+  private readonly requestFeed: RequestFeed;
+  /** Everything that hears about finished requests (statistics, the live feed). */
+  readonly requestObservers: readonly RequestObserver[];
   /** Configured certificate sources; the HTTPS listener selects from `certificates`. */
   private readonly certSources: CertificateSources;
   /**
@@ -109,6 +119,13 @@ export class EdgeServer {
     });
     const policies = new PolicyBook({ clock: timers, secret });
     const traffic = new TunnelTraffic(() => timers.now());
+    this.tunnelStats = new TunnelStats({ clock: timers });
+    this.requestFeed = new RequestFeed({
+      timers,
+      format: requestEvent,
+      maxStreamsPerUser: limits.sseStreamsPerUser,
+    });
+    this.requestObservers = [this.tunnelStats, this.requestFeed];
     // One count of wrong API keys per address, whether they were tried on agents or the API.
     const keyFailures = new AuthFailures({ clock: timers });
     this.gateway = new Gateway({
@@ -151,7 +168,11 @@ export class EdgeServer {
         maxPerTunnel: config.history.maxPerTunnel,
       },
       // A freed temporary name starts again from zero for whoever gets it next.
-      onFreed: (names) => names.forEach((name) => traffic.forget(name)),
+      onFreed: (names) =>
+        names.forEach((name) => {
+          traffic.forget(name);
+          this.tunnelStats.forget(name);
+        }),
     });
     this.domainRoutes = new DomainRoutes({ store, timers, log });
     this.domainVerifier = new DomainVerifier({
@@ -179,6 +200,13 @@ export class EdgeServer {
       urlFor: (name) => tunnelUrl(config, name, this.publicPort),
       isOnline: (name) => this.registry.lookup(name) !== undefined,
       traffic,
+      stats: this.tunnelStats,
+      feed: this.requestFeed,
+      liveSessions: (name) => {
+        const target = this.registry.lookup(name);
+        return target === undefined ? [] : [target.sessionId];
+      },
+      timers,
       reservedNamesPerUser: limits.reservedNamesPerUser,
       applyStoredPolicy: (name, policy, owner) => this.gateway.applyStoredPolicy(name, policy, owner),
       domainsChanged: () => this.domainRoutes.reload(),
@@ -355,6 +383,7 @@ export class EdgeServer {
 
   destroy(): void {
     this.draining = true;
+    this.requestFeed.close();
     this.storeFile?.stop();
     this.certSources.stop();
     this.gateway.destroy();
@@ -377,6 +406,8 @@ export class EdgeServer {
     this.storeFile?.stop();
     this.certSources.stop();
     this.log.info('shutting down: agents get GOAWAY, in-flight requests may finish');
+    // Live request streams never finish on their own: end them so connections can close.
+    this.requestFeed.close();
     const listening = Promise.all([
       new Promise<void>((resolve) => this.listener.close(() => resolve())),
       this.httpsSide?.listener.close(),

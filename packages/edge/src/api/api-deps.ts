@@ -6,8 +6,10 @@
  * it says who holds it (409 TUN_ERR_NAME_TAKEN), as BIND does, so the owner can be asked.
  */
 
-import { TunnelError } from '@burrow/protocol';
+import { TunnelError, type Timers } from '@burrow/protocol';
 import type { TunnelTraffic } from '../ingress/tunnel-traffic.js';
+import type { RequestFeed } from '../observe/request-feed.js';
+import type { TunnelStats } from '../observe/tunnel-stats.js';
 import type { Store } from '../store/index.js';
 import type { ApiCaller } from './api-auth.js';
 
@@ -20,6 +22,13 @@ export interface ApiDeps {
   /** True while an agent serves the name. */
   isOnline(name: string): boolean;
   traffic: TunnelTraffic;
+  /** Per-tunnel statistics (`GET /tunnels/{name}/stats`). */
+  stats: TunnelStats;
+  /** The live feed behind `GET /tunnels/{name}/requests/stream`. */
+  feed: RequestFeed;
+  /** Ids of the agent sessions serving the name on this edge now (empty when offline). */
+  liveSessions(name: string): string[];
+  timers: Timers;
   /** Tunnel names one user may reserve (limits.reservedNamesPerUser). */
   reservedNamesPerUser: number;
   /** Makes a newly stored policy apply to the live binding of the name by a session of its owner, if any. */

@@ -14,6 +14,8 @@ import { ApiRouter, type ApiRoute } from './api-router.js';
 import { domainRoutes } from './domains-api.js';
 import { accountRoutes } from './keys-api.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import { requestRoutes } from './requests-api.js';
+import { statsRoutes } from './stats-api.js';
 import { tunnelRoutes } from './tunnels-api.js';
 
 export const API_PREFIX = '/api/v1';
@@ -26,7 +28,13 @@ export interface ControlApiOptions extends ApiDeps {
 
 /** Every authenticated route; the document route is answered before authentication. */
 export function apiRoutes(deps: ApiDeps): ApiRoute[] {
-  return [...accountRoutes(deps), ...tunnelRoutes(deps), ...domainRoutes(deps)];
+  return [
+    ...accountRoutes(deps),
+    ...tunnelRoutes(deps),
+    ...domainRoutes(deps),
+    ...statsRoutes(deps),
+    ...requestRoutes(deps),
+  ];
 }
 
 export class ControlApi {

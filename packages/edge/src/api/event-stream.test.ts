@@ -9,7 +9,7 @@ import { EventStream } from './event-stream.js';
 import { requestEvent } from './request-view.js';
 
 let server: Server | null = null;
-afterEach(async () => {
+afterEach(() => {
   server?.closeAllConnections();
   server?.close();
   server = null;

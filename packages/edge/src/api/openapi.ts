@@ -52,6 +52,36 @@ const idParam = {
   schema: { type: 'string' },
   description: 'Key id (`key_…`) or prefix.',
 };
+const requestIdParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'Request id (the `X-Request-Id` the origin got).',
+};
+const queryParam = (name: string, description: string, schema: object = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  schema,
+  description,
+});
+const requestFilters = [
+  queryParam('status', 'Status class.', { enum: ['1xx', '2xx', '3xx', '4xx', '5xx'] }),
+  queryParam('method', 'HTTP method (matched upper-cased), e.g. `POST`.'),
+  queryParam('path_prefix', 'Path (with query, as recorded) starting with this; begins with `/`.', {
+    type: 'string',
+    maxLength: 2048,
+  }),
+  queryParam('since', 'Started at or after (RFC 3339).', { type: 'string', format: 'date-time' }),
+  queryParam('until', 'Started before (RFC 3339); later than `since`.', {
+    type: 'string',
+    format: 'date-time',
+  }),
+  queryParam('error_code', 'A code from docs/errors.md, e.g. `TUN_ERR_ORIGIN_REFUSED`.'),
+  queryParam('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
+  queryParam('cursor', "A page's `nextCursor`, unchanged: the next (older) page with the same filters."),
+];
 const dateTime = { type: 'string', format: 'date-time' };
 const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
 const tunnelPolicySchema = {
@@ -97,7 +127,7 @@ export const OPENAPI_DOCUMENT = {
     title: 'Burrow control API',
     version: '1',
     description:
-      "Manage your own tunnel names, their stored access policy, custom domains, API keys and session history. Every call needs an API key with the `api` scope; a key sees only its own user's resources, an `admin` key every user's.",
+      "Manage your own tunnel names, their stored access policy, custom domains, API keys and session history; read your tunnels' statistics and request history, and watch their requests live. Every call needs an API key with the `api` scope; a key sees only its own user's resources, an `admin` key every user's.",
   },
   servers: [{ url: '/api/v1' }],
   security: [{ bearer: [] }],
@@ -182,6 +212,55 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'Requests and upgrades routed to the tunnel since the edge started',
         responses: { '200': answer('Counters.', ref('Traffic')), '404': NOT_FOUND, ...ERRORS },
+      },
+    },
+    '/tunnels/{name}/stats': {
+      parameters: [nameParam],
+      get: {
+        summary:
+          'Statistics this edge keeps for the tunnel: counts, status classes, error codes, bytes, latency percentiles over the last minute, hour and day, open WebSockets, and the sessions serving it',
+        responses: { '200': answer('Statistics.', ref('TunnelStats')), '404': NOT_FOUND, ...ERRORS },
+      },
+    },
+    '/tunnels/{name}/requests': {
+      parameters: [nameParam],
+      get: {
+        summary: "The tunnel's request history, newest first, filtered and paged",
+        description:
+          'Only records made while the tunnel was yours (an admin key sees all). Captures are left out; fetch one record for its capture. Unknown or repeated query fields are refused.',
+        parameters: requestFilters,
+        responses: {
+          '200': answer('One page; `nextCursor` is null on the last.', ref('RequestPage')),
+          '404': NOT_FOUND,
+          ...ERRORS,
+        },
+      },
+    },
+    '/tunnels/{name}/requests/stream': {
+      parameters: [nameParam],
+      get: {
+        summary: "The tunnel's new requests as they finish, as Server-Sent Events",
+        description:
+          'Each finished request is an `event: request` whose `id` is the record id and whose `data` is the record (without capture) on one line. A comment line is sent every 15 s. The stream ends with `event: end` and `data: {"reason": "slow-reader" | "edge-closing"}` when the reader fell more than 1 MiB behind or the edge shuts down. At most `limits.sseStreamsPerUser` (default 5) open streams per user.',
+        responses: {
+          '200': {
+            description: 'An endless event stream.',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          '404': NOT_FOUND,
+          ...ERRORS,
+          '429': answer(
+            'This user already holds `limits.sseStreamsPerUser` streams (TUN_ERR_FEED_LIMIT), or as for every call.',
+            ref('Error'),
+          ),
+        },
+      },
+    },
+    '/requests/{id}': {
+      parameters: [requestIdParam],
+      get: {
+        summary: "One request record with its capture (when the tunnel's policy captured it)",
+        responses: { '200': answer('The record.', ref('RequestDetail')), '404': NOT_FOUND, ...ERRORS },
       },
     },
     '/domains': {
@@ -336,6 +415,125 @@ export const OPENAPI_DOCUMENT = {
           upgrades: { type: 'integer' },
           lastRequestAt: nullableDateTime,
         },
+      },
+      LatencyWindow: {
+        type: 'object',
+        description:
+          'Total time of plain requests (not upgrades) that finished in the window; percentiles are the upper edge of a log-scale bin (R10 series, at most 28% above the true value), null without requests.',
+        properties: {
+          count: { type: 'integer' },
+          p50Ms: { type: ['number', 'null'] },
+          p90Ms: { type: ['number', 'null'] },
+          p99Ms: { type: ['number', 'null'] },
+        },
+      },
+      TunnelStats: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          since: {
+            ...dateTime,
+            description: 'Counting began: the edge started, or the name last changed hands.',
+          },
+          sessions: {
+            type: 'array',
+            items: { type: 'object', properties: { id: { type: 'string' } } },
+            description: 'Agent sessions serving the tunnel on this edge now.',
+          },
+          requests: { type: 'integer', description: 'Plain requests finished.' },
+          upgrades: { type: 'integer', description: 'Upgrades (WebSockets) finished.' },
+          openWebSockets: { type: 'integer' },
+          statusClasses: {
+            type: 'object',
+            description: 'Finished requests and upgrades by status class; `none` left before any status.',
+            properties: Object.fromEntries(
+              ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'].map((k) => [k, { type: 'integer' }]),
+            ),
+          },
+          errorCodes: {
+            type: 'object',
+            additionalProperties: { type: 'integer' },
+            description: 'Requests the edge answered or cut with an error code, by code.',
+          },
+          bytesIn: { type: 'integer', description: 'Body bytes from viewers.' },
+          bytesOut: { type: 'integer', description: 'Body bytes to viewers.' },
+          lastStatus: { type: ['integer', 'null'] },
+          lastStatusAt: nullableDateTime,
+          latency: {
+            type: 'object',
+            properties: {
+              minute: ref('LatencyWindow'),
+              hour: ref('LatencyWindow'),
+              day: ref('LatencyWindow'),
+            },
+          },
+        },
+      },
+      RequestRecord: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          tunnel: { type: 'string' },
+          userId: {
+            type: ['string', 'null'],
+            description: "The tunnel owner's user id when the request arrived.",
+          },
+          startedAt: dateTime,
+          method: { type: 'string' },
+          path: { type: 'string', description: 'As forwarded; at most 2,048 characters.' },
+          host: { type: 'string' },
+          status: {
+            type: 'integer',
+            description: 'What the viewer got (101 for an upgrade); 0 when it left first.',
+          },
+          upgrade: { type: 'boolean' },
+          bytesIn: { type: 'integer' },
+          bytesOut: { type: 'integer' },
+          clientAddress: { type: 'string' },
+          traceId: { type: ['string', 'null'] },
+          errorCode: { type: ['string', 'null'] },
+          timing: {
+            type: 'object',
+            description:
+              'Milliseconds: at the edge before the stream opened, the tunnel round trip, the origin to its first byte, the whole exchange.',
+            properties: {
+              edgeMs: { type: ['number', 'null'] },
+              tunnelMs: { type: ['number', 'null'] },
+              originMs: { type: ['number', 'null'] },
+              totalMs: { type: 'number' },
+            },
+          },
+          replayOf: { type: ['string', 'null'] },
+        },
+      },
+      RequestPage: {
+        type: 'object',
+        properties: {
+          requests: { type: 'array', items: ref('RequestRecord') },
+          nextCursor: { type: ['string', 'null'] },
+        },
+      },
+      RequestCapture: {
+        type: ['object', 'null'],
+        description:
+          'Null unless the tunnel\'s policy captured the request. Redacted header values are "***".',
+        properties: {
+          requestHeaders: {
+            type: 'array',
+            items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 },
+          },
+          requestBody: { type: ['string', 'null'], contentEncoding: 'base64' },
+          requestBodyTruncated: { type: 'boolean' },
+          responseHeaders: {
+            type: 'array',
+            items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 },
+          },
+          responseBody: { type: ['string', 'null'], contentEncoding: 'base64' },
+          responseBodyTruncated: { type: 'boolean' },
+        },
+      },
+      RequestDetail: {
+        allOf: [ref('RequestRecord'), { type: 'object', properties: { capture: ref('RequestCapture') } }],
       },
       NewDomain: {
         type: 'object',

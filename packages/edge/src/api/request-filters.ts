@@ -28,20 +28,19 @@ function invalid(field: string, requirement: string): TunnelError {
 
 /** True when every field is in range: Date.parse would roll 2024-02-30 over to March. */
 function realDateTime(match: RegExpExecArray): boolean {
-  const [year, month, day, hour, minute, second, , offsetHour, offsetMinute] = match
-    .slice(1)
-    .map((part) => (part === undefined ? 0 : Number(part)));
-  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  const part = (i: number): number => Number(match[i] ?? 0);
+  const [year, month, day] = [part(1), part(2), part(3)];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return (
-    month! >= 1 &&
-    month! <= 12 &&
-    day! >= 1 &&
-    day! <= daysInMonth &&
-    hour! <= 23 &&
-    minute! <= 59 &&
-    second! <= 59 &&
-    offsetHour! <= 23 &&
-    offsetMinute! <= 59
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    part(4) <= 23 &&
+    part(5) <= 59 &&
+    part(6) <= 59 &&
+    part(8) <= 23 &&
+    part(9) <= 59
   );
 }
 

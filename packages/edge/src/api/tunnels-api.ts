@@ -33,7 +33,7 @@ function policyView(policy: Record<string, unknown> | null): { policy: Record<st
 }
 
 /** The caller's tunnel by name, or 404 whether it is missing or someone else's. */
-async function ownTunnel(deps: ApiDeps, caller: ApiCaller, raw: string): Promise<TunnelRecord> {
+export async function ownTunnel(deps: ApiDeps, caller: ApiCaller, raw: string): Promise<TunnelRecord> {
   const tunnel = await deps.store.getTunnel(raw.toLowerCase());
   if (tunnel === undefined || !mayAccess(caller, tunnel.ownerUserId)) throw notYours('tunnel', raw);
   return tunnel;
@@ -74,7 +74,10 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
           maxNamedPerUser: deps.reservedNamesPerUser,
         });
         // A name new to this user starts with no traffic, whoever used it before.
-        if (!existed) deps.traffic.forget(name);
+        if (!existed) {
+          deps.traffic.forget(name);
+          deps.stats.forget(name);
+        }
         return { status: existed ? 200 : 201, body: tunnelView(tunnel, deps) };
       },
     },
@@ -95,6 +98,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
             : await store.deleteTunnel(tunnel.name);
         if (!released) throw notYours('tunnel', tunnel.name);
         deps.traffic.forget(tunnel.name);
+        deps.stats.forget(tunnel.name);
         await deps.domainsChanged();
         return { status: 204 };
       },
