@@ -5,7 +5,8 @@
  * run also reports the server side's CPU per connection (the edge and the agent for
  * Burrow, nginx's worker for nginx) from /proc, which moves less with load than the rate.
  *
- *   node bench/handshakes.js [--rounds 5] [--seconds 5] [--batch 200] [--profile] [--node-arg <flag>]...
+ *   node bench/handshakes.js [--rounds 5] [--seconds 5] [--batch 200] [--warmup 1] [--out file.json]
+ *                            [--profile] [--node-arg <flag>]...
  *
  *   --profile  after the rounds, one more Burrow run with the edge's CPU profiler on (through
  *              the inspector); the .cpuprofile goes to bench/results/ and its summary is printed.
@@ -41,6 +42,8 @@ function parseArgs(argv) {
     rounds: num('--rounds', 5),
     seconds: num('--seconds', 5),
     batch: num('--batch', 200),
+    warmup: num('--warmup', 1),
+    out: argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined,
     profile: argv.includes('--profile'),
     nodeArgs: argv.flatMap((a, i) => (a === '--node-arg' && argv[i + 1] !== undefined ? [argv[i + 1]] : [])),
   };
@@ -121,8 +124,10 @@ async function main() {
     log(
       `edge pid ${t.edge.proc.pid} https :${t.edge.httpsPort}; nginx ${nginx.tlsUrl}; load ${loads[0].toFixed(2)}`,
     );
-    await measure('burrow', 1);
-    await measure('nginx', 1);
+    if (args.warmup > 0) {
+      await measure('burrow', args.warmup);
+      await measure('nginx', args.warmup);
+    }
     for (let i = 0; i < args.rounds; i += 1) {
       /** @type {('burrow' | 'nginx')[]} */
       const order = i % 2 === 0 ? ['burrow', 'nginx'] : ['nginx', 'burrow'];
@@ -151,6 +156,10 @@ async function main() {
         `nginx ${median(runs.nginx.map((r) => r.cpuUs)).toFixed(0)} µs (worker)`,
     );
     log(`load average (1 min) over the rounds: ${loads.map((l) => l.toFixed(2)).join(', ')}`);
+    if (args.out) {
+      const summary = { burrow: b, nginx: n, ratioOfMedians: b / n, medianOfRatios: median(ratios) };
+      writeFileSync(args.out, `${JSON.stringify({ args, loads, runs, summary }, null, 2)}\n`);
+    }
     if (args.profile) {
       const session = await connectInspector(t.edge.proc);
       const stop = await startProfiler(session);
