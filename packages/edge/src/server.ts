@@ -119,7 +119,11 @@ export class EdgeServer {
     });
     const policies = new PolicyBook({ clock: timers, secret });
     const traffic = new TunnelTraffic(() => timers.now());
-    this.tunnelStats = new TunnelStats({ clock: timers });
+    this.tunnelStats = new TunnelStats({
+      clock: timers,
+      // Only names an agent serves (or is reconnecting to): random hostnames must not crowd out real tunnels.
+      admits: (name) => this.registry.lookup(name) !== undefined || this.registry.graceUntil(name) > 0,
+    });
     this.requestFeed = new RequestFeed({
       timers,
       format: requestEvent,

@@ -6,9 +6,9 @@ const DAY = 86_400_000;
 /** Midnight, so time buckets (10 s, 5 min, 1 h) start exactly here. */
 const T0 = Math.floor(1_700_000_000_000 / DAY) * DAY;
 
-function rig(maxTunnels?: number) {
+function rig(maxTunnels?: number, admits?: (name: string) => boolean) {
   const clock = { t: T0, now: () => clock.t };
-  return { clock, stats: new TunnelStats({ clock, maxTunnels }) };
+  return { clock, stats: new TunnelStats({ clock, maxTunnels, admits }) };
 }
 
 describe('TunnelStats', () => {
@@ -117,5 +117,23 @@ describe('TunnelStats', () => {
     expect(stats.get('a')).toMatchObject({ requests: 0, since: T0 + 7_000 });
     expect(stats.get('b').requests).toBe(1);
     expect(stats.get('d').requests).toBe(1);
+  });
+
+  it('starts tracking only the names it admits, asking once per name', () => {
+    const asked: string[] = [];
+    const { stats } = rig(undefined, (name) => {
+      asked.push(name);
+      return name === 'served';
+    });
+    // Anonymous records (no owner) and upgrades ask; a record with an owner reached a live target.
+    for (let i = 0; i < 3; i++) stats.record(sampleRecord({ tunnel: 'served', userId: null }));
+    stats.record(sampleRecord({ tunnel: 'random-scan', userId: null }));
+    stats.upgraded('random-scan');
+    stats.record(sampleRecord({ tunnel: 'owned', userId: 'u1' }));
+    expect(stats.size).toBe(2);
+    expect(stats.get('served').requests).toBe(3);
+    expect(stats.get('owned').requests).toBe(1);
+    expect(stats.get('random-scan')).toMatchObject({ requests: 0, openWebSockets: 0 });
+    expect(asked).toEqual(['served', 'random-scan', 'random-scan']);
   });
 });

@@ -7,7 +7,9 @@
  * Memory: a tracked tunnel is a small object plus, for each time bucket that saw a request,
  * one array of latency bins (72 × 4 bytes); at most 6 + 12 + 24 buckets, about 12 KiB for a
  * tunnel busy all day. At most `maxTunnels` are tracked; beyond it the one tracked longest
- * is dropped.
+ * is dropped. A name starts being tracked by a record with an owner (it reached a live
+ * target, which names its user) or when `admits` says so (the edge: an agent serves it), so
+ * requests for random hostnames cannot crowd real tunnels out.
  */
 
 import type { Clock } from '@burrow/protocol';
@@ -75,12 +77,18 @@ export class TunnelStats implements RequestObserver {
   private readonly forgotten = new Map<string, number>();
   private readonly clock: Clock;
   private readonly maxTunnels: number;
+  private readonly admits: (name: string) => boolean;
   /** Reused by `get` (single-threaded, never held across calls). */
   private readonly scratch = new Uint32Array(LATENCY_BIN_COUNT);
 
-  constructor(options: { clock: Clock; maxTunnels?: number }) {
+  /**
+   * `admits`: may this untracked name start being tracked (default: every name)? Asked for a
+   * new name only, and not for a record with an owner.
+   */
+  constructor(options: { clock: Clock; maxTunnels?: number; admits?: (name: string) => boolean }) {
     this.clock = options.clock;
     this.maxTunnels = options.maxTunnels ?? DEFAULT_MAX_TRACKED_TUNNELS;
+    this.admits = options.admits ?? (() => true);
     this.startedAt = this.clock.now();
   }
 
@@ -91,7 +99,8 @@ export class TunnelStats implements RequestObserver {
 
   record(record: RequestRecord): void {
     const now = this.clock.now();
-    const entry = this.entry(record.tunnel, now);
+    const entry = this.entry(record.tunnel, now, record.userId !== null);
+    if (entry === null) return;
     const status = record.status;
     const statusClass = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
     entry.statusClasses[statusClass] = entry.statusClasses[statusClass]! + 1;
@@ -113,7 +122,8 @@ export class TunnelStats implements RequestObserver {
   }
 
   upgraded(tunnel: string): void {
-    this.entry(tunnel, this.clock.now()).openWebSockets++;
+    const entry = this.entry(tunnel, this.clock.now(), false);
+    if (entry !== null) entry.openWebSockets++;
   }
 
   /** The name changed hands (released, freed, reserved by someone new): its counts go. */
@@ -178,9 +188,11 @@ export class TunnelStats implements RequestObserver {
     else if (entry.errorsByCode.size < MAX_ERROR_CODES) entry.errorsByCode.set(code, 1);
   }
 
-  private entry(name: string, now: number): TunnelEntry {
+  /** The name's entry, made when `served` or admitted; null when neither. */
+  private entry(name: string, now: number, served: boolean): TunnelEntry | null {
     let entry = this.entries.get(name);
     if (entry !== undefined) return entry;
+    if (!served && !this.admits(name)) return null;
     if (this.entries.size >= this.maxTunnels) {
       // The dropped name's counts are gone: if it comes back, it counts from then.
       const dropped = this.dropOldest(this.entries);
