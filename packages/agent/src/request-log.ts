@@ -3,7 +3,7 @@
  * (`GET /path 200 12ms`) and a JSON line (`{"event":"request",...}`).
  */
 
-import type { ErrorCode, RequestHead, Timers } from '@burrow/protocol';
+import { realStopwatch, type ErrorCode, type RequestHead, type Stopwatch, type Timers } from '@burrow/protocol';
 
 export interface RequestRecord {
   /** Tunnel name the request came in on. */
@@ -22,11 +22,6 @@ export interface RequestRecord {
   readonly requestId: string;
 }
 
-/** Monotonic ms with fractions, for the origin's time (the edge's breakdown is sub-ms on loopback). */
-export type Stopwatch = () => number;
-
-const performanceNow: Stopwatch = () => performance.now();
-
 /**
  * Measures one exchange; `finish` returns the record the first time and null after. Made
  * when the stream arrives, right before the request is dispatched to the origin (same turn).
@@ -40,7 +35,7 @@ export class RequestClock {
   private originMs: number | null = null;
   private done = false;
 
-  constructor(head: RequestHead, timers: Timers, stopwatch: Stopwatch = performanceNow) {
+  constructor(head: RequestHead, timers: Timers, stopwatch: Stopwatch = realStopwatch) {
     this.head = head;
     this.timers = timers;
     this.stopwatch = stopwatch;
