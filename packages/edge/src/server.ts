@@ -32,12 +32,16 @@ import { Janitor } from './janitor.js';
 import { createPublicListener } from './listeners/public-listener.js';
 import { TrustedProxies } from './listeners/trusted-proxies.js';
 import { createLogger, type Logger } from './logger.js';
+import { createAccessLog } from './observe/access-log.js';
+import { HistoryWriter } from './observe/history-writer.js';
+import { fanOut, type RequestObserver } from './observe/request-observer.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
 import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './listeners/https-setup.js';
 import { PolicyBook } from './policy/index.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
+import type { RequestHistoryStore } from './store/request-records.js';
 
 export interface EdgeServerOptions {
   config: EdgeConfig;
@@ -82,6 +86,11 @@ export class EdgeServer {
    */
   readonly acme: AcmeCertificates | null;
   private draining = false;
+  /**
+   * Request records into the store (`history.enabled`), null when off; `dropped` is what
+   * metrics report as records lost to a slow or failing store.
+   */
+  readonly history: HistoryWriter | null;
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
   private closing: Promise<void> | null = null;
@@ -181,6 +190,21 @@ export class EdgeServer {
       auth: { store, failures: keyFailures, timers },
       log,
     });
+    this.history = config.history.enabled
+      ? new HistoryWriter({
+          // MERGE: drop the cast once Store extends RequestHistoryStore (branch obs-store).
+          store: store as Store & Pick<RequestHistoryStore, 'insertRequestRecords'>,
+          timers,
+          log,
+          queueMax: config.history.queueMax,
+          flushMs: config.history.flushMs,
+        })
+      : null;
+    const observers: RequestObserver[] = [];
+    if (this.history !== null) observers.push(this.history);
+    const accessLog = createAccessLog(config.accessLog, log);
+    if (accessLog !== null) observers.push(accessLog);
+    const observer = fanOut(observers, (err) => log.error({ err }, 'request observer failed'));
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: timeouts.headersMs,
@@ -221,7 +245,11 @@ export class EdgeServer {
         anonymousWarning: tunnels.anonymousWarning,
         warningCookies: new WarningCookies(secret),
         newRequestId: randomUUID,
-        onFinished: log.isLevelEnabled('debug') ? (info) => log.debug(info, 'request') : undefined,
+        observer,
+        recordOptions: {
+          keepQuery: config.history.keepQuery,
+          redactHeaders: new Set(config.history.redactHeaders),
+        },
       },
       edge: {
         request: (req, res, path) => this.edgeRequest(req, res, path),
@@ -365,6 +393,8 @@ export class EdgeServer {
       this.domainVerifier.stop(),
       this.acme?.stop(),
       this.gateway.settled(),
+      // Nothing waits for queued records here: what is not written at once is counted as dropped.
+      this.history?.close(0),
     ]).then(() => this.store.close());
   }
 
@@ -386,6 +416,8 @@ export class EdgeServer {
     await listening;
     clearTimeout(forced);
     await Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.acme?.stop()]);
+    // The records of the requests just drained, before the store they go to closes.
+    await this.history?.close();
     await this.store.close();
     this.log.info('stopped');
     this.log.flush();
