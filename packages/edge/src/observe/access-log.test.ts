@@ -39,7 +39,7 @@ function memoryLogger(level = 'info') {
   const log = createLogger(level, out);
   return {
     log,
-    async lines(): Promise<string[]> {
+    lines: async (): Promise<string[]> => {
       log.flush();
       await new Promise((resolve) => setImmediate(resolve));
       return text.split('\n').filter((line) => line !== '');

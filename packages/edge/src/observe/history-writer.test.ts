@@ -106,7 +106,7 @@ describe('HistoryWriter', () => {
     expect(history.dropped).toBe(0);
   });
 
-  it('drops and counts what a full queue cannot take, warning at most every 10 s with the count', async () => {
+  it('drops and counts what a full queue cannot take, warning at most every 10 s with the count', () => {
     const timers = new FakeTimers();
     const store = new ScriptedStore('hang');
     const { history, warned } = writer(store, timers, 10);
