@@ -74,6 +74,17 @@ describe('request records', () => {
     expect((agentLine.timing as { originMs: number }).originMs).toBe(timing.originMs);
   });
 
+  it('answers with Server-Timing when the agent asks with --server-timing', async () => {
+    const edge = await startEdge();
+    const agent = await startAgent(edge, String(await slowOrigin()), { args: ['--server-timing'] });
+    const res = await tunnelRequest(edge, agent.name, '/timed');
+    await res.body.dump();
+    const value = String(res.headers['server-timing']);
+    const match = /^edge;dur=[0-9.]+, tunnel;dur=[0-9.]+, origin;dur=([0-9.]+)$/.exec(value);
+    expect(match, value).not.toBeNull();
+    expect(Number(match![1])).toBeGreaterThanOrEqual(ORIGIN_DELAY_MS - 1);
+  });
+
   it('writes the combined format with --access-log combined, and nothing with off', async () => {
     const edge = await startEdge({ args: ['--access-log', 'combined'] });
     const port = String(await slowOrigin());
