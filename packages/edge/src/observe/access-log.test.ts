@@ -56,6 +56,7 @@ describe('access log', () => {
     const parsed = JSON.parse(line!) as Record<string, unknown>;
     expect(parsed).toMatchObject({
       level: 30,
+      service: 'burrow-edge',
       msg: 'request',
       id: 'req-1',
       tunnel: 'demo',
@@ -75,6 +76,12 @@ describe('access log', () => {
       replayOf: null,
     });
     expect(parsed).not.toHaveProperty('capture');
+    // The envelope is the logger's own: the same keys, in the same order, as its other lines.
+    expect(Object.keys(parsed).slice(0, 3)).toEqual(['level', 'time', 'service']);
+    expect(Math.abs((parsed.time as number) - Date.now())).toBeLessThan(5_000);
+    log.info({ other: 1 }, 'x');
+    const pinoLine = JSON.parse((await lines()).at(-1)!) as Record<string, unknown>;
+    expect(Object.keys(pinoLine)).toEqual(['level', 'time', 'service', 'other', 'msg']);
     expect(line).not.toContain('secret body');
   });
 

@@ -16,10 +16,18 @@ import type { RequestObserver } from './request-observer.js';
 /** Where combined lines go: one call per line, the newline included. */
 export type LineSink = (line: string) => void;
 
-/** The logger's own destination as a line sink, so combined lines share stdout with the logs in order. */
-export function loggerSink(log: Logger): LineSink {
-  const stream = (log as unknown as Record<symbol, { write(text: string): unknown }>)[pino.symbols.streamSym];
+/** Where the logger writes (pino's destination), so access lines share stdout with the logs, in order. */
+function destinationOf(log: Logger): { write(text: string): unknown } {
+  const stream = (log as unknown as Record<symbol, { write(text: string): unknown } | undefined>)[
+    pino.symbols.streamSym
+  ];
   if (stream === undefined) throw new TypeError('the logger has no destination stream');
+  return stream;
+}
+
+/** The logger's own destination as a line sink. */
+export function loggerSink(log: Logger): LineSink {
+  const stream = destinationOf(log);
   return (line) => {
     stream.write(line);
   };
@@ -32,31 +40,47 @@ export function createAccessLog(format: AccessLogFormat, log: Logger): RequestOb
   return new CombinedAccessLog(loggerSink(log));
 }
 
+/**
+ * The pino line, written straight to the logger's destination: the same envelope pino writes
+ * (level, time, bindings, `msg`), the record's fields serialized by one `JSON.stringify`. This
+ * runs once per request; pino's own call path (redaction, serializers, hooks, for fields a
+ * record never has) cost about twice as much per line.
+ */
 export class JsonAccessLog implements RequestObserver {
-  constructor(private readonly log: Logger) {}
+  private readonly stream: { write(text: string): unknown };
+  private readonly time: () => string;
+  private readonly level: number;
+
+  constructor(private readonly log: Logger) {
+    const internals = log as unknown as Record<symbol, unknown>;
+    this.stream = destinationOf(log);
+    this.time = internals[pino.symbols.timeSym] as () => string;
+    this.level = log.levels.values.info!;
+  }
 
   record(r: RequestRecord): void {
     if (!this.log.isLevelEnabled('info')) return;
-    this.log.info(
-      {
-        id: r.id,
-        tunnel: r.tunnel,
-        userId: r.userId,
-        startedAt: r.startedAt,
-        method: r.method,
-        path: r.path,
-        host: r.host,
-        status: r.status,
-        upgrade: r.upgrade,
-        bytesIn: r.bytesIn,
-        bytesOut: r.bytesOut,
-        clientAddress: r.clientAddress,
-        traceId: r.traceId,
-        errorCode: r.errorCode,
-        timing: r.timing,
-        replayOf: r.replayOf,
-      },
-      'request',
+    const fields = JSON.stringify({
+      id: r.id,
+      tunnel: r.tunnel,
+      userId: r.userId,
+      startedAt: r.startedAt,
+      method: r.method,
+      path: r.path,
+      host: r.host,
+      status: r.status,
+      upgrade: r.upgrade,
+      bytesIn: r.bytesIn,
+      bytesOut: r.bytesOut,
+      clientAddress: r.clientAddress,
+      traceId: r.traceId,
+      errorCode: r.errorCode,
+      timing: r.timing,
+      replayOf: r.replayOf,
+    });
+    const bindings = (this.log as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
+    this.stream.write(
+      `{"level":${this.level}${this.time()}${bindings},${fields.slice(1, -1)},"msg":"request"}\n`,
     );
   }
 }
