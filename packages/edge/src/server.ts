@@ -41,7 +41,6 @@ import { AuthFailures } from './policy/auth-failures.js';
 import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './listeners/https-setup.js';
 import { PolicyBook } from './policy/index.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
-import type { RequestHistoryStore } from './store/request-records.js';
 
 export interface EdgeServerOptions {
   config: EdgeConfig;
@@ -155,6 +154,10 @@ export class EdgeServer {
       log,
       intervalMs: tunnels.janitorIntervalMs,
       retentionMs: tunnels.temporaryRetentionMs,
+      history: {
+        maxAgeMs: config.history.maxAgeDays * 86_400_000,
+        maxPerTunnel: config.history.maxPerTunnel,
+      },
       // A freed temporary name starts again from zero for whoever gets it next.
       onFreed: (names) => names.forEach((name) => traffic.forget(name)),
     });
@@ -192,8 +195,7 @@ export class EdgeServer {
     });
     this.history = config.history.enabled
       ? new HistoryWriter({
-          // MERGE: drop the cast once Store extends RequestHistoryStore (branch obs-store).
-          store: store as Store & Pick<RequestHistoryStore, 'insertRequestRecords'>,
+          store,
           timers,
           log,
           queueMax: config.history.queueMax,

@@ -71,6 +71,10 @@ export interface EdgeConfig {
     readonly keepQuery: boolean;
     /** Lower-case header names whose captured values are stored as `***`. */
     readonly redactHeaders: readonly string[];
+    /** Retention (the janitor prunes the store on each sweep): records older than this many days are deleted. */
+    readonly maxAgeDays: number;
+    /** Each tunnel keeps at most its newest this many records. */
+    readonly maxPerTunnel: number;
   };
   readonly limits: {
     /** Bytes of a viewer's request head (request line + headers). */

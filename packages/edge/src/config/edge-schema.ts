@@ -139,6 +139,9 @@ export const edgeConfigSchema = z.strictObject(
       flushMs: msSetting(250, 10),
       keepQuery: boolSetting(true),
       redactHeaders,
+      // Retention, applied by the janitor: by age, then by count per tunnel.
+      maxAgeDays: intSetting(7, 1, 3650),
+      maxPerTunnel: intSetting(10_000, 1, 10_000_000),
     }),
     limits: group({
       // Bounded by the protocol's head limits: whatever the edge accepts is representable in OPEN.
