@@ -292,7 +292,9 @@ describe('loadEdgeConfig errors', () => {
 
   it('bounds request history retention: at least a day and one record per tunnel', () => {
     const file = writeFile('history.yml', 'history:\n  maxAgeDays: 30\n');
-    expect(load({ flags: { config: file }, env: { BURROW_HISTORY_MAX_PER_TUNNEL: '500' } }).history).toEqual({
+    expect(
+      load({ flags: { config: file }, env: { BURROW_HISTORY_MAX_PER_TUNNEL: '500' } }).history,
+    ).toMatchObject({
       maxAgeDays: 30,
       maxPerTunnel: 500,
     });
