@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { realTimers } from '@burrow/protocol';
 import { FakeTimers } from '../test-support/fake-timers.js';
 import type { RequestRecord } from '../store/request-records.js';
+import { openSqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { BATCH_RECORDS, DROP_WARNING_MS, HistoryWriter, MAX_INSERT_RECORDS } from './history-writer.js';
 
 function record(n: number): RequestRecord {
@@ -179,5 +182,126 @@ describe('HistoryWriter', () => {
     expect(done).toBe(true);
     expect(history.dropped).toBe(2);
     expect(warned.seen.at(-1)!.details).toMatchObject({ dropped: 2 });
+  });
+});
+
+describe('HistoryWriter over the real SQLite store', () => {
+  let store: Store | null = null;
+  afterEach(async () => {
+    await store?.close();
+    store = null;
+  });
+
+  async function sqlite(): Promise<Store> {
+    store = await openSqliteStore({ file: ':memory:' });
+    return store;
+  }
+
+  async function stored(s: Store): Promise<RequestRecord[]> {
+    const out: RequestRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await s.listRequestRecords({ tunnel: 'demo', limit: 200, cursor });
+      out.push(...page.records);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return out;
+  }
+
+  it('writes every record, a backlog in several inserts, and they read back as recorded', async () => {
+    const s = await sqlite();
+    const warned = warnings();
+    const history = new HistoryWriter({
+      store: s,
+      timers: realTimers,
+      log: warned.log,
+      queueMax: 10_000,
+      flushMs: 20,
+    });
+    const captured: RequestRecord = {
+      ...record(-1),
+      capture: {
+        requestHeaders: ['Authorization', '***', 'X-A', '1'],
+        requestBody: Buffer.from('up'),
+        requestBodyTruncated: true,
+        responseHeaders: ['Content-Type', 'text/plain'],
+        responseBody: null,
+        responseBodyTruncated: false,
+      },
+    };
+    history.record(captured);
+    for (let i = 0; i < 1_200; i++) history.record(record(i));
+    await history.close();
+    expect(history.dropped).toBe(0);
+    expect(warned.seen).toEqual([]);
+    const all = await stored(s);
+    expect(all).toHaveLength(1_201);
+    expect(await s.getRequestRecord('req-7')).toEqual(record(7));
+    expect(await s.getRequestRecord('req--1')).toEqual(captured);
+  });
+
+  it('drops and counts the batch of a failed insert, and the next batches still land', async () => {
+    const s = await sqlite();
+    let failures = 1;
+    const flaky = {
+      insertRequestRecords: (records: readonly RequestRecord[]): Promise<void> =>
+        failures-- > 0 ? Promise.reject(new Error('SQLITE_BUSY')) : s.insertRequestRecords(records),
+    };
+    const warned = warnings();
+    const history = new HistoryWriter({
+      store: flaky,
+      timers: realTimers,
+      log: warned.log,
+      queueMax: 100,
+      flushMs: 10,
+    });
+    for (let i = 0; i < 3; i++) history.record(record(i));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    for (let i = 3; i < 5; i++) history.record(record(i));
+    await history.close();
+    expect(history.dropped).toBe(3);
+    expect((await stored(s)).map((r) => r.id).sort()).toEqual(['req-3', 'req-4']);
+    expect(warned.seen[0]!.details).toMatchObject({ dropped: 3 });
+  });
+
+  it('while an insert hangs, keeps at most queueMax, then writes them once the store answers', async () => {
+    const s = await sqlite();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const slow = {
+      insertRequestRecords: async (records: readonly RequestRecord[]): Promise<void> => {
+        if (first) {
+          first = false;
+          await gate;
+        }
+        await s.insertRequestRecords(records);
+      },
+    };
+    const history = new HistoryWriter({
+      store: slow,
+      timers: realTimers,
+      log: warnings().log,
+      queueMax: 5,
+      flushMs: 10,
+    });
+    history.record(record(0));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    // The first insert hangs: 5 wait, 3 are dropped, and record() still returns at once.
+    const started = performance.now();
+    for (let i = 1; i <= 8; i++) history.record(record(i));
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(history.queued).toBe(5);
+    expect(history.dropped).toBe(3);
+    release();
+    await history.close();
+    expect((await stored(s)).map((r) => r.id).sort()).toEqual([
+      'req-0',
+      'req-1',
+      'req-2',
+      'req-3',
+      'req-4',
+      'req-5',
+    ]);
   });
 });
