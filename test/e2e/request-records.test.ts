@@ -4,8 +4,18 @@
  * the origin's deliberate delay shows up as the origin's share.
  */
 
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readBody, startAgent, startEdge, startOrigin, stopAll, tunnelRequest } from './harness.js';
+import { openSqliteStore } from '../../packages/edge/src/store/index.js';
+import {
+  createApiKey,
+  readBody,
+  startAgent,
+  startEdge,
+  startOrigin,
+  stopAll,
+  tunnelRequest,
+} from './harness.js';
 
 afterAll(stopAll);
 
@@ -28,9 +38,10 @@ interface Timing {
 }
 
 describe('request records', () => {
-  it("logs each request at the edge with a timing breakdown whose origin share is the origin's delay", async () => {
+  it("records each request in the SQLite store and the access log, the origin's share covering its delay", async () => {
     const edge = await startEdge();
-    const agent = await startAgent(edge, String(await slowOrigin()));
+    const token = await createApiKey(edge.dataDir);
+    const agent = await startAgent(edge, String(await slowOrigin()), { token });
     const res = await tunnelRequest(edge, agent.name, '/hook?n=1', { method: 'POST', body: 'twelve bytes' });
     expect(res.statusCode).toBe(200);
     const body = await res.body.text();
@@ -72,6 +83,34 @@ describe('request records', () => {
       "the agent's request line",
     );
     expect((agentLine.timing as { originMs: number }).originMs).toBe(timing.originMs);
+
+    // Three more, then a graceful stop: the history writer hands everything to the store first.
+    for (const path of ['/a', '/b?q=2', '/c'])
+      await (await tunnelRequest(edge, agent.name, path)).body.dump();
+    edge.proc.signal('SIGTERM');
+    expect(await edge.proc.exited).toBe(0);
+    const store = await openSqliteStore({ file: join(edge.dataDir, 'burrow.db') });
+    try {
+      const page = await store.listRequestRecords({ tunnel: agent.name, limit: 10 });
+      expect(page.records.map((r) => r.path)).toEqual(['/c', '/b?q=2', '/a', '/hook?n=1']);
+      const stored = await store.getRequestRecord(String(requestId));
+      expect(stored).toMatchObject({
+        tunnel: agent.name,
+        method: 'POST',
+        path: '/hook?n=1',
+        status: 200,
+        bytesIn: 12,
+        errorCode: null,
+        traceId: line.traceId,
+        timing,
+        capture: null,
+      });
+      // An API key's tunnel: the record says whose it is.
+      expect(stored?.userId).toMatch(/.+/);
+      for (const r of page.records) expect(r.timing.originMs).toBeGreaterThanOrEqual(ORIGIN_DELAY_MS - 1);
+    } finally {
+      await store.close();
+    }
   });
 
   it('answers with Server-Timing when the agent asks with --server-timing', async () => {
