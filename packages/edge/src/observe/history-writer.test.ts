@@ -85,27 +85,39 @@ describe('HistoryWriter', () => {
   });
 
   it(`writes at once (next turn) when ${BATCH_RECORDS} are waiting, a backlog in inserts of at most ${MAX_INSERT_RECORDS}, one at a time`, async () => {
+    expect(MAX_INSERT_RECORDS).toBeLessThan(BATCH_RECORDS);
     const timers = new FakeTimers();
     const store = new ScriptedStore('hang');
     const { history } = writer(store, timers);
+    const next = async (): Promise<void> => {
+      store.settle();
+      await settled();
+    };
     for (let i = 0; i < BATCH_RECORDS; i++) history.record(record(i));
     expect(store.batches).toHaveLength(0);
     timers.advance(0);
-    expect(store.batches).toHaveLength(1);
-    expect(store.batches[0]).toHaveLength(BATCH_RECORDS);
+    expect(store.batches.map((b) => b.length)).toEqual([MAX_INSERT_RECORDS]);
     // While that insert hangs, more queue up and nothing else is sent.
     for (let i = 0; i < 2 * MAX_INSERT_RECORDS; i++) history.record(record(1000 + i));
     timers.advance(1000);
     expect(store.inFlight).toBe(1);
-    store.settle();
-    await settled();
+    // A backlog of BATCH_RECORDS or more goes on at the next turn, a smaller one at the timer.
+    let left = BATCH_RECORDS + MAX_INSERT_RECORDS;
+    while (left >= BATCH_RECORDS) {
+      await next();
+      timers.advance(0);
+      expect(store.batches.at(-1)).toHaveLength(MAX_INSERT_RECORDS);
+      left -= MAX_INSERT_RECORDS;
+    }
+    await next();
+    const sent = store.batches.length;
     timers.advance(0);
-    expect(store.batches).toHaveLength(2);
-    expect(store.batches[1]).toHaveLength(MAX_INSERT_RECORDS);
-    store.settle();
-    await settled();
-    timers.advance(0);
-    expect(store.batches[2]).toHaveLength(MAX_INSERT_RECORDS);
+    expect(store.batches).toHaveLength(sent);
+    timers.advance(250);
+    expect(store.batches).toHaveLength(sent + 1);
+    expect(store.batches.flat()).toHaveLength(
+      BATCH_RECORDS + 2 * MAX_INSERT_RECORDS - left + MAX_INSERT_RECORDS,
+    );
     expect(history.dropped).toBe(0);
   });
 
