@@ -3,7 +3,13 @@
  * (`GET /path 200 12ms`) and a JSON line (`{"event":"request",...}`).
  */
 
-import { realStopwatch, type ErrorCode, type RequestHead, type Stopwatch, type Timers } from '@burrow/protocol';
+import {
+  realStopwatch,
+  type ErrorCode,
+  type RequestHead,
+  type Stopwatch,
+  type Timers,
+} from '@burrow/protocol';
 
 export interface RequestRecord {
   /** Tunnel name the request came in on. */
