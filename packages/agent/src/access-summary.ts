@@ -33,6 +33,11 @@ export function describeAccess(spec: Pick<TunnelSpec, 'policy' | 'hostHeader' | 
   if (request !== null) phrases.push(`request headers ${request}`);
   const response = headerEdits(policy.responseHeaderAdd, policy.responseHeaderRemove);
   if (response !== null) phrases.push(`response headers ${response}`);
+  if (policy.capture) {
+    const { bodies, maxBytes } = policy.capture;
+    phrases.push(bodies ? `capture headers and bodies (${maxBytes ?? 65_536} bytes)` : 'capture headers');
+  }
+  if (policy.serverTiming === true) phrases.push('Server-Timing');
   const host = hostHeaderValue(spec.hostHeader, spec.origin);
   if (host !== null) phrases.push(`Host header ${host}`);
   return phrases;

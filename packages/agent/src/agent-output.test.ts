@@ -27,6 +27,7 @@ const ok: RequestRecord = {
   status: 200,
   error: null,
   durationMs: 12,
+  originMs: 9.5,
   requestId: 'req-7',
 };
 
@@ -149,7 +150,7 @@ describe('json output', () => {
     output.connected({ sessionId: 's1', reconnected: false });
     output.tunnel(tunnel);
     output.request(ok);
-    output.request({ ...ok, status: null, error: 'TUN_ERR_ORIGIN_TIMEOUT' });
+    output.request({ ...ok, status: null, error: 'TUN_ERR_ORIGIN_TIMEOUT', originMs: null });
     output.reconnecting({
       attempt: 2,
       delayMs: 400,
@@ -176,6 +177,7 @@ describe('json output', () => {
         path: '/path?q=1',
         status: 200,
         durationMs: 12,
+        timing: { originMs: 9.5, totalMs: 12 },
         requestId: 'req-7',
       },
       {
@@ -186,6 +188,7 @@ describe('json output', () => {
         status: null,
         error: 'TUN_ERR_ORIGIN_TIMEOUT',
         durationMs: 12,
+        timing: { originMs: null, totalMs: 12 },
         requestId: 'req-7',
       },
       { event: 'reconnecting', attempt: 2, delayMs: 400, reason: 'lost', code: 'TUN_ERR_SESSION_CLOSED' },

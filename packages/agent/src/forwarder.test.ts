@@ -151,6 +151,29 @@ describe('forwarding ordinary requests', () => {
     ]);
   });
 
+  it("sends the origin's time to its head in HEAD and in the request record", async () => {
+    const origin = await startOrigin((_req, res) => {
+      setTimeout(() => res.end('late'), 60);
+    });
+    const { edge, records } = tunnelTo(origin.url);
+    const result = await send(edge, head()).outcome;
+    const originMs = result.head?.originMs;
+    expect(originMs).toBeGreaterThanOrEqual(59);
+    expect(originMs).toBeLessThan(5_000);
+    await sleep(10);
+    expect(records[0]?.originMs).toBe(originMs);
+  });
+
+  it('records no origin time when the origin never sent a head', async () => {
+    const closed = await startOrigin(() => undefined);
+    await new Promise<void>((resolve) => closed.server.close(() => resolve()));
+    const { edge, records } = tunnelTo(closed.url);
+    const result = await send(edge, head()).outcome;
+    expect(result.reset?.code).toBe('TUN_ERR_ORIGIN_REFUSED');
+    await sleep(10);
+    expect(records[0]).toMatchObject({ status: null, originMs: null, error: 'TUN_ERR_ORIGIN_REFUSED' });
+  });
+
   it('streams a POST body to the origin byte-exact', async () => {
     const payload = randomBytes(2 * 1024 * 1024 + 5);
     const origin = await startOrigin((req, res) => {
@@ -542,6 +565,23 @@ describe('forwarding upgrades', () => {
     expect(records[0]).toMatchObject({ path: '/ws', status: 101, error: null });
   });
 
+  it("sends the origin's time to its 101 in the upgrade's HEAD", async () => {
+    const origin = await startOrigin((_req, res) => res.end('not a websocket'));
+    const wss = new WebSocketServer({ noServer: true });
+    origin.server.on('upgrade', (req, socket, upgradeHead) =>
+      setTimeout(() => wss.handleUpgrade(req, socket, upgradeHead, (ws) => ws.close()), 40),
+    );
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    const { edge } = tunnelTo(origin.url);
+    const stream = edge.openStream();
+    const responseHead = new Promise<ResponseHead>((resolve) => stream.on('head', resolve));
+    stream.open(head({ path: '/ws', headers: upgradeHeaders }), { fin: false, upgrade: true });
+    const h = await responseHead;
+    expect(h.status).toBe(101);
+    expect(h.originMs).toBeGreaterThanOrEqual(39);
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'done'));
+  });
+
   it('forwards an ordinary response when the origin declines the upgrade', async () => {
     const origin = await startOrigin((_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain' });
@@ -551,13 +591,18 @@ describe('forwarding upgrades', () => {
     const stream = edge.openStream();
     const chunks: Buffer[] = [];
     let status = 0;
-    stream.on('head', (h) => (status = h.status));
+    let originMs: number | undefined;
+    stream.on('head', (h) => {
+      status = h.status;
+      originMs = h.originMs;
+    });
     stream.on('data', (data) => chunks.push(Buffer.from(data)));
     const ended = new Promise<void>((resolve) => stream.on('end', resolve));
     stream.open(head({ headers: upgradeHeaders }), { fin: false, upgrade: true });
     await ended;
     expect(status).toBe(426);
     expect(Buffer.concat(chunks).toString()).toBe('upgrade refused');
+    expect(originMs).toBeGreaterThanOrEqual(0);
   });
 
   it('resets with TUN_ERR_ORIGIN_REFUSED when the upgrade cannot connect', async () => {

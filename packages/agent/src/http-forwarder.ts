@@ -115,6 +115,7 @@ class HttpExchange extends OriginExchange implements Dispatcher.DispatchHandler 
       this.noBody = this.head.method.toUpperCase() === 'HEAD' || statusCode === 204 || statusCode === 304;
       const raw = Array.isArray(controller.rawHeaders) ? controller.rawHeaders : [];
       const head = originResponseHead(statusCode, statusMessage, viewerHeadersFromRaw(raw), this.origin);
+      head.originMs = this.clock.headArrived();
       // Throws, sending nothing, for a head the edge would refuse (over the head limits).
       this.stream.respond(head, { fin: this.noBody });
       this.status = statusCode;

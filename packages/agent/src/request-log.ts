@@ -3,7 +3,13 @@
  * (`GET /path 200 12ms`) and a JSON line (`{"event":"request",...}`).
  */
 
-import type { ErrorCode, RequestHead, Timers } from '@burrow/protocol';
+import {
+  realStopwatch,
+  type ErrorCode,
+  type RequestHead,
+  type Stopwatch,
+  type Timers,
+} from '@burrow/protocol';
 
 export interface RequestRecord {
   /** Tunnel name the request came in on. */
@@ -17,24 +23,41 @@ export interface RequestRecord {
   readonly error: ErrorCode | null;
   /** From the stream's arrival to its end, in whole ms. */
   readonly durationMs: number;
+  /** The origin's time from dispatch to its response head, in ms (µs precision); null without a head. */
+  readonly originMs: number | null;
   readonly requestId: string;
 }
 
-/** Measures one exchange; `finish` returns the record the first time and null after. */
+/**
+ * Measures one exchange; `finish` returns the record the first time and null after. Made
+ * when the stream arrives, right before the request is dispatched to the origin (same turn).
+ */
 export class RequestClock {
   private readonly head: RequestHead;
   private readonly timers: Timers;
+  private readonly stopwatch: Stopwatch;
   private readonly startedAt: number;
+  private readonly dispatchedAt: number;
+  private originMs: number | null = null;
   private done = false;
 
-  constructor(head: RequestHead, timers: Timers) {
+  constructor(head: RequestHead, timers: Timers, stopwatch: Stopwatch = realStopwatch) {
     this.head = head;
     this.timers = timers;
+    this.stopwatch = stopwatch;
     this.startedAt = timers.now();
+    this.dispatchedAt = stopwatch();
   }
 
   get finished(): boolean {
     return this.done;
+  }
+
+  /** The origin's head arrived: its time since dispatch, rounded to µs, for HEAD's `originMs`. */
+  headArrived(): number {
+    const ms = Math.max(0, Math.round((this.stopwatch() - this.dispatchedAt) * 1000) / 1000);
+    this.originMs = ms;
+    return ms;
   }
 
   finish(status: number | null, error: ErrorCode | null): RequestRecord | null {
@@ -47,6 +70,7 @@ export class RequestClock {
       status,
       error,
       durationMs: Math.max(0, Math.round(this.timers.now() - this.startedAt)),
+      originMs: this.originMs,
       requestId: this.head.requestId,
     };
   }
@@ -98,7 +122,11 @@ export function formatRequestLine(record: RequestRecord, options: { color: boole
   return `${printable(record.method)} ${printable(record.path)} ${shown} ${record.durationMs}ms`;
 }
 
-/** The `--log json` event; `error` is present only when the exchange failed. */
+/**
+ * The `--log json` event; `error` is present only when the exchange failed. `timing` has the
+ * edge's record's field names for what the agent can see: the origin's time to its head and
+ * the whole exchange (`totalMs`, the same as `durationMs`).
+ */
 export function requestEvent(record: RequestRecord): Record<string, unknown> {
   return {
     event: 'request',
@@ -108,6 +136,7 @@ export function requestEvent(record: RequestRecord): Record<string, unknown> {
     status: record.status,
     ...(record.error === null ? {} : { error: record.error }),
     durationMs: record.durationMs,
+    timing: { originMs: record.originMs, totalMs: record.durationMs },
     requestId: record.requestId,
   };
 }

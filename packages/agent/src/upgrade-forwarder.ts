@@ -87,10 +87,10 @@ class UpgradeExchange extends OriginExchange {
     this.clearTimer();
     try {
       const status = res.statusCode ?? 101;
+      const head = originResponseHead(status, res.statusMessage, res.rawHeaders, this.origin);
+      head.originMs = this.clock.headArrived();
       // Throws, sending nothing, for a head the edge would refuse.
-      this.stream.respond(originResponseHead(status, res.statusMessage, res.rawHeaders, this.origin), {
-        fin: false,
-      });
+      this.stream.respond(head, { fin: false });
       this.status = status;
     } catch (err) {
       this.fail(err);
@@ -130,11 +130,15 @@ class UpgradeExchange extends OriginExchange {
     const status = res.statusCode ?? 502;
     const noBody = this.head.method.toUpperCase() === 'HEAD' || status === 204 || status === 304;
     try {
-      // Throws, sending nothing, for a head the edge would refuse.
-      stream.respond(
-        originResponseHead(status, res.statusMessage, responseHeadersForViewer(res.rawHeaders), this.origin),
-        { fin: noBody },
+      const head = originResponseHead(
+        status,
+        res.statusMessage,
+        responseHeadersForViewer(res.rawHeaders),
+        this.origin,
       );
+      head.originMs = this.clock.headArrived();
+      // Throws, sending nothing, for a head the edge would refuse.
+      stream.respond(head, { fin: noBody });
       this.status = status;
     } catch (err) {
       res.destroy();

@@ -33,8 +33,10 @@ import { Janitor } from './janitor.js';
 import { createPublicListener } from './listeners/public-listener.js';
 import { TrustedProxies } from './listeners/trusted-proxies.js';
 import { createLogger, type Logger } from './logger.js';
+import { createAccessLog } from './observe/access-log.js';
+import { HistoryWriter } from './observe/history-writer.js';
 import { RequestFeed } from './observe/request-feed.js';
-import type { RequestObserver } from './observe/request-observer.js';
+import { fanOut, type RequestObserver } from './observe/request-observer.js';
 import { TunnelStats } from './observe/tunnel-stats.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
@@ -92,6 +94,11 @@ export class EdgeServer {
    */
   readonly acme: AcmeCertificates | null;
   private draining = false;
+  /**
+   * Request records into the store (`history.enabled`), null when off; `dropped` is what
+   * metrics report as records lost to a slow or failing store.
+   */
+  readonly history: HistoryWriter | null;
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
   private closing: Promise<void> | null = null;
@@ -217,6 +224,21 @@ export class EdgeServer {
       auth: { store, failures: keyFailures, timers },
       log,
     });
+    this.history = config.history.enabled
+      ? new HistoryWriter({
+          store,
+          timers,
+          log,
+          queueMax: config.history.queueMax,
+          flushMs: config.history.flushMs,
+        })
+      : null;
+    const observers: RequestObserver[] = [];
+    if (this.history !== null) observers.push(this.history);
+    observers.push(...this.requestObservers);
+    const accessLog = createAccessLog(config.accessLog, log);
+    if (accessLog !== null) observers.push(accessLog);
+    const observer = fanOut(observers, (err) => log.error({ err }, 'request observer failed'));
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: timeouts.headersMs,
@@ -257,7 +279,11 @@ export class EdgeServer {
         anonymousWarning: tunnels.anonymousWarning,
         warningCookies: new WarningCookies(secret),
         newRequestId: randomUUID,
-        onFinished: log.isLevelEnabled('debug') ? (info) => log.debug(info, 'request') : undefined,
+        observer,
+        recordOptions: {
+          keepQuery: config.history.keepQuery,
+          redactHeaders: new Set(config.history.redactHeaders),
+        },
       },
       edge: {
         request: (req, res, path) => this.edgeRequest(req, res, path),
@@ -402,6 +428,8 @@ export class EdgeServer {
       this.domainVerifier.stop(),
       this.acme?.stop(),
       this.gateway.settled(),
+      // Nothing waits for queued records here: what is not written at once is counted as dropped.
+      this.history?.close(0),
     ]).then(() => this.store.close());
   }
 
@@ -425,6 +453,8 @@ export class EdgeServer {
     await listening;
     clearTimeout(forced);
     await Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.acme?.stop()]);
+    // The records of the requests just drained, before the store they go to closes.
+    await this.history?.close();
     await this.store.close();
     this.log.info('stopped');
     this.log.flush();

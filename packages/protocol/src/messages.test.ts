@@ -159,6 +159,27 @@ describe('control messages', () => {
     expect(decodeRequestHead(encodeJson({ ...head, headers: fields })).headers).toHaveLength(2000);
   });
 
+  it('carries the origin time in HEAD when the agent measured it, and nothing when it did not', () => {
+    expect(decodeResponseHead(encodeJson({ status: 200, headers: [], originMs: 12.5 })).originMs).toBe(12.5);
+    expect(decodeResponseHead(encodeJson({ status: 200, headers: [], originMs: 0 })).originMs).toBe(0);
+    expect('originMs' in decodeResponseHead(encodeJson({ status: 200, headers: [] }))).toBe(false);
+    expect('originMs' in decodeResponseHead(encodeJson({ status: 200, headers: [], originMs: null }))).toBe(
+      false,
+    );
+  });
+
+  it.each([-1, '5', true, [1], { ms: 1 }])('rejects a HEAD with originMs %j', (originMs) => {
+    expect(badMessage(() => decodeResponseHead(encodeJson({ status: 200, headers: [], originMs })))).toMatch(
+      /originMs/,
+    );
+  });
+
+  it('rejects a HEAD whose originMs is not finite', () => {
+    // JSON has no Infinity; a huge exponent parses to it.
+    const payload = Buffer.from('{"status":200,"headers":[],"originMs":1e999}');
+    expect(badMessage(() => decodeResponseHead(payload))).toMatch(/originMs/);
+  });
+
   it.each([99, 1000, 200.5])('rejects a HEAD with status %s', (status) => {
     badMessage(() => decodeResponseHead(encodeJson({ status, headers: [] })));
   });

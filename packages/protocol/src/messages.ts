@@ -78,6 +78,11 @@ export interface ResponseHead {
   status: number;
   statusText: string;
   headers: string[];
+  /**
+   * The origin's time from the agent's dispatch to its response head, in ms (finite, ≥ 0),
+   * for the edge's timing breakdown; absent from agents that do not measure it.
+   */
+  originMs?: number;
 }
 
 export interface ErrorMessage {
@@ -237,11 +242,18 @@ export function decodeRequestHead(payload: Buffer): RequestHead {
 
 export function decodeResponseHead(payload: Buffer): ResponseHead {
   const o = parseObject(payload, 'HEAD');
-  return {
+  const head: ResponseHead = {
     status: int(o, 'status', 'HEAD', STATUS_RANGE.min, STATUS_RANGE.max),
     statusText: optStr(o, 'statusText', 'HEAD', MAX_STATUS_TEXT) ?? '',
     headers: headerList(o, 'HEAD', 'TUN_ERR_HEAD_TOO_LARGE'),
   };
+  const originMs = o.originMs;
+  if (originMs !== undefined && originMs !== null) {
+    if (typeof originMs !== 'number' || !Number.isFinite(originMs) || originMs < 0)
+      throw bad('HEAD', 'originMs must be a finite number of milliseconds, at least 0');
+    head.originMs = originMs;
+  }
+  return head;
 }
 
 export function decodeErrorMessage(payload: Buffer, what = 'ERROR'): ErrorMessage {

@@ -22,3 +22,11 @@ export const realTimers: Timers = {
   setInterval: (fn, ms) => setInterval(fn, ms).unref(),
   clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
 };
+
+/**
+ * Monotonic milliseconds with fractions, for intervals only (never dates): the timing of one
+ * exchange (edge, tunnel, origin) is sub-millisecond on loopback, finer than `Clock.now`.
+ */
+export type Stopwatch = () => number;
+
+export const realStopwatch: Stopwatch = () => performance.now();

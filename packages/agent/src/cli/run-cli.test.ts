@@ -346,6 +346,61 @@ describe('burrow http access flags', () => {
     expectNoSecret(io);
   });
 
+  it('sends capture and Server-Timing in the policy and says they are on', async () => {
+    const port = await startOrigin();
+    const edge = new FakeEdge();
+    const io = fakeProcess([
+      'http',
+      String(port),
+      '--capture',
+      'bodies',
+      '--capture-max-bytes',
+      '4096',
+      '--server-timing',
+    ]);
+    const exit = runCli(io, { dial: edge.dial });
+    const connection = await edge.connection(1);
+    await connection.bound();
+    expect(connection.binds[0]?.policy).toEqual({
+      capture: { bodies: true, maxBytes: 4096 },
+      serverTiming: true,
+    });
+    await waitFor(() => io.out.stdout !== '');
+    expect(io.out.stderr).toContain(
+      'burrow: tunnel default: capture headers and bodies (4096 bytes), Server-Timing',
+    );
+    io.signal();
+    expect(await exit).toBe(0);
+  });
+
+  it.each([
+    [['--capture', 'headers'], { capture: { bodies: false } }],
+    [['--capture-max-bytes', '10'], { capture: { bodies: true, maxBytes: 10 } }],
+  ])('reads %j as %j', async (args, policy) => {
+    const port = await startOrigin();
+    const edge = new FakeEdge();
+    const io = fakeProcess(['http', String(port), ...args]);
+    const exit = runCli(io, { dial: edge.dial });
+    const connection = await edge.connection(1);
+    await connection.bound();
+    expect(connection.binds[0]?.policy).toEqual(policy);
+    io.signal();
+    expect(await exit).toBe(0);
+  });
+
+  it('refuses a capture mode or size the edge would refuse, before connecting', async () => {
+    const edge = new FakeEdge();
+    const bad = fakeProcess(['http', '3000', '--capture', 'everything', '--capture-max-bytes', '2000000']);
+    expect(await runCli(bad, { dial: edge.dial })).toBe(1);
+    expect(bad.out.stderr).toContain(
+      'capture (from flag --capture) must be "headers" (request and response headers) or "bodies"',
+    );
+    expect(bad.out.stderr).toContain(
+      'captureMaxBytes (from flag --capture-max-bytes) must be a whole number of bytes from 1 to 1048576',
+    );
+    expect(edge.dials).toBe(0);
+  });
+
   it('lists every access flag in burrow http --help', async () => {
     const io = fakeProcess(['http', '--help']);
     expect(await runCli(io, { dial: new FakeEdge().dial })).toBe(0);

@@ -89,6 +89,15 @@ function withAccessOptions(command: Command): Command {
     )
     .option(`--${flag.responseHeaderRemove} <name>`, 'header removed from each response; repeatable', collect)
     .option(
+      `--${flag.capture} <what>`,
+      "keep each request's headers (headers) or headers and bodies (bodies) in the edge's request history",
+    )
+    .option(
+      `--${flag.captureMaxBytes} <bytes>`,
+      'body bytes kept per direction (default 65536; implies bodies)',
+    )
+    .option(`--${flag.serverTiming}`, 'add Server-Timing (edge, tunnel, origin times) to responses')
+    .option(
       `--${flag.originCa} <file>`,
       "PEM file of CA certificates to trust for an https:// origin, added to Node's roots",
     )

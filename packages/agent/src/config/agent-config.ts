@@ -60,6 +60,10 @@ export type TunnelPolicy = {
   readonly responseHeaderAdd?: readonly string[];
   /** Header names the edge removes from each response. */
   readonly responseHeaderRemove?: readonly string[];
+  /** The edge's request history keeps headers, and with `bodies` the first `maxBytes` of each body. */
+  readonly capture?: { readonly bodies: boolean; readonly maxBytes?: number };
+  /** Responses carry `Server-Timing` (edge, tunnel, origin). */
+  readonly serverTiming?: boolean;
 };
 
 /**
@@ -139,6 +143,12 @@ export interface AgentFlags {
   readonly responseHeaderAdd?: readonly string[];
   /** `--response-header-remove`, repeatable. */
   readonly responseHeaderRemove?: readonly string[];
+  /** `--capture headers|bodies`. */
+  readonly capture?: string;
+  /** `--capture-max-bytes <n>`, as typed. */
+  readonly captureMaxBytes?: string | number;
+  /** `--server-timing`. */
+  readonly serverTiming?: boolean;
   /** `--origin-ca`: PEM file of CAs to trust for an https:// origin. */
   readonly originCa?: string;
   /** `--origin-server-name`: SNI and verification name for an https:// origin. */

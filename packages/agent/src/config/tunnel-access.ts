@@ -21,6 +21,9 @@ export const TUNNEL_ACCESS_FLAGS = {
   requestHeaderRemove: 'request-header-remove',
   responseHeaderAdd: 'response-header-add',
   responseHeaderRemove: 'response-header-remove',
+  capture: 'capture',
+  captureMaxBytes: 'capture-max-bytes',
+  serverTiming: 'server-timing',
   originCa: 'origin-ca',
   originServerName: 'origin-server-name',
   originTlsVerify: 'origin-tls-verify',
@@ -43,6 +46,9 @@ export const SECRET_ACCESS_KEYS: ReadonlySet<string> = new Set<TunnelAccessKey>(
   'responseHeaderAdd',
 ]);
 
+/** The edge's bound on captured body bytes per direction (its policy refuses more). */
+export const MAX_CAPTURE_BYTES = 1_048_576;
+
 const REQUIRE = {
   basicAuth: '"user:password" with a user and a password',
   authToken: 'a token of visible characters, no spaces',
@@ -52,6 +58,9 @@ const REQUIRE = {
     '"preserve", "rewrite" (the origin\'s host:port) or a host[:port] to send, e.g. "localhost:5173"',
   headerLine: '"Name: value" with a header name of letters, digits and !#$%&\'*+-.^_`|~',
   headerName: "a header name of letters, digits and !#$%&'*+-.^_`|~",
+  capture: '"headers" (request and response headers) or "bodies" (headers and bodies)',
+  captureMaxBytes: `a whole number of bytes from 1 to ${MAX_CAPTURE_BYTES}`,
+  flag: 'true or false',
 } as const;
 
 /** RFC 9110 token: what a header name consists of. */
@@ -113,6 +122,15 @@ export const tunnelAccessFields = {
   requestHeaderRemove: list(headerName, 'header names'),
   responseHeaderAdd: list(headerLine, '"Name: value" lines'),
   responseHeaderRemove: list(headerName, 'header names'),
+  capture: z.enum(['headers', 'bodies'], { error: REQUIRE.capture }).optional(),
+  // Flags arrive as text, burrow.yml as a number.
+  captureMaxBytes: z.coerce
+    .number({ error: REQUIRE.captureMaxBytes })
+    .int({ error: REQUIRE.captureMaxBytes })
+    .min(1, { error: REQUIRE.captureMaxBytes })
+    .max(MAX_CAPTURE_BYTES, { error: REQUIRE.captureMaxBytes })
+    .optional(),
+  serverTiming: z.boolean({ error: REQUIRE.flag }).optional(),
   ...originTlsFields,
 };
 
@@ -130,6 +148,14 @@ function nonEmpty(values: readonly string[] | undefined): readonly string[] | un
   return values === undefined || values.length === 0 ? undefined : Object.freeze([...values]);
 }
 
+/** `capture` as the edge's policy has it; a max size alone means bodies up to it. */
+function captureOf(settings: TunnelAccessSettings): TunnelPolicy['capture'] {
+  const { capture, captureMaxBytes } = settings;
+  if (capture === undefined && captureMaxBytes === undefined) return undefined;
+  const bodies = capture === undefined ? true : capture === 'bodies';
+  return Object.freeze(captureMaxBytes === undefined ? { bodies } : { bodies, maxBytes: captureMaxBytes });
+}
+
 /** The policy JSON (set fields only, empty lists left out; null if none) and the Host choice, frozen. */
 export function toTunnelAccess(settings: TunnelAccessSettings): TunnelAccess {
   // Typed field by field, so a key the edge does not know cannot slip into BIND.
@@ -143,6 +169,8 @@ export function toTunnelAccess(settings: TunnelAccessSettings): TunnelAccess {
     requestHeaderRemove: nonEmpty(settings.requestHeaderRemove),
     responseHeaderAdd: nonEmpty(settings.responseHeaderAdd),
     responseHeaderRemove: nonEmpty(settings.responseHeaderRemove),
+    capture: captureOf(settings),
+    serverTiming: settings.serverTiming,
   };
   const set = Object.entries(candidate).filter(([, value]) => value !== undefined);
   // Only undefined values were dropped, so this is still a TunnelPolicy.

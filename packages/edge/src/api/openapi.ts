@@ -118,6 +118,21 @@ const tunnelPolicySchema = {
     requestHeaderRemove: { type: 'array', items: { type: 'string' }, maxItems: 32 },
     responseHeaderAdd: { type: 'array', items: { type: 'string' }, maxItems: 32 },
     responseHeaderRemove: { type: 'array', items: { type: 'string' }, maxItems: 32 },
+    capture: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bodies'],
+      description:
+        'Keep request and response headers in the request history (values of `history.redactHeaders` as `***`) and, with `bodies`, both bodies up to `maxBytes` each.',
+      properties: {
+        bodies: { type: 'boolean' },
+        maxBytes: { type: 'integer', minimum: 1, maximum: 1048576, default: 65536 },
+      },
+    },
+    serverTiming: {
+      type: 'boolean',
+      description: 'Responses carry `Server-Timing: edge;dur=…, tunnel;dur=…, origin;dur=…` (ms).',
+    },
   },
 };
 

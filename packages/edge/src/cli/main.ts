@@ -96,6 +96,12 @@ commonOptions(program.command('start').description('run the edge'))
   )
   .option('--public-port <port>', 'port printed in tunnel URLs (env BURROW_PUBLIC_PORT)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BURROW_LOG_LEVEL)')
+  .option(
+    '--access-log <format>',
+    'one line per tunnel request: json (pino), combined (Apache/nginx) or off (env BURROW_ACCESS_LOG, default json)',
+  )
+  .option('--history', 'keep request records in the store (the default)')
+  .option('--no-history', 'keep no request records (env BURROW_HISTORY_ENABLED=false)')
   .option('--allow-anonymous', 'let agents without an API key open temporary tunnels (the default)')
   .option(
     '--no-allow-anonymous',

@@ -15,6 +15,16 @@ export type PublicScheme = (typeof PUBLIC_SCHEMES)[number];
 export const HTTPS_REDIRECTS = ['tunnels', 'all', 'off'] as const;
 export type HttpsRedirect = (typeof HTTPS_REDIRECTS)[number];
 
+/** `accessLog`: one line per tunnel request as a pino JSON line, an Apache/nginx combined line, or none. */
+export const ACCESS_LOG_FORMATS = ['json', 'combined', 'off'] as const;
+export type AccessLogFormat = (typeof ACCESS_LOG_FORMATS)[number];
+/** Header values captured requests store as `***` unless `history.redactHeaders` says otherwise. */
+export const DEFAULT_REDACT_HEADERS = [
+  'Authorization',
+  'Cookie',
+  'Set-Cookie',
+  'Proxy-Authorization',
+] as const;
 /** Certificates the edge makes itself: none, or a local development CA and leaf. */
 export const TLS_GENERATE = ['off', 'self-signed'] as const;
 export type TlsGenerate = (typeof TLS_GENERATE)[number];
@@ -47,9 +57,21 @@ export interface EdgeConfig {
   /** null means SQLite in `dataDir`. May hold a password: never log it. */
   readonly databaseUrl: string | null;
   readonly log: { readonly level: LogLevel };
-  /** Request history retention (the janitor prunes the store on each sweep). */
+  /** One line per tunnel request at info (observe/access-log.ts). */
+  readonly accessLog: AccessLogFormat;
+  /** Request records written to the store (observe/history-writer.ts). */
   readonly history: {
-    /** Records older than this many days are deleted. */
+    /** Off: no records are written (the access log and other observers still get them). */
+    readonly enabled: boolean;
+    /** Records waiting for the store; more are dropped and counted. */
+    readonly queueMax: number;
+    /** How often queued records are written, ms (sooner once 500 are waiting). */
+    readonly flushMs: number;
+    /** Recorded paths keep their query string. */
+    readonly keepQuery: boolean;
+    /** Lower-case header names whose captured values are stored as `***`. */
+    readonly redactHeaders: readonly string[];
+    /** Retention (the janitor prunes the store on each sweep): records older than this many days are deleted. */
     readonly maxAgeDays: number;
     /** Each tunnel keeps at most its newest this many records. */
     readonly maxPerTunnel: number;
@@ -191,6 +213,10 @@ export interface EdgeFlags {
   readonly publicScheme?: string;
   readonly publicPort?: string | number;
   readonly logLevel?: string;
+  /** `--access-log json|combined|off`. */
+  readonly accessLog?: string;
+  /** `--history` / `--no-history`. */
+  readonly history?: boolean | string;
   readonly databaseUrl?: string;
   /** `--allow-anonymous` / `--no-allow-anonymous`. */
   readonly allowAnonymous?: boolean | string;

@@ -9,7 +9,15 @@ import { isIP } from 'node:net';
 import { acmeDnsSettings } from './acme-dns-schema.js';
 import { CIDR_LIST_REQUIREMENT, parseCidrList } from './cidr-list.js';
 import { DNS_SERVERS_REQUIREMENT, parseDnsServers } from './dns-servers.js';
-import { HTTPS_REDIRECTS, LOG_LEVELS, PUBLIC_SCHEMES, TLS_GENERATE } from './edge-config.js';
+import {
+  ACCESS_LOG_FORMATS,
+  DEFAULT_REDACT_HEADERS,
+  HTTPS_REDIRECTS,
+  LOG_LEVELS,
+  PUBLIC_SCHEMES,
+  TLS_GENERATE,
+} from './edge-config.js';
+import { HEADER_NAME_LIST_REQUIREMENT, parseHeaderNameList } from './header-name-list.js';
 import { isHostname } from './hostname.js';
 import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
 import {
@@ -51,6 +59,11 @@ const domain = z
 function optionalFile() {
   return z.string({ error: 'a file path' }).trim().min(1, { error: 'a file path' }).nullable().default(null);
 }
+
+const redactHeaders = z
+  .union([z.string(), z.array(z.string())], { error: HEADER_NAME_LIST_REQUIREMENT })
+  .transform(parsedBy(parseHeaderNameList, (parsed) => parsed.names))
+  .prefault(DEFAULT_REDACT_HEADERS.join(','));
 
 const dnsServers = z
   .union([z.string(), z.array(z.string())], { error: DNS_SERVERS_REQUIREMENT })
@@ -116,8 +129,17 @@ export const edgeConfigSchema = z.strictObject(
     log: group({
       level: withMeta(enumSetting(LOG_LEVELS, 'info'), { flag: 'logLevel' }),
     }),
-    // Request history retention, applied by the janitor: by age, then by count per tunnel.
+    // One line per tunnel request at info: a pino JSON line, the Apache/nginx combined format, or none.
+    accessLog: withMeta(enumSetting(ACCESS_LOG_FORMATS, 'json'), { flag: 'accessLog' }),
+    // Request records into the store (observe/history-writer.ts), batched off the data path.
     history: group({
+      enabled: withMeta(boolSetting(true), { flag: 'history' }),
+      // Records waiting for the store; beyond this they are dropped and counted, never buffered.
+      queueMax: intSetting(10_000, 1, 1_000_000),
+      flushMs: msSetting(250, 10),
+      keepQuery: boolSetting(true),
+      redactHeaders,
+      // Retention, applied by the janitor: by age, then by count per tunnel.
       maxAgeDays: intSetting(7, 1, 3650),
       maxPerTunnel: intSetting(10_000, 1, 10_000_000),
     }),

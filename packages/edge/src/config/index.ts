@@ -1,5 +1,6 @@
 /** The edge's configuration: load it once at startup, pass the frozen object down. */
 export type {
+  AccessLogFormat,
   EdgeConfig,
   EdgeFlags,
   Env,

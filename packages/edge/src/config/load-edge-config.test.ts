@@ -37,7 +37,16 @@ describe('loadEdgeConfig defaults', () => {
       dataDir: join(scratch.path, 'data'),
       databaseUrl: null,
       log: { level: 'info' },
-      history: { maxAgeDays: 7, maxPerTunnel: 10000 },
+      accessLog: 'json',
+      history: {
+        enabled: true,
+        queueMax: 10000,
+        flushMs: 250,
+        keepQuery: true,
+        redactHeaders: ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'],
+        maxAgeDays: 7,
+        maxPerTunnel: 10000,
+      },
       limits: {
         maxHeaderBytes: 16384,
         maxHeaderCount: 500,
@@ -284,7 +293,9 @@ describe('loadEdgeConfig errors', () => {
 
   it('bounds request history retention: at least a day and one record per tunnel', () => {
     const file = writeFile('history.yml', 'history:\n  maxAgeDays: 30\n');
-    expect(load({ flags: { config: file }, env: { BURROW_HISTORY_MAX_PER_TUNNEL: '500' } }).history).toEqual({
+    expect(
+      load({ flags: { config: file }, env: { BURROW_HISTORY_MAX_PER_TUNNEL: '500' } }).history,
+    ).toMatchObject({
       maxAgeDays: 30,
       maxPerTunnel: 500,
     });
@@ -395,6 +406,32 @@ describe('proxy settings', () => {
       JSON.stringify({ proxy: { trust: ['10.1.0.0/16'], protocol: true } }),
     );
     expect(load({ flags: { config: file } }).proxy).toMatchObject({ trust: ['10.1.0.0/16'], protocol: true });
+  });
+
+  it('reads the history and access log settings from flags, env and file', () => {
+    expect(load({ flags: { accessLog: 'combined', history: false } })).toMatchObject({
+      accessLog: 'combined',
+      history: { enabled: false },
+    });
+    const fromEnv = load({
+      env: {
+        BURROW_HISTORY_REDACT_HEADERS: 'X-Api-Key, authorization,X-API-KEY',
+        BURROW_HISTORY_KEEP_QUERY: 'false',
+      },
+    });
+    expect(fromEnv.history).toMatchObject({
+      redactHeaders: ['x-api-key', 'authorization'],
+      keepQuery: false,
+    });
+    const file = writeFile('history.json', JSON.stringify({ history: { redactHeaders: [], queueMax: 5 } }));
+    expect(load({ flags: { config: file } }).history).toMatchObject({ redactHeaders: [], queueMax: 5 });
+    expect(failure({ flags: { accessLog: 'xml' } })).toContain(
+      'accessLog (from flag --access-log) must be one of json, combined, off',
+    );
+    expect(failure({ env: { BURROW_HISTORY_REDACT_HEADERS: 'Cookie,Bad Name' } })).toContain(
+      'history.redactHeaders (from env BURROW_HISTORY_REDACT_HEADERS) must be a list (or comma-separated string) of header names',
+    );
+    expect(failure({ env: { BURROW_HISTORY_QUEUE_MAX: '0' } })).toContain('history.queueMax');
   });
 
   it('names a bad entry and says what it must be', () => {

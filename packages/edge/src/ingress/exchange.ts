@@ -6,9 +6,34 @@
  */
 
 import type { IncomingMessage } from 'node:http';
-import { TunnelError, toTunnelError, type MuxStream, type ResponseHead, type Timers } from '@burrow/protocol';
+import {
+  realStopwatch,
+  TunnelError,
+  toTunnelError,
+  type MuxStream,
+  type ResponseHead,
+  type Stopwatch,
+  type Timers,
+} from '@burrow/protocol';
+import type { RequestObserver } from '../observe/request-observer.js';
+import type { RequestRecord } from '../store/request-records.js';
 import type { WarningCookies } from './anonymous-warning.js';
-import { headersAreValid, requestHeadersForAgent, responseHeadersForViewer } from './headers.js';
+import { ExchangeCapture } from './exchange-capture.js';
+import {
+  DEFAULT_RECORD_OPTIONS,
+  recordHost,
+  recordPath,
+  recordTiming,
+  serverTimingValue,
+  type RecordOptions,
+  type StepTimes,
+} from './exchange-record.js';
+import {
+  headersAreValid,
+  requestHeadersForAgent,
+  responseHeadersForViewer,
+  viewerRequestHeaders,
+} from './headers.js';
 import { normalizeHost } from './host-router.js';
 import type { Admitted } from './policy-gate.js';
 import { openLiveStream, openTunnelStream, type ResolveDeps, type ViewerPresence } from './resolve-target.js';
@@ -30,14 +55,24 @@ export interface ExchangeDeps extends ResolveDeps, RequestResolveDeps {
   /** Signs the warning page's Continue cookie per tunnel (edge secret). */
   warningCookies: WarningCookies;
   timers: Timers;
-  /** Called once per request when it finishes, for logs and metrics. */
-  onFinished?(info: {
-    tunnel: string;
-    method: string;
-    status: number;
-    error?: string;
-    durationMs: number;
-  }): void;
+  /**
+   * Hears one record per request and upgrade when the viewer's side closes (history, stats,
+   * metrics, access log). Null or absent: no record is built and no time is read for one.
+   */
+  observer?: RequestObserver | null;
+  /** How records are made (`history.keepQuery`, `history.redactHeaders`); default: query kept, the four standard names. */
+  recordOptions?: RecordOptions;
+  /** The clock of the timing breakdown; default `performance.now`. */
+  stopwatch?: Stopwatch;
+}
+
+/** How an exchange ended, from the viewer's side: what its record says beyond the request. */
+export interface ExchangeOutcome {
+  /** The status the viewer got; 0 when none. */
+  status: number;
+  errorCode: string | null;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** A response head that passed the checks, with the header list the viewer gets. */
@@ -49,16 +84,37 @@ export interface ForwardHead {
   bodyLength: number | null;
 }
 
-export abstract class Exchange {
+export abstract class Exchange implements StepTimes {
   protected stream: MuxStream | null = null;
   private timer: unknown = null;
+  /**
+   * The steps' times (StepTimes), read only when someone needs them (an observer, or the
+   * policy's Server-Timing): plain fields, so timing a request allocates nothing. Written by
+   * the exchange alone; public only so the record arithmetic can take the exchange as it is.
+   */
+  readonly arrivedAt: number;
+  openedAt = NaN;
+  headAt = NaN;
+  originMs: number | null = null;
+  private readonly stopwatch: Stopwatch | null;
+  /** The path OPEN carried (the policy's), the routed one until then. */
+  private forwardedPath: string;
+  /** Headers and bodies for the record, when the tunnel's policy captures and someone observes. */
+  protected readonly capture: ExchangeCapture | null;
 
   constructor(
     protected readonly deps: ExchangeDeps,
     protected readonly req: IncomingMessage,
     protected readonly request: TunnelRequest,
     private readonly onError: (err: unknown) => void,
-  ) {}
+  ) {
+    const observed = deps.observer != null;
+    const policy = request.policy;
+    this.stopwatch = observed || policy?.serverTiming === true ? (deps.stopwatch ?? realStopwatch) : null;
+    this.arrivedAt = this.stopwatch === null ? 0 : this.stopwatch();
+    this.forwardedPath = request.route.path;
+    this.capture = observed && policy?.capture != null ? new ExchangeCapture(policy.capture) : null;
+  }
 
   /**
    * Runs the exchange; never rejects: whatever goes wrong reaches the viewer through `fail`.
@@ -134,6 +190,7 @@ export abstract class Exchange {
     options: { fin: boolean; upgrade: boolean },
   ): void {
     const { route, clientAddress, requestId } = this.request;
+    this.forwardedPath = admitted.path;
     const headers = requestHeadersForAgent(admitted.headers, {
       remoteAddress: clientAddress,
       proto: this.request.secure ? 'https' : this.deps.proto,
@@ -152,6 +209,7 @@ export abstract class Exchange {
       },
       options,
     );
+    if (this.stopwatch !== null) this.openedAt = this.stopwatch();
   }
 
   /** The agent must answer (its head) within `requestTimeoutMs`; the message is built only if it does not. */
@@ -177,6 +235,10 @@ export abstract class Exchange {
     admitted: Admitted,
     upgrade: boolean,
   ): ForwardHead | null {
+    if (this.stopwatch !== null) {
+      this.headAt = this.stopwatch();
+      this.originMs = head.originMs ?? null;
+    }
     const { route, method } = this.request;
     const cookieHost = route.prefix === null ? normalizeHost(this.request.host) : null;
     const checked = checkResponseHead(head, { method, upgrade });
@@ -192,12 +254,52 @@ export abstract class Exchange {
       this.fail(err);
       return null;
     }
+    if (this.request.policy?.serverTiming === true) out.push('Server-Timing', serverTimingValue(this));
+    // The same list the exchange goes on to send (its own additions included).
+    if (this.capture !== null) this.capture.responseHeaders = out;
     return {
       status: head.status,
       reason: checked.head.reason,
       headers: out,
       bodyLength: checked.head.bodyLength,
     };
+  }
+
+  /**
+   * Hands the exchange's one record to the observer; called once, when the viewer's side
+   * closed. Nothing at all without an observer.
+   */
+  protected report(outcome: ExchangeOutcome, upgrade: boolean): void {
+    const observer = this.deps.observer;
+    if (observer == null) return;
+    const { request, req } = this;
+    const options = this.deps.recordOptions ?? DEFAULT_RECORD_OPTIONS;
+    const record: RequestRecord = {
+      id: request.requestId,
+      tunnel: request.route.name,
+      userId: request.target?.userId ?? null,
+      startedAt: new Date(request.startedAt),
+      method: request.method,
+      path: recordPath(this.forwardedPath, options.keepQuery),
+      host: recordHost(request.host),
+      status: outcome.status,
+      upgrade,
+      bytesIn: outcome.bytesIn,
+      bytesOut: outcome.bytesOut,
+      clientAddress: request.clientAddress,
+      traceId: request.trace.traceId,
+      errorCode: outcome.errorCode,
+      timing: recordTiming(this, this.stopwatch!()),
+      replayOf: null,
+      capture:
+        this.capture === null
+          ? null
+          : this.capture.toRecord(
+              viewerRequestHeaders(req.rawHeaders, { upgrade }, req.httpVersionMajor === 2),
+              options.redactHeaders,
+            ),
+    };
+    observer.record(record);
   }
 
   /**

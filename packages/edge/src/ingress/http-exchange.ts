@@ -18,8 +18,7 @@ import type { TunnelRequest } from './tunnel-request.js';
 import { answeredByWarning } from './warning-gate.js';
 
 export class HttpExchange extends Exchange {
-  private status = 0;
-  private errorCode: string | undefined;
+  private errorCode: string | null = null;
   private body: RequestBody | null = null;
   /** Body bytes the viewer may still get; null when the body runs until the stream ends. */
   private bodyLeft: number | null = null;
@@ -55,7 +54,6 @@ export class HttpExchange extends Exchange {
   }
 
   private refuse(refused: RespondDecision, viewer: ViewerPresence): Promise<void> | undefined {
-    this.status = refused.status;
     this.errorCode = refused.code;
     this.req.resume();
     // Wrong credentials are answered slowly: guessing gets expensive before it gets locked out.
@@ -65,16 +63,15 @@ export class HttpExchange extends Exchange {
   }
 
   private sendRefusal(refused: RespondDecision, viewer: ViewerPresence): void {
-    if (!viewer.gone)
-      this.res.writeHead(refused.status, refusalHeaders(refused, this.request.requestId)).end(refused.body);
+    if (viewer.gone) return;
+    const headers = refusalHeaders(refused, this.request.requestId);
+    if (this.capture !== null) this.capture.responseHeaders = headers;
+    this.res.writeHead(refused.status, headers).end(refused.body);
   }
 
   private async warnOrForward(viewer: ViewerPresence, admitted: Admitted): Promise<void> {
     const { deps, req, res, request } = this;
-    if (await answeredByWarning(deps, req, res, request, viewer)) {
-      this.status = res.statusCode;
-      return;
-    }
+    if (await answeredByWarning(deps, req, res, request, viewer)) return;
     await this.waitAndForward(viewer, admitted);
   }
 
@@ -99,7 +96,12 @@ export class HttpExchange extends Exchange {
     this.sendHead(stream, admitted, { fin: !withBody, upgrade: false });
     this.armAnswerTimeout(stream, answerTimeoutMessage);
     if (withBody)
-      this.body = new RequestBody(req, stream, deps.timers, deps.bodyIdleMs, (err) => this.fail(err));
+      this.body = new RequestBody(
+        req,
+        stream,
+        { timers: deps.timers, idleMs: deps.bodyIdleMs, capture: this.capture?.requestBody ?? null },
+        (err) => this.fail(err),
+      );
     else req.resume();
 
     stream.on('head', (head: ResponseHead) => {
@@ -130,14 +132,17 @@ export class HttpExchange extends Exchange {
   }
 
   /**
-   * The response's one 'close' listener: the request is logged, a viewer that left before
+   * The response's one 'close' listener: the request is recorded, a viewer that left before
    * its answer was complete is marked gone, and its stream (once there is one) reset.
    */
   private onViewerClose(): void {
     const { res, stream } = this;
+    const complete = res.writableFinished;
+    // The edge cut the stream for it: the record says so (unless it failed first for another reason).
+    if (!complete) this.errorCode ??= 'TUN_ERR_STREAM_CANCELLED';
     // Only when someone listens: this runs for every request.
-    if (this.deps.onFinished) this.finished();
-    if (res.writableFinished) {
+    if (this.deps.observer != null) this.recordOutcome();
+    if (complete) {
       if (stream !== null) this.clearAnswerTimeout();
       return;
     }
@@ -161,7 +166,6 @@ export class HttpExchange extends Exchange {
       headerValue(out.headers, 'strict-transport-security') === undefined
     )
       out.headers.push('Strict-Transport-Security', hsts);
-    this.status = out.status;
     this.bodyLeft = out.bodyLength;
     this.pumpBody(stream);
     if (out.bodyLength === 0) {
@@ -243,6 +247,7 @@ export class HttpExchange extends Exchange {
       this.pendingHead = null;
       this.writeHead(pending);
     }
+    this.capture?.responseBody?.add(chunk);
     const more = res.write(chunk);
     // The declared body is complete: answer now, without waiting for the agent's END,
     // so requests pipelined behind this one are not held up.
@@ -286,7 +291,6 @@ export class HttpExchange extends Exchange {
     this.errorCode = err.code;
     this.abandonBody();
     if (!res.headersSent && !res.destroyed) {
-      this.status = err.status;
       sendErrorPage(res, errorPageFor(err, titleFor(err), this.request.requestId), this.req.headers.accept);
       return;
     }
@@ -307,14 +311,18 @@ export class HttpExchange extends Exchange {
     else this.req.resume();
   }
 
-  private finished(): void {
-    this.deps.onFinished?.({
-      tunnel: this.request.route.name,
-      method: this.request.method,
-      status: this.status,
-      error: this.errorCode,
-      durationMs: this.deps.timers.now() - this.request.startedAt,
-    });
+  private recordOutcome(): void {
+    const { res } = this;
+    this.report(
+      {
+        // What the viewer got: a head written (then flushed or cut), or none at all.
+        status: res.headersSent ? res.statusCode : 0,
+        errorCode: this.errorCode,
+        bytesIn: this.body?.bytes ?? 0,
+        bytesOut: this.response?.stats.fromStream ?? 0,
+      },
+      false,
+    );
   }
 }
 

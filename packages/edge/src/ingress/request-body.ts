@@ -7,7 +7,16 @@
 
 import type { IncomingMessage } from 'node:http';
 import { pumpIntoStream, TunnelError, type MuxStream, type Pump, type Timers } from '@burrow/protocol';
+import type { BodyCapture } from './exchange-capture.js';
 import { closeUploadAfterAnswer } from './http2-request.js';
+
+export interface RequestBodyOptions {
+  timers: Timers;
+  /** The body is cut with TUN_ERR_BODY_TIMEOUT after this long without a byte. */
+  idleMs: number;
+  /** Keeps the first bytes for the record (policy capture); null: nothing is copied. */
+  capture: BodyCapture | null;
+}
 
 export class RequestBody {
   private readonly pump: Pump;
@@ -15,11 +24,18 @@ export class RequestBody {
   constructor(
     private readonly req: IncomingMessage,
     stream: MuxStream,
-    timers: Timers,
-    idleMs: number,
+    options: RequestBodyOptions,
     fail: (err: TunnelError) => void,
   ) {
+    const { timers, idleMs, capture } = options;
     this.pump = pumpIntoStream(req, stream, {
+      onChunk:
+        capture === null
+          ? undefined
+          : (chunk) => {
+              capture.add(chunk);
+              return true;
+            },
       idle: {
         ms: idleMs,
         timers,
@@ -32,6 +48,11 @@ export class RequestBody {
       },
       toError: () => new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'),
     });
+  }
+
+  /** Body bytes handed to the stream so far. */
+  get bytes(): number {
+    return this.pump.stats.toStream;
   }
 
   /** Reads and drops the rest: the exchange failed, the viewer must not sit on its upload. */

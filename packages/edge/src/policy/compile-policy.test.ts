@@ -37,6 +37,22 @@ describe('compilePolicy', () => {
     expect(Object.keys(compilePolicy({}, { clock }))).not.toContain('hostRewrite');
   });
 
+  it('keeps capture (maxBytes 65,536 unless set) and Server-Timing, each enough to make a policy not open', () => {
+    const capture = compilePolicy({ capture: { bodies: true } }, { clock });
+    expect(capture.capture).toEqual({ bodies: true, maxBytes: 65_536 });
+    expect(capture.serverTiming).toBe(false);
+    expect(capture.isOpen).toBe(false);
+    expect(compilePolicy({ capture: { bodies: false, maxBytes: 10 } }, { clock }).capture).toEqual({
+      bodies: false,
+      maxBytes: 10,
+    });
+    const timing = compilePolicy({ serverTiming: true }, { clock });
+    expect(timing.serverTiming).toBe(true);
+    expect(timing.capture).toBeNull();
+    expect(timing.isOpen).toBe(false);
+    expect(timing.toJSON()).toMatchObject({ serverTiming: true, capture: null });
+  });
+
   it('passes limits through', () => {
     const policy = compilePolicy(
       { authToken: 'tok', rateLimit: '1/s' },

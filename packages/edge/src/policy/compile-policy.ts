@@ -11,7 +11,12 @@ import { AuthFailures, type AuthFailureLimits } from './auth-failures.js';
 import type { CompiledAuth } from './authenticate.js';
 import { IpRules, parseCidr, type Cidr } from './cidr.js';
 import { HeaderEdit } from './header-edit.js';
-import { parsePolicySpec, tryParseRate, type TunnelPolicySpec } from './policy-spec.js';
+import {
+  DEFAULT_CAPTURE_BYTES,
+  parsePolicySpec,
+  tryParseRate,
+  type TunnelPolicySpec,
+} from './policy-spec.js';
 import { SecretDigester } from './secret-digest.js';
 import { DEFAULT_MAX_TRACKED_CLIENTS, TokenBuckets } from './token-bucket.js';
 
@@ -30,6 +35,14 @@ export interface CompilePolicyOptions {
   authFailureLimits?: Partial<Omit<AuthFailureLimits, 'maxKeys'>>;
 }
 
+/** What a tunnel's request records keep beyond the fixed fields. */
+export interface CapturePolicy {
+  /** Bodies too, not only headers. */
+  readonly bodies: boolean;
+  /** Body bytes kept per direction; the rest is not stored (the record says truncated). */
+  readonly maxBytes: number;
+}
+
 export class TunnelPolicy {
   readonly ipRules: IpRules;
   /** Null when the spec sets no rate limit. */
@@ -40,6 +53,10 @@ export class TunnelPolicy {
   readonly authFailures: AuthFailures | null;
   readonly requestHeaders: HeaderEdit;
   readonly responseHeaders: HeaderEdit;
+  /** Null when the tunnel's records keep no headers or bodies. */
+  readonly capture: CapturePolicy | null;
+  /** Responses carry `Server-Timing` with the edge, tunnel and origin times. */
+  readonly serverTiming: boolean;
   /** Which protections are on, by name only: what `toJSON` and `inspect` show. */
   readonly #summary: Record<string, unknown>;
 
@@ -50,6 +67,8 @@ export class TunnelPolicy {
     authFailures: AuthFailures | null;
     requestHeaders: HeaderEdit;
     responseHeaders: HeaderEdit;
+    capture?: CapturePolicy | null;
+    serverTiming?: boolean;
     summary: Record<string, unknown>;
   }) {
     this.ipRules = parts.ipRules;
@@ -58,12 +77,16 @@ export class TunnelPolicy {
     this.authFailures = parts.authFailures;
     this.requestHeaders = parts.requestHeaders;
     this.responseHeaders = parts.responseHeaders;
+    this.capture = parts.capture ?? null;
+    this.serverTiming = parts.serverTiming ?? false;
     this.#summary = parts.summary;
   }
 
-  /** True when the policy lets every request through unchanged, so the caller may skip it. */
+  /** True when the policy lets every request through unchanged and records nothing extra, so the caller may skip it. */
   get isOpen(): boolean {
     return (
+      this.capture === null &&
+      !this.serverTiming &&
       this.ipRules.isEmpty &&
       this.rateLimiter === null &&
       this.auth === null &&
@@ -115,6 +138,11 @@ export function compilePolicy(spec: TunnelPolicySpec, options: CompilePolicyOpti
     };
   }
 
+  const capture: CapturePolicy | null =
+    valid.capture === undefined
+      ? null
+      : { bodies: valid.capture.bodies, maxBytes: valid.capture.maxBytes ?? DEFAULT_CAPTURE_BYTES };
+
   const summary = {
     basicAuthUsers: basicEntries.map((entry) => entry.slice(0, entry.indexOf(':'))),
     authToken: valid.authToken !== undefined,
@@ -125,6 +153,8 @@ export function compilePolicy(spec: TunnelPolicySpec, options: CompilePolicyOpti
     requestHeaderAdd: (valid.requestHeaderAdd ?? []).map((line) => line.slice(0, line.indexOf(':'))),
     responseHeaderRemove: valid.responseHeaderRemove ?? [],
     responseHeaderAdd: (valid.responseHeaderAdd ?? []).map((line) => line.slice(0, line.indexOf(':'))),
+    capture,
+    serverTiming: valid.serverTiming === true,
   };
 
   return new TunnelPolicy({
@@ -136,6 +166,8 @@ export function compilePolicy(spec: TunnelPolicySpec, options: CompilePolicyOpti
       : null,
     requestHeaders: HeaderEdit.fromSpec(valid.requestHeaderRemove, valid.requestHeaderAdd),
     responseHeaders: HeaderEdit.fromSpec(valid.responseHeaderRemove, valid.responseHeaderAdd),
+    capture,
+    serverTiming: valid.serverTiming === true,
     summary,
   });
 }

@@ -17,7 +17,12 @@ export {
   redactPolicySpec,
   type TunnelPolicySpec,
 } from './policy-spec.js';
-export { compilePolicy, TunnelPolicy, type CompilePolicyOptions } from './compile-policy.js';
+export {
+  compilePolicy,
+  TunnelPolicy,
+  type CapturePolicy,
+  type CompilePolicyOptions,
+} from './compile-policy.js';
 export { evaluate, type Decision, type ForwardDecision, type PolicyRequest } from './evaluate.js';
 export type { RespondDecision } from './policy-responses.js';
 export { DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from './auth-failures.js';

@@ -19,6 +19,8 @@ const FULL: TunnelPolicySpec = {
   requestHeaderRemove: ['Cookie'],
   responseHeaderAdd: ['X-Frame-Options: DENY'],
   responseHeaderRemove: ['Server'],
+  capture: { bodies: true, maxBytes: 4096 },
+  serverTiming: true,
 };
 
 /** The error parsePolicySpec throws for `json`, which the test expects to be invalid. */
@@ -111,6 +113,16 @@ describe('parsePolicySpec', () => {
     [{ authToken: 'has space' }, 'authToken must be 1-256 visible ASCII characters'],
     [{ basicAuthh: ['a:b'] }, 'unknown field "basicAuthh" (allowed: basicAuth, authToken'],
     [{ foo: 1, bar: 2 }, 'unknown fields "foo", "bar" (allowed:'],
+    [{ capture: true }, 'capture must be an object {"bodies": true or false, "maxBytes": 1 to 1048576'],
+    [{ capture: {} }, 'capture.bodies must be true or false'],
+    [
+      { capture: { bodies: true, maxBytes: 0 } },
+      'capture.maxBytes must be a whole number of bytes from 1 to',
+    ],
+    [{ capture: { bodies: true, maxBytes: 1_048_577 } }, 'capture.maxBytes must be a whole number'],
+    [{ capture: { bodies: true, maxBytes: 1.5 } }, 'capture.maxBytes must be a whole number'],
+    [{ capture: { bodies: true, headers: true } }, 'unknown field "headers"'],
+    [{ serverTiming: 'yes' }, 'serverTiming must be true or false'],
     [null, 'the policy must be a JSON object'],
     [['a'], 'the policy must be a JSON object'],
   ])('rejects %j', (json, expected) => {

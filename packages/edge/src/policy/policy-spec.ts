@@ -30,11 +30,21 @@ export interface TunnelPolicySpec {
   responseHeaderAdd?: string[];
   /** Header names removed from each response. */
   responseHeaderRemove?: string[];
+  /**
+   * Keep each request's headers in its record (values named in `history.redactHeaders` as
+   * `***`) and, with `bodies`, both bodies up to `maxBytes` each (default 65,536, at most 1 MiB).
+   */
+  capture?: { bodies: boolean; maxBytes?: number };
+  /** Answer with `Server-Timing: edge;dur=…, tunnel;dur=…, origin;dur=…` (browser devtools show it). */
+  serverTiming?: boolean;
 }
 
 export const MAX_POLICY_LIST_ENTRIES = 32;
 export const MAX_CREDENTIAL_LENGTH = 256;
 export const MAX_RATE = 100_000;
+/** Body bytes a captured request keeps per direction, unless its policy says otherwise. */
+export const DEFAULT_CAPTURE_BYTES = 65_536;
+export const MAX_CAPTURE_BYTES = 1_048_576;
 
 /** C0 controls and DEL: they have no place in a password and break logs and prompts. */
 function hasControlChar(text: string): boolean {
@@ -69,6 +79,9 @@ const REQUIRE = {
   headerLine:
     '"Name: value" with a header name made of token characters (letters, digits, !#$%&\'*+-.^_`|~) and a value without CR, LF, NUL or other control characters (at most 4096 characters)',
   headerName: "a header name made of token characters (letters, digits, !#$%&'*+-.^_`|~)",
+  capture: `an object {"bodies": true or false, "maxBytes": 1 to ${MAX_CAPTURE_BYTES} (default ${DEFAULT_CAPTURE_BYTES})}`,
+  maxBytes: `a whole number of bytes from 1 to ${MAX_CAPTURE_BYTES}`,
+  flag: 'true or false',
   editable: `a header other than ${[...UNEDITABLE_HEADERS].join(', ')} (they frame the message or belong to one hop; the agent's --host-header sets Host)`,
 } as const;
 
@@ -110,6 +123,21 @@ const policySpecSchema = z.strictObject(
     requestHeaderRemove: list(headerName, 'header names'),
     responseHeaderAdd: list(headerLine, '"Name: value" lines'),
     responseHeaderRemove: list(headerName, 'header names'),
+    capture: z
+      .strictObject(
+        {
+          bodies: z.boolean({ error: REQUIRE.flag }),
+          maxBytes: z
+            .number({ error: REQUIRE.maxBytes })
+            .int({ error: REQUIRE.maxBytes })
+            .min(1, { error: REQUIRE.maxBytes })
+            .max(MAX_CAPTURE_BYTES, { error: REQUIRE.maxBytes })
+            .optional(),
+        },
+        { error: REQUIRE.capture },
+      )
+      .optional(),
+    serverTiming: z.boolean({ error: REQUIRE.flag }).optional(),
   },
   { error: 'a JSON object' },
 ) satisfies z.ZodType<TunnelPolicySpec>;

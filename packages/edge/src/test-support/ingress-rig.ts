@@ -14,6 +14,8 @@ import { WarningCookies } from '../ingress/anonymous-warning.js';
 import { attachIngress } from '../ingress/ingress.js';
 import { TunnelTraffic } from '../ingress/tunnel-traffic.js';
 import type { PolicySource } from '../ingress/tunnel-request.js';
+import type { RecordOptions } from '../ingress/exchange-record.js';
+import type { RequestObserver } from '../observe/request-observer.js';
 import type { Registry } from '../registry/registry.js';
 import { FakeAgent } from './fake-agent.js';
 
@@ -57,6 +59,9 @@ export interface IngressRigOptions {
   requestTimeoutMs?: number;
   bodyIdleMs?: number;
   responseIdleMs?: number;
+  /** Hears each request's record. */
+  observer?: RequestObserver;
+  recordOptions?: RecordOptions;
 }
 
 export interface RigResponse {
@@ -116,6 +121,8 @@ export async function startIngressRig(options: IngressRigOptions = {}): Promise<
       anonymousWarning: options.anonymousWarning ?? false,
       warningCookies: new WarningCookies(randomBytes(32)),
       newRequestId: randomUUID,
+      observer: options.observer ?? null,
+      recordOptions: options.recordOptions,
     },
     edge: {
       request: (_req, res) => res.writeHead(200).end('edge'),
