@@ -28,7 +28,6 @@ import { handleHealth } from './health.js';
 import { WarningCookies } from './ingress/anonymous-warning.js';
 import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
 import { attachIngress } from './ingress/ingress.js';
-import { TunnelTraffic } from './ingress/tunnel-traffic.js';
 import { Janitor } from './janitor.js';
 import { createPublicListener } from './listeners/public-listener.js';
 import { TrustedProxies } from './listeners/trusted-proxies.js';
@@ -125,7 +124,6 @@ export class EdgeServer {
       reservedNamesPerUser: limits.reservedNamesPerUser,
     });
     const policies = new PolicyBook({ clock: timers, secret });
-    const traffic = new TunnelTraffic(() => timers.now());
     this.tunnelStats = new TunnelStats({
       clock: timers,
       // Only names an agent serves (or is reconnecting to): random hostnames must not crowd out real tunnels.
@@ -179,11 +177,7 @@ export class EdgeServer {
         maxPerTunnel: config.history.maxPerTunnel,
       },
       // A freed temporary name starts again from zero for whoever gets it next.
-      onFreed: (names) =>
-        names.forEach((name) => {
-          traffic.forget(name);
-          this.tunnelStats.forget(name);
-        }),
+      onFreed: (names) => names.forEach((name) => this.tunnelStats.forget(name)),
     });
     this.domainRoutes = new DomainRoutes({ store, timers, log });
     this.domainVerifier = new DomainVerifier({
@@ -210,7 +204,6 @@ export class EdgeServer {
       baseDomain: config.domain,
       urlFor: (name) => tunnelUrl(config, name, this.publicPort),
       isOnline: (name) => this.registry.lookup(name) !== undefined,
-      traffic,
       stats: this.tunnelStats,
       feed: this.requestFeed,
       liveSessions: (name) => {
@@ -259,7 +252,6 @@ export class EdgeServer {
       trustedProxies: TrustedProxies.parse(config.proxy.trust),
       onError: (err) => log.error({ err }, 'ingress error'),
       acmeChallenge: http01Responder(store, (err) => log.error({ err }, 'ACME challenge lookup failed')),
-      traffic,
       httpsRedirect:
         config.httpsListen === null
           ? undefined

@@ -7,7 +7,6 @@
  */
 
 import { TunnelError, type Timers } from '@burrow/protocol';
-import type { TunnelTraffic } from '../ingress/tunnel-traffic.js';
 import type { RequestFeed } from '../observe/request-feed.js';
 import type { TunnelStats } from '../observe/tunnel-stats.js';
 import type { Store } from '../store/index.js';
@@ -21,8 +20,7 @@ export interface ApiDeps {
   urlFor(name: string): string;
   /** True while an agent serves the name. */
   isOnline(name: string): boolean;
-  traffic: TunnelTraffic;
-  /** Per-tunnel statistics (`GET /tunnels/{name}/stats`). */
+  /** Per-tunnel statistics (`GET /tunnels/{name}/stats`, and the older `…/traffic`). */
   stats: TunnelStats;
   /** The live feed behind `GET /tunnels/{name}/requests/stream`. */
   feed: RequestFeed;

@@ -225,7 +225,10 @@ export const OPENAPI_DOCUMENT = {
     '/tunnels/{name}/traffic': {
       parameters: [nameParam],
       get: {
-        summary: 'Requests and upgrades routed to the tunnel since the edge started',
+        summary: 'Requests and upgrades the tunnel served since the edge started (deprecated: use /stats)',
+        deprecated: true,
+        description:
+          'Answered from the same counts as `/tunnels/{name}/stats`: `requests` and `upgrades` are finished requests and upgrades plus open WebSockets, `lastRequestAt` when the last one finished.',
         responses: { '200': answer('Counters.', ref('Traffic')), '404': NOT_FOUND, ...ERRORS },
       },
     },

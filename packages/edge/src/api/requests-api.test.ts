@@ -241,6 +241,14 @@ describe('tunnel statistics API', () => {
     });
     expect(Date.parse(answer.body.lastStatusAt as string)).toBeGreaterThan(Date.now() - 60_000);
     expect((await api(admin, '/tunnels/alpha/stats')).body).toMatchObject({ requests: 10 });
+    // The deprecated counters answer from the same statistics.
+    expect((await api(alice.key, '/tunnels/alpha/traffic')).body).toEqual({
+      name: 'alpha',
+      since: answer.body.since,
+      requests: 10,
+      upgrades: 0,
+      lastRequestAt: answer.body.lastStatusAt,
+    });
     expect((await api(bob.key, '/tunnels/bravo/stats')).body).toMatchObject({
       requests: 0,
       lastStatus: null,

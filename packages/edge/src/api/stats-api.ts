@@ -1,6 +1,7 @@
 /**
  * `GET /tunnels/{name}/stats`: the tunnel's statistics as this edge counted them
  * (observe/tunnel-stats.ts) and the agent sessions serving it now. Owner or admin only.
+ * `GET /tunnels/{name}/traffic`, its deprecated predecessor, answers from the same counts.
  */
 
 import type { TunnelStatsSnapshot } from '../observe/tunnel-stats.js';
@@ -38,6 +39,25 @@ export function statsRoutes(deps: ApiDeps): ApiRoute[] {
         const tunnel = await ownTunnel(deps, caller, params.name!);
         const body = statsView(tunnel.name, deps.stats.get(tunnel.name), deps.liveSessions(tunnel.name));
         return { status: 200, body };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/tunnels/{name}/traffic',
+      async handle({ caller, params }: ApiRequest) {
+        const tunnel = await ownTunnel(deps, caller, params.name!);
+        const stats = deps.stats.get(tunnel.name);
+        return {
+          status: 200,
+          body: {
+            name: tunnel.name,
+            since: new Date(stats.since).toISOString(),
+            requests: stats.requests,
+            // Finished upgrades and open ones: what the counter at routing time used to count.
+            upgrades: stats.upgrades + stats.openWebSockets,
+            lastRequestAt: iso(stats.lastAt),
+          },
+        };
       },
     },
   ];

@@ -1,6 +1,6 @@
 /**
- * `/tunnels`: a user's tunnel names (reserved and temporary), their stored access policy
- * and their traffic. Reserving here is what `burrow http --name` does on first use, without
+ * `/tunnels`: a user's tunnel names (reserved and temporary) and their stored access
+ * policy. Reserving here is what `burrow http --name` does on first use, without
  * an agent; the stored policy applies whenever any agent binds the name.
  */
 
@@ -74,10 +74,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
           maxNamedPerUser: deps.reservedNamesPerUser,
         });
         // A name new to this user starts with no traffic, whoever used it before.
-        if (!existed) {
-          deps.traffic.forget(name);
-          deps.stats.forget(name);
-        }
+        if (!existed) deps.stats.forget(name);
         return { status: existed ? 200 : 201, body: tunnelView(tunnel, deps) };
       },
     },
@@ -97,7 +94,6 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
             ? await store.releaseName({ name: tunnel.name, userId: caller.userId })
             : await store.deleteTunnel(tunnel.name);
         if (!released) throw notYours('tunnel', tunnel.name);
-        deps.traffic.forget(tunnel.name);
         deps.stats.forget(tunnel.name);
         await deps.domainsChanged();
         return { status: 204 };
@@ -137,25 +133,6 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
         await store.setTunnelPolicy(tunnel.name, null);
         deps.applyStoredPolicy(tunnel.name, null, tunnel.ownerUserId);
         return { status: 204 };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/tunnels/{name}/traffic',
-      async handle({ caller, params }: ApiRequest) {
-        const tunnel = await ownTunnel(deps, caller, params.name!);
-        const counts = deps.traffic.get(tunnel.name);
-        return {
-          status: 200,
-          body: {
-            name: tunnel.name,
-            since: new Date(deps.traffic.startedAt).toISOString(),
-            requests: counts.requests,
-            upgrades: counts.upgrades,
-            lastRequestAt:
-              counts.lastRequestAt === null ? null : new Date(counts.lastRequestAt).toISOString(),
-          },
-        };
       },
     },
   ];

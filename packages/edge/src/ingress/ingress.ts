@@ -31,7 +31,6 @@ import { writeRawErrorPage, writeRawFailure } from './raw-response.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
 import { viewerKey } from './viewer-key.js';
-import type { TunnelTraffic } from './tunnel-traffic.js';
 import { resolveRequest, type TunnelRoute } from './tunnel-request.js';
 
 export interface EdgeHandlers {
@@ -68,8 +67,6 @@ export interface IngressOptions {
   proxy: ExchangeDeps;
   /** With an HTTPS listener: what plain-HTTP requests are redirected there, and its port. */
   httpsRedirect?: { mode: HttpsRedirectMode; port(): number };
-  /** Per-tunnel counters the control API shows owners. */
-  traffic?: TunnelTraffic;
   edge: EdgeHandlers;
   /**
    * ACME HTTP-01 answers (certs/acme/http01-responder.ts): asked before any routing, for
@@ -186,8 +183,6 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       if (redirected(route.kind)) return;
       const toTunnel = (tunnel: TunnelRoute): void => {
         const request = resolveRequest(options.proxy, req, tunnel);
-        // Only names an agent serves count: random hostnames must not crowd out real tunnels.
-        if (options.traffic && request.target) options.traffic.request(tunnel.name);
         new HttpExchange(options.proxy, req, res, request, onError).start();
       };
       if (route.kind === 'tunnel') {
@@ -246,7 +241,6 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
       const request = resolveRequest(options.proxy, req, tunnel);
-      if (options.traffic && request.target) options.traffic.upgrade(tunnel.name);
       new UpgradeExchange(options.proxy, req, socket, head, request, onError).start();
     };
     const nothing = (): void => {

@@ -1,7 +1,7 @@
 /**
  * What ingress knows about a viewer request once it is routed to a tunnel, resolved once:
- * one registry lookup, one policy lookup. Every later step (traffic counter, policy gate,
- * warning gate, the exchange) reads this instead of looking anything up again.
+ * one registry lookup, one policy lookup. Every later step (policy gate, warning gate,
+ * the exchange and its record) reads this instead of looking anything up again.
  */
 
 import type { IncomingMessage } from 'node:http';

@@ -12,7 +12,6 @@ import { realTimers } from '@burrow/protocol';
 import { startRig, type Rig } from '../gateway/test-support/gateway-rig.js';
 import { WarningCookies } from '../ingress/anonymous-warning.js';
 import { attachIngress } from '../ingress/ingress.js';
-import { TunnelTraffic } from '../ingress/tunnel-traffic.js';
 import type { PolicySource } from '../ingress/tunnel-request.js';
 import type { RecordOptions } from '../ingress/exchange-record.js';
 import type { RequestObserver } from '../observe/request-observer.js';
@@ -105,8 +104,6 @@ export async function startIngressRig(options: IngressRigOptions = {}): Promise<
     maxUrlBytes: 8192,
     maxHeaderCount: 100,
     onError: (err) => errors.push(err),
-    // Counted like the real edge: the counter must not cost a lookup of its own.
-    traffic: new TunnelTraffic(() => Date.now()),
     proxy: {
       registry: countingRegistry(gateway.registry, counts),
       policies: countingPolicies(gateway.deps.policies, counts),
