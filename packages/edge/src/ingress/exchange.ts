@@ -140,6 +140,7 @@ export abstract class Exchange {
       host: this.request.host,
       requestId,
       prefix: route.prefix,
+      trace: this.request.trace,
     });
     stream.open(
       {
