@@ -26,6 +26,7 @@ import { loadEdgeSecret } from './edge-secret.js';
 import { handleHealth } from './health.js';
 import { WarningCookies } from './ingress/anonymous-warning.js';
 import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
+import type { ExchangeDeps } from './ingress/exchange.js';
 import { attachIngress } from './ingress/ingress.js';
 import { TunnelTraffic } from './ingress/tunnel-traffic.js';
 import { Janitor } from './janitor.js';
@@ -37,6 +38,9 @@ import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grac
 import { AuthFailures } from './policy/auth-failures.js';
 import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './listeners/https-setup.js';
 import { PolicyBook } from './policy/index.js';
+import { recordFromFinished } from './observe/finished-record.js';
+import type { RequestSpanExporter } from './observe/span-exporter.js';
+import { startRequestTracing } from './observe/start-tracing.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
 
 export interface EdgeServerOptions {
@@ -54,6 +58,25 @@ export interface EdgeServerOptions {
 function isHealthPath(path: string): boolean {
   const bare = path.split('?')[0]!;
   return bare === '/health' || bare.startsWith('/health/');
+}
+
+/** Longest `close()` waits for the last spans to reach the collector. */
+const SPAN_FLUSH_MS = 5_000;
+
+/**
+ * Today's per-request hook: the debug line, and the span exporter through the bridge record
+ * (observe/finished-record.ts) until the exchanges hand RequestRecords to observers.
+ */
+function finishedHook(log: Logger, spans: RequestSpanExporter | null): ExchangeDeps['onFinished'] {
+  const debug = log.isLevelEnabled('debug');
+  if (!debug && spans === null) return undefined;
+  return (info) => {
+    if (spans !== null) spans.record(recordFromFinished(info));
+    if (debug) {
+      const { request: _request, ...line } = info;
+      log.debug(line, 'request');
+    }
+  };
 }
 
 /** Deadline of one verification TXT lookup, retries included. */
@@ -85,6 +108,8 @@ export class EdgeServer {
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
   private closing: Promise<void> | null = null;
+  /** Span export (`otlp.endpoint`); null when off. */
+  private readonly spans: RequestSpanExporter | null;
 
   private constructor(
     config: EdgeConfig,
@@ -95,8 +120,10 @@ export class EdgeServer {
     secret: Uint8Array,
     certSources: CertificateSources,
     certificates: ListenerCertificates | undefined,
+    spans: RequestSpanExporter | null,
   ) {
     this.config = config;
+    this.spans = spans;
     this.certSources = certSources;
     this.store = store;
     this.log = log;
@@ -221,7 +248,9 @@ export class EdgeServer {
         anonymousWarning: tunnels.anonymousWarning,
         warningCookies: new WarningCookies(secret),
         newRequestId: randomUUID,
-        onFinished: log.isLevelEnabled('debug') ? (info) => log.debug(info, 'request') : undefined,
+        // New traces are sampled when their spans go somewhere; the origin is told either way.
+        sampleNewTraces: spans !== null,
+        onFinished: finishedHook(log, spans),
       },
       edge: {
         request: (req, res, path) => this.edgeRequest(req, res, path),
@@ -274,6 +303,7 @@ export class EdgeServer {
       await loadEdgeSecret(config.dataDir),
       certSources,
       options.certificates,
+      await startRequestTracing(config.otlp, { log, timers }),
     );
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
@@ -366,6 +396,7 @@ export class EdgeServer {
       this.acme?.stop(),
       this.gateway.settled(),
     ]).then(() => this.store.close());
+    void this.spans?.close(0);
   }
 
   private async shutdown(): Promise<void> {
@@ -386,6 +417,8 @@ export class EdgeServer {
     await listening;
     clearTimeout(forced);
     await Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.acme?.stop()]);
+    // In-flight requests are done: their spans go out now, within a bounded wait.
+    await this.spans?.close(SPAN_FLUSH_MS);
     await this.store.close();
     this.log.info('stopped');
     this.log.flush();

@@ -37,6 +37,8 @@ export interface ExchangeDeps extends ResolveDeps, RequestResolveDeps {
     status: number;
     error?: string;
     durationMs: number;
+    /** The request itself (until exchanges hand out RequestRecords: observe/finished-record.ts). */
+    request: TunnelRequest;
   }): void;
 }
 

@@ -314,6 +314,7 @@ export class HttpExchange extends Exchange {
       status: this.status,
       error: this.errorCode,
       durationMs: this.deps.timers.now() - this.request.startedAt,
+      request: this.request,
     });
   }
 }
