@@ -40,7 +40,7 @@ import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './li
 import { PolicyBook } from './policy/index.js';
 import { recordFromFinished } from './observe/finished-record.js';
 import type { RequestSpanExporter } from './observe/span-exporter.js';
-import { startRequestTracing } from './observe/start-tracing.js';
+import { startRequestTracing } from './observe/otlp-export.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
 
 export interface EdgeServerOptions {

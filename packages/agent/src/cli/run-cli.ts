@@ -23,7 +23,7 @@ import {
   type AgentFlags,
   type Env,
 } from '../config/index.js';
-import { startOriginTracing } from '../tracing/start-tracing.js';
+import { startOriginTracing } from '../tracing/otlp-export.js';
 import { adviceFor, explainError } from './explain-error.js';
 
 export interface CliIo {

@@ -3,20 +3,15 @@
  * in OPEN's traceparent), with the span id the origin was given in its own traceparent.
  * Built as a finished `ReadableSpan` from the agent's request record once the exchange is
  * over, so the ids are exactly the ones already sent.
+ *
+ * Only types come from the SDK here: its code loads on demand (otlp-export.ts), so the enum
+ * values and attribute names (OpenTelemetry's stable HTTP semantic conventions) are spelled out.
  */
 
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  ATTR_URL_FULL,
-} from '@opentelemetry/semantic-conventions';
 import { originHost, originPort } from '../forward-context.js';
 import type { RequestRecord } from '../request-log.js';
 
@@ -36,6 +31,21 @@ export interface OriginCall {
   readonly startMs: number;
 }
 
+const CLIENT = 2 as SpanKind.CLIENT;
+const UNSET = 0 as SpanStatusCode.UNSET;
+const ERROR = 2 as SpanStatusCode.ERROR;
+const SAMPLED = 1 as TraceFlags.SAMPLED;
+
+/** OpenTelemetry semantic conventions (stable HTTP client attributes). */
+export const HTTP_ATTRIBUTES = {
+  method: 'http.request.method',
+  url: 'url.full',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  status: 'http.response.status_code',
+  errorType: 'error.type',
+} as const;
+
 function hrTimeOf(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
@@ -54,36 +64,33 @@ export function originSpanFrom(
   const host = originHost(call.origin);
   const port = originPort(call.origin);
   const attributes: Attributes = {
-    [ATTR_HTTP_REQUEST_METHOD]: record.method,
-    [ATTR_URL_FULL]: `${call.origin.protocol}//${call.origin.host}${record.path}`,
-    [ATTR_SERVER_ADDRESS]: host,
-    [ATTR_SERVER_PORT]: port,
+    [HTTP_ATTRIBUTES.method]: record.method,
+    [HTTP_ATTRIBUTES.url]: `${call.origin.protocol}//${call.origin.host}${record.path}`,
+    [HTTP_ATTRIBUTES.serverAddress]: host,
+    [HTTP_ATTRIBUTES.serverPort]: port,
     'burrow.tunnel': record.tunnel,
     'burrow.request_id': record.requestId,
   };
-  if (record.status !== null) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = record.status;
+  if (record.status !== null) attributes[HTTP_ATTRIBUTES.status] = record.status;
   const errorType =
     record.error ?? (record.status !== null && record.status >= 400 ? String(record.status) : null);
-  if (errorType !== null) attributes[ATTR_ERROR_TYPE] = errorType;
-  const own = { traceId: call.traceId, spanId: call.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false };
+  if (errorType !== null) attributes[HTTP_ATTRIBUTES.errorType] = errorType;
+  const own = { traceId: call.traceId, spanId: call.spanId, traceFlags: SAMPLED, isRemote: false };
   const end = Math.max(endMs, call.startMs);
   return {
     name: `${record.method} ${host}:${port}`,
-    kind: SpanKind.CLIENT,
+    kind: CLIENT,
     spanContext: () => own,
     parentSpanContext: {
       traceId: call.traceId,
       spanId: call.parentSpanId,
-      traceFlags: TraceFlags.SAMPLED,
+      traceFlags: SAMPLED,
       isRemote: true,
     },
     startTime: hrTimeOf(call.startMs),
     endTime: hrTimeOf(end),
     duration: hrTimeOf(end - call.startMs),
-    status:
-      errorType === null
-        ? { code: SpanStatusCode.UNSET }
-        : { code: SpanStatusCode.ERROR, message: errorType },
+    status: errorType === null ? { code: UNSET } : { code: ERROR, message: errorType },
     attributes,
     links: [],
     events: [],

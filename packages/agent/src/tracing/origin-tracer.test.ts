@@ -10,6 +10,14 @@ import {
 } from '@burrow/protocol';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+} from '@opentelemetry/semantic-conventions';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../../test/support/otlp-receiver.js';
@@ -18,8 +26,9 @@ import type { OriginCallTracer } from '../forward-context.js';
 import { OriginPools } from '../origin-pools.js';
 import type { RequestRecord } from '../request-log.js';
 import { AGENT_SESSION_LIMITS } from '../session-client.js';
+import { HTTP_ATTRIBUTES } from './origin-span.js';
 import { OriginTracer, type SpanSink } from './origin-tracer.js';
-import { startOriginTracing } from './start-tracing.js';
+import { startOriginTracing } from './otlp-export.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const EDGE_SPAN = 'a3ce929d0e0e4736';
@@ -180,6 +189,17 @@ describe('the agent span of an origin call', () => {
 });
 
 describe("the agent's OTLP export", () => {
+  it("spells the attribute names as the SDK's semantic conventions do", () => {
+    expect(HTTP_ATTRIBUTES).toEqual({
+      method: ATTR_HTTP_REQUEST_METHOD,
+      url: ATTR_URL_FULL,
+      serverAddress: ATTR_SERVER_ADDRESS,
+      serverPort: ATTR_SERVER_PORT,
+      status: ATTR_HTTP_RESPONSE_STATUS_CODE,
+      errorType: ATTR_ERROR_TYPE,
+    });
+  });
+
   let receiver: OtlpReceiver | null = null;
   afterEach(async () => {
     await receiver?.close();

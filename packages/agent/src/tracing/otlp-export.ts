@@ -1,16 +1,12 @@
 /**
- * The OpenTelemetry SDK side of the agent's span export: an OTLP/HTTP (JSON) exporter behind
- * the SDK's BatchSpanProcessor (a bounded queue: spans beyond `maxQueue` are dropped, batches
- * of at most 512 leave every 5 s or when full) and the resource naming the service. The only
- * module that loads the SDK at run time; start-tracing.ts imports it only when an endpoint
- * is configured.
+ * The agent's span export over OTLP/HTTP (JSON), when configured: the SDK's OTLP exporter
+ * behind its BatchSpanProcessor (a bounded queue: spans beyond `maxQueue` are dropped;
+ * batches of at most 512 leave every 5 s or when full) and the resource naming the service.
+ * The SDK is imported here, on demand, and nowhere else at run time: an agent without
+ * `otlp.endpoint` never loads it (the CLI bundle keeps it external, scripts/bundle.js).
  */
 
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { DiagLogger } from '@opentelemetry/api';
 import type { OtlpSettings } from '../config/index.js';
 import { OriginTracer, type OriginTracerDeps } from './origin-tracer.js';
 
@@ -33,29 +29,39 @@ export function tracesUrl(endpoint: string): string {
   return url.toString();
 }
 
-export function createOtlpTracer(
-  settings: OtlpSettings & { readonly endpoint: string },
+/** Null without an endpoint; otherwise the tracer to hand to `startAgent`. Close it after the agent. */
+export async function startOriginTracing(
+  settings: OtlpSettings,
   deps: TracingDeps,
-): OriginTracer {
-  routeDiagnostics(deps);
-  const exporter = new OTLPTraceExporter({
+): Promise<OriginTracer | null> {
+  if (settings.endpoint === null) return null;
+  const [api, exporters, resources, sdk] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  api.diag.setLogger(diagnostics(deps), { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true });
+  const exporter = new exporters.OTLPTraceExporter({
     url: tracesUrl(settings.endpoint),
     timeoutMillis: EXPORT_TIMEOUT_MS,
   });
-  const processor = new BatchSpanProcessor(exporter, {
+  const processor = new sdk.BatchSpanProcessor(exporter, {
     maxQueueSize: settings.maxQueue,
     maxExportBatchSize: Math.min(MAX_BATCH, settings.maxQueue),
     exportTimeoutMillis: EXPORT_TIMEOUT_MS,
   });
   const source = {
-    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName })),
+    resource: resources
+      .defaultResource()
+      .merge(resources.resourceFromAttributes({ 'service.name': settings.serviceName })),
     scope: { name: '@burrow/agent' },
   };
   return new OriginTracer(processor, source, deps);
 }
 
 /** The SDK's global `diag` logger, silent by default, to `warn`, at most once per 10 s. */
-function routeDiagnostics(deps: TracingDeps): void {
+function diagnostics(deps: TracingDeps): DiagLogger {
   let lastAt = -Infinity;
   const write = (message: string, args: unknown[]): void => {
     const now = deps.timers.now();
@@ -65,12 +71,11 @@ function routeDiagnostics(deps: TracingDeps): void {
     deps.warn(`span export: ${message}${detail === '' ? '' : ` ${detail}`}`);
   };
   const quiet = (): void => undefined;
-  const logger: DiagLogger = {
+  return {
     error: (message, ...args) => write(message, args),
     warn: (message, ...args) => write(message, args),
     info: quiet,
     debug: quiet,
     verbose: quiet,
   };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }

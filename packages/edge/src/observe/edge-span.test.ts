@@ -1,13 +1,25 @@
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+} from '@opentelemetry/semantic-conventions';
 import { describe, expect, it } from 'vitest';
-import { edgeSpanFrom, hrTimeOf, splitHost, type SpanSource } from './edge-span.js';
+import { edgeSpanFrom, hrTimeOf, HTTP_ATTRIBUTES, splitHost, type SpanSource } from './edge-span.js';
 import type { RequestRecord } from './request-observer.js';
 import type { TraceContext } from './trace-context.js';
 
 const source: SpanSource = {
   resource: resourceFromAttributes({ 'service.name': 'burrow-edge' }),
   scope: { name: '@burrow/edge' },
+  traceState: (value) => new TraceState(value),
 };
 
 const trace: TraceContext = {
@@ -116,6 +128,19 @@ describe('the edge span of a request', () => {
 });
 
 describe('span helpers', () => {
+  it("spells the attribute names as the SDK's semantic conventions do", () => {
+    expect(HTTP_ATTRIBUTES).toEqual({
+      method: ATTR_HTTP_REQUEST_METHOD,
+      path: ATTR_URL_PATH,
+      query: ATTR_URL_QUERY,
+      serverAddress: ATTR_SERVER_ADDRESS,
+      serverPort: ATTR_SERVER_PORT,
+      clientAddress: ATTR_CLIENT_ADDRESS,
+      status: ATTR_HTTP_RESPONSE_STATUS_CODE,
+      errorType: ATTR_ERROR_TYPE,
+    });
+  });
+
   it.each([
     ['a.example.com:8443', 'a.example.com', 8443],
     ['a.example.com', 'a.example.com', null],

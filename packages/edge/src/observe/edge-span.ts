@@ -4,37 +4,50 @@
  * request's `trace.spanId`, parent = the viewer's span (`trace.parentSpanId`). Building the
  * span object here, instead of starting one through a Tracer (which draws its own ids), is
  * what keeps those ids exact; the span exists only once the request is over, off the data path.
+ *
+ * Only types come from the SDK here: its code loads on demand (otlp-export.ts), so the enum
+ * values and attribute names (OpenTelemetry's stable HTTP semantic conventions) are spelled out.
  */
 
-import {
+import type {
+  Attributes,
+  HrTime,
+  SpanContext,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
-  type Attributes,
-  type HrTime,
-  type SpanContext,
+  TraceState,
 } from '@opentelemetry/api';
-import { TraceState, type InstrumentationScope } from '@opentelemetry/core';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import {
-  ATTR_CLIENT_ADDRESS,
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  ATTR_URL_PATH,
-  ATTR_URL_QUERY,
-} from '@opentelemetry/semantic-conventions';
 import type { RequestRecord } from './request-observer.js';
 import type { TraceContext } from './trace-context.js';
 
-/** Who reports the spans: the service (resource) and the instrumentation scope. */
+/** Who reports the spans (the service and the instrumentation scope), and the SDK's TraceState. */
 export interface SpanSource {
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
+  traceState(value: string): TraceState;
 }
+
+const SERVER = 1 as SpanKind.SERVER;
+const UNSET = 0 as SpanStatusCode.UNSET;
+const ERROR = 2 as SpanStatusCode.ERROR;
+const SAMPLED = 1 as TraceFlags.SAMPLED;
+const NOT_SAMPLED = 0 as TraceFlags.NONE;
+
+/** OpenTelemetry semantic conventions (stable HTTP attributes). */
+export const HTTP_ATTRIBUTES = {
+  method: 'http.request.method',
+  path: 'url.path',
+  query: 'url.query',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  clientAddress: 'client.address',
+  status: 'http.response.status_code',
+  errorType: 'error.type',
+} as const;
 
 /** Attribute names of Burrow's own; HTTP ones are OpenTelemetry's semantic conventions. */
 export const BURROW_ATTRIBUTES = {
@@ -67,20 +80,20 @@ function attributesOf(record: RequestRecord): Attributes {
   const query = record.path.indexOf('?');
   const { address, port } = splitHost(record.host);
   const attributes: Attributes = {
-    [ATTR_HTTP_REQUEST_METHOD]: record.method,
-    [ATTR_URL_PATH]: query === -1 ? record.path : record.path.slice(0, query),
-    [ATTR_SERVER_ADDRESS]: address,
-    [ATTR_CLIENT_ADDRESS]: record.clientAddress,
+    [HTTP_ATTRIBUTES.method]: record.method,
+    [HTTP_ATTRIBUTES.path]: query === -1 ? record.path : record.path.slice(0, query),
+    [HTTP_ATTRIBUTES.serverAddress]: address,
+    [HTTP_ATTRIBUTES.clientAddress]: record.clientAddress,
     [BURROW_ATTRIBUTES.tunnel]: record.tunnel,
     [BURROW_ATTRIBUTES.requestId]: record.id,
     [BURROW_ATTRIBUTES.bytesIn]: record.bytesIn,
     [BURROW_ATTRIBUTES.bytesOut]: record.bytesOut,
   };
-  if (query !== -1) attributes[ATTR_URL_QUERY] = record.path.slice(query + 1);
-  if (port !== null) attributes[ATTR_SERVER_PORT] = port;
-  if (record.status > 0) attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = record.status;
+  if (query !== -1) attributes[HTTP_ATTRIBUTES.query] = record.path.slice(query + 1);
+  if (port !== null) attributes[HTTP_ATTRIBUTES.serverPort] = port;
+  if (record.status > 0) attributes[HTTP_ATTRIBUTES.status] = record.status;
   const errorType = record.errorCode ?? (record.status >= 500 ? String(record.status) : null);
-  if (errorType !== null) attributes[ATTR_ERROR_TYPE] = errorType;
+  if (errorType !== null) attributes[HTTP_ATTRIBUTES.errorType] = errorType;
   if (record.upgrade) attributes[BURROW_ATTRIBUTES.upgrade] = true;
   if (record.replayOf !== null) attributes[BURROW_ATTRIBUTES.replayOf] = record.replayOf;
   const { edgeMs, tunnelMs, originMs } = record.timing;
@@ -96,19 +109,19 @@ function attributesOf(record: RequestRecord): Attributes {
  * the viewer got a 5xx (server-side semantics: a 4xx is the viewer's error, not ours).
  */
 export function edgeSpanFrom(record: RequestRecord, trace: TraceContext, source: SpanSource): ReadableSpan {
-  const traceFlags = trace.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
+  const traceFlags = trace.sampled ? SAMPLED : NOT_SAMPLED;
   const own: SpanContext = {
     traceId: trace.traceId,
     spanId: trace.spanId,
     traceFlags,
     isRemote: false,
-    ...(trace.traceState === null ? {} : { traceState: new TraceState(trace.traceState) }),
+    ...(trace.traceState === null ? {} : { traceState: source.traceState(trace.traceState) }),
   };
   const startMs = record.startedAt.getTime();
   const failed = record.errorCode !== null || record.status >= 500;
   return {
     name: `${record.method} ${record.tunnel}`,
-    kind: SpanKind.SERVER,
+    kind: SERVER,
     spanContext: () => own,
     parentSpanContext:
       trace.parentSpanId === null
@@ -117,9 +130,7 @@ export function edgeSpanFrom(record: RequestRecord, trace: TraceContext, source:
     startTime: hrTimeOf(startMs),
     endTime: hrTimeOf(startMs + record.timing.totalMs),
     duration: hrTimeOf(record.timing.totalMs),
-    status: failed
-      ? { code: SpanStatusCode.ERROR, message: record.errorCode ?? `HTTP ${record.status}` }
-      : { code: SpanStatusCode.UNSET },
+    status: failed ? { code: ERROR, message: record.errorCode ?? `HTTP ${record.status}` } : { code: UNSET },
     attributes: attributesOf(record),
     links: [],
     events: [],

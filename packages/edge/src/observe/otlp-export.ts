@@ -1,24 +1,20 @@
 /**
- * The OpenTelemetry SDK side of span export: an OTLP/HTTP (JSON) exporter behind the SDK's
- * BatchSpanProcessor (a bounded queue: spans beyond `maxQueue` are dropped, batches of at
- * most 512 leave every 5 s or when full), and the resource naming the service. The only
- * module that loads the SDK at run time; start-tracing.ts imports it only when an endpoint
- * is configured, so an edge without one never loads it.
+ * Span export over OTLP/HTTP (JSON), when configured: the SDK's OTLP exporter behind its
+ * BatchSpanProcessor (a bounded queue: spans beyond `maxQueue` are dropped; batches of at
+ * most 512 leave every 5 s or when full) and the resource naming the service. The SDK is
+ * imported here, on demand, and nowhere else at run time: an edge without `otlp.endpoint`
+ * never loads it (the CLI bundle keeps it external, scripts/bundle.js).
  */
 
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Timers } from '@burrow/protocol';
+import type { DiagLogger } from '@opentelemetry/api';
 import type { Logger } from '../logger.js';
 import type { SpanSource } from './edge-span.js';
 import { RequestSpanExporter } from './span-exporter.js';
 
-export interface OtlpSettings {
-  /** Base URL of an OTLP/HTTP receiver (`/v1/traces` is added when it has no path), or the traces URL itself. */
-  readonly endpoint: string;
+export interface TracingSettings {
+  /** Base URL of an OTLP/HTTP receiver (`/v1/traces` is added when it has no path), or the traces URL itself; null: no export. */
+  readonly endpoint: string | null;
   readonly serviceName: string;
   /** Spans waiting to be sent at most; more are dropped. */
   readonly maxQueue: number;
@@ -38,33 +34,47 @@ export function tracesUrl(endpoint: string): string {
   return url.toString();
 }
 
-/** The edge's span exporter over OTLP/HTTP; the caller closes it (flush, bounded). */
-export function createOtlpSpanExporter(
-  settings: OtlpSettings,
+/** Null without an endpoint; otherwise the exporter to add to the request observers. The caller closes it. */
+export async function startRequestTracing(
+  settings: TracingSettings,
   deps: { log: Logger; timers: Timers },
-): RequestSpanExporter {
-  routeDiagnostics(deps.log, deps.timers);
-  const exporter = new OTLPTraceExporter({
+): Promise<RequestSpanExporter | null> {
+  if (settings.endpoint === null) return null;
+  const [api, core, exporters, resources, sdk] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  api.diag.setLogger(diagnostics(deps.log, deps.timers), {
+    logLevel: api.DiagLogLevel.WARN,
+    suppressOverrideMessage: true,
+  });
+  const exporter = new exporters.OTLPTraceExporter({
     url: tracesUrl(settings.endpoint),
     timeoutMillis: EXPORT_TIMEOUT_MS,
   });
-  const processor = new BatchSpanProcessor(exporter, {
+  const processor = new sdk.BatchSpanProcessor(exporter, {
     maxQueueSize: settings.maxQueue,
     maxExportBatchSize: Math.min(MAX_BATCH, settings.maxQueue),
     exportTimeoutMillis: EXPORT_TIMEOUT_MS,
   });
   const source: SpanSource = {
-    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName })),
+    resource: resources
+      .defaultResource()
+      .merge(resources.resourceFromAttributes({ 'service.name': settings.serviceName })),
     scope: { name: '@burrow/edge' },
+    traceState: (value) => new core.TraceState(value),
   };
   return new RequestSpanExporter(processor, source, deps.timers);
 }
 
 /**
  * The SDK reports dropped spans and failed exports through its global `diag` logger, silent
- * by default: send warnings and errors to the edge's log, at most one line per 10 s.
+ * by default: warnings and errors go to the edge's log, at most one line per 10 s.
  */
-function routeDiagnostics(log: Logger, timers: Timers): void {
+function diagnostics(log: Logger, timers: Timers): DiagLogger {
   let lastAt = -Infinity;
   let suppressed = 0;
   const write = (message: string, args: unknown[]): void => {
@@ -79,12 +89,11 @@ function routeDiagnostics(log: Logger, timers: Timers): void {
     suppressed = 0;
   };
   const quiet = (): void => undefined;
-  const logger: DiagLogger = {
+  return {
     error: (message, ...args) => write(message, args),
     warn: (message, ...args) => write(message, args),
     info: quiet,
     debug: quiet,
     verbose: quiet,
   };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }

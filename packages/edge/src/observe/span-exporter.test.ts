@@ -1,13 +1,13 @@
 import { realTimers } from '@burrow/protocol';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../../../test/support/otlp-receiver.js';
 import { createLogger } from '../logger.js';
-import { tracesUrl } from './otlp-export.js';
+import { startRequestTracing, tracesUrl } from './otlp-export.js';
 import type { RequestRecord } from './request-observer.js';
 import { RequestSpanExporter, type SpanSink } from './span-exporter.js';
-import { startRequestTracing } from './start-tracing.js';
 import { traceContextFor } from './trace-context.js';
 
 const log = createLogger('silent');
@@ -49,7 +49,11 @@ class RecordingSink implements SpanSink {
   }
 }
 
-const source = { resource: resourceFromAttributes({ 'service.name': 't' }), scope: { name: 't' } };
+const source = {
+  resource: resourceFromAttributes({ 'service.name': 't' }),
+  scope: { name: 't' },
+  traceState: (value: string) => new TraceState(value),
+};
 
 let receiver: OtlpReceiver | null = null;
 afterEach(async () => {
