@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   Session,
   createMemoryTransportPair,
@@ -110,7 +111,7 @@ function tunnelTo(origin: URL, tracer: OriginCallTracer | null) {
       stream.open(head, { fin: true, upgrade: false });
     });
   };
-  return { send, records };
+  return { send, records, edge };
 }
 
 describe('the agent span of an origin call', () => {
@@ -174,6 +175,59 @@ describe('the agent span of an origin call', () => {
     expect(sink.spans).toHaveLength(1);
     expect(sink.spans[0]!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'TUN_ERR_ORIGIN_REFUSED' });
     expect(sink.spans[0]!.attributes['error.type']).toBe('TUN_ERR_ORIGIN_REFUSED');
+  });
+
+  it('traces an upgrade: the origin sees the agent span, exported when the connection ends', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((_req, res) => res.end('no'));
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+      seen.push(req.headers.traceparent as string | undefined);
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nbye');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const sink = new RecordingSink();
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const { edge } = tunnelTo(url, new OriginTracer(sink, source, { timers: realTimers }));
+    const stream = edge.openStream();
+    const status = new Promise<number>((resolve) => stream.on('head', (h) => resolve(h.status)));
+    stream.on('data', () => undefined);
+    const ended = new Promise<void>((resolve) => stream.on('end', resolve));
+    stream.open(
+      {
+        tunnel: 'app',
+        method: 'GET',
+        path: '/ws',
+        headers: [
+          'Host',
+          'app.localhost',
+          'Connection',
+          'Upgrade',
+          'Upgrade',
+          'test',
+          'traceparent',
+          SAMPLED,
+        ],
+        remoteAddress: '203.0.113.9',
+        requestId: 'ws-1',
+      },
+      { fin: false, upgrade: true },
+    );
+    expect(await status).toBe(101);
+    await ended;
+    stream.end();
+    for (let i = 0; i < 100 && sink.spans.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sink.spans).toHaveLength(1);
+    const span = sink.spans[0]!;
+    expect(span.parentSpanContext?.spanId).toBe(EDGE_SPAN);
+    expect(span.attributes['http.response.status_code']).toBe(101);
+    expect(seen).toEqual([`00-${TRACE_ID}-${span.spanContext().spanId}-01`]);
   });
 
   it('stops tracing once closed', async () => {
