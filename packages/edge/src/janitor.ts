@@ -1,7 +1,9 @@
 /**
- * Periodic housekeeping: keeps live tunnels' last-activity fresh, and frees temporary
- * names idle past the retention period (never sooner, so an old URL never points at a
- * stranger's app while someone may still hold it).
+ * Periodic housekeeping: keeps live tunnels' last-activity fresh, frees temporary names
+ * idle past the retention period (never sooner, so an old URL never points at a
+ * stranger's app while someone may still hold it), and prunes the request history to its
+ * retention (age, then count per tunnel). Each part fails alone, is logged, and is tried
+ * again on the next turn.
  */
 
 import type { Timers } from '@burrow/protocol';
@@ -23,6 +25,8 @@ export class Janitor {
       log: Logger;
       intervalMs: number;
       retentionMs: number;
+      /** Request history retention: records older than `maxAgeMs`, and past a tunnel's newest `maxPerTunnel`, go. */
+      history: { maxAgeMs: number; maxPerTunnel: number };
     },
   ) {}
 
@@ -37,8 +41,30 @@ export class Janitor {
     await this.running;
   }
 
-  /** One pass; exposed for tests. */
+  /** One pass (names, then history); answers the names freed. Exposed for tests. */
   async sweep(): Promise<string[]> {
+    const freed = await this.freeIdleNames();
+    await this.pruneHistory();
+    return freed;
+  }
+
+  /** Deletes request records past retention; answers how many went (0 when the pass failed). */
+  async pruneHistory(): Promise<number> {
+    const { store, timers, log, history } = this.deps;
+    try {
+      const removed = await store.pruneRequestRecords({
+        olderThan: new Date(timers.now() - history.maxAgeMs),
+        keepPerTunnel: history.maxPerTunnel,
+      });
+      if (removed > 0) log.info({ removed }, 'pruned request history');
+      return removed;
+    } catch (err) {
+      log.error({ err }, 'request history prune failed; trying again next sweep');
+      return 0;
+    }
+  }
+
+  private async freeIdleNames(): Promise<string[]> {
     const { store, registry, timers, log } = this.deps;
     try {
       for (const name of registry.names()) await store.touchTunnel(name);

@@ -173,6 +173,10 @@ export class EdgeServer {
       log,
       intervalMs: tunnels.janitorIntervalMs,
       retentionMs: tunnels.temporaryRetentionMs,
+      history: {
+        maxAgeMs: config.history.maxAgeDays * 86_400_000,
+        maxPerTunnel: config.history.maxPerTunnel,
+      },
       // A freed temporary name starts again from zero for whoever gets it next.
       onFreed: (names) => names.forEach((name) => traffic.forget(name)),
     });

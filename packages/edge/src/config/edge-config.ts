@@ -47,6 +47,13 @@ export interface EdgeConfig {
   /** null means SQLite in `dataDir`. May hold a password: never log it. */
   readonly databaseUrl: string | null;
   readonly log: { readonly level: LogLevel };
+  /** Request history retention (the janitor prunes the store on each sweep). */
+  readonly history: {
+    /** Records older than this many days are deleted. */
+    readonly maxAgeDays: number;
+    /** Each tunnel keeps at most its newest this many records. */
+    readonly maxPerTunnel: number;
+  };
   readonly limits: {
     /** Bytes of a viewer's request head (request line + headers). */
     readonly maxHeaderBytes: number;

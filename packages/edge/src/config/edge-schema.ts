@@ -118,6 +118,11 @@ export const edgeConfigSchema = z.strictObject(
     log: group({
       level: withMeta(enumSetting(LOG_LEVELS, 'info'), { flag: 'logLevel' }),
     }),
+    // Request history retention, applied by the janitor: by age, then by count per tunnel.
+    history: group({
+      maxAgeDays: intSetting(7, 1, 3650),
+      maxPerTunnel: intSetting(10_000, 1, 10_000_000),
+    }),
     limits: group({
       // Bounded by the protocol's head limits: whatever the edge accepts is representable in OPEN.
       maxHeaderBytes: intSetting(16_384, 1024, VIEWER_HEAD_LIMITS.maxBytes),

@@ -37,6 +37,7 @@ describe('loadEdgeConfig defaults', () => {
       dataDir: join(scratch.path, 'data'),
       databaseUrl: null,
       log: { level: 'info' },
+      history: { maxAgeDays: 7, maxPerTunnel: 10000 },
       limits: {
         maxHeaderBytes: 16384,
         maxHeaderCount: 500,
@@ -279,6 +280,20 @@ describe('loadEdgeConfig errors', () => {
     expect(message).toContain('timeouts.requestMs (from env BURROW_TIMEOUTS_REQUEST_MS) must be an integer');
     expect(message).toContain('domain (from env BURROW_DOMAIN) must be a host name');
     expect(message.split('; ')).toHaveLength(5);
+  });
+
+  it('bounds request history retention: at least a day and one record per tunnel', () => {
+    const file = writeFile('history.yml', 'history:\n  maxAgeDays: 30\n');
+    expect(load({ flags: { config: file }, env: { BURROW_HISTORY_MAX_PER_TUNNEL: '500' } }).history).toEqual({
+      maxAgeDays: 30,
+      maxPerTunnel: 500,
+    });
+    expect(failure({ env: { BURROW_HISTORY_MAX_AGE_DAYS: '0' } })).toContain(
+      'history.maxAgeDays (from env BURROW_HISTORY_MAX_AGE_DAYS) must be an integer from 1 to 3650, got 0',
+    );
+    expect(failure({ env: { BURROW_HISTORY_MAX_PER_TUNNEL: '-5' } })).toContain(
+      'history.maxPerTunnel (from env BURROW_HISTORY_MAX_PER_TUNNEL) must be an integer from 1 to 10000000',
+    );
   });
 
   it('rejects timeouts beyond what a Node timer can hold', () => {

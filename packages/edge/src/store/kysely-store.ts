@@ -3,8 +3,9 @@
  * with `migrateToLatest`. Only SQL that SQLite (3.35+) and PostgreSQL share: RETURNING,
  * ON CONFLICT DO NOTHING, conditional UPDATEs, scalar subqueries, joins; no dialect
  * functions, dates or booleans. Keys, users and domains live in api-key-queries.ts,
- * user-queries.ts and domain-queries.ts, name ownership in tunnel-ownership.ts; this class
- * runs them all, each call through `#run`.
+ * user-queries.ts and domain-queries.ts, name ownership in tunnel-ownership.ts, request
+ * history in request-queries.ts and request-prune.ts; this class runs them all, each call
+ * through `#run`.
  */
 import type { Kysely } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
@@ -13,6 +14,9 @@ import * as certs from './certificate-queries.js';
 import { constraintViolationOf } from './constraint-violation.js';
 import * as domains from './domain-queries.js';
 import { toSessionRecord, toTunnelRecord } from './row-mapping.js';
+import * as requests from './request-queries.js';
+import { pruneRequestRecords } from './request-prune.js';
+import type { RequestPage, RequestQuery, RequestRecord } from './request-records.js';
 import type { Database } from './schema.js';
 import type {
   AcmeAccountRecord,
@@ -437,6 +441,22 @@ export class KyselyStore implements Store {
 
   deleteAcmeChallenge(token: string): Promise<void> {
     return this.#run('deleteAcmeChallenge', (db) => certs.deleteAcmeChallenge(db, token, this.#now()));
+  }
+
+  insertRequestRecords(records: readonly RequestRecord[]): Promise<void> {
+    return this.#run('insertRequestRecords', (db) => requests.insertRequestRecords(db, records));
+  }
+
+  listRequestRecords(query: RequestQuery): Promise<RequestPage> {
+    return this.#run('listRequestRecords', (db) => requests.listRequestRecords(db, query));
+  }
+
+  getRequestRecord(id: string): Promise<RequestRecord | null> {
+    return this.#run('getRequestRecord', (db) => requests.getRequestRecord(db, id));
+  }
+
+  pruneRequestRecords(options: { olderThan: Date; keepPerTunnel: number }): Promise<number> {
+    return this.#run('pruneRequestRecords', (db) => pruneRequestRecords(db, options));
   }
 
   /** Integer ms: a fractional fake clock must not reach a bigint column (PostgreSQL rejects it). */

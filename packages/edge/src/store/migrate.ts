@@ -11,6 +11,7 @@ import * as tenancy from './migrations/0002-tenancy.js';
 import * as tunnelPolicy from './migrations/0003-tunnel-policy.js';
 import * as tunnelSession from './migrations/0004-tunnel-session.js';
 import * as certificates from './migrations/0005-certificates.js';
+import * as requestHistory from './migrations/0006-request-history.js';
 
 /**
  * Every migration, keyed by name. Kysely applies them in name order, hence the zero-padded
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-tunnel-policy': tunnelPolicy,
   '0004-tunnel-session': tunnelSession,
   '0005-certificates': certificates,
+  '0006-request-history': requestHistory,
 };
 
 /** Bookkeeping tables, named for Burrow so they do not clash with an app sharing the database. */

@@ -115,6 +115,39 @@ export interface AcmeChallengesTable {
   expires_at: Millis;
 }
 
+/** A `bigint` count (bytes); read back like `Millis`, as a string from node-postgres. */
+export type BigCount = ColumnType<number | string | bigint, number, number>;
+
+/** Migration 0006: one row per request or upgrade through a tunnel (request-records.ts). */
+export interface RequestRecordsTable {
+  id: string;
+  tunnel: string;
+  user_id: string | null;
+  started_at: Millis;
+  method: string;
+  path: string;
+  host: string;
+  status: number;
+  upgrade: ColumnType<number, Flag, Flag>;
+  bytes_in: BigCount;
+  bytes_out: BigCount;
+  client_address: string;
+  trace_id: string | null;
+  error_code: string | null;
+  edge_ms: number | null;
+  tunnel_ms: number | null;
+  origin_ms: number | null;
+  total_ms: number;
+  replay_of: string | null;
+  /** JSON text of the flat header list; null when nothing was captured. */
+  request_headers: string | null;
+  request_body: Buffer | null;
+  request_body_truncated: ColumnType<number, Flag | undefined, Flag>;
+  response_headers: string | null;
+  response_body: Buffer | null;
+  response_body_truncated: ColumnType<number, Flag | undefined, Flag>;
+}
+
 export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -124,4 +157,5 @@ export interface Database {
   acme_accounts: AcmeAccountsTable;
   certificates: CertificatesTable;
   acme_challenges: AcmeChallengesTable;
+  request_records: RequestRecordsTable;
 }

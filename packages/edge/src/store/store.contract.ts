@@ -6,7 +6,8 @@
  * call within one test: opening it again must reach the same data (that is how the
  * reopen and migration tests work). Stores the suite opens are closed after each test.
  * No test is skipped for any backend. Users, scopes, name ownership and custom domains are
- * in tenancy.contract.ts, which this suite runs.
+ * in tenancy.contract.ts, certificates in certificates.contract.ts and request history in
+ * request-records.contract.ts, which this suite runs.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { FakeTimers } from '../test-support/fake-timers.js';
 import { hashSecret } from './secret-hash.js';
 import type { Store } from './store.js';
 import { describeCertificatesContract } from './certificates.contract.js';
+import { describeRequestRecordsContract } from './request-records.contract.js';
 import { describeTenancyContract } from './tenancy.contract.js';
 import {
   MINUTE,
@@ -591,6 +593,7 @@ export function runStoreContract(name: string, open: OpenStoreForContract): void
 
     describeTenancyContract({ store: () => store, clock: () => clock, openStore });
     describeCertificatesContract({ store: () => store, clock: () => clock, openStore });
+    describeRequestRecordsContract({ store: () => store, clock: () => clock, openStore });
 
     describe('lifecycle and migrations', () => {
       it('keeps data across close and reopen, migrating idempotently', async () => {

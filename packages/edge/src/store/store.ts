@@ -10,6 +10,7 @@
  */
 
 import type { CertificateStore } from './certificate-records.js';
+import type { RequestHistoryStore } from './request-records.js';
 
 /** Time source, injected so tests can pin and advance it (defined once, in the protocol). */
 export type { Clock } from '@burrow/protocol';
@@ -200,8 +201,11 @@ export interface ListSessionsOptions {
   userId?: string;
 }
 
-/** Certificates, the ACME account and challenge tokens: see certificate-records.ts. */
-export interface Store extends CertificateStore {
+/**
+ * Certificates, the ACME account and challenge tokens: see certificate-records.ts. Request
+ * history: see request-records.ts.
+ */
+export interface Store extends CertificateStore, RequestHistoryStore {
   /** Releases the database. Idempotent; any other call afterwards fails with TUN_ERR_INTERNAL. */
   close(): Promise<void>;
 

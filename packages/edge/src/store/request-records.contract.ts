@@ -1,0 +1,379 @@
+/**
+ * The request-history half of the Store contract (see request-records.ts): inserts, the
+ * API's filtered pages, single reads with capture, and retention. Run by store.contract.ts
+ * on every backend.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeRequestCursor } from './request-cursor.js';
+import type { RequestQuery, RequestRecord } from './request-records.js';
+import type { Store } from './store.js';
+import { MINUTE, T0, expectTunnelError, type ContractFixture } from './test-support/contract-fixture.js';
+
+/** A plain 200 through tunnel `web` at T0, no capture; `overrides` changes any field. */
+function record(id: string, overrides: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    id,
+    tunnel: 'web',
+    userId: 'usr_alice',
+    startedAt: new Date(T0),
+    method: 'GET',
+    path: '/',
+    host: 'web.tunnel.test',
+    status: 200,
+    upgrade: false,
+    bytesIn: 0,
+    bytesOut: 12,
+    clientAddress: '127.0.0.2',
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    errorCode: null,
+    timing: { edgeMs: 0.25, tunnelMs: 1.5, originMs: 3, totalMs: 5.125 },
+    replayOf: null,
+    capture: null,
+    ...overrides,
+  };
+}
+
+/** Every page of a query, following cursors; fails on a page over the limit or a loop. */
+async function allPages(store: Store, query: RequestQuery): Promise<{ ids: string[]; pages: number }> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  for (let pages = 1; pages <= 1000; pages++) {
+    const page = await store.listRequestRecords({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+    expect(page.records.length).toBeLessThanOrEqual(query.limit);
+    ids.push(...page.records.map((r) => r.id));
+    if (page.nextCursor === null) return { ids, pages };
+    cursor = page.nextCursor;
+  }
+  throw new Error('pagination did not end');
+}
+
+export function describeRequestRecordsContract(fixture: ContractFixture): void {
+  const store = (): Store => fixture.store();
+
+  async function ids(query: Omit<RequestQuery, 'limit'> & { limit?: number }): Promise<string[]> {
+    const page = await store().listRequestRecords({ limit: 200, ...query });
+    return page.records.map((r) => r.id);
+  }
+
+  describe('request history: records', () => {
+    it('round-trips every field, Buffers, fractions, big counts and nulls', async () => {
+      const full = record('req_full', {
+        userId: 'usr_bob',
+        startedAt: new Date(T0 + 1234),
+        method: 'POST',
+        path: '/hooks/github?delivery=1&x=%20',
+        host: 'web.tunnel.test:8443',
+        status: 502,
+        upgrade: true,
+        bytesIn: 5_000_000_000,
+        bytesOut: 7,
+        clientAddress: '2001:db8::1',
+        errorCode: 'TUN_ERR_ORIGIN_REFUSED',
+        timing: { edgeMs: 0.123456789, tunnelMs: 17.5, originMs: 250.0625, totalMs: 268.686 },
+        replayOf: 'req_original',
+        capture: {
+          requestHeaders: ['content-type', 'application/octet-stream', 'authorization', '***', 'x-e', 'é ✓'],
+          requestBody: Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 0x00, 0x7f]),
+          requestBodyTruncated: true,
+          responseHeaders: ['content-length', '7'],
+          responseBody: Buffer.from('bad gw\n'),
+          responseBodyTruncated: false,
+        },
+      });
+      const bare = record('req_bare', {
+        userId: null,
+        status: 0,
+        bytesOut: 0,
+        traceId: null,
+        errorCode: 'TUN_ERR_AGENT_OFFLINE',
+        timing: { edgeMs: null, tunnelMs: null, originMs: null, totalMs: 10_000 },
+        capture: null,
+      });
+      const emptyBodies = record('req_empty', {
+        capture: {
+          requestHeaders: [],
+          requestBody: null,
+          requestBodyTruncated: false,
+          responseHeaders: [],
+          responseBody: null,
+          responseBodyTruncated: false,
+        },
+      });
+      await store().insertRequestRecords([full, bare, emptyBodies]);
+      expect(await store().getRequestRecord('req_full')).toEqual(full);
+      expect(await store().getRequestRecord('req_bare')).toEqual(bare);
+      expect(await store().getRequestRecord('req_empty')).toEqual(emptyBodies);
+      const got = await store().getRequestRecord('req_full');
+      expect(Buffer.isBuffer(got?.capture?.requestBody)).toBe(true);
+      expect(got?.bytesIn).toBe(5_000_000_000);
+      expect(await store().getRequestRecord('req_missing')).toBeNull();
+    });
+
+    it('skips records whose id is stored already, in later batches and within one', async () => {
+      await store().insertRequestRecords([record('a', { path: '/first' })]);
+      await store().insertRequestRecords([
+        record('a', { path: '/second' }),
+        record('b', { path: '/b1' }),
+        record('b', { path: '/b2' }),
+        record('c'),
+      ]);
+      expect((await store().getRequestRecord('a'))?.path).toBe('/first');
+      expect((await store().getRequestRecord('b'))?.path).toBe('/b1');
+      expect((await ids({ tunnel: 'web' })).sort()).toEqual(['a', 'b', 'c']);
+      await store().insertRequestRecords([]);
+    });
+
+    it('stores a batch larger than one statement takes, whole', async () => {
+      const batch = Array.from({ length: 1234 }, (_, n) =>
+        record(`r${String(n).padStart(5, '0')}`, { startedAt: new Date(T0 + n) }),
+      );
+      await store().insertRequestRecords(batch);
+      const { ids: listed, pages } = await allPages(store(), { tunnel: 'web', limit: 200 });
+      expect(pages).toBe(7);
+      expect(listed).toEqual(batch.map((r) => r.id).reverse());
+    });
+
+    it('lists omit capture while get keeps it', async () => {
+      const captured = record('cap', {
+        capture: {
+          requestHeaders: ['a', 'b'],
+          requestBody: Buffer.from('request body'),
+          requestBodyTruncated: false,
+          responseHeaders: ['c', 'd'],
+          responseBody: Buffer.from('response body'),
+          responseBodyTruncated: true,
+        },
+      });
+      await store().insertRequestRecords([captured]);
+      const page = await store().listRequestRecords({ tunnel: 'web', limit: 10 });
+      expect(page.records).toEqual([{ ...captured, capture: null }]);
+      expect((await store().getRequestRecord('cap'))?.capture).toEqual(captured.capture);
+    });
+  });
+
+  describe('request history: filters', () => {
+    const at = (minutes: number) => new Date(T0 + minutes * MINUTE);
+    const seed = () =>
+      store().insertRequestRecords([
+        record('s0', { status: 0, errorCode: 'TUN_ERR_VIEWER_GONE', startedAt: at(0) }),
+        record('s101', { status: 101, upgrade: true, path: '/ws', startedAt: at(1) }),
+        record('s200', { status: 200, path: '/api/users', startedAt: at(2) }),
+        record('s204', { status: 204, method: 'DELETE', path: '/api/users/7', startedAt: at(3) }),
+        record('s299', { status: 299, path: '/API/upper', startedAt: at(4) }),
+        record('s301', { status: 301, path: '/100%_sure', startedAt: at(5) }),
+        record('s404', { status: 404, method: 'POST', path: '/100_sure', startedAt: at(6) }),
+        record('s502', { status: 502, errorCode: 'TUN_ERR_ORIGIN_REFUSED', startedAt: at(7) }),
+        record('s599', { status: 599, userId: null, path: '/api', startedAt: at(8) }),
+        record('other', { tunnel: 'api', status: 200, path: '/api/users', startedAt: at(9) }),
+      ]);
+
+    it('filters by status class, 0 meaning no status', async () => {
+      await seed();
+      expect(await ids({ tunnel: 'web', statusClass: 0 })).toEqual(['s0']);
+      expect(await ids({ tunnel: 'web', statusClass: 1 })).toEqual(['s101']);
+      expect(await ids({ tunnel: 'web', statusClass: 2 })).toEqual(['s299', 's204', 's200']);
+      expect(await ids({ tunnel: 'web', statusClass: 3 })).toEqual(['s301']);
+      expect(await ids({ tunnel: 'web', statusClass: 4 })).toEqual(['s404']);
+      expect(await ids({ tunnel: 'web', statusClass: 5 })).toEqual(['s599', 's502']);
+    });
+
+    it('filters by tunnel, method and error code', async () => {
+      await seed();
+      expect(await ids({ tunnel: 'api' })).toEqual(['other']);
+      expect(await ids({ tunnel: 'nothing' })).toEqual([]);
+      expect(await ids({ tunnel: 'web', method: 'DELETE' })).toEqual(['s204']);
+      expect(await ids({ tunnel: 'web', method: 'delete' })).toEqual([]);
+      expect(await ids({ tunnel: 'web', errorCode: 'TUN_ERR_ORIGIN_REFUSED' })).toEqual(['s502']);
+    });
+
+    it('filters by an exact, case-sensitive path prefix; % and _ are plain characters', async () => {
+      await seed();
+      expect(await ids({ tunnel: 'web', pathPrefix: '/api' })).toEqual(['s599', 's204', 's200']);
+      expect(await ids({ tunnel: 'web', pathPrefix: '/api/users/' })).toEqual(['s204']);
+      expect(await ids({ tunnel: 'web', pathPrefix: '/API' })).toEqual(['s299']);
+      expect(await ids({ tunnel: 'web', pathPrefix: '/100%' })).toEqual(['s301']);
+      expect(await ids({ tunnel: 'web', pathPrefix: '/10%' })).toEqual([]);
+      expect(await ids({ tunnel: 'web', pathPrefix: '/100_' })).toEqual(['s404']);
+      expect(await ids({ tunnel: 'web', pathPrefix: '/1_0' })).toEqual([]);
+      expect(await ids({ tunnel: 'web', pathPrefix: '' })).toHaveLength(9);
+    });
+
+    it('filters by time: since inclusive, until exclusive', async () => {
+      await seed();
+      expect(await ids({ tunnel: 'web', since: at(6) })).toEqual(['s599', 's502', 's404']);
+      expect(await ids({ tunnel: 'web', until: at(2) })).toEqual(['s101', 's0']);
+      expect(await ids({ tunnel: 'web', since: at(2), until: at(4) })).toEqual(['s204', 's200']);
+    });
+
+    it('isolates users: userId selects one owner, null the anonymous, absent everyone', async () => {
+      await seed();
+      await store().insertRequestRecords([record('bob1', { userId: 'usr_bob', startedAt: at(10) })]);
+      expect(await ids({ tunnel: 'web', userId: 'usr_bob' })).toEqual(['bob1']);
+      expect(await ids({ tunnel: 'web', userId: null })).toEqual(['s599']);
+      expect(await ids({ tunnel: 'web', userId: 'usr_alice' })).toHaveLength(8);
+      expect(await ids({ tunnel: 'web', userId: 'usr_nobody' })).toEqual([]);
+      expect(await ids({ tunnel: 'web' })).toHaveLength(10);
+    });
+
+    it('combines filters', async () => {
+      await seed();
+      expect(
+        await ids({ tunnel: 'web', statusClass: 2, pathPrefix: '/api', since: at(3), userId: 'usr_alice' }),
+      ).toEqual(['s204']);
+    });
+  });
+
+  describe('request history: pages', () => {
+    it('pages newest first across equal timestamps without losing or repeating a record', async () => {
+      // 23 records over 5 distinct instants, inserted in scrambled order.
+      const batch = Array.from({ length: 23 }, (_, n) =>
+        record(`id${String((n * 7) % 23).padStart(2, '0')}`, { startedAt: new Date(T0 + (n % 5) * 1000) }),
+      );
+      await store().insertRequestRecords(batch);
+      const expected = [...batch]
+        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.id < b.id ? 1 : -1))
+        .map((r) => r.id);
+      for (const limit of [1, 3, 4, 22, 23, 200]) {
+        const { ids: listed, pages } = await allPages(store(), { tunnel: 'web', limit });
+        expect(listed).toEqual(expected);
+        expect(pages).toBe(Math.max(1, Math.ceil(23 / limit)));
+      }
+    });
+
+    it('keeps a page stable when newer records arrive between pages', async () => {
+      await store().insertRequestRecords(
+        ['a', 'b', 'c', 'd'].map((id, n) => record(id, { startedAt: new Date(T0 + n) })),
+      );
+      const first = await store().listRequestRecords({ tunnel: 'web', limit: 2 });
+      expect(first.records.map((r) => r.id)).toEqual(['d', 'c']);
+      await store().insertRequestRecords([record('e', { startedAt: new Date(T0 + 10) })]);
+      const second = await store().listRequestRecords({
+        tunnel: 'web',
+        limit: 2,
+        cursor: first.nextCursor ?? undefined,
+      });
+      expect(second.records.map((r) => r.id)).toEqual(['b', 'a']);
+      expect(second.nextCursor).toBeNull();
+    });
+
+    it('answers a filtered query with cursors that keep the filter', async () => {
+      await store().insertRequestRecords(
+        Array.from({ length: 10 }, (_, n) =>
+          record(`r${n}`, { status: n % 2 === 0 ? 200 : 500, startedAt: new Date(T0 + n) }),
+        ),
+      );
+      const { ids: listed } = await allPages(store(), { tunnel: 'web', statusClass: 5, limit: 2 });
+      expect(listed).toEqual(['r9', 'r7', 'r5', 'r3', 'r1']);
+    });
+
+    it('refuses a cursor it did not make with TUN_ERR_BAD_REQUEST naming cursor', async () => {
+      await store().insertRequestRecords([record('a')]);
+      const bad = [
+        '',
+        'not a cursor!',
+        '%%%',
+        Buffer.from('hello').toString('base64url'),
+        Buffer.from('12x:abc').toString('base64url'),
+        Buffer.from(':abc').toString('base64url'),
+        Buffer.from('123:').toString('base64url'),
+        Buffer.from('99999999999999999:abc').toString('base64url'),
+        `${encodeRequestCursor({ startedAtMs: T0, id: 'a' })}=`,
+        Buffer.from([0xff, 0xfe, 0x3a]).toString('base64url'),
+        'A'.repeat(5000),
+      ];
+      for (const cursor of bad) {
+        await expectTunnelError(
+          store().listRequestRecords({ tunnel: 'web', limit: 10, cursor }),
+          'TUN_ERR_BAD_REQUEST',
+          /cursor/,
+        );
+      }
+      // A well-formed cursor naming a record that is gone still pages from its position.
+      const page = await store().listRequestRecords({
+        tunnel: 'web',
+        limit: 10,
+        cursor: encodeRequestCursor({ startedAtMs: T0 + 1, id: 'gone' }),
+      });
+      expect(page.records.map((r) => r.id)).toEqual(['a']);
+    });
+
+    it('refuses a page size outside 1 to 200 and an unknown status class, naming the field', async () => {
+      for (const limit of [0, -1, 201, 1.5, Number.NaN]) {
+        await expectTunnelError(
+          store().listRequestRecords({ tunnel: 'web', limit }),
+          'TUN_ERR_BAD_REQUEST',
+          /limit/,
+        );
+      }
+      await expectTunnelError(
+        store().listRequestRecords({ tunnel: 'web', limit: 1, statusClass: 6 as never }),
+        'TUN_ERR_BAD_REQUEST',
+        /statusClass/,
+      );
+    });
+  });
+
+  describe('request history: retention', () => {
+    it('prunes records older than the cut-off, keeping the rest', async () => {
+      await store().insertRequestRecords(
+        Array.from({ length: 6 }, (_, n) =>
+          record(`r${n}`, { tunnel: n % 2 === 0 ? 'web' : 'api', startedAt: new Date(T0 + n * MINUTE) }),
+        ),
+      );
+      const removed = await store().pruneRequestRecords({
+        olderThan: new Date(T0 + 3 * MINUTE),
+        keepPerTunnel: 1000,
+      });
+      expect(removed).toBe(3);
+      expect(await ids({ tunnel: 'web' })).toEqual(['r4']);
+      expect(await ids({ tunnel: 'api' })).toEqual(['r5', 'r3']);
+      expect(await store().pruneRequestRecords({ olderThan: new Date(T0), keepPerTunnel: 1000 })).toBe(0);
+    });
+
+    it('keeps only the newest N per tunnel, ties broken by id as pages are', async () => {
+      const web = Array.from({ length: 8 }, (_, n) =>
+        record(`w${n}`, { startedAt: new Date(T0 + Math.floor(n / 3) * 1000) }),
+      );
+      const api = Array.from({ length: 3 }, (_, n) => record(`a${n}`, { tunnel: 'api' }));
+      await store().insertRequestRecords([...web, ...api]);
+      const keptBefore = (await ids({ tunnel: 'web' })).slice(0, 4);
+      const removed = await store().pruneRequestRecords({ olderThan: new Date(0), keepPerTunnel: 4 });
+      expect(removed).toBe(4);
+      expect(await ids({ tunnel: 'web' })).toEqual(keptBefore);
+      expect(keptBefore).toEqual(['w7', 'w6', 'w5', 'w4']);
+      expect(await ids({ tunnel: 'api' })).toEqual(['a2', 'a1', 'a0']);
+      expect(await store().pruneRequestRecords({ olderThan: new Date(0), keepPerTunnel: 0 })).toBe(7);
+      expect(await ids({ tunnel: 'web' })).toEqual([]);
+    });
+
+    it('prunes 100,000 records by age and count in chunks, fast', async () => {
+      const tunnels = ['t0', 't1', 't2', 't3'];
+      for (let start = 0; start < 100_000; start += 2_000) {
+        await store().insertRequestRecords(
+          Array.from({ length: 2_000 }, (_, k) => {
+            const n = start + k;
+            return record(`bulk${String(n).padStart(6, '0')}`, {
+              tunnel: tunnels[n % 4],
+              startedAt: new Date(T0 + n * 10),
+            });
+          }),
+        );
+      }
+      const started = performance.now();
+      // Age: the oldest 20,000 go; count: each tunnel keeps its newest 5,000 of the 20,000 left.
+      const removed = await store().pruneRequestRecords({
+        olderThan: new Date(T0 + 20_000 * 10),
+        keepPerTunnel: 5_000,
+      });
+      const elapsedMs = performance.now() - started;
+      expect(removed).toBe(80_000);
+      for (const tunnel of tunnels) {
+        const { ids: left } = await allPages(store(), { tunnel, limit: 200 });
+        expect(left).toHaveLength(5_000);
+        expect(left.at(-1)! >= 'bulk080000').toBe(true);
+      }
+      // Generous for a loaded machine; typical figures are in docs/store.md.
+      expect(elapsedMs).toBeLessThan(20_000);
+    }, 120_000);
+  });
+}
