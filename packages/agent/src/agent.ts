@@ -12,7 +12,7 @@ import { createTextOutput, type AgentOutput } from './agent-output.js';
 import { Backoff, type RandomSource } from './backoff.js';
 import type { AgentConfig } from './config/index.js';
 import { dialWebSocket, type EdgeDialer } from './edge-dialer.js';
-import type { ForwardContext } from './forward-context.js';
+import type { ForwardContext, OriginCallTracer } from './forward-context.js';
 import { routeFor, serveStream, type Route } from './forwarder.js';
 import { OriginPools } from './origin-pools.js';
 import { runReconnectLoop, type LiveSession, type SessionEnd } from './reconnect.js';
@@ -32,6 +32,8 @@ export interface AgentDependencies {
   readonly connectTimeoutMs?: number;
   /** A session up this long resets the reconnect backoff, in ms. Default 10 s. */
   readonly stableAfterMs?: number;
+  /** Span export for origin calls (tracing/start-tracing.ts); the caller closes it after the agent. */
+  readonly tracer?: OriginCallTracer | null;
 }
 
 export interface AgentHandle {
@@ -104,6 +106,7 @@ class Agent implements AgentHandle {
       timers: this.timers,
       originTimeoutMs: config.originTimeoutMs,
       onRequest: (record) => this.output.request(record),
+      tracer: deps.tracer ?? null,
     };
     this.tunnels = new Promise<BoundTunnel[]>((resolve, reject) => {
       this.settleTunnels = { resolve, reject };

@@ -1,6 +1,6 @@
 /** What every forwarder needs from the agent: pools, time, limits and where records go. */
 
-import type { Timers } from '@burrow/protocol';
+import type { RequestHead, Timers } from '@burrow/protocol';
 import type { OriginPools } from './origin-pools.js';
 import type { RequestRecord } from './request-log.js';
 
@@ -11,6 +11,17 @@ export interface ForwardContext {
   readonly originTimeoutMs: number;
   /** Called once per finished exchange, successful or not. */
   readonly onRequest: (record: RequestRecord) => void;
+  /** Span export (tracing/origin-tracer.ts); absent or null when off. */
+  readonly tracer?: OriginCallTracer | null;
+}
+
+/** Traces one origin call: the head to forward and the context that ends its span, or null when not traced. */
+export interface OriginCallTracer {
+  trace(
+    head: RequestHead,
+    origin: URL,
+    context: ForwardContext,
+  ): { head: RequestHead; context: ForwardContext } | null;
 }
 
 /** The origin's TCP port; URL leaves a scheme's default port empty. */

@@ -52,8 +52,12 @@ export function serveStream(stream: MuxStream, routes: RouteTable, context: Forw
     }
     // One place for both forwarders, so an upgrade gets the same Host as a plain request.
     const sent = route.host === null ? head : { ...head, headers: withHostHeader(head.headers, route.host) };
-    if (stream.upgrade) forwardUpgrade(stream, sent, route.origin, route.tls, context);
-    else forwardHttp(stream, sent, route.origin, route.tls, context);
+    // With span export on, the origin's traceparent names the agent's span, which ends with the exchange.
+    const traced = context.tracer ? context.tracer.trace(sent, route.origin, context) : null;
+    const out = traced === null ? sent : traced.head;
+    const ctx = traced === null ? context : traced.context;
+    if (stream.upgrade) forwardUpgrade(stream, out, route.origin, route.tls, ctx);
+    else forwardHttp(stream, out, route.origin, route.tls, ctx);
   } catch (err) {
     stream.reset(toTunnelError(err));
   }

@@ -42,6 +42,8 @@ import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grac
 import { AuthFailures } from './policy/auth-failures.js';
 import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './listeners/https-setup.js';
 import { PolicyBook } from './policy/index.js';
+import type { RequestSpanExporter } from './observe/span-exporter.js';
+import { startRequestTracing } from './observe/otlp-export.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
 
 export interface EdgeServerOptions {
@@ -60,6 +62,9 @@ function isHealthPath(path: string): boolean {
   const bare = path.split('?')[0]!;
   return bare === '/health' || bare.startsWith('/health/');
 }
+
+/** Longest `close()` waits for the last spans to reach the collector. */
+const SPAN_FLUSH_MS = 5_000;
 
 /** Deadline of one verification TXT lookup, retries included. */
 const TXT_LOOKUP_TIMEOUT_MS = 5_000;
@@ -101,6 +106,8 @@ export class EdgeServer {
   /** Set when the edge opened its own SQLite file: readiness re-checks it is still at its path. */
   private storeFile: SqliteFileWatch | null = null;
   private closing: Promise<void> | null = null;
+  /** Span export (`otlp.endpoint`); null when off. */
+  private readonly spans: RequestSpanExporter | null;
 
   private constructor(
     config: EdgeConfig,
@@ -111,8 +118,10 @@ export class EdgeServer {
     secret: Uint8Array,
     certSources: CertificateSources,
     certificates: ListenerCertificates | undefined,
+    spans: RequestSpanExporter | null,
   ) {
     this.config = config;
+    this.spans = spans;
     this.certSources = certSources;
     this.store = store;
     this.log = log;
@@ -231,6 +240,7 @@ export class EdgeServer {
     observers.push(...this.requestObservers);
     const accessLog = createAccessLog(config.accessLog, log);
     if (accessLog !== null) observers.push(accessLog);
+    if (spans !== null) observers.push(spans);
     const observer = fanOut(observers, (err) => log.error({ err }, 'request observer failed'));
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
@@ -276,6 +286,8 @@ export class EdgeServer {
           keepQuery: config.history.keepQuery,
           redactHeaders: new Set(config.history.redactHeaders),
         },
+        // New traces are sampled when their spans go somewhere; the origin is told either way.
+        sampleNewTraces: spans !== null,
       },
       edge: {
         request: (req, res, path) => this.edgeRequest(req, res, path),
@@ -328,6 +340,7 @@ export class EdgeServer {
       await loadEdgeSecret(config.dataDir),
       certSources,
       options.certificates,
+      await startRequestTracing(config.otlp, { log, timers }),
     );
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
@@ -423,6 +436,7 @@ export class EdgeServer {
       // Nothing waits for queued records here: what is not written at once is counted as dropped.
       this.history?.close(0),
     ]).then(() => this.store.close());
+    void this.spans?.close(0);
   }
 
   private async shutdown(): Promise<void> {
@@ -447,6 +461,8 @@ export class EdgeServer {
     await Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.acme?.stop()]);
     // The records of the requests just drained, before the store they go to closes.
     await this.history?.close();
+    // In-flight requests are done: their spans go out now, within a bounded wait.
+    await this.spans?.close(SPAN_FLUSH_MS);
     await this.store.close();
     this.log.info('stopped');
     this.log.flush();

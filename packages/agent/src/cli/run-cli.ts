@@ -4,8 +4,8 @@
  * streams, signals, exit) comes in through `CliIo`, so tests drive it without a process.
  *
  *   burrow http <target> [--name n] [access flags] [--server url] [--token key] [--log text|json]
- *               [--config file]
- *   burrow start [--config burrow.yml] [--server url] [--token key] [--log text|json]
+ *               [--config file] [--otlp-endpoint url]
+ *   burrow start [--config burrow.yml] [--server url] [--token key] [--log text|json] [--otlp-endpoint url]
  *
  * The access flags (--basic-auth, --allow-ip, --host-header, ...) describe the one tunnel of
  * `burrow http`; tunnels of burrow.yml carry the same settings as keys.
@@ -13,7 +13,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { TunnelError, toTunnelError } from '@burrow/protocol';
-import { startAgent, type AgentDependencies } from '../agent.js';
+import { agentTimers, startAgent, type AgentDependencies } from '../agent.js';
 import { createJsonOutput, createTextOutput, type AgentOutput, type TextSink } from '../agent-output.js';
 import {
   LOG_FORMATS,
@@ -23,6 +23,7 @@ import {
   type AgentFlags,
   type Env,
 } from '../config/index.js';
+import { startOriginTracing } from '../tracing/otlp-export.js';
 import { adviceFor, explainError } from './explain-error.js';
 
 export interface CliIo {
@@ -42,12 +43,15 @@ export interface CliIo {
 const DEFAULT_CONFIG_FILE = 'burrow.yml';
 /** Exit code for a second Ctrl-C, the shell convention for "killed by SIGINT". */
 const EXIT_INTERRUPTED = 130;
+/** Longest the CLI waits, once the agent stopped, for its last spans to reach the collector. */
+const SPAN_FLUSH_MS = 5_000;
 
 interface CommonOptions {
   server?: string;
   token?: string;
   log?: string;
   config?: string;
+  otlpEndpoint?: string;
 }
 
 type AgentRunner = (config: AgentConfig) => Promise<number>;
@@ -124,6 +128,10 @@ function withCommonOptions(command: Command): Command {
       new Option('--log <format>', 'output: text lines or JSON lines on stdout').choices([...LOG_FORMATS]),
     )
     .option('--config <file>', `config file (default ./${DEFAULT_CONFIG_FILE} when present)`)
+    .option(
+      '--otlp-endpoint <url>',
+      'export a span per origin call to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (env BURROW_OTLP_ENDPOINT; default off)',
+    )
     .option(
       '--force',
       'take the names over from another agent session of your user that the edge still thinks is alive (e.g. a machine that went to sleep)',
@@ -203,7 +211,12 @@ export async function runCli(
 ): Promise<number> {
   const run: AgentRunner = async (config) => {
     const output = outputFor(config.log, io);
-    const agent = startAgent(config, { ...dependencies, output });
+    const tracer = await startOriginTracing(config.otlp, {
+      timers: dependencies.timers ?? agentTimers,
+      // stderr in both formats: stdout carries only the agent's own lines (or JSON events).
+      warn: (message) => void io.stderr.write(`burrow: ${message}\n`),
+    });
+    const agent = startAgent(config, { ...dependencies, output, tracer });
     let stopping = false;
     io.onSignal(() => {
       if (stopping) io.exit(EXIT_INTERRUPTED);
@@ -217,6 +230,8 @@ export async function runCli(
       const reason = toTunnelError(err);
       output.error(reason, explainError(reason));
       return 1;
+    } finally {
+      await tracer?.close(SPAN_FLUSH_MS);
     }
   };
   const loadFailed = (err: unknown, flags: CommonOptions): number => {

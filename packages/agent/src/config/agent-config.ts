@@ -84,6 +84,16 @@ export interface ReconnectPolicy {
   readonly jitter: number;
 }
 
+/** Span export over OTLP/HTTP (JSON). */
+export interface OtlpSettings {
+  /** Receiver base URL (`/v1/traces` added when it has no path) or traces URL; null exports nothing. */
+  readonly endpoint: string | null;
+  /** `service.name` of the exported spans. */
+  readonly serviceName: string;
+  /** Spans queued for export at most; more are dropped. */
+  readonly maxQueue: number;
+}
+
 export interface AgentConfig {
   /** Base URL of the edge (http or https). Do not mutate. */
   readonly server: URL;
@@ -104,6 +114,8 @@ export interface AgentConfig {
   readonly originTimeoutMs: number;
   /** Open connections to one origin at most. */
   readonly maxOriginConnections: number;
+  /** A CLIENT span per origin call, exported when `otlp.endpoint` is set. */
+  readonly otlp: OtlpSettings;
   /**
    * `--force`: the first BIND of each tunnel takes its name over from another live session
    * of the same user. Later binds (reconnects) rely on the resume token instead, so two
@@ -125,6 +137,8 @@ export interface AgentFlags {
   readonly name?: string;
   /** `--force`: take names over from a stale session of the same user on the first bind. */
   readonly force?: boolean;
+  /** `--otlp-endpoint`: export spans to this OTLP/HTTP receiver. */
+  readonly otlpEndpoint?: string;
   // The ad-hoc tunnel's access settings; see TUNNEL_ACCESS_FLAGS for their flags.
   /** `--basic-auth`, repeatable. */
   readonly basicAuth?: readonly string[];

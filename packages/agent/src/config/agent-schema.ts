@@ -12,6 +12,8 @@ import { tunnelAccessFields } from './tunnel-access.js';
 const MAX_TIMER_MS = 2_147_483_647;
 const MAPPING = 'a mapping of settings';
 
+const OTLP_ENDPOINT_REQUIREMENT =
+  'an http:// or https:// URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (leave unset to export no spans)';
 const SERVER_REQUIREMENT = 'an http:// or https:// URL without user:password, query or fragment';
 const NAME_REQUIREMENT = 'a DNS label: 1-63 letters, digits or hyphens, not starting or ending with a hyphen';
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -112,6 +114,25 @@ export const agentConfigSchema = z.strictObject(
     shutdownMs: int(10_000, 0, MAX_TIMER_MS),
     originTimeoutMs: int(60_000, 100, MAX_TIMER_MS),
     maxOriginConnections: int(128, 1, 10_000),
+    // Span export over OTLP/HTTP (tracing/); off without an endpoint.
+    otlp: z
+      .strictObject(
+        {
+          endpoint: z
+            .url({ protocol: /^https?$/, error: OTLP_ENDPOINT_REQUIREMENT })
+            .nullable()
+            .default(null),
+          serviceName: z
+            .string({ error: 'a service name (1 to 255 characters)' })
+            .trim()
+            .min(1, { error: 'a service name (1 to 255 characters)' })
+            .max(255, { error: 'a service name (1 to 255 characters)' })
+            .default('burrow-agent'),
+          maxQueue: int(2048, 1, 1_000_000),
+        },
+        { error: MAPPING },
+      )
+      .prefault({}),
   },
   { error: MAPPING },
 );

@@ -1,7 +1,7 @@
 // docs/configuration.md is written by hand; this keeps its agent section in step with the loader.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AGENT_OVERRIDES } from './load-agent-config.js';
+import { AGENT_OVERRIDES, flagText } from './load-agent-config.js';
 import { TUNNEL_ACCESS_FLAGS } from './tunnel-access.js';
 
 const doc = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
@@ -23,6 +23,9 @@ const FILE_KEYS = [
   'shutdownMs',
   'originTimeoutMs',
   'maxOriginConnections',
+  'otlp.endpoint',
+  'otlp.serviceName',
+  'otlp.maxQueue',
   ...Object.keys(TUNNEL_ACCESS_FLAGS).map((key) => `tunnels.<id>.${key}`),
 ];
 
@@ -35,7 +38,11 @@ describe('docs/configuration.md (agent section)', () => {
     expect(agentSection).toContain(`\`${name}\``);
   });
 
-  const flags = [...AGENT_OVERRIDES.map((o) => o.flag), 'name', ...Object.values(TUNNEL_ACCESS_FLAGS)];
+  const flags = [
+    ...AGENT_OVERRIDES.map((o) => flagText(o.flag)),
+    'name',
+    ...Object.values(TUNNEL_ACCESS_FLAGS),
+  ];
   it.each(flags.map((flag) => `--${flag}`))('mentions flag %s', (flag) => {
     expect(agentSection).toContain(`\`${flag}\``);
   });

@@ -8,6 +8,7 @@ export type {
   LoadAgentConfigOptions,
   LogFormat,
   OriginTls,
+  OtlpSettings,
   ReconnectPolicy,
   TunnelPolicy,
   TunnelSpec,

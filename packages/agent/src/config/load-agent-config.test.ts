@@ -243,3 +243,39 @@ describe('loadAgentConfig errors', () => {
     );
   });
 });
+
+describe('otlp settings', () => {
+  it('exports nothing by default', () => {
+    expect(load({ file: writeFile('plain.yml', WEB) }).otlp).toEqual({
+      endpoint: null,
+      serviceName: 'burrow-agent',
+      maxQueue: 2048,
+    });
+  });
+
+  it('takes the endpoint from --otlp-endpoint over env over the file, keeping the file group', () => {
+    const file = writeFile(
+      'otlp.yml',
+      `${WEB}otlp:\n  endpoint: http://file:4318\n  serviceName: laptop\n  maxQueue: 10\n`,
+    );
+    expect(load({ file }).otlp).toEqual({
+      endpoint: 'http://file:4318',
+      serviceName: 'laptop',
+      maxQueue: 10,
+    });
+    const env = { BURROW_OTLP_ENDPOINT: 'http://env:4318' };
+    expect(load({ file, env }).otlp.endpoint).toBe('http://env:4318');
+    const flags = { otlpEndpoint: 'http://flag:4318/v1/traces' };
+    expect(load({ file, env, flags }).otlp).toEqual({
+      endpoint: 'http://flag:4318/v1/traces',
+      serviceName: 'laptop',
+      maxQueue: 10,
+    });
+  });
+
+  it('names the flag and the requirement for a bad endpoint', () => {
+    expect(failure({ file: writeFile('bad.yml', WEB), flags: { otlpEndpoint: 'collector:4318' } })).toContain(
+      'otlp.endpoint (from flag --otlp-endpoint) must be an http:// or https:// URL of an OTLP/HTTP receiver',
+    );
+  });
+});

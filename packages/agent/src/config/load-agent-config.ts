@@ -20,7 +20,8 @@ import {
 } from './tunnel-access.js';
 
 interface Override {
-  readonly key: 'server' | 'token' | 'ca' | 'log';
+  /** A top-level setting, or `group.key` for one inside a group. */
+  readonly key: 'server' | 'token' | 'ca' | 'log' | 'otlp.endpoint';
   readonly env: string | null;
   readonly flag: keyof AgentFlags;
   readonly secret: boolean;
@@ -32,7 +33,24 @@ export const AGENT_OVERRIDES: readonly Override[] = [
   { key: 'token', env: 'BURROW_TOKEN', flag: 'token', secret: true },
   { key: 'ca', env: 'BURROW_CA', flag: 'ca', secret: false },
   { key: 'log', env: null, flag: 'log', secret: false },
+  { key: 'otlp.endpoint', env: 'BURROW_OTLP_ENDPOINT', flag: 'otlpEndpoint', secret: false },
 ];
+
+/** The flag as typed, without dashes: otlpEndpoint -> otlp-endpoint. */
+export function flagText(flag: string): string {
+  return flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Sets `key` (`top` or `group.key`) in the layered input; a group keeps the file's other keys. */
+function setOverride(input: Record<string, unknown>, key: string, value: unknown): void {
+  const [top, inner] = key.split('.') as [string, string | undefined];
+  if (inner === undefined) {
+    input[top] = value;
+    return;
+  }
+  const group = input[top];
+  input[top] = { ...(isRecord(group) ? group : {}), [inner]: value };
+}
 
 function absolute(path: string, cwd: string): string {
   return isAbsolute(path) ? path : resolve(cwd, path);
@@ -50,18 +68,20 @@ function layer(file: ConfigFile | null, env: Env, flags: AgentFlags) {
     const envValue = override.env === null ? undefined : env[override.env];
     // Shells and compose files often export empty variables to mean "not set".
     if (override.env !== null && envValue !== undefined && envValue.trim() !== '') {
-      input[override.key] = envValue;
+      setOverride(input, override.key, envValue);
       sources.set(override.key, { kind: 'env', name: override.env });
     }
     const flagValue = flags[override.flag];
     if (flagValue !== undefined) {
-      input[override.key] = flagValue;
-      sources.set(override.key, { kind: 'flag', name: override.flag });
+      setOverride(input, override.key, flagValue);
+      sources.set(override.key, { kind: 'flag', name: flagText(override.flag) });
     }
   }
   const sourceOf = (path: readonly PropertyKey[]): Source => {
     const top = path[0];
-    const override = typeof top === 'string' ? sources.get(top) : undefined;
+    const override =
+      (path.length > 1 ? sources.get(`${String(top)}.${String(path[1])}`) : undefined) ??
+      (typeof top === 'string' ? sources.get(top) : undefined);
     if (override !== undefined) return override;
     // A required key missing from an entry the file does have (a tunnel without addr) is the file's problem.
     const inFile =
@@ -181,6 +201,7 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
     shutdownMs: data.shutdownMs,
     originTimeoutMs: data.originTimeoutMs,
     maxOriginConnections: data.maxOriginConnections,
+    otlp: Object.freeze(data.otlp),
     force: options.flags?.force === true,
   });
 }

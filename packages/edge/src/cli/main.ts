@@ -158,6 +158,10 @@ commonOptions(program.command('start').description('run the edge'))
     '--trust-proxy <cidrs>',
     'believe X-Forwarded-For / Forwarded only from these peers, comma-separated (env BURROW_PROXY_TRUST)',
   )
+  .option(
+    '--otlp-endpoint <url>',
+    'export a span per request to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (env BURROW_OTLP_ENDPOINT; default off)',
+  )
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');

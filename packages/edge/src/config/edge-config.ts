@@ -193,6 +193,15 @@ export interface EdgeConfig {
     /** Where DNS-01 challenge records go: RFC 2136 (`server`), an exec hook (`hook`), or nowhere. */
     readonly dns: DnsPublishingSettings;
   };
+  /** Span export over OTLP/HTTP (JSON). */
+  readonly otlp: {
+    /** Receiver base URL (`/v1/traces` added when it has no path) or traces URL; null exports nothing. */
+    readonly endpoint: string | null;
+    /** `service.name` of the exported spans. */
+    readonly serviceName: string;
+    /** Spans queued for export at most; more are dropped. */
+    readonly maxQueue: number;
+  };
 }
 
 /**
@@ -238,6 +247,8 @@ export interface EdgeFlags {
   readonly proxyProtocolFrom?: string;
   /** `--trust-proxy`: comma-separated addresses and CIDR blocks. */
   readonly trustProxy?: string;
+  /** `--otlp-endpoint <url>`: export spans to this OTLP/HTTP receiver. */
+  readonly otlpEndpoint?: string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

@@ -36,6 +36,8 @@ const ACME_EMAIL_REQUIREMENT =
 const ACME_DIRECTORY_REQUIREMENT = 'an https:// URL of an ACME (RFC 8555) directory';
 /** Let's Encrypt production; its staging is https://acme-staging-v02.api.letsencrypt.org/directory. */
 export const DEFAULT_ACME_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+const OTLP_ENDPOINT_REQUIREMENT =
+  'an http:// or https:// URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (leave unset to export no spans)';
 const DATABASE_URL_REQUIREMENT = 'a postgres:// or postgresql:// URL (leave unset for SQLite in dataDir)';
 
 function listenAddress() {
@@ -240,6 +242,24 @@ export const edgeConfigSchema = z.strictObject(
       protocolFrom: withMeta(cidrList(), { flag: 'proxyProtocolFrom' }),
       headerTimeoutMs: msSetting(5_000, 100),
       trust: withMeta(cidrList(), { flag: 'trustProxy' }),
+    }),
+    // Span export over OTLP/HTTP (observe/start-tracing.ts); off without an endpoint.
+    otlp: group({
+      endpoint: withMeta(
+        z
+          .url({ protocol: /^https?$/, error: OTLP_ENDPOINT_REQUIREMENT })
+          .nullable()
+          .default(null),
+        { flag: 'otlpEndpoint' },
+      ),
+      serviceName: z
+        .string({ error: 'a service name (1 to 255 characters)' })
+        .trim()
+        .min(1)
+        .max(255)
+        .default('burrow-edge'),
+      // Spans waiting for the collector; beyond this they are dropped (the SDK's default size).
+      maxQueue: intSetting(2048, 1, 1_000_000),
     }),
   },
   { error: 'a mapping of settings' },

@@ -109,6 +109,7 @@ describe('loadEdgeConfig defaults', () => {
         },
       },
       proxy: { protocol: false, protocolFrom: [], headerTimeoutMs: 5000, trust: [] },
+      otlp: { endpoint: null, serviceName: 'burrow-edge', maxQueue: 2048 },
     });
   });
 
@@ -445,5 +446,26 @@ describe('proxy settings', () => {
     expect(failure({ flags: { proxyProtocolFrom: '127.0.0.1' } })).toContain(
       'proxy.protocolFrom is set (from flag --proxy-protocol-from) but proxy.protocol is off',
     );
+  });
+});
+
+describe('otlp settings', () => {
+  it('reads --otlp-endpoint and the env settings of the group', () => {
+    const config = load({
+      flags: { otlpEndpoint: 'http://127.0.0.1:4318' },
+      env: { BURROW_OTLP_SERVICE_NAME: 'edge-eu-1', BURROW_OTLP_MAX_QUEUE: '100' },
+    });
+    expect(config.otlp).toEqual({
+      endpoint: 'http://127.0.0.1:4318',
+      serviceName: 'edge-eu-1',
+      maxQueue: 100,
+    });
+  });
+
+  it('refuses an endpoint that is not an http(s) URL, and a queue of zero', () => {
+    expect(failure({ flags: { otlpEndpoint: 'grpc://collector:4317' } })).toContain(
+      'otlp.endpoint (from flag --otlp-endpoint) must be an http:// or https:// URL of an OTLP/HTTP receiver',
+    );
+    expect(failure({ env: { BURROW_OTLP_MAX_QUEUE: '0' } })).toContain('otlp.maxQueue');
   });
 });

@@ -197,6 +197,7 @@ export abstract class Exchange implements StepTimes {
       host: this.request.host,
       requestId,
       prefix: route.prefix,
+      trace: this.request.trace,
     });
     stream.open(
       {
@@ -288,6 +289,7 @@ export abstract class Exchange implements StepTimes {
       bytesOut: outcome.bytesOut,
       clientAddress: request.clientAddress,
       traceId: request.trace.traceId,
+      trace: request.trace,
       errorCode: outcome.errorCode,
       timing: recordTiming(this, this.stopwatch!()),
       replayOf: null,

@@ -136,3 +136,37 @@ describe('viewerRequestHeaders for HTTP/2 requests', () => {
     expect(values(viewerRequestHeaders(raw, { upgrade: false }, false), 'cookie')).toEqual(['a=1', 'b=2']);
   });
 });
+
+describe('requestHeadersForAgent: trace context', () => {
+  const trace = {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: 'b7ad6b7169203331',
+    sampled: true,
+    traceState: 'congo=t61rcWkgMzE',
+  };
+
+  it("replaces the viewer's traceparent and tracestate with the edge's span as the parent", () => {
+    const out = requestHeadersForAgent(
+      ['TraceParent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'tracestate', 'spoofed=1'],
+      { ...info, trace },
+    );
+    expect(values(out, 'traceparent')).toEqual(['00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01']);
+    expect(values(out, 'tracestate')).toEqual(['congo=t61rcWkgMzE']);
+  });
+
+  it('sends no tracestate for a trace the edge started, and the unsampled flag as decided', () => {
+    const out = requestHeadersForAgent(['tracestate', 'orphan=1'], {
+      ...info,
+      trace: { ...trace, parentSpanId: null, sampled: false, traceState: null },
+    });
+    expect(values(out, 'traceparent')).toEqual(['00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-00']);
+    expect(values(out, 'tracestate')).toEqual([]);
+  });
+
+  it('passes both through as sent without a trace', () => {
+    const out = requestHeadersForAgent(['traceparent', 'x', 'tracestate', 'y'], info);
+    expect(values(out, 'traceparent')).toEqual(['x']);
+    expect(values(out, 'tracestate')).toEqual(['y']);
+  });
+});

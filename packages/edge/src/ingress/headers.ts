@@ -1,10 +1,11 @@
 /**
  * Header rewriting at the edge, on flat raw header lists ([name, value, ...]) so order,
  * case and repeats survive: hop-by-hop headers are stripped both ways, X-Forwarded-*,
- * X-Real-IP, Forwarded and X-Request-Id are set on the way in.
+ * X-Real-IP, Forwarded, X-Request-Id and the W3C traceparent/tracestate are set on the way in.
  */
 
 import { connectionTokens, HOP_BY_HOP_HEADERS, isHopByHop } from '@burrow/protocol';
+import { formatTraceparent, type TraceContext } from '../observe/trace-context.js';
 import { scopeSetCookie } from './cookie-scope.js';
 
 /** Headers the edge sets itself; a viewer's own copies are dropped so they cannot be spoofed. */
@@ -18,6 +19,9 @@ const EDGE_SET = new Set([
   'x-forwarded-for',
   'x-real-ip',
 ]);
+
+/** W3C Trace Context headers: the edge sends its own (with the viewer's tracestate when it continued the trace). */
+const TRACE_HEADERS = new Set(['traceparent', 'tracestate']);
 
 /** Whether the header (lower-case name) is dropped as hop-by-hop, unless `keep` lists it. */
 function droppedAsHop(
@@ -101,6 +105,11 @@ export interface ForwardingInfo {
   requestId: string;
   /** Set for path-routed requests (/t/<name>): the prefix the edge removed. */
   prefix: string | null;
+  /**
+   * The request's trace (TunnelRequest.trace): the viewer's `traceparent` and `tracestate`
+   * are replaced by this one's, whose parent is the edge's span. Absent: both pass as sent.
+   */
+  trace?: TraceContext;
 }
 
 /** RFC 7239 §6 node: IPv6 bracketed and quoted (a colon is not a token character). */
@@ -119,15 +128,23 @@ function forwardedValue(value: string): string {
  * viewer's hop-by-hop headers, see viewerRequestHeaders): the viewer's copies of the
  * forwarding headers dropped; X-Forwarded-For and X-Real-IP (the one client address the edge
  * believes, so an origin reading either end of the list gets it), X-Forwarded-Proto/-Host/-Prefix,
- * X-Request-Id and Forwarded (one element for this hop) set by the edge.
+ * X-Request-Id and Forwarded (one element for this hop) set by the edge; with `info.trace`,
+ * the viewer's traceparent/tracestate replaced by the request's trace.
  */
 export function requestHeadersForAgent(raw: readonly string[], info: ForwardingInfo): string[] {
   const out: string[] = [];
+  const { trace } = info;
   for (let i = 0; i < raw.length; i += 2) {
-    if (!EDGE_SET.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+    const lower = raw[i]!.toLowerCase();
+    if (EDGE_SET.has(lower) || (trace !== undefined && TRACE_HEADERS.has(lower))) continue;
+    out.push(raw[i]!, raw[i + 1]!);
   }
   out.push('X-Forwarded-For', info.remoteAddress, 'X-Real-IP', info.remoteAddress);
   out.push('X-Forwarded-Proto', info.proto, 'X-Forwarded-Host', info.host, 'X-Request-Id', info.requestId);
+  if (trace !== undefined) {
+    out.push('traceparent', formatTraceparent(trace));
+    if (trace.traceState !== null) out.push('tracestate', trace.traceState);
+  }
   if (info.prefix !== null) out.push('X-Forwarded-Prefix', info.prefix);
   out.push(
     'Forwarded',

@@ -4,6 +4,8 @@
  * is the one shape every observer gets (history, statistics, metrics, access log, live feed).
  */
 
+import type { TraceContext } from '../observe/trace-context.js';
+
 /** Where a request's time went, in milliseconds. */
 export interface RequestTiming {
   /** From the head's arrival at the edge to OPEN sent (policy, warning page, waiting through a reconnect); null when no stream was opened. */
@@ -55,6 +57,12 @@ export interface RequestRecord {
   clientAddress: string;
   /** W3C trace id (32 hex) the request was traced under. */
   traceId: string | null;
+  /**
+   * The request's whole trace context (`TunnelRequest.trace`, the same object: no copy).
+   * The span exporter needs the edge's span id and the viewer's parent span id, which
+   * `traceId` alone does not give; stores do not keep it. Absent: the request is not exported.
+   */
+  trace?: TraceContext;
   /** The `TUN_ERR_*` code when the edge answered or cut the exchange, else null. */
   errorCode: string | null;
   timing: RequestTiming;
