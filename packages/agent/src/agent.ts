@@ -14,6 +14,7 @@ import type { AgentConfig } from './config/index.js';
 import { dialWebSocket, type EdgeDialer } from './edge-dialer.js';
 import type { ForwardContext } from './forward-context.js';
 import { routeFor, serveStream, type Route } from './forwarder.js';
+import type { AgentMetrics } from './metrics/agent-metrics.js';
 import { OriginPools } from './origin-pools.js';
 import { runReconnectLoop, type LiveSession, type SessionEnd } from './reconnect.js';
 import { connectSession } from './session-client.js';
@@ -32,6 +33,8 @@ export interface AgentDependencies {
   readonly connectTimeoutMs?: number;
   /** A session up this long resets the reconnect backoff, in ms. Default 10 s. */
   readonly stableAfterMs?: number;
+  /** Counts requests, reconnects and reads the session's RTT (`--metrics-listen`); none by default. */
+  readonly metrics?: AgentMetrics;
 }
 
 export interface AgentHandle {
@@ -85,6 +88,7 @@ class Agent implements AgentHandle {
   private readonly pools: OriginPools;
   private readonly bindings: TunnelBinding[];
   private readonly forwardContext: ForwardContext;
+  private readonly metrics: AgentMetrics | null;
   private current: Session | null = null;
   private sessionsSoFar = 0;
   private closing: Promise<void> | null = null;
@@ -99,11 +103,19 @@ class Agent implements AgentHandle {
     this.stepTimeoutMs = deps.connectTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     this.pools = new OriginPools({ connections: config.maxOriginConnections });
     this.bindings = config.tunnels.map((spec) => new TunnelBinding(spec, config.force));
+    const metrics = deps.metrics ?? null;
+    this.metrics = metrics;
     this.forwardContext = {
       pools: this.pools,
       timers: this.timers,
       originTimeoutMs: config.originTimeoutMs,
-      onRequest: (record) => this.output.request(record),
+      onRequest:
+        metrics === null
+          ? (record) => this.output.request(record)
+          : (record) => {
+              metrics.request(record);
+              this.output.request(record);
+            },
     };
     this.tunnels = new Promise<BoundTunnel[]>((resolve, reject) => {
       this.settleTunnels = { resolve, reject };
@@ -184,6 +196,7 @@ class Agent implements AgentHandle {
       throw new TunnelError('TUN_ERR_SESSION_CLOSED', 'the agent was stopped');
     }
     this.current = session;
+    this.metrics?.connected(session, this.sessionsSoFar > 0);
     const ended = this.watch(session);
 
     this.output.connected({ sessionId: hello.sessionId, reconnected: this.sessionsSoFar > 0 });

@@ -4,8 +4,9 @@
  * streams, signals, exit) comes in through `CliIo`, so tests drive it without a process.
  *
  *   burrow http <target> [--name n] [access flags] [--server url] [--token key] [--log text|json]
- *               [--config file]
+ *               [--config file] [--metrics-listen host:port]
  *   burrow start [--config burrow.yml] [--server url] [--token key] [--log text|json]
+ *               [--metrics-listen host:port]
  *
  * The access flags (--basic-auth, --allow-ip, --host-header, ...) describe the one tunnel of
  * `burrow http`; tunnels of burrow.yml carry the same settings as keys.
@@ -23,6 +24,8 @@ import {
   type AgentFlags,
   type Env,
 } from '../config/index.js';
+import { AgentMetrics } from '../metrics/agent-metrics.js';
+import { AgentMetricsListener } from '../metrics/metrics-listener.js';
 import { adviceFor, explainError } from './explain-error.js';
 
 export interface CliIo {
@@ -116,6 +119,10 @@ function withCommonOptions(command: Command): Command {
     )
     .option('--config <file>', `config file (default ./${DEFAULT_CONFIG_FILE} when present)`)
     .option(
+      '--metrics-listen <host:port>',
+      'serve Prometheus /metrics here, no authentication (a bare port means 127.0.0.1; env BURROW_METRICS_LISTEN)',
+    )
+    .option(
       '--force',
       'take the names over from another agent session of your user that the edge still thinks is alive (e.g. a machine that went to sleep)',
     );
@@ -194,7 +201,24 @@ export async function runCli(
 ): Promise<number> {
   const run: AgentRunner = async (config) => {
     const output = outputFor(config.log, io);
-    const agent = startAgent(config, { ...dependencies, output });
+    const metrics = config.metricsListen === null ? null : new AgentMetrics(config.server.origin);
+    let listener: AgentMetricsListener | null = null;
+    if (metrics !== null && config.metricsListen !== null) {
+      const { host, port } = config.metricsListen;
+      try {
+        listener = await AgentMetricsListener.start({ host, port, render: () => metrics.render() });
+      } catch (err) {
+        const reason = new TunnelError(
+          'TUN_ERR_CONFIG_INVALID',
+          `metricsListen: cannot listen on ${host}:${port} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose a free address or leave --metrics-listen out`,
+          { cause: err },
+        );
+        output.error(reason, explainError(reason));
+        return 1;
+      }
+      output.metricsListening?.(listener.url);
+    }
+    const agent = startAgent(config, { ...dependencies, output, ...(metrics === null ? {} : { metrics }) });
     let stopping = false;
     io.onSignal(() => {
       if (stopping) io.exit(EXIT_INTERRUPTED);
@@ -208,6 +232,8 @@ export async function runCli(
       const reason = toTunnelError(err);
       output.error(reason, explainError(reason));
       return 1;
+    } finally {
+      await listener?.close();
     }
   };
   const loadFailed = (err: unknown, flags: CommonOptions): number => {

@@ -100,6 +100,8 @@ export interface AgentConfig {
   readonly originTimeoutMs: number;
   /** Open connections to one origin at most. */
   readonly maxOriginConnections: number;
+  /** Where the Prometheus `/metrics` listener binds (`--metrics-listen`); null: no metrics at all. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | null;
   /**
    * `--force`: the first BIND of each tunnel takes its name over from another live session
    * of the same user. Later binds (reconnects) rely on the resume token instead, so two
@@ -115,6 +117,8 @@ export interface AgentFlags {
   /** `--ca`: PEM file of CAs to trust for the edge, added to Node's roots. */
   readonly ca?: string;
   readonly log?: string;
+  /** `--metrics-listen`: `host:port` (or a port, on 127.0.0.1) of the metrics listener. */
+  readonly metricsListen?: string;
   /** `--config`: explicit config file; it must exist. */
   readonly config?: string;
   /** `--name`: wanted name for the ad-hoc tunnel of `burrow http <target>`. */

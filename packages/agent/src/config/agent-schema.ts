@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { LOG_FORMATS } from './agent-config.js';
+import { LISTEN_REQUIREMENT, parseListenAddress } from './listen-address.js';
 import { tryParseTarget, TARGET_REQUIREMENT } from './target.js';
 import { tunnelAccessFields } from './tunnel-access.js';
 
@@ -112,6 +113,17 @@ export const agentConfigSchema = z.strictObject(
     shutdownMs: int(10_000, 0, MAX_TIMER_MS),
     originTimeoutMs: int(60_000, 100, MAX_TIMER_MS),
     maxOriginConnections: int(128, 1, 10_000),
+    // Prometheus `/metrics` of the agent; null: no listener, no metrics kept.
+    metricsListen: z
+      .union([z.string(), z.number()], { error: LISTEN_REQUIREMENT })
+      .transform((value, ctx) => {
+        const parsed = parseListenAddress(String(value));
+        if (parsed !== null) return parsed;
+        ctx.addIssue({ code: 'custom', message: LISTEN_REQUIREMENT });
+        return z.NEVER;
+      })
+      .nullable()
+      .default(null),
   },
   { error: MAPPING },
 );

@@ -23,6 +23,7 @@ const FILE_KEYS = [
   'shutdownMs',
   'originTimeoutMs',
   'maxOriginConnections',
+  'metricsListen',
   ...Object.keys(TUNNEL_ACCESS_FLAGS).map((key) => `tunnels.<id>.${key}`),
 ];
 
@@ -36,7 +37,8 @@ describe('docs/configuration.md (agent section)', () => {
   });
 
   const flags = [...AGENT_OVERRIDES.map((o) => o.flag), 'name', ...Object.values(TUNNEL_ACCESS_FLAGS)];
-  it.each(flags.map((flag) => `--${flag}`))('mentions flag %s', (flag) => {
+  const kebab = (flag: string): string => flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  it.each(flags.map((flag) => `--${kebab(flag)}`))('mentions flag %s', (flag) => {
     expect(agentSection).toContain(`\`${flag}\``);
   });
 

@@ -20,7 +20,7 @@ import {
 } from './tunnel-access.js';
 
 interface Override {
-  readonly key: 'server' | 'token' | 'ca' | 'log';
+  readonly key: 'server' | 'token' | 'ca' | 'log' | 'metricsListen';
   readonly env: string | null;
   readonly flag: keyof AgentFlags;
   readonly secret: boolean;
@@ -32,6 +32,7 @@ export const AGENT_OVERRIDES: readonly Override[] = [
   { key: 'token', env: 'BURROW_TOKEN', flag: 'token', secret: true },
   { key: 'ca', env: 'BURROW_CA', flag: 'ca', secret: false },
   { key: 'log', env: null, flag: 'log', secret: false },
+  { key: 'metricsListen', env: 'BURROW_METRICS_LISTEN', flag: 'metricsListen', secret: false },
 ];
 
 function absolute(path: string, cwd: string): string {
@@ -181,6 +182,7 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
     shutdownMs: data.shutdownMs,
     originTimeoutMs: data.originTimeoutMs,
     maxOriginConnections: data.maxOriginConnections,
+    metricsListen: data.metricsListen === null ? null : Object.freeze(data.metricsListen),
     force: options.flags?.force === true,
   });
 }
