@@ -152,6 +152,14 @@ commonOptions(program.command('start').description('run the edge'))
     '--trust-proxy <cidrs>',
     'believe X-Forwarded-For / Forwarded only from these peers, comma-separated (env BURROW_PROXY_TRUST)',
   )
+  .option(
+    '--metrics-listen <host:port>',
+    'serve Prometheus /metrics here too, without authentication; keep it private (env BURROW_METRICS_LISTEN)',
+  )
+  .option(
+    '--metrics-enabled <true|false>',
+    'false: no metrics at all, no /metrics anywhere (env BURROW_METRICS_ENABLED, default true)',
+  )
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');
