@@ -30,7 +30,7 @@ async function edgeWith(label, settings, args = []) {
   try {
     return await startEdge({ label, args: ['--config', file, ...args] });
   } catch (err) {
-    if (/unknown key|unrecognized key/i.test(String(err))) return null;
+    if (/is not a known setting/.test(String(err))) return null;
     throw err;
   }
 }
@@ -66,42 +66,45 @@ export function droppedRecords(text) {
  */
 export async function observeOverhead(ctx) {
   const { cfg, log } = ctx;
-  // The "on" edge keeps every default; metricsListen only lets the harness read the dropped counter.
-  const on = await startEdge({ label: 'edge (observe on)', args: ['--metrics-listen', '127.0.0.1:0'] });
-  const { metricsPort } = on;
-  if (metricsPort === undefined) throw new Error('the "on" edge did not report its metrics port');
-  let note = '';
-  let off = await edgeWith('edge (observe off)', {
-    history: { enabled: false },
-    metrics: { enabled: false },
-  });
-  if (off === null) {
-    note = 'this build has no history setting: only metrics are off on the "off" edge';
-    log(`scenario 9: ${note}`);
-    off = await edgeWith('edge (observe off)', { metrics: { enabled: false } });
-  }
-  if (off === null) throw new Error('the "off" edge refused metrics.enabled');
-  const dir = tempDir('burrow-bench-observe-agents-');
-  const agents = {
-    on: await startAgentCli({
-      edgeUrl: on.url,
-      originPort: ctx.origin.port,
-      label: 'agent (observe on)',
-      stdoutFile: join(dir, 'on.jsonl'),
-    }),
-    off: await startAgentCli({
-      edgeUrl: off.url,
-      originPort: ctx.origin.port,
-      label: 'agent (observe off)',
-      stdoutFile: join(dir, 'off.jsonl'),
-    }),
-  };
-  const edges = { on, off };
-  const tool = ctx.wrk ? 'wrk' : 'autocannon';
-  const run = ctx.wrk ? runWrk : runAutocannon;
-  /** @type {Record<'on' | 'off', import('./load.js').LoadResult[]>} */
-  const results = { on: [], off: [] };
+  /** Everything started here, stopped in the end whatever happens. */
+  /** @type {import('./processes.js').Child[]} */
+  const started = [];
   try {
+    // The "on" edge keeps every default; metricsListen only lets the harness read the dropped counter.
+    const on = await startEdge({ label: 'edge (observe on)', args: ['--metrics-listen', '127.0.0.1:0'] });
+    started.push(on.proc);
+    const { metricsPort } = on;
+    if (metricsPort === undefined) throw new Error('the "on" edge did not report its metrics port');
+    let note = '';
+    let off = await edgeWith('edge (observe off)', {
+      history: { enabled: false },
+      metrics: { enabled: false },
+    });
+    if (off === null) {
+      note = 'this build has no history setting: only metrics are off on the "off" edge';
+      log(`scenario 9: ${note}`);
+      off = await edgeWith('edge (observe off)', { metrics: { enabled: false } });
+    }
+    if (off === null) throw new Error('the "off" edge refused metrics.enabled');
+    started.push(off.proc);
+    const dir = tempDir('burrow-bench-observe-agents-');
+    /** @param {'on' | 'off'} which @param {string} edgeUrl */
+    const agent = async (which, edgeUrl) => {
+      const a = await startAgentCli({
+        edgeUrl,
+        originPort: ctx.origin.port,
+        label: `agent (observe ${which})`,
+        stdoutFile: join(dir, `${which}.jsonl`),
+      });
+      started.push(a.proc);
+      return a;
+    };
+    const agents = { on: await agent('on', on.url), off: await agent('off', off.url) };
+    const edges = { on, off };
+    const tool = ctx.wrk ? 'wrk' : 'autocannon';
+    const run = ctx.wrk ? runWrk : runAutocannon;
+    /** @type {Record<'on' | 'off', import('./load.js').LoadResult[]>} */
+    const results = { on: [], off: [] };
     const rounds = cfg.quick ? 1 : 3;
     for (let i = 0; i < rounds; i++) {
       for (const which of /** @type {const} */ (['off', 'on'])) {
@@ -161,7 +164,8 @@ export async function observeOverhead(ctx) {
     );
     return { raw: { tool, results, dropped, note }, rows };
   } finally {
-    await Promise.all([agents.on.proc.stop(), agents.off.proc.stop()]);
-    await Promise.all([on.proc.stop(), off.proc.stop()]);
+    // Agents before their edges, so nothing reconnects while stopping.
+    await Promise.all(started.slice(2).map((p) => p.stop()));
+    await Promise.all(started.slice(0, 2).map((p) => p.stop()));
   }
 }
