@@ -74,7 +74,10 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
           maxNamedPerUser: deps.reservedNamesPerUser,
         });
         // A name new to this user starts with no traffic, whoever used it before.
-        if (!existed) deps.traffic.forget(name);
+        if (!existed) {
+          deps.traffic.forget(name);
+          deps.nameReleased?.(name);
+        }
         return { status: existed ? 200 : 201, body: tunnelView(tunnel, deps) };
       },
     },
@@ -95,6 +98,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
             : await store.deleteTunnel(tunnel.name);
         if (!released) throw notYours('tunnel', tunnel.name);
         deps.traffic.forget(tunnel.name);
+        deps.nameReleased?.(tunnel.name);
         await deps.domainsChanged();
         return { status: 204 };
       },
