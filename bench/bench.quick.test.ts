@@ -142,3 +142,35 @@ it(
     }
   },
 );
+
+it(
+  'runs the observability overhead scenario (`--only 9`): on/off figures and the dropped-record count',
+  { timeout: 90_000 },
+  async () => {
+    const out = join(dir, 'observe.json');
+    const { code, output } = await runBenchScript('bench/run.js', [
+      '--quick',
+      '--only',
+      '9',
+      '--no-refs',
+      '--out',
+      out,
+    ]);
+    expect(code, output.slice(-4000)).toBe(0);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+    expect(result.errors).toEqual([]);
+    const rows = result.results.observeOverhead?.rows ?? [];
+    for (const metric of ['requests/s', 'p99']) {
+      const found = rows.find((r) => r.metric === metric);
+      expect(found && Number.isFinite(found.tunnel) && Number.isFinite(found.direct), metric).toBe(true);
+      expect(Number.isFinite(found!.ratio), `${metric} on/off ratio`).toBe(true);
+    }
+    const dropped = rows.find((r) => r.metric === 'history records dropped');
+    // A build without the history writer says so instead of a count.
+    expect(
+      dropped !== undefined &&
+        (Number.isFinite(dropped.tunnel) ||
+          (dropped as { note?: string }).note === 'no history writer in this build'),
+    ).toBe(true);
+  },
+);

@@ -395,18 +395,22 @@ export async function startEdge(options = {}) {
     env: { ...LOAD_TEST_LIMITS, ...options.env },
     keepLines: false,
   });
-  const { port, httpsPort } = await proc.waitForLine(
+  const { port, httpsPort, metricsPort } = await proc.waitForLine(
     (line) => {
       const v = jsonLine(line);
       return typeof v?.port === 'number' && typeof v.url === 'string'
-        ? { port: v.port, httpsPort: typeof v.httpsPort === 'number' ? v.httpsPort : undefined }
+        ? {
+            port: v.port,
+            httpsPort: typeof v.httpsPort === 'number' ? v.httpsPort : undefined,
+            metricsPort: typeof v.metricsPort === 'number' ? v.metricsPort : undefined,
+          }
         : undefined;
     },
     20_000,
     'the edge to listen',
   );
   const listeningMs = performance.now() - proc.startedAt;
-  return { proc, port, httpsPort, dataDir, listeningMs, url: `http://127.0.0.1:${port}` };
+  return { proc, port, httpsPort, metricsPort, dataDir, listeningMs, url: `http://127.0.0.1:${port}` };
 }
 
 /**

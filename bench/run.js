@@ -11,7 +11,8 @@
  *
  *   --quick    every scenario, tiny sizes and durations (< 60 s); a smoke check of the harness
  *   --only     run only these scenario numbers (5 needs 1; 7 runs both 7a and 7b; 8 runs 8a, 8b and 8c:
- *              HTTPS keep-alive, new TLS connections, HTTP/2, on a second edge with its HTTPS listener)
+ *              HTTPS keep-alive, new TLS connections, HTTP/2, on a second edge with its HTTPS listener;
+ *              9: history and metrics on vs off, on two more edges of this build)
  *   --out      write the JSON here instead of bench/results/<timestamp>.json
  *   --profile  after scenario 5, CPU-profile the edge and the agent under scenario 1's load
  *              (through the inspector) and save .cpuprofile files next to the JSON
@@ -54,6 +55,7 @@ import { startReferences } from './references.js';
 import { formatTable } from './report.js';
 import * as scenarios from './scenarios.js';
 import * as tlsScenarios from './scenarios-tls.js';
+import { observeOverhead } from './scenarios-observe.js';
 import { h2loadMissing } from './h2load.js';
 import { makeBenchCertificate, opensslMissing } from './tls-cert.js';
 import { CURL } from './transfer.js';
@@ -294,6 +296,7 @@ async function main() {
     }
     if (wanted('8'))
       await runTlsScenarios(ctx, { tls, skipped: tlsSkipped, nodeArgs, origin, runScenario, results });
+    if (wanted('9')) await runScenario('observeOverhead', () => observeOverhead(ctx));
   } finally {
     await Promise.all([tunnel.proc.stop(), ctx.edge.proc.stop(), refs.stop()]);
     await origin.proc.stop();

@@ -48,6 +48,7 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
 #   pebble (ACME server, with pebble-challtestsrv), bind9 (named for RFC 2136 DNS-01),
 #   haproxy (PROXY protocol in front of the edge), nghttp2-client (nghttp/h2load for HTTP/2):
 #   the HTTPS tests and bench. openssl: test and bench certificates, `s_client` checks.
+#   prometheus: the metrics e2e scrapes the edge and agent with the real server.
 PACKAGES=(
   curl:curl
   chromium:/usr/bin/chromium
@@ -68,6 +69,7 @@ PACKAGES=(
   haproxy:/usr/sbin/haproxy
   nghttp2-client:h2load
   openssl:openssl
+  prometheus:/usr/bin/prometheus
 )
 
 missing=()
@@ -156,4 +158,4 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   die "Node.js >= 20.19 is needed on PATH (found: $(node --version 2>/dev/null || echo none))"
 fi
 
-say "ready: curl, chromium, dnsmasq, wrk, nginx, ssh, pebble, named, haproxy, h2load installed; PostgreSQL on 5432, Redis on 6379"
+say "ready: curl, chromium, dnsmasq, wrk, nginx, ssh, pebble, named, haproxy, h2load, prometheus installed; PostgreSQL on 5432, Redis on 6379"

@@ -37,6 +37,8 @@ export interface AgentOutput {
   stopping(inFlight: number, timeoutMs: number): void;
   /** The agent stopped because of `err`; `explanation` is a full sentence for people. */
   error(err: TunnelError, explanation?: string): void;
+  /** `--metrics-listen`: Prometheus can scrape `url`. */
+  metricsListening?(url: string): void;
 }
 
 /** Where output goes; process.stdout fits. */
@@ -90,6 +92,7 @@ export function createTextOutput(options: TextOutputOptions): AgentOutput {
           : `stopping; waiting up to ${seconds(timeoutMs)} for ${inFlight} request${inFlight === 1 ? '' : 's'} in flight`,
       ),
     error: (err, explanation) => status(explanation ?? `${err.message} (${err.code})`),
+    metricsListening: (url) => status(`metrics at ${url}`),
   };
 }
 
@@ -120,6 +123,7 @@ export function createJsonOutput(options: { readonly stdout: TextSink }): AgentO
       }),
     stopping: () => undefined,
     error: (err) => emit({ event: 'error', code: err.code, message: err.message }),
+    metricsListening: (url) => emit({ event: 'metrics', url }),
   };
 }
 

@@ -14,6 +14,7 @@ import type { AgentConfig } from './config/index.js';
 import { dialWebSocket, type EdgeDialer } from './edge-dialer.js';
 import type { ForwardContext, OriginCallTracer } from './forward-context.js';
 import { routeFor, serveStream, type Route } from './forwarder.js';
+import type { AgentMetrics } from './metrics/agent-metrics.js';
 import { OriginPools } from './origin-pools.js';
 import { runReconnectLoop, type LiveSession, type SessionEnd } from './reconnect.js';
 import { connectSession } from './session-client.js';
@@ -34,6 +35,8 @@ export interface AgentDependencies {
   readonly stableAfterMs?: number;
   /** Span export for origin calls (tracing/start-tracing.ts); the caller closes it after the agent. */
   readonly tracer?: OriginCallTracer | null;
+  /** Counts requests, reconnects and reads the session's RTT (`--metrics-listen`); none by default. */
+  readonly metrics?: AgentMetrics;
 }
 
 export interface AgentHandle {
@@ -87,6 +90,7 @@ class Agent implements AgentHandle {
   private readonly pools: OriginPools;
   private readonly bindings: TunnelBinding[];
   private readonly forwardContext: ForwardContext;
+  private readonly metrics: AgentMetrics | null;
   private current: Session | null = null;
   private sessionsSoFar = 0;
   private closing: Promise<void> | null = null;
@@ -101,11 +105,19 @@ class Agent implements AgentHandle {
     this.stepTimeoutMs = deps.connectTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     this.pools = new OriginPools({ connections: config.maxOriginConnections });
     this.bindings = config.tunnels.map((spec) => new TunnelBinding(spec, config.force));
+    const metrics = deps.metrics ?? null;
+    this.metrics = metrics;
     this.forwardContext = {
       pools: this.pools,
       timers: this.timers,
       originTimeoutMs: config.originTimeoutMs,
-      onRequest: (record) => this.output.request(record),
+      onRequest:
+        metrics === null
+          ? (record) => this.output.request(record)
+          : (record) => {
+              metrics.request(record);
+              this.output.request(record);
+            },
       tracer: deps.tracer ?? null,
     };
     this.tunnels = new Promise<BoundTunnel[]>((resolve, reject) => {
@@ -187,6 +199,7 @@ class Agent implements AgentHandle {
       throw new TunnelError('TUN_ERR_SESSION_CLOSED', 'the agent was stopped');
     }
     this.current = session;
+    this.metrics?.connected(session, this.sessionsSoFar > 0);
     const ended = this.watch(session);
 
     this.output.connected({ sessionId: hello.sessionId, reconnected: this.sessionsSoFar > 0 });

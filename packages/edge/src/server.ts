@@ -37,6 +37,10 @@ import { HistoryWriter } from './observe/history-writer.js';
 import { RequestFeed } from './observe/request-feed.js';
 import { fanOut, type RequestObserver } from './observe/request-observer.js';
 import { TunnelStats } from './observe/tunnel-stats.js';
+import type { ApiAuthDeps } from './api/api-auth.js';
+import { serveMetricsEndpoint } from './api/metrics-endpoint.js';
+import { EdgeMetrics } from './observe/edge-metrics.js';
+import { METRICS_PATH, MetricsListener } from './observe/metrics-listener.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
@@ -90,6 +94,14 @@ export class EdgeServer {
   private readonly requestFeed: RequestFeed;
   /** Everything that hears about finished requests (statistics, the live feed). */
   readonly requestObservers: readonly RequestObserver[];
+  /**
+   * Null with metrics.enabled false. A RequestObserver: the merger adds it to the
+   * observers the exchanges report to (beside the history writer and the access log).
+   */
+  readonly metrics: EdgeMetrics | null;
+  /** The `metricsListen` listener; null without one. */
+  private metricsListener: MetricsListener | null = null;
+  private readonly apiAuth: ApiAuthDeps;
   /** Configured certificate sources; the HTTPS listener selects from `certificates`. */
   private readonly certSources: CertificateSources;
   /**
@@ -119,9 +131,11 @@ export class EdgeServer {
     certSources: CertificateSources,
     certificates: ListenerCertificates | undefined,
     spans: RequestSpanExporter | null,
+    metrics: EdgeMetrics | null,
   ) {
     this.config = config;
     this.spans = spans;
+    this.metrics = metrics;
     this.certSources = certSources;
     this.store = store;
     this.log = log;
@@ -131,6 +145,10 @@ export class EdgeServer {
       store,
       registry: this.registry,
       reservedNamesPerUser: limits.reservedNamesPerUser,
+      // Only named tunnels get a metrics label of their own (temporary names would mint series).
+      onBound: (name, kind) => {
+        if (kind === 'named') metrics?.admitTunnel(name);
+      },
     });
     const policies = new PolicyBook({ clock: timers, secret });
     this.tunnelStats = new TunnelStats({
@@ -144,6 +162,11 @@ export class EdgeServer {
       maxStreamsPerUser: limits.sseStreamsPerUser,
     });
     this.requestObservers = [this.tunnelStats, this.requestFeed];
+    // A name changed hands (released, freed, reserved by a new owner): its per-name state starts over.
+    const nameReleased = (name: string): void => {
+      this.tunnelStats.forget(name);
+      metrics?.forgetTunnel(name);
+    };
     // One count of wrong API keys per address, whether they were tried on agents or the API.
     const keyFailures = new AuthFailures({ clock: timers });
     this.gateway = new Gateway({
@@ -186,7 +209,7 @@ export class EdgeServer {
         maxPerTunnel: config.history.maxPerTunnel,
       },
       // A freed temporary name starts again from zero for whoever gets it next.
-      onFreed: (names) => names.forEach((name) => this.tunnelStats.forget(name)),
+      onFreed: (names) => names.forEach(nameReleased),
     });
     this.domainRoutes = new DomainRoutes({ store, timers, log });
     this.domainVerifier = new DomainVerifier({
@@ -207,6 +230,17 @@ export class EdgeServer {
       customHosts: this.domainRoutes,
       timers,
       log,
+      onOrder:
+        metrics === null
+          ? undefined
+          : (outcome) =>
+              metrics.acmeOrder(
+                outcome.kind === 'deferred'
+                  ? outcome.reason === 'rate-guard'
+                    ? 'rate_guard'
+                    : 'locked'
+                  : outcome.kind,
+              ),
     });
     this.controlApi = new ControlApi({
       store,
@@ -223,6 +257,7 @@ export class EdgeServer {
       reservedNamesPerUser: limits.reservedNamesPerUser,
       applyStoredPolicy: (name, policy, owner) => this.gateway.applyStoredPolicy(name, policy, owner),
       domainsChanged: () => this.domainRoutes.reload(),
+      nameReleased,
       auth: { store, failures: keyFailures, timers },
       log,
     });
@@ -241,7 +276,16 @@ export class EdgeServer {
     const accessLog = createAccessLog(config.accessLog, log);
     if (accessLog !== null) observers.push(accessLog);
     if (spans !== null) observers.push(spans);
+    if (metrics !== null) observers.push(metrics);
     const observer = fanOut(observers, (err) => log.error({ err }, 'request observer failed'));
+    this.apiAuth = { store, failures: keyFailures, timers };
+    metrics?.watch({
+      sessions: () => this.gateway.sessionCount,
+      tunnels: () => this.registry.names().length,
+      activeStreams: () => this.gateway.streamCount,
+      waitingRequests: () => this.registry.waiting,
+      historyDropped: () => this.history?.dropped ?? 0,
+    });
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: timeouts.headersMs,
@@ -314,7 +358,16 @@ export class EdgeServer {
     const log = options.log ?? createLogger(config.log.level);
     // First: an unusable certificate file stops the start with its reason, before anything opens.
     const certSources = await startCertificateSources(config, { log, timers });
-    const store = options.store ?? (await openConfiguredStore(config));
+    // Made before the store opens, so its queries are timed from the first.
+    const metrics = config.metrics.enabled
+      ? new EdgeMetrics({ maxTunnelSeries: config.metrics.maxTunnelSeries })
+      : null;
+    const store =
+      options.store ??
+      (await openConfiguredStore(
+        config,
+        metrics === null ? undefined : (ms, failed) => metrics.storeQuery(ms, failed),
+      ));
     const file = options.store ? null : sqliteFileOf(config);
     const storeFile =
       file === null
@@ -341,6 +394,7 @@ export class EdgeServer {
       certSources,
       options.certificates,
       await startRequestTracing(config.otlp, { log, timers }),
+      metrics,
     );
     // Verified domains route from the first request after a restart, not after the first pass.
     await edge.domainRoutes.reload();
@@ -362,6 +416,22 @@ export class EdgeServer {
     });
     if (edge.httpsSide !== null && config.httpsListen !== null)
       await edge.httpsSide.listener.listen(config.httpsListen.port, config.httpsListen.host);
+    if (metrics !== null && config.metricsListen !== null) {
+      const { host, port } = config.metricsListen;
+      edge.metricsListener = await MetricsListener.start({
+        host,
+        port,
+        render: () => metrics.render(),
+        onError: (err) => log.error({ err }, 'rendering metrics failed'),
+      }).catch((err: unknown) => {
+        edge.destroy();
+        throw new TunnelError(
+          'TUN_ERR_CONFIG_INVALID',
+          `metricsListen: cannot listen on ${host}:${port} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose a free address or unset it`,
+          { cause: err },
+        );
+      });
+    }
     edge.storeFile = storeFile;
     storeFile?.start();
     edge.janitor.start();
@@ -372,6 +442,7 @@ export class EdgeServer {
         url: edge.url,
         port: edge.port,
         httpsPort: edge.httpsPort ?? undefined,
+        metricsPort: edge.metricsPort ?? undefined,
         domain: config.domain,
         dataDir: config.dataDir,
       },
@@ -392,6 +463,11 @@ export class EdgeServer {
   /** The HTTPS listener's port; null without one. */
   get httpsPort(): number | null {
     return this.httpsSide?.listener.port ?? null;
+  }
+
+  /** The `metricsListen` listener's port; null without one. */
+  get metricsPort(): number | null {
+    return this.metricsListener?.port ?? null;
   }
 
   /** The HTTPS port viewers use: the printed one when URLs are https, else the listener's. */
@@ -424,6 +500,7 @@ export class EdgeServer {
     this.gateway.destroy();
     this.httpsSide?.listener.destroy();
     this.httpsSide?.http2.destroy();
+    void this.metricsListener?.close();
     this.server.closeAllConnections();
     this.server.close();
     if (this.listener !== this.server) this.listener.close();
@@ -458,6 +535,8 @@ export class EdgeServer {
     const forced = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
     await listening;
     clearTimeout(forced);
+    // Scrapes are answered until the rest has drained, so the last ones still see the edge.
+    await this.metricsListener?.close();
     await Promise.all([this.janitor.stop(), this.domainVerifier.stop(), this.acme?.stop()]);
     // The records of the requests just drained, before the store they go to closes.
     await this.history?.close();
@@ -483,6 +562,11 @@ export class EdgeServer {
     if (handled) return;
     if (ControlApi.owns(path)) {
       this.controlApi.handle(req, res, path);
+      return;
+    }
+    const metrics = this.metrics;
+    if (metrics !== null && path.split('?')[0] === METRICS_PATH) {
+      serveMetricsEndpoint(req, res, { auth: this.apiAuth, render: () => metrics.render(), log: this.log });
       return;
     }
     if (path === '/' || path.startsWith('/?')) {

@@ -4,8 +4,9 @@
  * streams, signals, exit) comes in through `CliIo`, so tests drive it without a process.
  *
  *   burrow http <target> [--name n] [access flags] [--server url] [--token key] [--log text|json]
- *               [--config file] [--otlp-endpoint url]
+ *               [--config file] [--otlp-endpoint url] [--metrics-listen host:port]
  *   burrow start [--config burrow.yml] [--server url] [--token key] [--log text|json] [--otlp-endpoint url]
+ *               [--metrics-listen host:port]
  *
  * The access flags (--basic-auth, --allow-ip, --host-header, ...) describe the one tunnel of
  * `burrow http`; tunnels of burrow.yml carry the same settings as keys.
@@ -24,6 +25,8 @@ import {
   type Env,
 } from '../config/index.js';
 import { startOriginTracing } from '../tracing/otlp-export.js';
+import { AgentMetrics } from '../metrics/agent-metrics.js';
+import { AgentMetricsListener } from '../metrics/metrics-listener.js';
 import { adviceFor, explainError } from './explain-error.js';
 
 export interface CliIo {
@@ -133,6 +136,10 @@ function withCommonOptions(command: Command): Command {
       'export a span per origin call to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (env BURROW_OTLP_ENDPOINT; default off)',
     )
     .option(
+      '--metrics-listen <host:port>',
+      'serve Prometheus /metrics here, no authentication (a bare port means 127.0.0.1; env BURROW_METRICS_LISTEN)',
+    )
+    .option(
       '--force',
       'take the names over from another agent session of your user that the edge still thinks is alive (e.g. a machine that went to sleep)',
     );
@@ -216,7 +223,29 @@ export async function runCli(
       // stderr in both formats: stdout carries only the agent's own lines (or JSON events).
       warn: (message) => void io.stderr.write(`burrow: ${message}\n`),
     });
-    const agent = startAgent(config, { ...dependencies, output, tracer });
+    const metrics = config.metricsListen === null ? null : new AgentMetrics(config.server.origin);
+    let listener: AgentMetricsListener | null = null;
+    if (metrics !== null && config.metricsListen !== null) {
+      const { host, port } = config.metricsListen;
+      try {
+        listener = await AgentMetricsListener.start({ host, port, render: () => metrics.render() });
+      } catch (err) {
+        const reason = new TunnelError(
+          'TUN_ERR_CONFIG_INVALID',
+          `metricsListen: cannot listen on ${host}:${port} (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose a free address or leave --metrics-listen out`,
+          { cause: err },
+        );
+        output.error(reason, explainError(reason));
+        return 1;
+      }
+      output.metricsListening?.(listener.url);
+    }
+    const agent = startAgent(config, {
+      ...dependencies,
+      output,
+      tracer,
+      ...(metrics === null ? {} : { metrics }),
+    });
     let stopping = false;
     io.onSignal(() => {
       if (stopping) io.exit(EXIT_INTERRUPTED);
@@ -232,6 +261,7 @@ export async function runCli(
       return 1;
     } finally {
       await tracer?.close(SPAN_FLUSH_MS);
+      await listener?.close();
     }
   };
   const loadFailed = (err: unknown, flags: CommonOptions): number => {

@@ -116,6 +116,8 @@ export interface AgentConfig {
   readonly maxOriginConnections: number;
   /** A CLIENT span per origin call, exported when `otlp.endpoint` is set. */
   readonly otlp: OtlpSettings;
+  /** Where the Prometheus `/metrics` listener binds (`--metrics-listen`); null: no metrics at all. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | null;
   /**
    * `--force`: the first BIND of each tunnel takes its name over from another live session
    * of the same user. Later binds (reconnects) rely on the resume token instead, so two
@@ -131,6 +133,8 @@ export interface AgentFlags {
   /** `--ca`: PEM file of CAs to trust for the edge, added to Node's roots. */
   readonly ca?: string;
   readonly log?: string;
+  /** `--metrics-listen`: `host:port` (or a port, on 127.0.0.1) of the metrics listener. */
+  readonly metricsListen?: string;
   /** `--config`: explicit config file; it must exist. */
   readonly config?: string;
   /** `--name`: wanted name for the ad-hoc tunnel of `burrow http <target>`. */

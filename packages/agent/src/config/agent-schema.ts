@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { LOG_FORMATS } from './agent-config.js';
+import { LISTEN_REQUIREMENT, parseListenAddress } from './listen-address.js';
 import { tryParseTarget, TARGET_REQUIREMENT } from './target.js';
 import { tunnelAccessFields } from './tunnel-access.js';
 
@@ -133,6 +134,17 @@ export const agentConfigSchema = z.strictObject(
         { error: MAPPING },
       )
       .prefault({}),
+    // Prometheus `/metrics` of the agent; null: no listener, no metrics kept.
+    metricsListen: z
+      .union([z.string(), z.number()], { error: LISTEN_REQUIREMENT })
+      .transform((value, ctx) => {
+        const parsed = parseListenAddress(String(value));
+        if (parsed !== null) return parsed;
+        ctx.addIssue({ code: 'custom', message: LISTEN_REQUIREMENT });
+        return z.NEVER;
+      })
+      .nullable()
+      .default(null),
   },
   { error: MAPPING },
 );

@@ -22,7 +22,8 @@ export function describeSource(source: Source): string {
     case 'env':
       return `from env ${source.name}`;
     case 'flag':
-      return `from flag --${source.name}`;
+      // Flags arrive under commander's camelCase keys: metricsListen is --metrics-listen.
+      return `from flag --${source.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     case 'argument':
       return 'from the command line';
   }

@@ -26,6 +26,7 @@ const FILE_KEYS = [
   'otlp.endpoint',
   'otlp.serviceName',
   'otlp.maxQueue',
+  'metricsListen',
   ...Object.keys(TUNNEL_ACCESS_FLAGS).map((key) => `tunnels.<id>.${key}`),
 ];
 

@@ -279,3 +279,30 @@ describe('otlp settings', () => {
     );
   });
 });
+
+describe('metricsListen', () => {
+  const tunnel = { target: '3000' };
+
+  it('is off by default, and read from the flag, env or file (a bare port means loopback)', () => {
+    expect(load({ tunnel }).metricsListen).toBeNull();
+    expect(load({ tunnel, flags: { metricsListen: '127.0.0.1:9091' } }).metricsListen).toEqual({
+      host: '127.0.0.1',
+      port: 9091,
+    });
+    expect(load({ tunnel, env: { BURROW_METRICS_LISTEN: '[::1]:9092' } }).metricsListen).toEqual({
+      host: '::1',
+      port: 9092,
+    });
+    const file = writeFile('metrics.yml', `metricsListen: 9093\n${WEB}`);
+    expect(load({ file }).metricsListen).toEqual({ host: '127.0.0.1', port: 9093 });
+  });
+
+  it('names a bad address and its source', () => {
+    expect(failure({ tunnel, flags: { metricsListen: 'localhost:99999' } })).toContain(
+      'metricsListen (from flag --metrics-listen) must be a "host:port" address',
+    );
+    expect(failure({ tunnel, env: { BURROW_METRICS_LISTEN: '[127.0.0.1]:1' } })).toContain(
+      'metricsListen (from env BURROW_METRICS_LISTEN) must be',
+    );
+  });
+});

@@ -21,7 +21,7 @@ import {
 
 interface Override {
   /** A top-level setting, or `group.key` for one inside a group. */
-  readonly key: 'server' | 'token' | 'ca' | 'log' | 'otlp.endpoint';
+  readonly key: 'server' | 'token' | 'ca' | 'log' | 'otlp.endpoint' | 'metricsListen';
   readonly env: string | null;
   readonly flag: keyof AgentFlags;
   readonly secret: boolean;
@@ -34,6 +34,7 @@ export const AGENT_OVERRIDES: readonly Override[] = [
   { key: 'ca', env: 'BURROW_CA', flag: 'ca', secret: false },
   { key: 'log', env: null, flag: 'log', secret: false },
   { key: 'otlp.endpoint', env: 'BURROW_OTLP_ENDPOINT', flag: 'otlpEndpoint', secret: false },
+  { key: 'metricsListen', env: 'BURROW_METRICS_LISTEN', flag: 'metricsListen', secret: false },
 ];
 
 /** The flag as typed, without dashes: otlpEndpoint -> otlp-endpoint. */
@@ -202,6 +203,7 @@ export function loadAgentConfig(options: LoadAgentConfigOptions): AgentConfig {
     originTimeoutMs: data.originTimeoutMs,
     maxOriginConnections: data.maxOriginConnections,
     otlp: Object.freeze(data.otlp),
+    metricsListen: data.metricsListen === null ? null : Object.freeze(data.metricsListen),
     force: options.flags?.force === true,
   });
 }

@@ -33,6 +33,11 @@ export interface ApiDeps {
   applyStoredPolicy(name: string, policy: Record<string, unknown> | null, ownerUserId: string | null): void;
   /** Custom domains changed: reload the routes so the change applies to the next request. */
   domainsChanged(): Promise<void>;
+  /**
+   * A name was released, or reserved by a new owner: per-name state elsewhere (statistics,
+   * metric series) starts over. The janitor's freed names go the same way.
+   */
+  nameReleased(name: string): void;
 }
 
 export function mayAccess(caller: ApiCaller, ownerUserId: string | null): boolean {

@@ -74,7 +74,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
           maxNamedPerUser: deps.reservedNamesPerUser,
         });
         // A name new to this user starts with no traffic, whoever used it before.
-        if (!existed) deps.stats.forget(name);
+        if (!existed) deps.nameReleased(name);
         return { status: existed ? 200 : 201, body: tunnelView(tunnel, deps) };
       },
     },
@@ -94,7 +94,7 @@ export function tunnelRoutes(deps: ApiDeps): ApiRoute[] {
             ? await store.releaseName({ name: tunnel.name, userId: caller.userId })
             : await store.deleteTunnel(tunnel.name);
         if (!released) throw notYours('tunnel', tunnel.name);
-        deps.stats.forget(tunnel.name);
+        deps.nameReleased(tunnel.name);
         await deps.domainsChanged();
         return { status: 204 };
       },

@@ -162,6 +162,14 @@ commonOptions(program.command('start').description('run the edge'))
     '--otlp-endpoint <url>',
     'export a span per request to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (env BURROW_OTLP_ENDPOINT; default off)',
   )
+  .option(
+    '--metrics-listen <host:port>',
+    'serve Prometheus /metrics here too, without authentication; keep it private (env BURROW_METRICS_LISTEN)',
+  )
+  .option(
+    '--metrics-enabled <true|false>',
+    'false: no metrics at all, no /metrics anywhere (env BURROW_METRICS_ENABLED, default true)',
+  )
   .action((flags: EdgeFlags) => start(flags).catch(fail));
 
 const keys = program.command('keys').description('manage API keys (shown once, stored hashed)');

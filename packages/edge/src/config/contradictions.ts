@@ -43,11 +43,20 @@ function describeSide(side: Side, config: EdgeConfig, layered: Layered): string 
 
 /** Settings that mean something only with another one on: set alone they would silently do nothing. */
 function unusedSettings(config: EdgeConfig, layered: Layered): string[] {
-  if (config.proxy.protocolFrom.length === 0 || config.proxy.protocol) return [];
-  return [
-    `proxy.protocolFrom is set (${describeSource(layered.sourceOf(['proxy', 'protocolFrom']))}) but ` +
-      'proxy.protocol is off: turn it on with --proxy-protocol, or remove proxy.protocolFrom',
-  ];
+  const unused: string[] = [];
+  if (config.proxy.protocolFrom.length > 0 && !config.proxy.protocol) {
+    unused.push(
+      `proxy.protocolFrom is set (${describeSource(layered.sourceOf(['proxy', 'protocolFrom']))}) but ` +
+        'proxy.protocol is off: turn it on with --proxy-protocol, or remove proxy.protocolFrom',
+    );
+  }
+  if (config.metricsListen !== null && !config.metrics.enabled) {
+    unused.push(
+      `metricsListen is set (${describeSource(layered.sourceOf(['metricsListen']))}) but ` +
+        'metrics.enabled is false: remove metricsListen, or turn metrics on',
+    );
+  }
+  return unused;
 }
 
 /** One sentence per broken rule; empty when the settings agree. */

@@ -153,6 +153,14 @@ export interface EdgeConfig {
     /** Milliseconds between passes that look up TXT records of unverified custom domains. */
     readonly verifyIntervalMs: number;
   };
+  /** A listener of its own serving only Prometheus `/metrics`, unauthenticated; null: none. */
+  readonly metricsListen: ListenAddress | null;
+  readonly metrics: {
+    /** False: no metrics at all (no observer, no `/metrics` on any listener). */
+    readonly enabled: boolean;
+    /** Most named tunnels with a `tunnel` label of their own; beyond it (and temporary tunnels) `_other`. */
+    readonly maxTunnelSeries: number;
+  };
   /** The real client address behind load balancers (listeners/). */
   readonly proxy: {
     /** Read a PROXY protocol v1/v2 header at the start of every public connection. */
@@ -249,6 +257,9 @@ export interface EdgeFlags {
   readonly trustProxy?: string;
   /** `--otlp-endpoint <url>`: export spans to this OTLP/HTTP receiver. */
   readonly otlpEndpoint?: string;
+  readonly metricsListen?: string;
+  /** `--metrics-enabled false`. */
+  readonly metricsEnabled?: boolean | string;
 }
 
 /** Environment variables; `process.env` fits. Only the CLI passes the real one. */

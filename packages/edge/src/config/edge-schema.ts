@@ -236,6 +236,14 @@ export const edgeConfigSchema = z.strictObject(
       renewIntervalMs: msSetting(3_600_000, 1000),
       dns: acmeDnsSettings,
     }),
+    // Prometheus `/metrics` on an address of its own (null: only on the edge's host, admin key).
+    metricsListen: withMeta(listenAddress().nullable().default(null), { flag: 'metricsListen' }),
+    metrics: group({
+      // Off: no metrics object, no observer, no /metrics anywhere (no cost on the data path).
+      enabled: withMeta(boolSetting(true), { flag: 'metricsEnabled' }),
+      // Named tunnels with a `tunnel` label of their own; the rest share `_other`.
+      maxTunnelSeries: intSetting(1000, 0, 100_000),
+    }),
     proxy: group({
       protocol: withMeta(boolSetting(false), { flag: 'proxyProtocol' }),
       // Empty: every peer must send the header (the port is reachable only through the balancer).

@@ -108,6 +108,8 @@ describe('loadEdgeConfig defaults', () => {
           hookTimeoutMs: 180000,
         },
       },
+      metricsListen: null,
+      metrics: { enabled: true, maxTunnelSeries: 1000 },
       proxy: { protocol: false, protocolFrom: [], headerTimeoutMs: 5000, trust: [] },
       otlp: { endpoint: null, serviceName: 'burrow-edge', maxQueue: 2048 },
     });
@@ -467,5 +469,27 @@ describe('otlp settings', () => {
       'otlp.endpoint (from flag --otlp-endpoint) must be an http:// or https:// URL of an OTLP/HTTP receiver',
     );
     expect(failure({ env: { BURROW_OTLP_MAX_QUEUE: '0' } })).toContain('otlp.maxQueue');
+  });
+});
+
+describe('metrics settings', () => {
+  it('reads --metrics-listen and --metrics-enabled, and the series cap from the file', () => {
+    const config = load({ flags: { metricsListen: '127.0.0.1:9464', metricsEnabled: 'true' } });
+    expect(config.metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(load({ flags: { metricsEnabled: 'false' } }).metrics.enabled).toBe(false);
+    const file = writeFile('metrics.json', JSON.stringify({ metrics: { maxTunnelSeries: 5 } }));
+    expect(load({ flags: { config: file } }).metrics).toEqual({ enabled: true, maxTunnelSeries: 5 });
+  });
+
+  it('refuses a series cap out of bounds, naming the setting', () => {
+    expect(failure({ env: { BURROW_METRICS_MAX_TUNNEL_SERIES: '-1' } })).toContain(
+      'metrics.maxTunnelSeries (from env BURROW_METRICS_MAX_TUNNEL_SERIES) must be',
+    );
+  });
+
+  it('refuses --metrics-listen with metrics turned off, which would serve nothing', () => {
+    expect(failure({ flags: { metricsListen: '127.0.0.1:9464', metricsEnabled: 'false' } })).toContain(
+      'metricsListen is set (from flag --metrics-listen) but metrics.enabled is false',
+    );
   });
 });

@@ -120,6 +120,11 @@ export class AgentSession implements TunnelTarget, QuotaSubject {
     return this.key === null;
   }
 
+  /** Streams open on this session (requests and upgrades in flight). */
+  get streamCount(): number {
+    return this.session.streamCount;
+  }
+
   get tunnelCount(): number {
     return this.names.size + this.bindSlots.count;
   }

@@ -73,6 +73,13 @@ export class Gateway {
     return this.sessions.size;
   }
 
+  /** Streams open across every session; walks the sessions, so for scrapes, not per request. */
+  get streamCount(): number {
+    let streams = 0;
+    for (const s of this.sessions) streams += s.streamCount;
+    return streams;
+  }
+
   /**
    * Closes the sessions of users who were disabled since they connected (an admin ran
    * `burrow-edge users disable`, possibly from another process on the same database).

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TunnelError } from '@burrow/protocol';
 import { startRig, type Rig } from './test-support/gateway-rig.js';
 import { stubTarget } from '../registry/test-support/stub-target.js';
+import { TunnelBinder } from './tunnel-binder.js';
 
 let rig: Rig | null = null;
 afterEach(async () => {
@@ -47,5 +48,34 @@ describe('TunnelBinder', () => {
       () => undefined,
     );
     expect(again.name).toBe('raced');
+  });
+
+  it('says which kind of name went live, after it is in the registry (metrics label named ones)', async () => {
+    rig = await startRig();
+    const registry = rig.registry;
+    const bound: [string, string, boolean][] = [];
+    const binder = new TunnelBinder({
+      store: rig.store,
+      registry,
+      reservedNamesPerUser: 10,
+      onBound: (name, kind) => bound.push([name, kind, registry.lookup(name) !== undefined]),
+    });
+    const { record: key } = await rig.store.createApiKey({ label: 'k', scopes: ['agent'] });
+    await rig.store.recordSessionStart({ id: 's1', keyId: key.id, agent: 'a', remoteAddress: '::1' });
+    const named = await binder.bind(
+      { name: 'web', resumeToken: null, keyId: key.id, userId: null, force: false },
+      target('s1'),
+      () => undefined,
+    );
+    const random = await binder.bind(
+      { name: null, resumeToken: null, keyId: key.id, userId: null, force: false },
+      target('s1'),
+      () => undefined,
+    );
+    expect(bound).toEqual([
+      ['web', 'named', true],
+      [random.name, 'temporary', true],
+    ]);
+    expect(named.name).toBe('web');
   });
 });

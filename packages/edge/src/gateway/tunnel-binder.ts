@@ -8,7 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { TunnelError } from '@burrow/protocol';
 import type { Registry, TunnelTarget } from '../registry/registry.js';
-import { hashesEqual, hashSecret, nameTakenError, type Store, type TunnelRecord } from '../store/index.js';
+import {
+  hashesEqual,
+  hashSecret,
+  nameTakenError,
+  type Store,
+  type TunnelKind,
+  type TunnelRecord,
+} from '../store/index.js';
 import type { RandomBytes } from '../random-text.js';
 import { randomName, validateName } from './names.js';
 
@@ -38,6 +45,8 @@ export interface TunnelBinderOptions {
   reservedNamesPerUser: number;
   random?: RandomBytes;
   newToken?: () => string;
+  /** A name went live in the registry, with its stored kind (metrics label named tunnels); must not throw. */
+  onBound?: (name: string, kind: TunnelKind) => void;
 }
 
 const RANDOM_NAME_ATTEMPTS = 32;
@@ -50,8 +59,10 @@ export class TunnelBinder {
   /** Names whose BIND is between its check and its registry bind. */
   private readonly handingOver = new Set<string>();
   private readonly reservedNamesPerUser: number;
+  private readonly onBound: ((name: string, kind: TunnelKind) => void) | undefined;
 
   constructor(options: TunnelBinderOptions) {
+    this.onBound = options.onBound;
     this.store = options.store;
     this.registry = options.registry;
     this.reservedNamesPerUser = options.reservedNamesPerUser;
@@ -171,6 +182,7 @@ export class TunnelBinder {
     // The session that held it hears it lost the name, rather than waiting for requests that no longer come.
     if (live && live !== target) live.displaced(name);
     this.registry.bind(name, target);
+    this.onBound?.(name, record.kind);
     return result;
   }
 

@@ -36,6 +36,7 @@ export type { PostgresStoreOptions } from './postgres-store.js';
 export { openConfiguredStore, sqliteFileOf } from './open-store.js';
 export { SqliteFileWatch } from './sqlite-file-watch.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
+export type { QueryTimer } from './query-timing.js';
 export { hashSecret, hashesEqual } from './secret-hash.js';
 export { parseApiKeyPrefix } from './api-key-secret.js';
 export {

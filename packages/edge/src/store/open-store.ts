@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { openPostgresStore } from './postgres-store.js';
+import type { QueryTimer } from './query-timing.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -14,7 +15,11 @@ export function sqliteFileOf(config: { databaseUrl: string | null; dataDir: stri
   return config.databaseUrl === null ? join(config.dataDir, SQLITE_FILE) : null;
 }
 
-export function openConfiguredStore(config: { databaseUrl: string | null; dataDir: string }): Promise<Store> {
-  if (config.databaseUrl !== null) return openPostgresStore({ url: config.databaseUrl });
-  return openSqliteStore({ file: join(config.dataDir, SQLITE_FILE) });
+/** `onQuery`: told each query's duration (the edge's metrics); CLI commands leave it out. */
+export function openConfiguredStore(
+  config: { databaseUrl: string | null; dataDir: string },
+  onQuery?: QueryTimer,
+): Promise<Store> {
+  if (config.databaseUrl !== null) return openPostgresStore({ url: config.databaseUrl, onQuery });
+  return openSqliteStore({ file: join(config.dataDir, SQLITE_FILE), onQuery });
 }

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { realTimers, TunnelError } from '@burrow/protocol';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
+import { queryLog, type QueryTimer } from './query-timing.js';
 import type { Database } from './schema.js';
 import type { Clock, RandomBytes, Store } from './store.js';
 
@@ -21,6 +22,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long to wait for a connection, in ms; default 5000. */
   connectTimeoutMs?: number;
+  /** Told each query's duration (metrics); none by default. */
+  onQuery?: QueryTimer;
 }
 
 /** The URL without its password, for messages. */
@@ -48,7 +51,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   });
   // An idle client losing its server must not crash the edge; the next query reports it.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryLog(options.onQuery) });
   try {
     await sql`select 1`.execute(db);
   } catch (err) {

@@ -8,6 +8,7 @@ import { Kysely } from 'kysely';
 import { realTimers } from '@burrow/protocol';
 import { KyselyStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
+import { queryLog, type QueryTimer } from './query-timing.js';
 import { BurrowSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './schema.js';
 import { openSqliteDatabase } from './sqlite-database.js';
@@ -22,6 +23,8 @@ export interface SqliteStoreOptions {
   random?: RandomBytes;
   /** How long a write waits for another connection's lock, in ms; default 5000. */
   busyTimeoutMs?: number;
+  /** Told each query's duration (metrics); none by default. */
+  onQuery?: QueryTimer;
 }
 
 // better-sqlite3 is synchronous: a second connection in this process waiting for the
@@ -52,7 +55,10 @@ async function inTurn<T>(key: string, task: () => Promise<T>): Promise<T> {
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const connection = openSqliteDatabase({ file: options.file, busyTimeoutMs: options.busyTimeoutMs });
-  const db = new Kysely<Database>({ dialect: new BurrowSqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({
+    dialect: new BurrowSqliteDialect({ database: connection }),
+    log: queryLog(options.onQuery),
+  });
   try {
     // An in-memory database is private to its connection: nothing to take turns with.
     if (options.file === ':memory:') await migrateToLatest(db as Kysely<unknown>);

@@ -14,7 +14,7 @@ import { dnsPublisherFromSettings } from '../dns/index.js';
 import { KeySeal } from '../key-seal.js';
 import { AcmeCertificates } from './acme-certificates.js';
 import { AcmeIssuer } from './acme-issuer.js';
-import { CertificateOrders } from './certificate-orders.js';
+import { CertificateOrders, type OrderOutcome } from './certificate-orders.js';
 import { Http01Solver } from './challenge-solver.js';
 import { Dns01Solver } from './dns01-solver.js';
 import { OrderRateGuard } from './order-rate-guard.js';
@@ -30,6 +30,8 @@ export interface AcmeSetupDeps {
   customHosts: { lookup(host: string): Promise<string | undefined> };
   timers: Timers;
   log: Logger;
+  /** Told how each order ended (metrics). */
+  onOrder?: (outcome: OrderOutcome) => void;
 }
 
 export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | null {
@@ -59,6 +61,7 @@ export function createAcmeCertificates(deps: AcmeSetupDeps): AcmeCertificates | 
     }),
     timers,
     log,
+    onOutcome: deps.onOrder,
   });
   return new AcmeCertificates({
     orders,

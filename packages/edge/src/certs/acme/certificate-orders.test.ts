@@ -33,7 +33,11 @@ afterEach(async () => {
   store = undefined;
 });
 
-async function ordersFailingWith(type: string, clock: FakeTimers) {
+async function ordersFailingWith(
+  type: string,
+  clock: FakeTimers,
+  onOutcome?: ConstructorParameters<typeof CertificateOrders>[0]['onOutcome'],
+) {
   store = await openSqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'burrow-orders-')), 'b.db') });
   const seal = new KeySeal(new Uint8Array(32).fill(7));
   const orders = new CertificateOrders({
@@ -46,6 +50,7 @@ async function ordersFailingWith(type: string, clock: FakeTimers) {
     guard: new OrderRateGuard({ clock, perHour: 100, perDomainPerWeek: 100 }),
     timers: clock,
     log: createLogger('silent'),
+    onOutcome,
   });
   return { orders, store, seal };
 }
@@ -70,6 +75,25 @@ function row(overrides: Partial<CertificateRecord>): CertificateRecord {
 }
 
 describe('a failed order', () => {
+  it('is reported once per run through onOutcome (the ACME metrics)', async () => {
+    const clock = new FakeTimers(T0);
+    const outcomes: string[] = [];
+    const { orders } = await ordersFailingWith('unauthorized', clock, (o) =>
+      outcomes.push(o.kind === 'deferred' ? `deferred:${o.reason}` : o.kind),
+    );
+    const request = {
+      name: 'a.burrow.test',
+      hosts: ['a.burrow.test'],
+      origin: 'acme-http-01',
+      solver,
+    } as const;
+    await orders.run(request, 0);
+    expect(outcomes).toEqual(['failed']);
+    clock.advance(RETRY_BASE_MS);
+    await orders.run(request, 1);
+    expect(outcomes).toEqual(['failed', 'failed']);
+  });
+
   it('a failed challenge (unauthorized) backs off 5 minutes, doubling, and is due again after it', async () => {
     const clock = new FakeTimers(T0);
     const { orders, store } = await ordersFailingWith('unauthorized', clock);

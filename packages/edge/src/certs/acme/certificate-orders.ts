@@ -50,6 +50,8 @@ export interface CertificateOrdersOptions {
   log: Logger;
   /** Identifies this edge in the order lock. */
   holder?: string;
+  /** Told how each order ended (metrics); must not throw. */
+  onOutcome?: (outcome: OrderOutcome) => void;
 }
 
 export function retryDelayMs(failuresBefore: number): number {
@@ -66,6 +68,12 @@ export class CertificateOrders {
 
   /** Never rejects. `failuresBefore` sets the back-off should this order fail. */
   async run(request: OrderRequest, failuresBefore: number): Promise<OrderOutcome> {
+    const outcome = await this.#order(request, failuresBefore);
+    this.options.onOutcome?.(outcome);
+    return outcome;
+  }
+
+  async #order(request: OrderRequest, failuresBefore: number): Promise<OrderOutcome> {
     const { store, timers, log, guard } = this.options;
     const { name, hosts, origin } = request;
     const wait = guard.take(name);

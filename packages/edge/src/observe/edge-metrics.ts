@@ -1,0 +1,156 @@
+/**
+ * Everything the edge exposes to Prometheus, in one prom-client Registry per edge (never the
+ * global one, so one process can run several edges): the per-request series (through
+ * RequestMetrics, the observer), gauges read at scrape time from the live edge, store query
+ * latency, ACME order outcomes, build info and the process metrics. `render` is what
+ * `/metrics` answers on either listener.
+ */
+
+import { PROTOCOL_VERSION } from '@burrow/protocol';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { CollectedMetric, histogramSamples, registerCollected } from './collected-metric.js';
+import { HistogramSeries, QUERY_SECONDS_BUCKETS } from './histogram-series.js';
+import { processMetrics } from './process-metrics.js';
+import { RequestMetrics } from './request-metrics.js';
+import type { RequestObserver, RequestRecord } from './request-observer.js';
+
+/** The edge's version, as `burrow_build_info` reports it (the workspace packages share it). */
+export const EDGE_VERSION = '0.1.0';
+
+export interface EdgeMetricsOptions {
+  /** metrics.maxTunnelSeries: named tunnels with a `tunnel` label of their own. */
+  maxTunnelSeries: number;
+}
+
+/** What the gauges read from the running edge at each scrape; every call must be cheap and not throw. */
+export interface EdgeLiveState {
+  /** Agent sessions connected. */
+  sessions(): number;
+  /** Tunnel names bound to a live session. */
+  tunnels(): number;
+  /** Streams (requests and upgrades in flight) open across all sessions. */
+  activeStreams(): number;
+  /** Requests held while their tunnel's agent reconnects. */
+  waitingRequests(): number;
+  /** Records the history writer dropped since start; without it the metric is not exported. */
+  historyDropped?: () => number;
+}
+
+/** How an ACME order ended (certs/acme/certificate-orders.ts `OrderOutcome`). */
+export type AcmeOrderResult = 'issued' | 'failed' | 'rate_guard' | 'locked';
+
+export interface RenderedMetrics {
+  contentType: string;
+  body: string;
+}
+
+export class EdgeMetrics implements RequestObserver {
+  readonly registry = new Registry();
+  private readonly requests: RequestMetrics;
+  private readonly storeQueries = new HistogramSeries(QUERY_SECONDS_BUCKETS);
+  private storeQueryErrors = 0;
+  private readonly acmeOrders: Counter<'result'>;
+
+  constructor(options: EdgeMetricsOptions) {
+    const { registry } = this;
+    this.requests = new RequestMetrics(options.maxTunnelSeries);
+    for (const metric of this.requests.metrics()) registerCollected(registry, metric);
+    registerCollected(
+      registry,
+      new CollectedMetric(
+        'burrow_store_query_duration_seconds',
+        'Store (SQLite or PostgreSQL) query time, as Kysely measured it, failed queries included.',
+        'histogram',
+        (out) => histogramSamples(out, 'burrow_store_query_duration_seconds', this.storeQueries, {}),
+      ),
+    );
+    registerCollected(
+      registry,
+      new CollectedMetric('burrow_store_query_errors_total', 'Store queries that failed.', 'counter', (out) =>
+        out.push({ labels: {}, value: this.storeQueryErrors }),
+      ),
+    );
+    this.acmeOrders = new Counter({
+      name: 'burrow_acme_orders_total',
+      help: 'ACME certificate orders by result: issued, failed, rate_guard (held back by the order rate guard), locked (another edge holds the order).',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'burrow_build_info',
+      help: 'Always 1; the labels say what is running.',
+      labelNames: ['version', 'protocol', 'node'],
+      registers: [registry],
+    }).set({ version: EDGE_VERSION, protocol: String(PROTOCOL_VERSION), node: process.versions.node }, 1);
+    for (const metric of processMetrics()) registry.registerMetric(metric);
+  }
+
+  record(record: RequestRecord): void {
+    this.requests.record(record);
+  }
+
+  upgraded(): void {
+    this.requests.upgraded();
+  }
+
+  /** Gauges over the running edge, read at each scrape. Call once, when the edge exists. */
+  watch(state: EdgeLiveState): void {
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+    gauge('burrow_sessions', 'Agent sessions connected.', () => state.sessions());
+    gauge('burrow_tunnels', 'Tunnel names served by a live agent session.', () => state.tunnels());
+    gauge(
+      'burrow_active_streams',
+      'Streams open across all agent sessions (requests and upgrades in flight).',
+      () => state.activeStreams(),
+    );
+    gauge('burrow_requests_waiting', "Requests waiting for their tunnel's agent to reconnect.", () =>
+      state.waitingRequests(),
+    );
+    const dropped = state.historyDropped;
+    if (dropped !== undefined) {
+      registerCollected(
+        this.registry,
+        new CollectedMetric(
+          'burrow_request_log_dropped_total',
+          'Request records the history writer dropped (queue full, or the store failed or was too slow).',
+          'counter',
+          (out) => out.push({ labels: {}, value: dropped() }),
+        ),
+      );
+    }
+  }
+
+  /** Kysely's query hook (store/open-store.ts): one query took `durationMs`. */
+  storeQuery(durationMs: number, failed: boolean): void {
+    this.storeQueries.observe(durationMs / 1000);
+    if (failed) this.storeQueryErrors += 1;
+  }
+
+  acmeOrder(result: AcmeOrderResult): void {
+    this.acmeOrders.inc({ result });
+  }
+
+  /** A named tunnel bound: it gets a `tunnel` label of its own while metrics.maxTunnelSeries allows. */
+  admitTunnel(name: string): boolean {
+    return this.requests.admitTunnel(name);
+  }
+
+  /** A name was released or changed owner: its series are removed from the next scrape. */
+  forgetTunnel(name: string): void {
+    this.requests.forgetTunnel(name);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async render(): Promise<RenderedMetrics> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
