@@ -278,6 +278,12 @@ export const ERROR_CATALOG = {
   },
   // ACME certificate orders (edge only): logged, kept as a certificate's last error, shown by
   // `certs list` and the API; a viewer never sees them (the handshake falls back or fails).
+  TUN_ERR_REPLAY_UNAVAILABLE: {
+    wire: 0,
+    status: 409,
+    retryable: false,
+    summary: 'the recorded request cannot be replayed as it was (not captured, cut short, an upgrade, or the tunnel changed hands)',
+  },
   TUN_ERR_ACME_ORDER_FAILED: {
     wire: 0,
     status: 502,
