@@ -5,6 +5,7 @@
  * timeouts.shutdownMs); `destroy()` drops everything at once.
  */
 
+import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
@@ -46,6 +47,7 @@ import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grac
 import { AuthFailures } from './policy/auth-failures.js';
 import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './listeners/https-setup.js';
 import { PolicyBook } from './policy/index.js';
+import { replayRequest, type ReplayDeps } from './ingress/replay.js';
 import type { RequestSpanExporter } from './observe/span-exporter.js';
 import { startRequestTracing } from './observe/otlp-export.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
@@ -88,6 +90,8 @@ export class EdgeServer {
   private readonly domainRoutes: DomainRoutes;
   private readonly domainVerifier: DomainVerifier;
   private readonly controlApi: ControlApi;
+  /** What `POST /requests/{id}/replay` sends with: the ingress's own routing, observers and timeouts. */
+  private replayDeps: ReplayDeps | null = null;
   /** Per-tunnel statistics, fed by finished requests. */
   readonly tunnelStats: TunnelStats;
   /** Live request streams (SSE), fed by finished requests; ended on close. */
@@ -258,6 +262,11 @@ export class EdgeServer {
       applyStoredPolicy: (name, policy, owner) => this.gateway.applyStoredPolicy(name, policy, owner),
       domainsChanged: () => this.domainRoutes.reload(),
       nameReleased,
+      replay: (record, callerAddress) => {
+        if (this.replayDeps === null)
+          throw new TunnelError('TUN_ERR_GOING_AWAY', 'the edge is still starting');
+        return replayRequest(this.replayDeps, record, callerAddress);
+      },
       auth: { store, failures: keyFailures, timers },
       log,
     });
@@ -296,6 +305,24 @@ export class EdgeServer {
       // The ingress answers a missing Host itself, with the error page and its stable code.
       requireHostHeader: false,
     });
+    const recordOptions = {
+      keepQuery: config.history.keepQuery,
+      redactHeaders: new Set(config.history.redactHeaders.map((name) => name.toLowerCase())),
+    };
+    this.replayDeps = {
+      registry: this.registry,
+      policies,
+      timers,
+      tunnelExists: async (name) => (await store.getTunnel(name)) !== undefined,
+      maxPendingRequests: limits.maxPendingRequests,
+      observer,
+      recordOptions,
+      newRequestId: randomUUID,
+      requestTimeoutMs: timeouts.requestMs,
+      responseIdleMs: timeouts.responseIdleMs,
+      stopwatch: () => performance.now(),
+      proto: config.publicUrl.scheme,
+    };
     const ingress = attachIngress(this.server, {
       domain: config.domain,
       customHosts: this.domainRoutes,
@@ -326,10 +353,7 @@ export class EdgeServer {
         warningCookies: new WarningCookies(secret),
         newRequestId: randomUUID,
         observer,
-        recordOptions: {
-          keepQuery: config.history.keepQuery,
-          redactHeaders: new Set(config.history.redactHeaders),
-        },
+        recordOptions,
         // New traces are sampled when their spans go somewhere; the origin is told either way.
         sampleNewTraces: spans !== null,
       },

@@ -6,6 +6,8 @@
  * it says who holds it (409 TUN_ERR_NAME_TAKEN), as BIND does, so the owner can be asked.
  */
 
+import type { ReplayResult } from '../ingress/replay.js';
+import type { RequestRecord } from '../store/request-records.js';
 import { TunnelError, type Timers } from '@burrow/protocol';
 import type { RequestFeed } from '../observe/request-feed.js';
 import type { TunnelStats } from '../observe/tunnel-stats.js';
@@ -38,6 +40,8 @@ export interface ApiDeps {
    * metric series) starts over. The janitor's freed names go the same way.
    */
   nameReleased(name: string): void;
+  /** Sends a recorded request through its tunnel again (ingress/replay.ts); answers the new record's id. */
+  replay(record: RequestRecord, callerAddress: string): Promise<ReplayResult>;
 }
 
 export function mayAccess(caller: ApiCaller, ownerUserId: string | null): boolean {

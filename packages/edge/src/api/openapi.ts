@@ -281,6 +281,23 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': answer('The record.', ref('RequestDetail')), '404': NOT_FOUND, ...ERRORS },
       },
     },
+    '/requests/{id}/replay': {
+      parameters: [requestIdParam],
+      post: {
+        summary:
+          "Send a recorded request through its tunnel again (the record's owner only): same method, path, headers (redacted values left out, the policy's header edits applied) and captured body, a new request id and `X-Burrow-Replay-Of: <id>`; the answer becomes a record with `replayOf`, in the history within `history.flushMs`",
+        responses: {
+          '201': answer('Sent and answered (or failed: `errorCode`).', ref('ReplayResult')),
+          '404': NOT_FOUND,
+          '409': answer(
+            'The body was not captured whole, it was an upgrade, or another user serves the name now (TUN_ERR_REPLAY_UNAVAILABLE).',
+            ref('Error'),
+          ),
+          '502': answer('No agent serves the tunnel (TUN_ERR_AGENT_OFFLINE).', ref('Error')),
+          ...ERRORS,
+        },
+      },
+    },
     '/domains': {
       get: {
         summary: 'Your custom domains',
@@ -548,6 +565,16 @@ export const OPENAPI_DOCUMENT = {
           },
           responseBody: { type: ['string', 'null'], contentEncoding: 'base64' },
           responseBodyTruncated: { type: 'boolean' },
+        },
+      },
+      ReplayResult: {
+        type: 'object',
+        required: ['id', 'replayOf', 'status', 'errorCode'],
+        properties: {
+          id: { type: 'string', description: "The replay's own record id (its `X-Request-Id`)." },
+          replayOf: { type: 'string', description: 'The record that was replayed.' },
+          status: { type: 'integer', description: "The origin's status; 0 when there was no answer." },
+          errorCode: { type: ['string', 'null'], description: 'Why there was no complete answer, or null.' },
         },
       },
       RequestDetail: {

@@ -1,13 +1,15 @@
 /**
  * Request history and the live feed: `GET /tunnels/{name}/requests` (filtered pages, newest
  * first), `GET /requests/{id}` (one record with its capture) and
- * `GET /tunnels/{name}/requests/stream` (Server-Sent Events of new records). A caller sees
+ * `GET /tunnels/{name}/requests/stream` (Server-Sent Events of new records), and
+ * `POST /requests/{id}/replay` (the record's request sent through its tunnel again, owner only). A caller sees
  * the records of their own tunnels made while they owned them; an admin key sees all.
  * Someone else's tunnel or record answers 404, as a missing one does.
  */
 
 import { TunnelError } from '@burrow/protocol';
 import { viewerGone } from '../ingress/http2-request.js';
+import { clientAddressOf } from '../listeners/client-address.js';
 import { mayAccess, notYours, type ApiDeps } from './api-deps.js';
 import type { ApiCaller } from './api-auth.js';
 import type { ApiRequest, ApiRoute, StreamedAnswer } from './api-router.js';
@@ -59,6 +61,22 @@ export function requestRoutes(deps: ApiDeps): ApiRoute[] {
         const record = id.length > MAX_ID_LENGTH ? null : await deps.store.getRequestRecord(id);
         if (record === null || !mayAccess(caller, record.userId)) throw notYours('request', id);
         return { status: 200, body: requestView(record, true) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/requests/{id}/replay',
+      async handle({ caller, params, req }: ApiRequest) {
+        const id = params.id!;
+        const record = id.length > MAX_ID_LENGTH ? null : await deps.store.getRequestRecord(id);
+        // Owner only, admins included: a replay acts on the owner's origin with the owner's data.
+        if (record === null || record.userId === null || record.userId !== caller.userId)
+          throw notYours('request', id);
+        const result = await deps.replay(record, clientAddressOf(req));
+        return {
+          status: 201,
+          body: { id: result.id, replayOf: record.id, status: result.status, errorCode: result.errorCode },
+        };
       },
     },
     {
