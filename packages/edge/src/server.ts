@@ -262,10 +262,10 @@ export class EdgeServer {
       applyStoredPolicy: (name, policy, owner) => this.gateway.applyStoredPolicy(name, policy, owner),
       domainsChanged: () => this.domainRoutes.reload(),
       nameReleased,
-      replay: (record, callerAddress) => {
+      replay: (record, callerAddress, signal) => {
         if (this.replayDeps === null)
           throw new TunnelError('TUN_ERR_GOING_AWAY', 'the edge is still starting');
-        return replayRequest(this.replayDeps, record, callerAddress);
+        return replayRequest(this.replayDeps, record, callerAddress, signal);
       },
       auth: { store, failures: keyFailures, timers },
       log,
@@ -293,7 +293,7 @@ export class EdgeServer {
       tunnels: () => this.registry.names().length,
       activeStreams: () => this.gateway.streamCount,
       waitingRequests: () => this.registry.waiting,
-      historyDropped: () => this.history?.dropped ?? 0,
+      ...(this.history === null ? {} : { historyDropped: () => this.history?.dropped ?? 0 }),
     });
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
@@ -322,6 +322,7 @@ export class EdgeServer {
       responseIdleMs: timeouts.responseIdleMs,
       stopwatch: () => performance.now(),
       proto: config.publicUrl.scheme,
+      sampleNewTraces: spans !== null,
     };
     const ingress = attachIngress(this.server, {
       domain: config.domain,

@@ -282,7 +282,8 @@ export const ERROR_CATALOG = {
     wire: 0,
     status: 409,
     retryable: false,
-    summary: 'the recorded request cannot be replayed as it was (not captured, cut short, an upgrade, or the tunnel changed hands)',
+    summary:
+      'the recorded request cannot be replayed as it was (not captured, cut short, an upgrade, or the tunnel changed hands)',
   },
   TUN_ERR_ACME_ORDER_FAILED: {
     wire: 0,

@@ -41,7 +41,7 @@ export interface ApiDeps {
    */
   nameReleased(name: string): void;
   /** Sends a recorded request through its tunnel again (ingress/replay.ts); answers the new record's id. */
-  replay(record: RequestRecord, callerAddress: string): Promise<ReplayResult>;
+  replay(record: RequestRecord, callerAddress: string, signal: AbortSignal): Promise<ReplayResult>;
 }
 
 export function mayAccess(caller: ApiCaller, ownerUserId: string | null): boolean {

@@ -66,13 +66,24 @@ export function requestRoutes(deps: ApiDeps): ApiRoute[] {
     {
       method: 'POST',
       path: '/requests/{id}/replay',
-      async handle({ caller, params, req }: ApiRequest) {
+      async handle({ caller, params, req, res }: ApiRequest) {
         const id = params.id!;
         const record = id.length > MAX_ID_LENGTH ? null : await deps.store.getRequestRecord(id);
         // Owner only, admins included: a replay acts on the owner's origin with the owner's data.
         if (record === null || record.userId === null || record.userId !== caller.userId)
           throw notYours('request', id);
-        const result = await deps.replay(record, clientAddressOf(req));
+        // A caller that leaves stops the replay (its tunnel stream) instead of leaving it to run.
+        const left = new AbortController();
+        const onClose = (): void => {
+          if (!res.writableEnded) left.abort();
+        };
+        res.once('close', onClose);
+        let result;
+        try {
+          result = await deps.replay(record, clientAddressOf(req), left.signal);
+        } finally {
+          res.off('close', onClose);
+        }
         return {
           status: 201,
           body: { id: result.id, replayOf: record.id, status: result.status, errorCode: result.errorCode },

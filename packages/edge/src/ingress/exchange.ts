@@ -36,6 +36,7 @@ import {
 } from './headers.js';
 import { normalizeHost } from './host-router.js';
 import type { Admitted } from './policy-gate.js';
+import type { TunnelTarget } from '../registry/registry.js';
 import { openLiveStream, openTunnelStream, type ResolveDeps, type ViewerPresence } from './resolve-target.js';
 import { checkResponseHead } from './response-head.js';
 import type { RequestResolveDeps, TunnelRequest } from './tunnel-request.js';
@@ -86,6 +87,8 @@ export interface ForwardHead {
 
 export abstract class Exchange implements StepTimes {
   protected stream: MuxStream | null = null;
+  /** The target that took the stream when it was not the request's own (a wait through a reconnect). */
+  private servedBy: TunnelTarget | undefined = undefined;
   private timer: unknown = null;
   /**
    * The steps' times (StepTimes), read only when someone needs them (an observer, or the
@@ -164,14 +167,16 @@ export abstract class Exchange implements StepTimes {
 
   /** The slow path: waits through a reconnect, or says why there is no agent. */
   protected async openStream(viewer: ViewerPresence): Promise<MuxStream | null> {
-    let stream: MuxStream;
+    let opened: { stream: MuxStream; target: TunnelTarget };
     try {
-      stream = await openTunnelStream(this.deps, this.request, viewer);
+      opened = await openTunnelStream(this.deps, this.request, viewer);
     } catch (err) {
       this.fail(toTunnelError(err));
       return null;
     }
-    return this.adopt(stream, viewer);
+    // After a reconnect the serving target is not the one found on arrival (often none).
+    this.servedBy = opened.target;
+    return this.adopt(opened.stream, viewer);
   }
 
   private adopt(stream: MuxStream, viewer: ViewerPresence): MuxStream | null {
@@ -278,7 +283,7 @@ export abstract class Exchange implements StepTimes {
     const record: RequestRecord = {
       id: request.requestId,
       tunnel: request.route.name,
-      userId: request.target?.userId ?? null,
+      userId: (this.servedBy ?? request.target)?.userId ?? null,
       startedAt: new Date(request.startedAt),
       method: request.method,
       path: recordPath(this.forwardedPath, options.keepQuery),

@@ -18,6 +18,8 @@ const EDGE_SET = new Set([
   // The client address: what the edge resolved (listeners/client-address.ts), never a claim.
   'x-forwarded-for',
   'x-real-ip',
+  // Set only on replays (ingress/replay.ts): an origin may trust it.
+  'x-burrow-replay-of',
 ]);
 
 /** W3C Trace Context headers: the edge sends its own (with the viewer's tracestate when it continued the trace). */

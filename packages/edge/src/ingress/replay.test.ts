@@ -135,7 +135,7 @@ describe('replay', () => {
     expect(headerMap(replayed.capture!.responseHeaders)['set-cookie']).toBe('***');
   });
 
-  it('refuses what it cannot send as it was: an uncaptured body, a cut body, an upgrade', () => {
+  it('refuses what it cannot send as it was: no capture, an uncaptured or cut body, a masked path, an upgrade', () => {
     const base = {
       id: 'r1',
       tunnel: 't',
@@ -155,21 +155,38 @@ describe('replay', () => {
       replayOf: null,
       capture: null,
     } satisfies RequestRecord;
-    expect(replayRefusal(base)).toMatch(/body that was not captured/);
-    expect(replayRefusal({ ...base, bytesIn: 0 })).toBeNull();
-    const cut = {
-      requestHeaders: [],
-      requestBody: Buffer.from('12345'),
-      requestBodyTruncated: true,
+    expect(replayRefusal(base)).toMatch(/not captured/);
+    expect(replayRefusal({ ...base, bytesIn: 0 })).toMatch(/not captured/);
+    const withBody = (body: Buffer | null, truncated = false) => ({
+      requestHeaders: ['Content-Type', 'text/plain', 'Content-Length', '5'],
+      requestBody: body,
+      requestBodyTruncated: truncated,
       responseHeaders: [],
       responseBody: null,
       responseBodyTruncated: false,
-    };
-    expect(replayRefusal({ ...base, capture: cut })).toMatch(/first 5 bytes/);
+    });
+    expect(replayRefusal({ ...base, capture: withBody(Buffer.from('12345')) })).toBeNull();
+    expect(replayRefusal({ ...base, capture: withBody(Buffer.from('123'), true) })).toMatch(/first 3 bytes/);
+    expect(replayRefusal({ ...base, capture: withBody(null) })).toMatch(/body that was not captured/);
+    // Refused before its body was read (policy, offline agent): Content-Length says 5, nothing arrived.
+    expect(replayRefusal({ ...base, bytesIn: 0, capture: withBody(null) })).toMatch(
+      /body that was not captured/,
+    );
+    expect(replayRefusal({ ...base, capture: withBody(Buffer.from('12')) })).toMatch(
+      /did not reach the tunnel whole/,
+    );
+    const headersOnly = { ...withBody(null), requestHeaders: ['Accept', '*/*'] };
+    expect(replayRefusal({ ...base, bytesIn: 0, capture: headersOnly })).toBeNull();
     expect(
-      replayRefusal({ ...base, capture: { ...cut, requestBody: null, requestBodyTruncated: false } }),
-    ).toMatch(/not captured/);
-    expect(replayRefusal({ ...base, bytesIn: 0, upgrade: true })).toMatch(/upgrade/);
+      replayRefusal(
+        { ...base, bytesIn: 0, capture: headersOnly },
+        { keepQuery: false, redactHeaders: new Set() },
+      ),
+    ).toMatch(/keepQuery/);
+    expect(replayRefusal({ ...base, bytesIn: 0, capture: headersOnly, path: '/?burrow_token=***' })).toMatch(
+      /token/,
+    );
+    expect(replayRefusal({ ...base, bytesIn: 0, upgrade: true, capture: headersOnly })).toMatch(/upgrade/);
   });
 
   it("refuses to send one user's request to a name another user now serves", async () => {
@@ -184,6 +201,31 @@ describe('replay', () => {
     );
     expect(err).toBeInstanceOf(TunnelError);
     expect((err as TunnelError).code).toBe('TUN_ERR_REPLAY_UNAVAILABLE');
+    expect(heard.records).toHaveLength(1);
+  });
+
+  it('checks the owner again when the name was in its reconnect grace, and sends nothing to another user', async () => {
+    const heard = recorder();
+    rig = await startIngressRig({ observer: heard.observer });
+    const { agent, name } = await rig.agent({ policy: { capture: { bodies: true } } });
+    await rig.send(name, { path: '/mine' });
+    await until(() => heard.records.length === 1, 5000, 'the record');
+    const registry = rig.gateway.registry;
+    const target = registry.lookup(name)!;
+    const opensBefore = agent.opened.length;
+    // The name reconnecting: nothing live, requests wait for whoever binds it next.
+    registry.unbind(name, target, Date.now() + 3000);
+    const someoneElses = { ...heard.records[0]!, userId: 'usr_previous_owner' };
+    const pending = replayRequest(replayDeps(rig, heard.observer), someoneElses, '127.0.0.1').catch(
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    registry.bind(name, target);
+    const err = await pending;
+    expect((err as TunnelError).code).toBe('TUN_ERR_REPLAY_UNAVAILABLE');
+    await new Promise((r) => setTimeout(r, 50));
+    // The stream was reset before OPEN: the agent never heard of the request.
+    expect(agent.opened.length).toBe(opensBefore);
     expect(heard.records).toHaveLength(1);
   });
 

@@ -15,6 +15,7 @@ import type { RequestCapture, RequestRecord } from '../store/request-records.js'
 import { BodyCapture } from './exchange-capture.js';
 import {
   DEFAULT_RECORD_OPTIONS,
+  MAX_RECORD_PATH,
   recordTiming,
   redactedHeaders,
   type RecordOptions,
@@ -36,6 +37,8 @@ export interface ReplayDeps extends ResolveDeps {
   stopwatch(): number;
   /** `X-Forwarded-Proto` toward the origin: the scheme of the tunnel's public URL. */
   proto: 'http' | 'https';
+  /** Whether the replay's new trace is sampled (true when spans are exported). */
+  sampleNewTraces?: boolean;
 }
 
 export interface ReplayResult {
@@ -50,14 +53,39 @@ export interface ReplayResult {
 export const REPLAY_HEADER = 'X-Burrow-Replay-Of';
 
 /** Why a record cannot be replayed as it was, or null when it can. */
-export function replayRefusal(original: RequestRecord): string | null {
+export function replayRefusal(
+  original: RequestRecord,
+  options: RecordOptions = DEFAULT_RECORD_OPTIONS,
+): string | null {
   if (original.upgrade) return 'an upgrade (WebSocket) cannot be replayed';
   const capture = original.capture;
-  if (original.bytesIn > 0 && (capture === null || capture.requestBody === null))
-    return 'the request had a body that was not captured; turn capture on in the tunnel policy (capture: {bodies: true}) to replay such requests';
-  if (capture?.requestBodyTruncated === true)
-    return `only the first ${capture.requestBody?.length ?? 0} bytes of the body were captured; raise capture.maxBytes to replay requests this large`;
+  if (capture === null)
+    return 'the request was not captured; turn capture on in the tunnel policy (capture: {bodies: true}) to replay requests recorded after that';
+  if (!options.keepQuery) return 'this edge records paths without their query (history.keepQuery is off)';
+  if (original.path.length >= MAX_RECORD_PATH) return 'the recorded path was cut short';
+  if (original.path.includes('burrow_token=***')) return 'the recorded path has its access token masked';
+  const declared = declaredBody(capture.requestHeaders);
+  if (declared === 0) return null;
+  const body = capture.requestBody;
+  if (body === null)
+    return 'the request had a body that was not captured; turn body capture on in the tunnel policy (capture: {bodies: true}) to replay such requests';
+  if (capture.requestBodyTruncated)
+    return `only the first ${body.length} bytes of the body were captured; raise capture.maxBytes to replay requests this large`;
+  // A body cut short on its way (refused, agent offline, the viewer left) is not the request that was sent.
+  if ((declared !== null && body.length !== declared) || (declared === null && original.errorCode !== null))
+    return 'the request body did not reach the tunnel whole';
   return null;
+}
+
+/** Body bytes the request head declared: its Content-Length, null for a chunked body, 0 for none. */
+function declaredBody(headers: readonly string[]): number | null {
+  let length = 0;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (name === 'transfer-encoding') return null;
+    if (name === 'content-length') length = Number(headers[i + 1]) || 0;
+  }
+  return length;
 }
 
 /**
@@ -68,14 +96,14 @@ export async function replayRequest(
   deps: ReplayDeps,
   original: RequestRecord,
   callerAddress: string,
+  signal?: AbortSignal,
 ): Promise<ReplayResult> {
-  const refusal = replayRefusal(original);
+  const refusal = replayRefusal(original, deps.recordOptions);
   if (refusal !== null) throw new TunnelError('TUN_ERR_REPLAY_UNAVAILABLE', refusal);
   const name = original.tunnel;
   const live = deps.registry.lookup(name);
   // A temporary name reused by someone else: their origin must not get this user's request.
-  if (live !== undefined && live.userId !== original.userId)
-    throw new TunnelError('TUN_ERR_REPLAY_UNAVAILABLE', `${name} is now served by another user`);
+  if (live !== undefined && live.userId !== original.userId) throw servedByAnother(name);
   const arrivedAt = deps.stopwatch();
   const request: TunnelRequest = {
     route: { name, path: original.path, prefix: null },
@@ -87,10 +115,29 @@ export async function replayRequest(
     secure: false,
     method: original.method,
     startedAt: deps.timers.now(),
-    trace: traceContextFor(undefined, undefined, false),
+    trace: traceContextFor(undefined, undefined, deps.sampleNewTraces === true),
   };
-  const stream = await openTunnelStream(deps, request, new ViewerPresence());
-  return new Replay(deps, original, request, stream, arrivedAt).run();
+  const caller = new ViewerPresence();
+  const leave = (): void => caller.leave();
+  signal?.addEventListener('abort', leave, { once: true });
+  try {
+    // Waits through a reconnect grace like a viewer's request; whoever binds the name then
+    // is checked again, since that is whose origin would get it.
+    const opened = await openTunnelStream(deps, request, caller);
+    if (opened.target.userId !== original.userId) {
+      opened.stream.reset(
+        new TunnelError('TUN_ERR_STREAM_CANCELLED', 'not the owner of the replayed request'),
+      );
+      throw servedByAnother(name);
+    }
+    return await new Replay(deps, original, request, opened.stream, arrivedAt, signal).run();
+  } finally {
+    signal?.removeEventListener('abort', leave);
+  }
+}
+
+function servedByAnother(name: string): TunnelError {
+  return new TunnelError('TUN_ERR_REPLAY_UNAVAILABLE', `${name} is now served by another user`);
 }
 
 class Replay {
@@ -110,6 +157,7 @@ class Replay {
     private readonly request: TunnelRequest,
     private readonly stream: MuxStream,
     private readonly arrivedAt: number,
+    private readonly signal: AbortSignal | undefined,
   ) {
     this.options = deps.recordOptions ?? DEFAULT_RECORD_OPTIONS;
     const capture = request.policy?.capture ?? null;
@@ -133,6 +181,7 @@ class Replay {
         if (settled) return;
         settled = true;
         deps.timers.clearTimeout(timer);
+        deps.timers.clearTimeout(deadline);
         if (err !== null) this.errorCode = err.code;
         resolve(this.finish());
       };
@@ -151,6 +200,24 @@ class Replay {
       stream.on('end', () => done(null));
       stream.on('reset', (err: TunnelError) => done(err));
       arm(deps.requestTimeoutMs, () => answerTimeout(deps.requestTimeoutMs));
+      // The whole replay, body included, within the request timeout: a replayed GET of a
+      // stream (SSE, a long download) must not hold the API call and a tunnel stream for good.
+      const deadline = deps.timers.setTimeout(() => {
+        const failure = new TunnelError(
+          'TUN_ERR_RESPONSE_TIMEOUT',
+          `the replay's answer did not end within ${Math.round(deps.requestTimeoutMs / 1000)} s`,
+        );
+        stream.reset(failure);
+        done(failure);
+      }, deps.requestTimeoutMs);
+      stream.on('close', () => deps.timers.clearTimeout(deadline));
+      const abandon = (): void => {
+        const failure = new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the API caller went away');
+        stream.reset(failure);
+        done(failure);
+      };
+      if (this.signal?.aborted === true) abandon();
+      else this.signal?.addEventListener('abort', abandon, { once: true });
       try {
         this.send();
       } catch (err) {
@@ -172,21 +239,25 @@ class Replay {
       headers.push(recorded[i]!, recorded[i + 1]!);
     }
     const edited = request.policy === null ? headers : request.policy.requestHeaders.apply(headers);
-    edited.push(REPLAY_HEADER, original.id);
     const body = original.capture?.requestBody ?? null;
     stream.open(
       {
         tunnel: request.route.name,
         method: request.method,
         path: request.route.path,
-        headers: requestHeadersForAgent(edited, {
-          remoteAddress: request.clientAddress,
-          proto: this.deps.proto,
-          host: request.host,
-          requestId: request.requestId,
-          prefix: null,
-          trace: request.trace,
-        }),
+        headers: [
+          ...requestHeadersForAgent(edited, {
+            remoteAddress: request.clientAddress,
+            proto: this.deps.proto,
+            host: request.host,
+            requestId: request.requestId,
+            prefix: null,
+            trace: request.trace,
+          }),
+          // After the edge's own headers: a viewer's copy of it was stripped with theirs.
+          REPLAY_HEADER,
+          original.id,
+        ],
         remoteAddress: request.clientAddress,
         requestId: request.requestId,
       },

@@ -99,19 +99,23 @@ export function openLiveStream(request: TunnelRequest): MuxStream | null {
   }
 }
 
-/** Opens a stream to the agent serving the request's tunnel, or throws the TunnelError to show the viewer. */
+/**
+ * Opens a stream to the agent serving the request's tunnel, or throws the TunnelError to show
+ * the viewer. Answers the target too: after a wait it may not be the one found on arrival
+ * (whose request history this is, whose origin may get this request).
+ */
 export async function openTunnelStream(
   deps: ResolveDeps,
   request: TunnelRequest,
   viewer: ViewerPresence,
-): Promise<MuxStream> {
+): Promise<{ stream: MuxStream; target: TunnelTarget }> {
   // Two tries: a session can start going away between lookup and open; then we look again,
   // which waits for the reconnect if the name is in its grace period.
   let known = request.target;
   for (let attempt = 0; ; attempt++) {
     const target = await resolveTarget(deps, request, viewer, known);
     try {
-      return target.openStream();
+      return { stream: target.openStream(), target };
     } catch (err) {
       if (!(err instanceof TunnelError) || err.code !== 'TUN_ERR_GOING_AWAY') throw err;
       if (attempt > 0) {
