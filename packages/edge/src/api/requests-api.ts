@@ -18,8 +18,8 @@ import { parseRequestFilters } from './request-filters.js';
 import { requestView } from './request-view.js';
 import { ownTunnel } from './tunnels-api.js';
 
-/** Request ids are the edge's UUIDs; anything much longer is no id of ours. */
-const MAX_ID_LENGTH = 200;
+/** Request ids are the edge's UUIDs: visible ASCII, not much longer (a NUL would be an encoding error in PostgreSQL). */
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** Only the caller's own records, unless the key is an admin's. */
 function visibleTo(caller: ApiCaller): string | undefined {
@@ -58,7 +58,7 @@ export function requestRoutes(deps: ApiDeps): ApiRoute[] {
       path: '/requests/{id}',
       async handle({ caller, params }: ApiRequest) {
         const id = params.id!;
-        const record = id.length > MAX_ID_LENGTH ? null : await deps.store.getRequestRecord(id);
+        const record = !REQUEST_ID.test(id) ? null : await deps.store.getRequestRecord(id);
         if (record === null || !mayAccess(caller, record.userId)) throw notYours('request', id);
         return { status: 200, body: requestView(record, true) };
       },
@@ -68,7 +68,7 @@ export function requestRoutes(deps: ApiDeps): ApiRoute[] {
       path: '/requests/{id}/replay',
       async handle({ caller, params, req, res }: ApiRequest) {
         const id = params.id!;
-        const record = id.length > MAX_ID_LENGTH ? null : await deps.store.getRequestRecord(id);
+        const record = !REQUEST_ID.test(id) ? null : await deps.store.getRequestRecord(id);
         // Owner only, admins included: a replay acts on the owner's origin with the owner's data.
         if (record === null || record.userId === null || record.userId !== caller.userId)
           throw notYours('request', id);

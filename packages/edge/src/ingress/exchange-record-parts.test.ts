@@ -19,6 +19,13 @@ describe('record timing', () => {
     expect(recordTiming({ ...steps, originMs: 45 }, 150).tunnelMs).toBe(0);
   });
 
+  it("never takes more origin time than the round trip the edge measured (an agent's 1e300 is 30)", () => {
+    expect(recordTiming({ ...steps, originMs: 1e300 }, 150)).toMatchObject({ tunnelMs: 0, originMs: 30 });
+    expect(serverTimingValue({ ...steps, originMs: 1e300 })).toBe(
+      'edge;dur=0.5, tunnel;dur=0, origin;dur=30',
+    );
+  });
+
   it('has no stream times for a request that never opened one, nor head times without a head', () => {
     expect(recordTiming({ arrivedAt: 5, openedAt: NaN, headAt: NaN, originMs: null }, 7)).toEqual({
       edgeMs: null,

@@ -47,6 +47,17 @@ function tunnelShare(steps: StepTimes): number {
   return steps.originMs === null ? roundTrip : Math.max(0, roundTrip - steps.originMs);
 }
 
+/**
+ * The agent's word for the origin's time, never more than the round trip the edge measured
+ * itself: an agent must not be able to put `1e300` into the edge-wide histograms or the
+ * viewer's Server-Timing.
+ */
+function originShare(steps: StepTimes): number | null {
+  return steps.originMs === null
+    ? null
+    : Math.min(steps.originMs, Math.max(0, steps.headAt - steps.openedAt));
+}
+
 /** The record's timing, the viewer's response having closed at `closedAt`. */
 export function recordTiming(steps: StepTimes, closedAt: number): RequestTiming {
   const opened = !Number.isNaN(steps.openedAt);
@@ -54,7 +65,7 @@ export function recordTiming(steps: StepTimes, closedAt: number): RequestTiming 
   return {
     edgeMs: opened ? ms(steps.openedAt - steps.arrivedAt) : null,
     tunnelMs: answered ? ms(tunnelShare(steps)) : null,
-    originMs: answered ? steps.originMs : null,
+    originMs: answered ? originShare(steps) : null,
     totalMs: ms(Math.max(0, closedAt - steps.arrivedAt)),
   };
 }
@@ -66,7 +77,8 @@ function dur(value: number): string {
 /** `edge;dur=0.4, tunnel;dur=1.2, origin;dur=30.5` once HEAD arrived; origin left out when unknown. */
 export function serverTimingValue(steps: StepTimes): string {
   const value = `edge;dur=${dur(steps.openedAt - steps.arrivedAt)}, tunnel;dur=${dur(tunnelShare(steps))}`;
-  return steps.originMs === null ? value : `${value}, origin;dur=${dur(steps.originMs)}`;
+  const origin = originShare(steps);
+  return origin === null ? value : `${value}, origin;dur=${dur(origin)}`;
 }
 
 const TOKEN_PARAM = /([?&]burrow_token=)[^&#]*/g;

@@ -42,8 +42,9 @@ export class UpgradeExchange extends Exchange {
     const gate = admit(request.policy, req, request.route, secure, { upgrade: true });
     if ('refused' in gate) {
       const { refused } = gate;
-      if (refused.delayMs > 0) await this.delay(refused.delayMs);
+      // Set before the delay: a guesser that hangs up during it is still recorded as refused.
       this.errorCode = refused.code;
+      if (refused.delayMs > 0) await this.delay(refused.delayMs);
       const out = [...refusalHeaders(refused, request.requestId), 'Connection', 'close'];
       if (socket.destroyed) return;
       this.status = refused.status;

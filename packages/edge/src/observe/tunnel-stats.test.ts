@@ -108,6 +108,22 @@ describe('TunnelStats', () => {
     expect(stats.get('never-seen').since).toBe(T0);
   });
 
+  it("starts over when another owner's record arrives (the name changed hands elsewhere)", () => {
+    const { clock, stats } = rig();
+    stats.record(sampleRecord({ status: 500, userId: 'user-1', bytesIn: 7 }));
+    stats.record(sampleRecord({ status: 200, userId: null, bytesIn: 7 }));
+    expect(stats.get('alpha')).toMatchObject({ requests: 2, bytesIn: 14 });
+    clock.t = T0 + 5_000;
+    stats.record(sampleRecord({ status: 201, userId: 'user-2', bytesIn: 3 }));
+    expect(stats.get('alpha')).toMatchObject({
+      since: T0 + 5_000,
+      requests: 1,
+      bytesIn: 3,
+      lastStatus: 201,
+      statusClasses: [0, 0, 1, 0, 0, 0],
+    });
+  });
+
   it('tracks at most maxTunnels names, dropping the one tracked longest', () => {
     const { clock, stats } = rig(3);
     for (const tunnel of ['a', 'b', 'c']) stats.record(sampleRecord({ tunnel }));

@@ -64,6 +64,8 @@ class TunnelEntry {
   lastStatus: number | null = null;
   lastAt: number | null = null;
   openWebSockets = 0;
+  /** Whose counts these are: the first owner seen; another owner's record starts them over. */
+  owner: string | null = null;
   readonly minute = new LatencyWindow(6, 10_000);
   readonly hour = new LatencyWindow(12, 300_000);
   readonly day = new LatencyWindow(24, 3_600_000);
@@ -99,8 +101,18 @@ export class TunnelStats implements RequestObserver {
 
   record(record: RequestRecord): void {
     const now = this.clock.now();
-    const entry = this.entry(record.tunnel, now, record.userId !== null);
+    let entry = this.entry(record.tunnel, now, record.userId !== null);
     if (entry === null) return;
+    // The name changed hands where this edge did not see it (the CLI, another edge, a BIND
+    // claiming a free name): the new owner must not read the old owner's counts.
+    if (record.userId !== null && entry.owner !== record.userId) {
+      if (entry.owner !== null) {
+        this.forget(record.tunnel);
+        entry = this.entry(record.tunnel, now, true);
+        if (entry === null) return;
+      }
+      entry.owner = record.userId;
+    }
     const status = record.status;
     const statusClass = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
     entry.statusClasses[statusClass] = entry.statusClasses[statusClass]! + 1;

@@ -13,7 +13,8 @@ export interface RequestCursor {
 /** Longer than any cursor this store makes (a 2 KiB id would already be absurd). */
 const MAX_CURSOR_LENGTH = 4096;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-const CURSOR_TEXT = /^(\d{1,16}):([^]+)$/;
+// Ids are visible ASCII (the edge's are UUIDs): a NUL would reach PostgreSQL as an encoding error.
+const CURSOR_TEXT = /^(\d{1,16}):([\x21-\x7e]{1,200})$/;
 
 export function encodeRequestCursor(cursor: RequestCursor): string {
   return Buffer.from(`${cursor.startedAtMs}:${cursor.id}`, 'utf8').toString('base64url');

@@ -280,6 +280,8 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
         `${encodeRequestCursor({ startedAtMs: T0, id: 'a' })}=`,
         Buffer.from([0xff, 0xfe, 0x3a]).toString('base64url'),
         'A'.repeat(5000),
+        // A NUL is valid UTF-8 but no id of ours; PostgreSQL would fail on it with a 500.
+        Buffer.from('123:a\u0000b').toString('base64url'),
       ];
       for (const cursor of bad) {
         await expectTunnelError(
