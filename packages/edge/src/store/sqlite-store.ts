@@ -14,7 +14,7 @@ import type { Database } from './schema.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, openSqliteDatabase } from './sqlite-database.js';
 import { RequestInsertThread, type InsertThreadLog } from './request-insert-thread.js';
 import type { RequestRecord } from './request-records.js';
-import type { Clock, RandomBytes, Store } from './store.js';
+import type { Clock, RandomBytes } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Database file (its directory is created if missing), or `:memory:`. */
