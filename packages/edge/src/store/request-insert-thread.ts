@@ -30,7 +30,7 @@ import {
 
 /** How long `close` waits for batches in flight by default. */
 export const INSERT_THREAD_CLOSE_MS = 5_000;
-/** A worker that died is replaced at most this often; inserts between fail (dropped). */
+/** A worker that died is replaced no sooner than this after; inserts between fail (dropped). */
 export const INSERT_THREAD_RESTART_MS = 1_000;
 /** After the close message, how long the worker has to close its connection and exit. */
 const EXIT_GRACE_MS = 1_000;
@@ -48,6 +48,8 @@ export interface RequestInsertThreadOptions {
   /** Told each batch's insert time in the worker (the store's query metric). */
   onQuery?: QueryTimer;
   log?: InsertThreadLog;
+  /** Default INSERT_THREAD_RESTART_MS. */
+  restartMs?: number;
 }
 
 interface Batch {
@@ -78,8 +80,10 @@ export class RequestInsertThread {
   #worker: Worker | null = null;
   /** Why the current worker is going away (its `failed` message or uncaught error). */
   #exitReason: string | null = null;
-  #startedAt = -Infinity;
+  /** When the last worker exited (performance.now), for the restart delay. */
+  #diedAt = -Infinity;
   #startedOnce = false;
+  #workers = 0;
   readonly #batches = new Map<number, Batch>();
   #nextBatch = 1;
   readonly #idleWaiters: (() => void)[] = [];
@@ -87,6 +91,11 @@ export class RequestInsertThread {
 
   constructor(options: RequestInsertThreadOptions) {
     this.#options = options;
+  }
+
+  /** A worker was started (by the first insert). */
+  get started(): boolean {
+    return this.#workers > 0;
   }
 
   /** Batches posted and not yet answered. */
@@ -154,9 +163,8 @@ export class RequestInsertThread {
   }
 
   #start(): Worker | null {
-    const now = performance.now();
-    if (now - this.#startedAt < INSERT_THREAD_RESTART_MS) return null;
-    this.#startedAt = now;
+    const restartMs = this.#options.restartMs ?? INSERT_THREAD_RESTART_MS;
+    if (performance.now() - this.#diedAt < restartMs) return null;
     this.#exitReason = null;
     const init: InsertWorkerInit = {
       file: this.#options.file,
@@ -170,6 +178,7 @@ export class RequestInsertThread {
       worker = new Worker(sourceOfWorker(), { eval: true, workerData: init });
     } catch (err) {
       this.#exitReason = err instanceof Error ? err.message : String(err);
+      this.#diedAt = performance.now();
       return null;
     }
     // A process ends when its work does; close() is what waits for the batches.
@@ -180,6 +189,7 @@ export class RequestInsertThread {
     });
     worker.on('exit', (code) => this.#onExit(worker, code));
     this.#worker = worker;
+    this.#workers++;
     return worker;
   }
 
@@ -198,6 +208,7 @@ export class RequestInsertThread {
       this.#exitReason = m.error;
       return;
     }
+    // A batch, too, whose worker dies before answering settles in #onExit.
     const batch = this.#batches.get(m.id);
     if (batch === undefined) return;
     this.#batches.delete(m.id);
@@ -209,6 +220,7 @@ export class RequestInsertThread {
 
   #onExit(worker: Worker, code: number): void {
     if (this.#worker === worker) this.#worker = null;
+    this.#diedAt = performance.now();
     const reason = this.#exitReason ?? `exit code ${code}`;
     if (this.#batches.size > 0 || this.#closing === null) {
       this.#options.log?.warn(
