@@ -45,7 +45,8 @@ export function runRequestInsertWorker(port: MessagePort, open: OpenSqlite, init
     db.pragma(`busy_timeout = ${init.busyTimeoutMs}`);
     db.pragma('synchronous = NORMAL');
     const insert = db.prepare(init.sql);
-    const { width, jsonColumns } = init;
+    const { width } = init;
+    const isJson = Array.from({ length: width }, (_, i) => init.jsonColumns.includes(i));
     // One array reused for every row: better-sqlite3 binds an array as positional values.
     const row: unknown[] = new Array<unknown>(width);
     const run = db.transaction((rows: RequestRowValue[]) => {
@@ -55,7 +56,7 @@ export function runRequestInsertWorker(port: MessagePort, open: OpenSqlite, init
           row[i] =
             value instanceof Uint8Array
               ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-              : value !== null && jsonColumns.includes(i)
+              : value !== null && isJson[i] === true
                 ? JSON.stringify(value)
                 : value;
         }
