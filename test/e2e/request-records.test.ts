@@ -113,6 +113,50 @@ describe('request records', () => {
     }
   });
 
+  it('the bundled edge writes history on its insert thread: every record of a burst, none dropped', async () => {
+    const edge = await startEdge();
+    const origin = await startOrigin((_req, res) => res.end('ok'));
+    const agent = await startAgent(edge, String(origin.port));
+    const total = 300;
+    let next = 0;
+    // 20 viewers at once, so records arrive faster than one flush interval.
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < total) {
+          const res = await tunnelRequest(edge, agent.name, `/burst/${next++}`);
+          expect(res.statusCode).toBe(200);
+          await res.body.dump();
+        }
+      }),
+    );
+    // The worker's code travelled in the bundle and started from it.
+    const started = await edge.proc.waitFor(
+      () => edge.proc.json.find((l) => l.msg === 'request history: inserting on a worker thread'),
+      10_000,
+      'the insert thread to start',
+    );
+    expect(started.file).toBe(join(edge.dataDir, 'burrow.db'));
+    expect(started.threadId).toBeGreaterThan(0);
+    edge.proc.signal('SIGTERM');
+    expect(await edge.proc.exited).toBe(0);
+    expect(edge.proc.json.filter((l) => /records dropped|insert thread stopped/.test(String(l.msg)))).toEqual(
+      [],
+    );
+    const store = await openSqliteStore({ file: join(edge.dataDir, 'burrow.db'), insertThread: false });
+    try {
+      const paths: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listRequestRecords({ tunnel: agent.name, limit: 200, cursor });
+        paths.push(...page.records.map((r) => r.path));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      expect(paths.sort()).toEqual(Array.from({ length: total }, (_, i) => `/burst/${i}`).sort());
+    } finally {
+      await store.close();
+    }
+  });
+
   it('answers with Server-Timing when the agent asks with --server-timing', async () => {
     const edge = await startEdge();
     const agent = await startAgent(edge, String(await slowOrigin()), { args: ['--server-timing'] });

@@ -392,6 +392,7 @@ export class EdgeServer {
       (await openConfiguredStore(
         config,
         metrics === null ? undefined : (ms, failed) => metrics.storeQuery(ms, failed),
+        log,
       ));
     const file = options.store ? null : sqliteFileOf(config);
     const storeFile =

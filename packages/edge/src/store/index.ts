@@ -30,7 +30,8 @@ export type {
   UserRecord,
   VerifiedApiKey,
 } from './store.js';
-export { openSqliteStore } from './sqlite-store.js';
+export { openSqliteStore, SqliteStore } from './sqlite-store.js';
+export { RequestInsertThread } from './request-insert-thread.js';
 export { openPostgresStore, describeDatabaseUrl } from './postgres-store.js';
 export type { PostgresStoreOptions } from './postgres-store.js';
 export { openConfiguredStore, sqliteFileOf } from './open-store.js';
