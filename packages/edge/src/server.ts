@@ -276,6 +276,7 @@ export class EdgeServer {
           timers,
           log,
           queueMax: config.history.queueMax,
+          queueBytes: config.history.queueBytes,
           flushMs: config.history.flushMs,
         })
       : null;

@@ -65,7 +65,9 @@ export interface EdgeConfig {
     readonly enabled: boolean;
     /** Records waiting for the store; more are dropped and counted. */
     readonly queueMax: number;
-    /** How often queued records are written, ms (sooner once 500 are waiting). */
+    /** Captured body bytes waiting for the store; beyond it records are kept without bodies. */
+    readonly queueBytes: number;
+    /** How often queued records are written, ms (sooner once 1,000 are waiting). */
     readonly flushMs: number;
     /** Recorded paths keep their query string. */
     readonly keepQuery: boolean;

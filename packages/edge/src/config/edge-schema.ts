@@ -138,6 +138,8 @@ export const edgeConfigSchema = z.strictObject(
       enabled: withMeta(boolSetting(true), { flag: 'history' }),
       // Records waiting for the store; beyond this they are dropped and counted, never buffered.
       queueMax: intSetting(10_000, 1, 1_000_000),
+      // Captured bodies waiting for the store, bytes; beyond it a record keeps only its headers.
+      queueBytes: intSetting(64 * 1024 * 1024, 0, 4 * 1024 * 1024 * 1024),
       flushMs: msSetting(250, 10),
       keepQuery: boolSetting(true),
       redactHeaders,

@@ -41,6 +41,7 @@ describe('loadEdgeConfig defaults', () => {
       history: {
         enabled: true,
         queueMax: 10000,
+        queueBytes: 67108864,
         flushMs: 250,
         keepQuery: true,
         redactHeaders: ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'],

@@ -49,7 +49,7 @@ describe('env name derivation', () => {
   });
 
   it('lists every leaf of the edge schema once, with a unique env name', () => {
-    expect(EDGE_SETTINGS).toHaveLength(82);
+    expect(EDGE_SETTINGS).toHaveLength(83);
     const names = EDGE_SETTINGS.flatMap((s) => s.env);
     expect(new Set(names).size).toBe(names.length);
   });

@@ -245,7 +245,10 @@ describe('capture', () => {
         redactHeaders: new Set([...DEFAULT_RECORD_OPTIONS.redactHeaders, 'x-secret']),
       },
     });
-    const { agent, name } = await rig.agent({ policy: { capture: { bodies: true, maxBytes: 8 } } });
+    const { agent, name } = await rig.agent({
+      token: await agentKey(rig),
+      policy: { capture: { bodies: true, maxBytes: 8 } },
+    });
     agent.serve((stream) => {
       stream.on('data', () => undefined);
       stream.once('end', () => reply(stream, 200, ['Set-Cookie', 'session=abc', 'X-Kind', 'plain'], 'resp'));
@@ -277,9 +280,25 @@ describe('capture', () => {
     expect(capture!.responseBodyTruncated).toBe(false);
   });
 
+  it('captures nothing for an anonymous tunnel, whatever its policy asks', async () => {
+    const { rig, heard } = await start();
+    const { agent, name } = await rig.agent({ policy: { capture: { bodies: true } } });
+    agent.serve((stream) => {
+      stream.on('data', () => undefined);
+      stream.once('end', () => reply(stream, 200, [], 'fine'));
+    });
+    expect((await rig.send(name, { method: 'POST', body: 'secret stuff' })).status).toBe(200);
+    const record = await heard.one();
+    expect(record.userId).toBeNull();
+    expect(record.capture).toBeNull();
+  });
+
   it('keeps only headers without bodies, and nothing for tunnels that do not capture', async () => {
     const { rig, heard } = await start();
-    const { agent, name } = await rig.agent({ policy: { capture: { bodies: false } } });
+    const { agent, name } = await rig.agent({
+      token: await agentKey(rig),
+      policy: { capture: { bodies: false } },
+    });
     agent.serve((stream) => {
       stream.on('data', () => undefined);
       stream.once('end', () => reply(stream, 200, [], 'body'));
@@ -319,3 +338,9 @@ describe('Server-Timing', () => {
     expect((await rig.send(plain.name)).headers['server-timing']).toBeUndefined();
   });
 });
+
+/** A key of the rig's user: captures are kept only for tunnels someone owns. */
+async function agentKey(rig: IngressRig): Promise<string> {
+  const { secret } = await rig.gateway.store.createApiKey({ label: `k${Math.random()}`, scopes: ['agent'] });
+  return secret;
+}

@@ -116,7 +116,12 @@ export abstract class Exchange implements StepTimes {
     this.stopwatch = observed || policy?.serverTiming === true ? (deps.stopwatch ?? realStopwatch) : null;
     this.arrivedAt = this.stopwatch === null ? 0 : this.stopwatch();
     this.forwardedPath = request.route.path;
-    this.capture = observed && policy?.capture != null ? new ExchangeCapture(policy.capture) : null;
+    // Not for anonymous tunnels: their records belong to nobody who could read the capture,
+    // and anyone could make the edge hold bodies for them.
+    this.capture =
+      observed && policy?.capture != null && request.target?.anonymous !== true
+        ? new ExchangeCapture(policy.capture)
+        : null;
   }
 
   /**

@@ -192,7 +192,7 @@ describe('replay', () => {
   it("refuses to send one user's request to a name another user now serves", async () => {
     const heard = recorder();
     rig = await startIngressRig({ observer: heard.observer });
-    const { name } = await rig.agent({ policy: { capture: { bodies: true } } });
+    const { name } = await rig.agent({ token: await agentKey(rig), policy: { capture: { bodies: true } } });
     await rig.send(name, { path: '/x' });
     await until(() => heard.records.length === 1, 5000, 'the record');
     const original = { ...heard.records[0]!, userId: 'usr_someone_else' };
@@ -207,7 +207,10 @@ describe('replay', () => {
   it('checks the owner again when the name was in its reconnect grace, and sends nothing to another user', async () => {
     const heard = recorder();
     rig = await startIngressRig({ observer: heard.observer });
-    const { agent, name } = await rig.agent({ policy: { capture: { bodies: true } } });
+    const { agent, name } = await rig.agent({
+      token: await agentKey(rig),
+      policy: { capture: { bodies: true } },
+    });
     await rig.send(name, { path: '/mine' });
     await until(() => heard.records.length === 1, 5000, 'the record');
     const registry = rig.gateway.registry;
@@ -232,7 +235,10 @@ describe('replay', () => {
   it('records an origin that does not answer in time with its error code', async () => {
     const heard = recorder();
     rig = await startIngressRig({ observer: heard.observer });
-    const { agent, name } = await rig.agent({ policy: { capture: { bodies: true } } });
+    const { agent, name } = await rig.agent({
+      token: await agentKey(rig),
+      policy: { capture: { bodies: true } },
+    });
     await rig.send(name, { path: '/slow' });
     await until(() => heard.records.length === 1, 5000, 'the record');
     agent.serve(() => undefined);
@@ -251,7 +257,10 @@ describe('replay', () => {
   it('answers an offline tunnel with the usual error, before anything is recorded', async () => {
     const heard = recorder();
     rig = await startIngressRig({ observer: heard.observer });
-    const { agent, name } = await rig.agent({ policy: { capture: { bodies: true } } });
+    const { agent, name } = await rig.agent({
+      token: await agentKey(rig),
+      policy: { capture: { bodies: true } },
+    });
     await rig.send(name, { path: '/' });
     await until(() => heard.records.length === 1, 5000, 'the record');
     agent.close();
@@ -263,3 +272,9 @@ describe('replay', () => {
     expect(heard.records).toHaveLength(1);
   });
 });
+
+/** A key of the rig's user: captures are kept only for tunnels someone owns. */
+async function agentKey(rig: IngressRig): Promise<string> {
+  const { secret } = await rig.gateway.store.createApiKey({ label: `k${Math.random()}`, scopes: ['agent'] });
+  return secret;
+}

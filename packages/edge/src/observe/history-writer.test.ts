@@ -192,8 +192,97 @@ describe('HistoryWriter', () => {
     timers.advance(1_000);
     await settled();
     expect(done).toBe(true);
-    expect(history.dropped).toBe(2);
-    expect(warned.seen.at(-1)!.details).toMatchObject({ dropped: 2 });
+    // The two queued and the one in the insert close gave up on.
+    expect(history.dropped).toBe(3);
+    expect(warned.seen.at(-1)!.details).toMatchObject({ dropped: 3 });
+  });
+});
+
+describe('HistoryWriter bounds', () => {
+  function captured(n: number, bytes: number): RequestRecord {
+    return {
+      ...record(n),
+      capture: {
+        requestHeaders: ['Content-Type', 'text/plain'],
+        requestBody: Buffer.alloc(bytes, 1),
+        requestBodyTruncated: false,
+        responseHeaders: [],
+        responseBody: Buffer.alloc(bytes, 2),
+        responseBodyTruncated: false,
+      },
+    };
+  }
+
+  it('stores no record of a request for a name that is no tunnel', async () => {
+    const timers = new FakeTimers();
+    const store = new ScriptedStore('ok');
+    const { history } = writer(store, timers);
+    history.record({ ...record(1), errorCode: 'TUN_ERR_TUNNEL_NOT_FOUND', status: 404 });
+    history.record({ ...record(2), errorCode: 'TUN_ERR_AGENT_OFFLINE', status: 502 });
+    timers.advance(250);
+    await settled();
+    expect(store.batches.flat().map((r) => r.id)).toEqual(['req-2']);
+    expect(history.dropped).toBe(0);
+  });
+
+  it('keeps records over the byte budget without their bodies, and frees the budget once written', async () => {
+    const timers = new FakeTimers();
+    const store = new ScriptedStore('hang');
+    const history = new HistoryWriter({
+      store,
+      timers,
+      log: warnings().log,
+      queueMax: 100,
+      flushMs: 250,
+      queueBytes: 1000,
+    });
+    history.record(captured(1, 300)); // 600 bytes
+    history.record(captured(2, 300)); // would be 1,200: headers only
+    timers.advance(250);
+    await settled();
+    const [first, second] = store.batches[0]!;
+    expect(first!.capture!.requestBody).toHaveLength(300);
+    expect(second!.capture).toMatchObject({
+      requestHeaders: ['Content-Type', 'text/plain'],
+      requestBody: null,
+      requestBodyTruncated: true,
+      responseBody: null,
+      responseBodyTruncated: true,
+    });
+    // Still in flight: the 600 bytes count.
+    history.record(captured(3, 300));
+    store.settle();
+    await settled();
+    history.record(captured(4, 300));
+    timers.advance(250);
+    await settled();
+    store.settle();
+    const later = store.batches.slice(1).flat();
+    expect(later.map((r) => [r.id, r.capture!.requestBody?.length ?? null])).toEqual([
+      ['req-3', null],
+      ['req-4', 300],
+    ]);
+    expect(history.dropped).toBe(0);
+  });
+
+  it('cuts inserts at 8 MiB of bodies, one record at least', async () => {
+    const timers = new FakeTimers();
+    const store = new ScriptedStore('ok');
+    const history = new HistoryWriter({
+      store,
+      timers,
+      log: warnings().log,
+      queueMax: 100,
+      flushMs: 250,
+      queueBytes: 64 * 1024 * 1024,
+    });
+    for (let i = 0; i < 5; i++) history.record(captured(i, 1024 * 1024)); // 2 MiB each
+    timers.advance(250);
+    for (let i = 0; i < 5; i++) {
+      await settled();
+      timers.advance(250);
+    }
+    expect(store.batches.map((b) => b.length)).toEqual([4, 1]);
   });
 });
 

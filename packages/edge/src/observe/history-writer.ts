@@ -11,13 +11,18 @@ import type { RequestHistoryStore, RequestRecord } from '../store/request-record
 import type { RequestObserver } from './request-observer.js';
 
 /** Queued records that start a write before the timer would. */
-export const BATCH_RECORDS = 500;
+export const BATCH_RECORDS = 1000;
 /**
- * Most records one insert carries; a backlog goes out in several, one after another with a
- * turn of the event loop between. SQLite (better-sqlite3) inserts synchronously, about 15–20
- * µs a row here: 200 rows hold the loop for ~4 ms, where 1,000 held it for ~20 ms.
+ * Most records one insert carries; a backlog goes out in several, one after another. A SQLite
+ * file store inserts on its own thread (store/request-insert-thread.ts), where a bigger
+ * transaction costs less per row; an in-memory one still inserts on the event loop, ~15-20 µs
+ * a row, so this stays well under a frame's worth of blocking there.
  */
-export const MAX_INSERT_RECORDS = 200;
+export const MAX_INSERT_RECORDS = 500;
+/** Captured body bytes one insert carries at most (beside the record count). */
+export const MAX_INSERT_BYTES = 8 * 1024 * 1024;
+/** `history.queueBytes` default: captured body bytes waiting for the store. */
+export const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Drop warnings are at least this far apart; the count covers everything dropped between. */
 export const DROP_WARNING_MS = 10_000;
 /** How long `close` waits for queued records by default. */
@@ -36,6 +41,23 @@ export interface HistoryWriterOptions {
   queueMax: number;
   /** `history.flushMs`: the longest a record waits before its write starts. */
   flushMs: number;
+  /**
+   * `history.queueBytes`: captured body bytes waiting (and in flight) at most. A record that
+   * would pass it is kept without its bodies (headers stay, both bodies marked truncated).
+   */
+  queueBytes?: number;
+}
+
+/** Captured body bytes a record carries. */
+function bodyBytes(record: RequestRecord): number {
+  const capture = record.capture;
+  if (capture === null) return 0;
+  return (capture.requestBody?.length ?? 0) + (capture.responseBody?.length ?? 0);
+}
+
+/** Requests for names that are no tunnel are logged and counted elsewhere, never stored. */
+function isNoTunnel(record: RequestRecord): boolean {
+  return record.errorCode === 'TUN_ERR_TUNNEL_NOT_FOUND';
 }
 
 export class HistoryWriter implements RequestObserver {
@@ -53,9 +75,15 @@ export class HistoryWriter implements RequestObserver {
   private lastWarningAt = -Infinity;
   private warningTimer: unknown = null;
   private closing: Promise<void> | null = null;
+  /** Body bytes queued or in flight. */
+  private bytes = 0;
+  /** Records in the insert under way: counted as dropped if close gives up on it. */
+  private inFlightCount = 0;
+  private readonly queueBytes: number;
 
   constructor(options: HistoryWriterOptions) {
     this.options = options;
+    this.queueBytes = options.queueBytes ?? DEFAULT_QUEUE_BYTES;
   }
 
   /** Records dropped since the start (queue full, insert failed, or left over at close). */
@@ -70,10 +98,19 @@ export class HistoryWriter implements RequestObserver {
 
   /** Queues one record; never blocks, throws or waits. */
   record(record: RequestRecord): void {
+    // A viewer sending random Host names would otherwise grow the table without a tunnel's
+    // per-name cap ever applying.
+    if (isNoTunnel(record)) return;
     if (this.closing !== null || this.queue.length >= this.options.queueMax) {
       this.drop(1, null);
       return;
     }
+    let size = bodyBytes(record);
+    if (size > 0 && this.bytes + size > this.queueBytes) {
+      record = withoutBodies(record);
+      size = 0;
+    }
+    this.bytes += size;
     this.queue.push(record);
     if (this.queue.length >= BATCH_RECORDS) this.flushIn(0);
     else if (this.timer === null) this.flushIn(this.options.flushMs);
@@ -109,6 +146,11 @@ export class HistoryWriter implements RequestObserver {
     })();
     await Promise.race([drain, timeout]);
     timers.clearTimeout(deadline);
+    // An insert still under way is given up on: its records count as dropped too.
+    if (this.inFlight !== null && this.inFlightCount > 0) {
+      this.drop(this.inFlightCount, null);
+      this.inFlightCount = 0;
+    }
     if (this.queue.length > 0) {
       this.drop(this.queue.length, null);
       this.queue = [];
@@ -147,11 +189,23 @@ export class HistoryWriter implements RequestObserver {
   }
 
   private startInsert(): void {
-    const batch =
-      this.queue.length <= MAX_INSERT_RECORDS ? this.queue : this.queue.slice(0, MAX_INSERT_RECORDS);
-    this.queue = batch === this.queue ? [] : this.queue.slice(MAX_INSERT_RECORDS);
+    // Up to MAX_INSERT_RECORDS, and no more body bytes than MAX_INSERT_BYTES (at least one record).
+    let count = 0;
+    let size = 0;
+    const limit = Math.min(this.queue.length, MAX_INSERT_RECORDS);
+    while (count < limit) {
+      const next = bodyBytes(this.queue[count]!);
+      if (count > 0 && size + next > MAX_INSERT_BYTES) break;
+      size += next;
+      count++;
+    }
+    const batch = count === this.queue.length ? this.queue : this.queue.slice(0, count);
+    this.queue = batch === this.queue ? [] : this.queue.slice(count);
+    this.inFlightCount = batch.length;
     this.inFlight = this.insert(batch).finally(() => {
       this.inFlight = null;
+      this.inFlightCount = 0;
+      this.bytes -= size;
       if (this.closing !== null || this.queue.length === 0) return;
       // A backlog goes on at once; a few records wait for the timer like any others.
       this.flushIn(this.queue.length >= BATCH_RECORDS ? 0 : this.options.flushMs);
@@ -162,7 +216,8 @@ export class HistoryWriter implements RequestObserver {
     try {
       await this.options.store.insertRequestRecords(batch);
     } catch (err) {
-      this.drop(batch.length, err);
+      // Unless close already counted them, giving up on this insert.
+      if (this.inFlightCount > 0) this.drop(batch.length, err);
     }
   }
 
@@ -199,4 +254,19 @@ export class HistoryWriter implements RequestObserver {
     this.lastFailure = null;
     this.lastWarningAt = this.options.timers.now();
   }
+}
+
+/** The record with its captured bodies left out (over the queue's byte budget). */
+function withoutBodies(record: RequestRecord): RequestRecord {
+  const capture = record.capture!;
+  return {
+    ...record,
+    capture: {
+      ...capture,
+      requestBody: null,
+      requestBodyTruncated: capture.requestBody !== null || capture.requestBodyTruncated,
+      responseBody: null,
+      responseBodyTruncated: capture.responseBody !== null || capture.responseBodyTruncated,
+    },
+  };
 }
