@@ -41,7 +41,7 @@ import { TunnelStats } from './observe/tunnel-stats.js';
 import type { ApiAuthDeps } from './api/api-auth.js';
 import { serveMetricsEndpoint } from './api/metrics-endpoint.js';
 import { EdgeMetrics } from './observe/edge-metrics.js';
-import { METRICS_PATH, MetricsListener } from './observe/metrics-listener.js';
+import { METRICS_PATH, MetricsListener, isLoopbackHost } from './observe/metrics-listener.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
@@ -456,6 +456,11 @@ export class EdgeServer {
           { cause: err },
         );
       });
+      if (!isLoopbackHost(host))
+        log.warn(
+          { host, port },
+          'metricsListen is not loopback: anyone who reaches it reads /metrics without a key',
+        );
     }
     edge.storeFile = storeFile;
     storeFile?.start();
