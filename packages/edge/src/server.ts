@@ -383,6 +383,11 @@ export class EdgeServer {
     const log = options.log ?? createLogger(config.log.level);
     // First: an unusable certificate file stops the start with its reason, before anything opens.
     const certSources = await startCertificateSources(config, { log, timers });
+    // Before the store opens: a tracing SDK that cannot load stops the start with nothing to close but these.
+    const tracing = await startRequestTracing(config.otlp, { log, timers }).catch((err: unknown) => {
+      certSources.stop();
+      throw err;
+    });
     // Made before the store opens, so its queries are timed from the first.
     const metrics = config.metrics.enabled
       ? new EdgeMetrics({ maxTunnelSeries: config.metrics.maxTunnelSeries })
@@ -418,7 +423,7 @@ export class EdgeServer {
       await loadEdgeSecret(config.dataDir),
       certSources,
       options.certificates,
-      await startRequestTracing(config.otlp, { log, timers }),
+      tracing,
       metrics,
     );
     // Verified domains route from the first request after a restart, not after the first pass.

@@ -236,6 +236,7 @@ export async function runCli(
           { cause: err },
         );
         output.error(reason, explainError(reason));
+        await tracer?.close(SPAN_FLUSH_MS);
         return 1;
       }
       output.metricsListening?.(listener.url);
