@@ -254,7 +254,7 @@ export const edgeConfigSchema = z.strictObject(
       headerTimeoutMs: msSetting(5_000, 100),
       trust: withMeta(cidrList(), { flag: 'trustProxy' }),
     }),
-    // Span export over OTLP/HTTP (observe/start-tracing.ts); off without an endpoint.
+    // Span export over OTLP/HTTP (observe/otlp-export.ts); off without an endpoint.
     otlp: group({
       endpoint: withMeta(
         z
