@@ -133,7 +133,7 @@ function withCommonOptions(command: Command): Command {
     .option('--config <file>', `config file (default ./${DEFAULT_CONFIG_FILE} when present)`)
     .option(
       '--otlp-endpoint <url>',
-      "export a span per origin call of a sampled trace to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318; the edge starts sampled traces only when it exports too (its --otlp-endpoint), else only a viewer's sampled traceparent is (env BURROW_OTLP_ENDPOINT; default off)",
+      'export a span per origin call to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318, for sampled traces only: give the edge --otlp-endpoint too, or send a sampled traceparent (env BURROW_OTLP_ENDPOINT; default off)',
     )
     .option(
       '--metrics-listen <host:port>',
