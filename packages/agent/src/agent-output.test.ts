@@ -27,6 +27,7 @@ const ok: RequestRecord = {
   status: 200,
   error: null,
   durationMs: 12,
+  upgrade: false,
   originMs: 9.5,
   requestId: 'req-7',
 };

@@ -33,7 +33,7 @@ export interface AgentDependencies {
   readonly connectTimeoutMs?: number;
   /** A session up this long resets the reconnect backoff, in ms. Default 10 s. */
   readonly stableAfterMs?: number;
-  /** Span export for origin calls (tracing/start-tracing.ts); the caller closes it after the agent. */
+  /** Span export for origin calls (tracing/otlp-export.ts); the caller closes it after the agent. */
   readonly tracer?: OriginCallTracer | null;
   /** Counts requests, reconnects and reads the session's RTT (`--metrics-listen`); none by default. */
   readonly metrics?: AgentMetrics;

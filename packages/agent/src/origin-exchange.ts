@@ -17,6 +17,6 @@ export abstract class OriginExchange {
     protected readonly tls: OriginTlsOptions,
     protected readonly context: ForwardContext,
   ) {
-    this.clock = new RequestClock(head, context.timers);
+    this.clock = new RequestClock(head, stream.upgrade, context.timers);
   }
 }

@@ -21,11 +21,21 @@ export interface RequestRecord {
   readonly status: number | null;
   /** Why the exchange failed, or null when it completed. */
   readonly error: ErrorCode | null;
-  /** From the stream's arrival to its end, in whole ms. */
+  /** From the stream's arrival to its end, in whole ms (an upgrade's: the socket's life). */
   readonly durationMs: number;
+  /** The viewer asked for an upgrade (WebSocket): the exchange may outlive any request. */
+  readonly upgrade: boolean;
   /** The origin's time from dispatch to its response head, in ms (µs precision); null without a head. */
   readonly originMs: number | null;
   readonly requestId: string;
+}
+
+/**
+ * `TUN_ERR_ORIGIN_*`: the origin refused, timed out, failed TLS or broke the exchange. Other
+ * codes on a record (a viewer's cancel, a dropped session) are not the origin's failure.
+ */
+export function isOriginError(code: ErrorCode): boolean {
+  return code.startsWith('TUN_ERR_ORIGIN_');
 }
 
 /**
@@ -34,6 +44,7 @@ export interface RequestRecord {
  */
 export class RequestClock {
   private readonly head: RequestHead;
+  private readonly upgrade: boolean;
   private readonly timers: Timers;
   private readonly stopwatch: Stopwatch;
   private readonly startedAt: number;
@@ -41,8 +52,9 @@ export class RequestClock {
   private originMs: number | null = null;
   private done = false;
 
-  constructor(head: RequestHead, timers: Timers, stopwatch: Stopwatch = realStopwatch) {
+  constructor(head: RequestHead, upgrade: boolean, timers: Timers, stopwatch: Stopwatch = realStopwatch) {
     this.head = head;
+    this.upgrade = upgrade;
     this.timers = timers;
     this.stopwatch = stopwatch;
     this.startedAt = timers.now();
@@ -70,6 +82,7 @@ export class RequestClock {
       status,
       error,
       durationMs: Math.max(0, Math.round(this.timers.now() - this.startedAt)),
+      upgrade: this.upgrade,
       originMs: this.originMs,
       requestId: this.head.requestId,
     };

@@ -41,7 +41,7 @@ import { TunnelStats } from './observe/tunnel-stats.js';
 import type { ApiAuthDeps } from './api/api-auth.js';
 import { serveMetricsEndpoint } from './api/metrics-endpoint.js';
 import { EdgeMetrics } from './observe/edge-metrics.js';
-import { METRICS_PATH, MetricsListener } from './observe/metrics-listener.js';
+import { METRICS_PATH, MetricsListener, isLoopbackHost } from './observe/metrics-listener.js';
 import { MemoryRegistry } from './registry/memory-registry.js';
 import { expectTunnelsBack, takeInterruptedNames } from './registry/restart-grace.js';
 import { AuthFailures } from './policy/auth-failures.js';
@@ -384,6 +384,11 @@ export class EdgeServer {
     const log = options.log ?? createLogger(config.log.level);
     // First: an unusable certificate file stops the start with its reason, before anything opens.
     const certSources = await startCertificateSources(config, { log, timers });
+    // Before the store opens: a tracing SDK that cannot load stops the start with nothing to close but these.
+    const tracing = await startRequestTracing(config.otlp, { log, timers }).catch((err: unknown) => {
+      certSources.stop();
+      throw err;
+    });
     // Made before the store opens, so its queries are timed from the first.
     const metrics = config.metrics.enabled
       ? new EdgeMetrics({ maxTunnelSeries: config.metrics.maxTunnelSeries })
@@ -420,7 +425,7 @@ export class EdgeServer {
       await loadEdgeSecret(config.dataDir),
       certSources,
       options.certificates,
-      await startRequestTracing(config.otlp, { log, timers }),
+      tracing,
       metrics,
     );
     // Verified domains route from the first request after a restart, not after the first pass.
@@ -458,6 +463,11 @@ export class EdgeServer {
           { cause: err },
         );
       });
+      if (!isLoopbackHost(host))
+        log.warn(
+          { host, port },
+          'metricsListen is not loopback: anyone who reaches it reads /metrics without a key',
+        );
     }
     edge.storeFile = storeFile;
     storeFile?.start();

@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TunnelError, type Session } from '@burrow/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TUNNEL_ACCESS_FLAGS } from '../config/index.js';
 import { FakeEdge } from '../test-support/fake-edge.js';
+import { OriginTracer } from '../tracing/origin-tracer.js';
 import { runCli, type CliIo } from './run-cli.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -97,6 +98,26 @@ describe('burrow http', () => {
     expect(io.out.stderr.trimEnd().split('\n').at(-1)).toBe(
       'burrow: the edge rejected the API key (TUN_ERR_UNAUTHORIZED). Check --token or BURROW_TOKEN.',
     );
+  });
+
+  it('closes the span exporter it started when the metrics listener cannot listen', async () => {
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const busy = (taken.address() as AddressInfo).port;
+    const close = vi.spyOn(OriginTracer.prototype, 'close');
+    cleanups.push(() => close.mockRestore());
+    const io = fakeProcess([
+      'http',
+      String(await startOrigin()),
+      '--otlp-endpoint',
+      'http://127.0.0.1:9/',
+      '--metrics-listen',
+      `127.0.0.1:${busy}`,
+    ]);
+    expect(await runCli(io, { dial: new FakeEdge().dial })).toBe(1);
+    expect(io.out.stderr).toContain('metricsListen: cannot listen');
+    expect(close).toHaveBeenCalledTimes(1);
   });
 
   it('says which target forms are accepted for a bad target', async () => {

@@ -133,7 +133,7 @@ function withCommonOptions(command: Command): Command {
     .option('--config <file>', `config file (default ./${DEFAULT_CONFIG_FILE} when present)`)
     .option(
       '--otlp-endpoint <url>',
-      'export a span per origin call to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (env BURROW_OTLP_ENDPOINT; default off)',
+      'export a span per origin call to this OTLP/HTTP receiver, e.g. http://127.0.0.1:4318, for sampled traces only: give the edge --otlp-endpoint too, or send a sampled traceparent (env BURROW_OTLP_ENDPOINT; default off)',
     )
     .option(
       '--metrics-listen <host:port>',
@@ -236,6 +236,7 @@ export async function runCli(
           { cause: err },
         );
         output.error(reason, explainError(reason));
+        await tracer?.close(SPAN_FLUSH_MS);
         return 1;
       }
       output.metricsListening?.(listener.url);

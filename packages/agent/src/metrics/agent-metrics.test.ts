@@ -5,8 +5,14 @@ import type { RequestRecord } from '../request-log.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { AgentMetricsListener } from './metrics-listener.js';
 
-function record(status: number | null, error: RequestRecord['error'] = null, durationMs = 20): RequestRecord {
+function record(
+  status: number | null,
+  error: RequestRecord['error'] = null,
+  durationMs = 20,
+  upgrade = false,
+): RequestRecord {
   return {
+    upgrade,
     tunnel: 'web',
     method: 'GET',
     path: '/',
@@ -49,6 +55,24 @@ describe('agent metrics', () => {
     expect(sampleValue(s, 'burrow_agent_origin_duration_seconds_count')).toBe(6);
     expect(sampleValue(s, 'burrow_agent_origin_duration_seconds_bucket', { le: '0.0025' })).toBe(1);
     expect(sampleValue(s, 'burrow_agent_origin_duration_seconds_bucket', { le: '0.025' })).toBe(5);
+  });
+
+  it('counts only origin failures as origin errors, and leaves upgrades out of the origin time', async () => {
+    const metrics = new AgentMetrics('http://edge.test');
+    metrics.request(record(null, 'TUN_ERR_STREAM_CANCELLED'));
+    metrics.request(record(null, 'TUN_ERR_SESSION_CLOSED'));
+    metrics.request(record(null, 'TUN_ERR_ORIGIN_ERROR'));
+    // A WebSocket open for ten minutes: its duration is the socket's life, not the origin's time.
+    metrics.request(record(101, null, 600_000, true));
+    metrics.request(record(null, 'TUN_ERR_STREAM_CANCELLED', 300_000, true));
+    const s = await scrape(metrics);
+    expect(s.filter((x) => x.name === 'burrow_agent_origin_errors_total')).toEqual([
+      expect.objectContaining({ labels: { code: 'TUN_ERR_ORIGIN_ERROR' }, value: 1 }),
+    ]);
+    expect(sampleValue(s, 'burrow_agent_requests_total', { status_class: 'none' })).toBe(4);
+    expect(sampleValue(s, 'burrow_agent_requests_total', { status_class: '1xx' })).toBe(1);
+    expect(sampleValue(s, 'burrow_agent_origin_duration_seconds_count')).toBe(3);
+    expect(sampleValue(s, 'burrow_agent_origin_duration_seconds_bucket', { le: '60' })).toBe(3);
   });
 
   it('counts reconnects, not the first connection, and reads RTT and streams at scrape time', async () => {

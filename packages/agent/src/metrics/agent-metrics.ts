@@ -4,8 +4,8 @@
  * prom-client children made once (no label objects built per request):
  *
  *   burrow_agent_requests_total{status_class}     every finished request, by the origin's status class
- *   burrow_agent_origin_errors_total{code}         requests the origin failed (refused, timed out, TLS, ...)
- *   burrow_agent_origin_duration_seconds           the agent's exchange with the origin, stream arrival to end
+ *   burrow_agent_origin_errors_total{code}         requests the origin failed (TUN_ERR_ORIGIN_*; not viewer cancels)
+ *   burrow_agent_origin_duration_seconds           the agent's exchange with the origin, stream arrival to end (not upgrades)
  *   burrow_agent_reconnects_total                  sessions the agent re-established after losing one
  *   burrow_agent_session_rtt_seconds{server}       the session's last PING round trip, read at scrape
  *   burrow_agent_connected, burrow_agent_active_streams, burrow_agent_build_info, process metrics
@@ -13,7 +13,7 @@
 
 import { ERROR_CATALOG, PROTOCOL_VERSION, type Session } from '@burrow/protocol';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestRecord } from '../request-log.js';
+import { isOriginError, type RequestRecord } from '../request-log.js';
 import { processMetrics } from './process-metrics.js';
 
 /** The agent's version, as `burrow_agent_build_info` reports it (the CLI's --version). */
@@ -55,7 +55,7 @@ export class AgentMetrics {
     this.byClass = STATUS_CLASSES.map((cls) => requests.labels(cls));
     this.errors = new Counter({
       name: 'burrow_agent_origin_errors_total',
-      help: 'Requests that failed at the origin or on the way to it, by error code (TUN_ERR_ORIGIN_REFUSED, ...).',
+      help: 'Requests that failed at the origin or on the way to it, by error code (TUN_ERR_ORIGIN_*); a viewer that cancels is not counted.',
       labelNames: ['code'],
       registers,
     });
@@ -112,8 +112,10 @@ export class AgentMetrics {
   request(record: RequestRecord): void {
     const cls = record.status === null ? 0 : (record.status / 100) | 0;
     this.byClass[cls >= 1 && cls <= 5 ? cls : 0]!.inc();
-    if (record.error !== null) this.errorCounter(record.error).inc();
-    this.originSeconds.observe(record.durationMs / 1000);
+    // Only the origin's failures: a viewer that cancels, or a session that drops, is not one.
+    if (record.error !== null && isOriginError(record.error)) this.errorCounter(record.error).inc();
+    // An upgrade's duration is the socket's life, not the origin's time to answer.
+    if (!record.upgrade) this.originSeconds.observe(record.durationMs / 1000);
   }
 
   /** A session is up; `reconnected` when it replaced a lost one. */

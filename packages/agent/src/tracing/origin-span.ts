@@ -13,7 +13,7 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { originHost, originPort } from '../forward-context.js';
-import type { RequestRecord } from '../request-log.js';
+import { isOriginError, type RequestRecord } from '../request-log.js';
 
 /** Who reports the spans: the service (resource) and the instrumentation scope. */
 export interface SpanSource {
@@ -52,8 +52,10 @@ function hrTimeOf(ms: number): HrTime {
 }
 
 /**
- * `<METHOD> <origin host:port>`, ending at `endMs`. Error status when the exchange failed
- * (its TUN_ERR_* code) or the origin answered 4xx/5xx (client-side semantics).
+ * `<METHOD> <origin host:port>`, ending at `endMs`. Error status when the origin failed
+ * (a TUN_ERR_ORIGIN_* code) or answered 4xx/5xx (client-side semantics). Any other code (a
+ * viewer's cancel, a dropped session) is not the origin's failure: it is only recorded in
+ * `burrow.error_code`, which every coded exchange carries.
  */
 export function originSpanFrom(
   call: OriginCall,
@@ -72,8 +74,10 @@ export function originSpanFrom(
     'burrow.request_id': record.requestId,
   };
   if (record.status !== null) attributes[HTTP_ATTRIBUTES.status] = record.status;
+  if (record.error !== null) attributes['burrow.error_code'] = record.error;
+  const originError = record.error !== null && isOriginError(record.error) ? record.error : null;
   const errorType =
-    record.error ?? (record.status !== null && record.status >= 400 ? String(record.status) : null);
+    originError ?? (record.status !== null && record.status >= 400 ? String(record.status) : null);
   if (errorType !== null) attributes[HTTP_ATTRIBUTES.errorType] = errorType;
   const own = { traceId: call.traceId, spanId: call.spanId, traceFlags: SAMPLED, isRemote: false };
   const end = Math.max(endMs, call.startMs);

@@ -7,7 +7,7 @@ import {
   realTimers,
   type MuxStream,
   type RequestHead,
-  type TunnelError,
+  TunnelError,
 } from '@burrow/protocol';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -175,6 +175,46 @@ describe('the agent span of an origin call', () => {
     expect(sink.spans).toHaveLength(1);
     expect(sink.spans[0]!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'TUN_ERR_ORIGIN_REFUSED' });
     expect(sink.spans[0]!.attributes['error.type']).toBe('TUN_ERR_ORIGIN_REFUSED');
+  });
+
+  it('records a viewer that cancels as an attribute, not as an error span', async () => {
+    let arrived: () => void = () => undefined;
+    const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
+    // An origin that never answers: the viewer gives up first.
+    const server = http.createServer(() => arrived());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const sink = new RecordingSink();
+    const { edge, records } = tunnelTo(url, new OriginTracer(sink, source, { timers: realTimers }));
+    const stream = edge.openStream();
+    stream.on('reset', () => undefined);
+    stream.open(
+      {
+        tunnel: 'app',
+        method: 'GET',
+        path: '/slow',
+        headers: ['Host', 'app.localhost', 'traceparent', SAMPLED],
+        remoteAddress: '203.0.113.9',
+        requestId: 'req-2',
+      },
+      { fin: true, upgrade: false },
+    );
+    await requestArrived;
+    stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'viewer left'));
+    for (let i = 0; i < 100 && sink.spans.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(records[0]).toMatchObject({ status: null, error: 'TUN_ERR_STREAM_CANCELLED', upgrade: false });
+    expect(sink.spans).toHaveLength(1);
+    const span = sink.spans[0]!;
+    expect(span.status).toEqual({ code: SpanStatusCode.UNSET });
+    expect(span.attributes['error.type']).toBeUndefined();
+    expect(span.attributes['burrow.error_code']).toBe('TUN_ERR_STREAM_CANCELLED');
   });
 
   it('traces an upgrade: the origin sees the agent span, exported when the connection ends', async () => {

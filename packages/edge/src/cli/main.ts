@@ -164,7 +164,7 @@ commonOptions(program.command('start').description('run the edge'))
   )
   .option(
     '--metrics-listen <host:port>',
-    'serve Prometheus /metrics here too, without authentication; keep it private (env BURROW_METRICS_LISTEN)',
+    'serve Prometheus /metrics here too, without authentication; keep it private; a bare port means 127.0.0.1 (env BURROW_METRICS_LISTEN)',
   )
   .option(
     '--metrics-enabled <true|false>',

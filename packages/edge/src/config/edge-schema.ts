@@ -19,7 +19,7 @@ import {
 } from './edge-config.js';
 import { HEADER_NAME_LIST_REQUIREMENT, parseHeaderNameList } from './header-name-list.js';
 import { isHostname } from './hostname.js';
-import { parseListenAddress, LISTEN_REQUIREMENT } from './listen-address.js';
+import { parseListenAddress, LISTEN_REQUIREMENT, LOOPBACK_HOST } from './listen-address.js';
 import {
   boolSetting,
   enumSetting,
@@ -40,10 +40,13 @@ const OTLP_ENDPOINT_REQUIREMENT =
   'an http:// or https:// URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 (leave unset to export no spans)';
 const DATABASE_URL_REQUIREMENT = 'a postgres:// or postgresql:// URL (leave unset for SQLite in dataDir)';
 
-function listenAddress() {
-  return z
-    .string({ error: LISTEN_REQUIREMENT })
-    .transform(parsedBy(parseListenAddress, (parsed) => parsed.address));
+function listenAddress(bareHost?: string) {
+  return z.string({ error: LISTEN_REQUIREMENT }).transform(
+    parsedBy(
+      (text: string) => parseListenAddress(text, bareHost),
+      (parsed) => parsed.address,
+    ),
+  );
 }
 
 const listen = listenAddress().prefault('0.0.0.0:8080');
@@ -239,7 +242,7 @@ export const edgeConfigSchema = z.strictObject(
       dns: acmeDnsSettings,
     }),
     // Prometheus `/metrics` on an address of its own (null: only on the edge's host, admin key).
-    metricsListen: withMeta(listenAddress().nullable().default(null), { flag: 'metricsListen' }),
+    metricsListen: withMeta(listenAddress(LOOPBACK_HOST).nullable().default(null), { flag: 'metricsListen' }),
     metrics: group({
       // Off: no metrics object, no observer, no /metrics anywhere (no cost on the data path).
       enabled: withMeta(boolSetting(true), { flag: 'metricsEnabled' }),
@@ -253,7 +256,7 @@ export const edgeConfigSchema = z.strictObject(
       headerTimeoutMs: msSetting(5_000, 100),
       trust: withMeta(cidrList(), { flag: 'trustProxy' }),
     }),
-    // Span export over OTLP/HTTP (observe/start-tracing.ts); off without an endpoint.
+    // Span export over OTLP/HTTP (observe/otlp-export.ts); off without an endpoint.
     otlp: group({
       endpoint: withMeta(
         z

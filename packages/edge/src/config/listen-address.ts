@@ -7,7 +7,9 @@ import { isHostname } from './hostname.js';
 export const LISTEN_REQUIREMENT = 'a "host:port" address such as 0.0.0.0:8080, [::1]:8080 or :8080';
 
 /** All interfaces, IPv4. `::` would also take IPv6 but fails on hosts with IPv6 disabled. */
-const ANY_HOST = '0.0.0.0';
+export const ANY_HOST = '0.0.0.0';
+/** What a bare port means for metricsListen: its listener is unauthenticated. */
+export const LOOPBACK_HOST = '127.0.0.1';
 
 export type ListenParse = { ok: true; address: ListenAddress } | { ok: false; requirement: string };
 
@@ -15,8 +17,11 @@ function fail(detail: string): ListenParse {
   return { ok: false, requirement: `${LISTEN_REQUIREMENT} (${detail})` };
 }
 
-/** Never throws: the schema turns a failure into a setting problem with its source. */
-export function parseListenAddress(text: string): ListenParse {
+/**
+ * Never throws: the schema turns a failure into a setting problem with its source.
+ * `bareHost` is the host of a bare `PORT` or `:PORT` (all interfaces unless told).
+ */
+export function parseListenAddress(text: string, bareHost: string = ANY_HOST): ListenParse {
   const trimmed = text.trim();
   let hostPart: string;
   let portPart: string;
@@ -33,7 +38,7 @@ export function parseListenAddress(text: string): ListenParse {
   const port = Number(portPart);
   if (port > 65535) return fail('the port must be from 0 to 65535');
 
-  if (hostPart === '') return { ok: true, address: { host: ANY_HOST, port } };
+  if (hostPart === '') return { ok: true, address: { host: bareHost, port } };
   if (hostPart.startsWith('[') && hostPart.endsWith(']')) {
     const inner = hostPart.slice(1, -1);
     if (isIP(inner) !== 6) return fail('brackets must hold an IPv6 address');

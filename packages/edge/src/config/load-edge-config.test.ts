@@ -482,6 +482,18 @@ describe('metrics settings', () => {
     expect(load({ flags: { config: file } }).metrics).toEqual({ enabled: true, maxTunnelSeries: 5 });
   });
 
+  it('binds a bare --metrics-listen port to loopback (unauthenticated), while listen keeps all interfaces', () => {
+    for (const bare of ['9464', ':9464']) {
+      const config = load({ flags: { metricsListen: bare, listen: bare.replace('9464', '8080') } });
+      expect(config.metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
+      expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080 });
+    }
+    expect(load({ flags: { metricsListen: '0.0.0.0:9464' } }).metricsListen).toEqual({
+      host: '0.0.0.0',
+      port: 9464,
+    });
+  });
+
   it('refuses a series cap out of bounds, naming the setting', () => {
     expect(failure({ env: { BURROW_METRICS_MAX_TUNNEL_SERIES: '-1' } })).toContain(
       'metrics.maxTunnelSeries (from env BURROW_METRICS_MAX_TUNNEL_SERIES) must be',

@@ -99,6 +99,13 @@ describe('access log', () => {
     ]);
   });
 
+  it('combined: nothing when info is off, like json', async () => {
+    const { log, lines } = memoryLogger('warn');
+    createAccessLog('combined', log)!.record(sample);
+    log.warn('still logging');
+    expect((await lines()).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['still logging']);
+  });
+
   it('combined: "-" for no body, quotes and controls escaped so a line stays one line', () => {
     const line = combinedLine({ ...sample, bytesOut: 0, status: 0, path: '/a"b\\c\n' });
     expect(line).toBe(

@@ -2,6 +2,7 @@
  * One line per finished tunnel request (`accessLog`): `json`, a pino line at info with the
  * record's fields (captured headers and bodies left out), or `combined`, the Apache/nginx
  * combined format for existing log tooling, written to the logger's destination as it is.
+ * Both are info lines: with the log level above info neither is written.
  *
  * The record keeps neither Referer, User-Agent nor the viewer's HTTP version (it is stored
  * for every request, and they would grow every row): `combined` writes `-` for the first two
@@ -37,7 +38,7 @@ export function loggerSink(log: Logger): LineSink {
 export function createAccessLog(format: AccessLogFormat, log: Logger): RequestObserver | null {
   if (format === 'off') return null;
   if (format === 'json') return new JsonAccessLog(log);
-  return new CombinedAccessLog(loggerSink(log));
+  return new CombinedAccessLog(loggerSink(log), log);
 }
 
 /**
@@ -85,10 +86,15 @@ export class JsonAccessLog implements RequestObserver {
   }
 }
 
+/** Written at info like the json lines: a log level above info silences it too. */
 export class CombinedAccessLog implements RequestObserver {
-  constructor(private readonly sink: LineSink) {}
+  constructor(
+    private readonly sink: LineSink,
+    private readonly log: Logger,
+  ) {}
 
   record(r: RequestRecord): void {
+    if (!this.log.isLevelEnabled('info')) return;
     this.sink(combinedLine(r));
   }
 }

@@ -40,7 +40,7 @@ async function scrape(metrics: EdgeMetrics): Promise<PromSample[]> {
 
 describe('edge metrics', () => {
   it('counts requests by status class, error code and named tunnel', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.admitTunnel('web');
     for (let i = 0; i < 3; i++) metrics.record(record());
     metrics.record(record({ status: 404 }));
@@ -58,7 +58,7 @@ describe('edge metrics', () => {
   });
 
   it('never labels by a code outside the catalog', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.record(record({ status: 502, errorCode: 'made up by someone' }));
     const s = await scrape(metrics);
     expect(
@@ -67,19 +67,31 @@ describe('edge metrics', () => {
   });
 
   it('keeps a duration histogram per status class in seconds, cumulative, without upgrades', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.admitTunnel('web');
     metrics.record(record({ totalMs: 3 })); // le 0.005
-    metrics.record(record({ totalMs: 40 })); // le 0.05
+    metrics.record(record({ totalMs: 40 })); // le 0.1
     metrics.record(record({ totalMs: 90_000 })); // +Inf only
     metrics.record(record({ status: 101, upgrade: true, totalMs: 5_000 }));
     const s = await scrape(metrics);
     const bucket = (le: string) =>
       sampleValue(s, 'burrow_request_duration_seconds_bucket', { status_class: '2xx', tunnel: 'web', le });
-    expect(bucket('0.0025')).toBe(0);
+    // Per-tunnel buckets are fewer than the edge-wide ones (scrape size at maxTunnelSeries).
+    expect(samplesOf(s, 'burrow_request_duration_seconds_bucket').map((b) => b.labels.le)).toEqual([
+      '0.005',
+      '0.025',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '10',
+      '+Inf',
+    ]);
     expect(bucket('0.005')).toBe(1);
-    expect(bucket('0.05')).toBe(2);
-    expect(bucket('60')).toBe(2);
+    expect(bucket('0.025')).toBe(1);
+    expect(bucket('0.1')).toBe(2);
+    expect(bucket('10')).toBe(2);
     expect(bucket('+Inf')).toBe(3);
     expect(
       sampleValue(s, 'burrow_request_duration_seconds_count', { status_class: '2xx', tunnel: 'web' }),
@@ -91,7 +103,7 @@ describe('edge metrics', () => {
   });
 
   it('times the edge, tunnel and origin phases, skipping the ones a record lacks', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.record(record({ timing: { edgeMs: 0.5, tunnelMs: 7, originMs: 30, totalMs: 40 } }));
     metrics.record(
       record({ status: 403, timing: { edgeMs: null, tunnelMs: null, originMs: null, totalMs: 1 } }),
@@ -105,7 +117,7 @@ describe('edge metrics', () => {
   });
 
   it('adds up body bytes both ways and tracks open WebSockets', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.record(record({ bytesIn: 100, bytesOut: 2_000 }));
     metrics.upgraded();
     metrics.upgraded();
@@ -120,7 +132,7 @@ describe('edge metrics', () => {
   });
 
   it('labels at most maxTunnelSeries named tunnels; the next ones are _other', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 2 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 2, reuseMs: 0 });
     for (const name of ['a', 'b', 'c']) metrics.admitTunnel(name);
     for (const name of ['a', 'b', 'c', 'd']) metrics.record(record({ tunnel: name }));
     const s = await scrape(metrics);
@@ -133,7 +145,7 @@ describe('edge metrics', () => {
   });
 
   it('removes a released tunnel’s series from the next scrape', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.admitTunnel('web');
     metrics.record(record());
     expect(
@@ -151,7 +163,7 @@ describe('edge metrics', () => {
   });
 
   it('reads the live gauges and the dropped-record count at scrape time', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     let sessions = 1;
     let dropped = 0;
     metrics.watch({
@@ -175,13 +187,13 @@ describe('edge metrics', () => {
   });
 
   it('exports no dropped counter when there is no history writer to read', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.watch({ sessions: () => 0, tunnels: () => 0, activeStreams: () => 0, waitingRequests: () => 0 });
     expect(samplesOf(await scrape(metrics), 'burrow_request_log_dropped_total')).toEqual([]);
   });
 
   it('times store queries, counts failures and ACME outcomes, and says what runs', async () => {
-    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     metrics.storeQuery(0.3, false);
     metrics.storeQuery(20, true);
     metrics.acmeOrder('issued');
@@ -201,8 +213,8 @@ describe('edge metrics', () => {
   });
 
   it('keeps two edges in one process apart', async () => {
-    const a = new EdgeMetrics({ maxTunnelSeries: 10 });
-    const b = new EdgeMetrics({ maxTunnelSeries: 10 });
+    const a = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
+    const b = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 0 });
     a.record(record());
     a.record(record());
     b.record(record());
@@ -215,8 +227,40 @@ describe('edge metrics', () => {
   });
 
   it('renders the content type Prometheus expects', async () => {
-    expect((await new EdgeMetrics({ maxTunnelSeries: 1 }).render()).contentType).toBe(
+    expect((await new EdgeMetrics({ maxTunnelSeries: 1, reuseMs: 0 }).render()).contentType).toBe(
       'text/plain; version=0.0.4; charset=utf-8',
     );
+  });
+
+  it('shares one render between concurrent scrapes and reuses it for reuseMs', async () => {
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10, reuseMs: 200 });
+    let renders = 0;
+    const metricsOf = metrics.registry.metrics.bind(metrics.registry);
+    metrics.registry.metrics = () => {
+      renders += 1;
+      return metricsOf();
+    };
+    metrics.record(record());
+    const [first, second] = await Promise.all([metrics.render(), metrics.render()]);
+    expect(renders).toBe(1);
+    expect(second.body).toBe(first.body);
+    metrics.record(record());
+    const reused = await metrics.render();
+    expect(renders).toBe(1);
+    const count = (body: string) =>
+      sampleValue(parsePromText(body), 'burrow_requests_total', { status_class: '2xx', tunnel: '_other' });
+    expect(count(reused.body)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(count((await metrics.render()).body)).toBe(2);
+    expect(renders).toBe(2);
+  });
+
+  it('renders afresh after a tunnel is forgotten', async () => {
+    const metrics = new EdgeMetrics({ maxTunnelSeries: 10 });
+    metrics.admitTunnel('web');
+    metrics.record(record());
+    expect((await scrape(metrics)).some((s) => s.labels.tunnel === 'web')).toBe(true);
+    metrics.forgetTunnel('web');
+    expect((await scrape(metrics)).some((s) => s.labels.tunnel === 'web')).toBe(false);
   });
 });

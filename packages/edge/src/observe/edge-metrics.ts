@@ -17,9 +17,14 @@ import type { RequestObserver, RequestRecord } from './request-observer.js';
 /** The edge's version, as `burrow_build_info` reports it (the workspace packages share it). */
 export const EDGE_VERSION = '0.1.0';
 
+/** How long one render answers later scrapes (ms); see `render`. */
+export const RENDER_REUSE_MS = 1_000;
+
 export interface EdgeMetricsOptions {
   /** metrics.maxTunnelSeries: named tunnels with a `tunnel` label of their own. */
   maxTunnelSeries: number;
+  /** How long a render is reused; RENDER_REUSE_MS unless a test needs every scrape fresh. */
+  reuseMs?: number;
 }
 
 /** What the gauges read from the running edge at each scrape; every call must be cheap and not throw. */
@@ -50,9 +55,14 @@ export class EdgeMetrics implements RequestObserver {
   private readonly storeQueries = new HistogramSeries(QUERY_SECONDS_BUCKETS);
   private storeQueryErrors = 0;
   private readonly acmeOrders: Counter<'result'>;
+  private readonly reuseMs: number;
+  /** The render in progress, or the last one while it is younger than reuseMs. */
+  private rendered: Promise<RenderedMetrics> | null = null;
+  private renderedAt = 0;
 
   constructor(options: EdgeMetricsOptions) {
     const { registry } = this;
+    this.reuseMs = options.reuseMs ?? RENDER_REUSE_MS;
     this.requests = new RequestMetrics(options.maxTunnelSeries);
     for (const metric of this.requests.metrics()) registerCollected(registry, metric);
     registerCollected(
@@ -147,10 +157,32 @@ export class EdgeMetrics implements RequestObserver {
   /** A name was released or changed owner: its series are removed from the next scrape. */
   forgetTunnel(name: string): void {
     this.requests.forgetTunnel(name);
+    this.rendered = null;
   }
 
-  /** The Prometheus text exposition of every metric. */
-  async render(): Promise<RenderedMetrics> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  /**
+   * The Prometheus text exposition of every metric. At metrics.maxTunnelSeries named tunnels
+   * a render is tens of thousands of lines and holds the event loop for tens of ms, so
+   * scrapes arriving while one renders share it, and a render answers every scrape for
+   * reuseMs (1 s) after it finished: values are at most that old. A failed render is not kept.
+   */
+  render(): Promise<RenderedMetrics> {
+    const now = performance.now();
+    if (this.rendered !== null && now - this.renderedAt < this.reuseMs) return this.rendered;
+    const rendering = this.registry.metrics().then(
+      (body) => {
+        // Counted from the end: a slow render is still reused for the whole window.
+        if (this.rendered === rendering) this.renderedAt = performance.now();
+        return { contentType: this.registry.contentType, body };
+      },
+      (err: unknown) => {
+        if (this.rendered === rendering) this.rendered = null;
+        throw err;
+      },
+    );
+    this.rendered = rendering;
+    // In flight: younger than any window until it settles.
+    this.renderedAt = Number.POSITIVE_INFINITY;
+    return rendering;
   }
 }

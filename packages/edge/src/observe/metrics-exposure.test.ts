@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parsePromText, sampleValue } from '../../../../test/support/prometheus-text.js';
 import { loadEdgeConfig, type EdgeFlags } from '../config/index.js';
 import { EdgeServer } from '../server.js';
+import { isLoopbackHost } from './metrics-listener.js';
 import type { RequestRecord } from './request-observer.js';
 
 const started: { edge: EdgeServer | null; dir: string }[] = [];
@@ -150,6 +151,13 @@ describe('/metrics exposure', () => {
     });
     expect(release.status).toBe(204);
     expect((await scrape()).filter((s) => s.labels.tunnel === 'web')).toEqual([]);
+  });
+
+  it('tells loopback hosts (no warning at start) from the ones that expose the listener', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost'])
+      expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', '127.example.com', 'metrics.internal'])
+      expect(isLoopbackHost(host)).toBe(false);
   });
 
   it('refuses to start when metricsListen cannot listen', async () => {

@@ -11,6 +11,11 @@ import type { RenderedMetrics } from './edge-metrics.js';
 
 export const METRICS_PATH = '/metrics';
 
+/** A host only this machine reaches; anything else exposes the unauthenticated listener. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export interface MetricsListenerOptions {
   host: string;
   port: number;

@@ -6,7 +6,7 @@
  * never loads it (the CLI bundle keeps it external, scripts/bundle.js).
  */
 
-import type { Timers } from '@burrow/protocol';
+import { TunnelError, type Timers } from '@burrow/protocol';
 import type { DiagLogger } from '@opentelemetry/api';
 import type { Logger } from '../logger.js';
 import type { SpanSource } from './edge-span.js';
@@ -46,7 +46,14 @@ export async function startRequestTracing(
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-base'),
-  ]);
+  ]).catch((err: unknown) => {
+    // The bundle keeps the SDK external: an install without its node_modules lands here.
+    throw new TunnelError(
+      'TUN_ERR_CONFIG_INVALID',
+      `otlp.endpoint is set but the OpenTelemetry packages could not be loaded (${err instanceof Error ? err.message : String(err)}); run "npm ci" where burrow is installed, or remove --otlp-endpoint (otlp.endpoint, BURROW_OTLP_ENDPOINT) to export no spans`,
+      { cause: err },
+    );
+  });
   api.diag.setLogger(diagnostics(deps.log, deps.timers), {
     logLevel: api.DiagLogLevel.WARN,
     suppressOverrideMessage: true,

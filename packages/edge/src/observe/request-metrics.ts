@@ -14,7 +14,7 @@
 
 import { ERROR_CATALOG } from '@burrow/protocol';
 import { CollectedMetric, histogramSamples, type LabelSet, type Sample } from './collected-metric.js';
-import { HistogramSeries, REQUEST_SECONDS_BUCKETS } from './histogram-series.js';
+import { HistogramSeries, REQUEST_SECONDS_BUCKETS, TUNNEL_SECONDS_BUCKETS } from './histogram-series.js';
 import type { RequestObserver, RequestRecord } from './request-observer.js';
 import { TunnelSeriesBook } from './tunnel-series.js';
 
@@ -58,7 +58,7 @@ class TunnelRequests {
   duration(cls: number): HistogramSeries {
     let series = this.durations[cls];
     if (series === null || series === undefined) {
-      series = new HistogramSeries(REQUEST_SECONDS_BUCKETS);
+      series = new HistogramSeries(TUNNEL_SECONDS_BUCKETS);
       this.durations[cls] = series;
     }
     return series;
