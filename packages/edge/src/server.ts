@@ -6,7 +6,6 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -48,6 +47,7 @@ import { AuthFailures } from './policy/auth-failures.js';
 import { createHttpsSide, type HttpsSide, type ListenerCertificates } from './listeners/https-setup.js';
 import { PolicyBook } from './policy/index.js';
 import { replayRequest, type ReplayDeps } from './ingress/replay.js';
+import { newRequestId } from './ingress/request-id.js';
 import type { RequestSpanExporter } from './observe/span-exporter.js';
 import { startRequestTracing } from './observe/otlp-export.js';
 import { openConfiguredStore, SqliteFileWatch, sqliteFileOf, type Store } from './store/index.js';
@@ -318,7 +318,7 @@ export class EdgeServer {
       maxPendingRequests: limits.maxPendingRequests,
       observer,
       recordOptions,
-      newRequestId: randomUUID,
+      newRequestId: () => newRequestId(),
       requestTimeoutMs: timeouts.requestMs,
       responseIdleMs: timeouts.responseIdleMs,
       stopwatch: () => performance.now(),
@@ -353,7 +353,7 @@ export class EdgeServer {
         responseIdleMs: timeouts.responseIdleMs,
         anonymousWarning: tunnels.anonymousWarning,
         warningCookies: new WarningCookies(secret),
-        newRequestId: randomUUID,
+        newRequestId: () => newRequestId(),
         observer,
         recordOptions,
         // New traces are sampled when their spans go somewhere; the origin is told either way.
