@@ -31,11 +31,12 @@ export interface RequestRecord {
 }
 
 /**
- * `TUN_ERR_ORIGIN_*`: the origin refused, timed out, failed TLS or broke the exchange. Other
- * codes on a record (a viewer's cancel, a dropped session) are not the origin's failure.
+ * `TUN_ERR_ORIGIN_*`: the origin refused, timed out, failed TLS or broke the exchange; and
+ * `TUN_ERR_HEAD_INVALID`, a response head the origin got wrong. Other codes on a record (a
+ * viewer's cancel, a dropped session) are not the origin's failure.
  */
 export function isOriginError(code: ErrorCode): boolean {
-  return code.startsWith('TUN_ERR_ORIGIN_');
+  return code.startsWith('TUN_ERR_ORIGIN_') || code === 'TUN_ERR_HEAD_INVALID';
 }
 
 /**

@@ -37,7 +37,11 @@ export function statsRoutes(deps: ApiDeps): ApiRoute[] {
       path: '/tunnels/{name}/stats',
       async handle({ caller, params }: ApiRequest) {
         const tunnel = await ownTunnel(deps, caller, params.name!);
-        const body = statsView(tunnel.name, deps.stats.get(tunnel.name), deps.liveSessions(tunnel.name));
+        const body = statsView(
+          tunnel.name,
+          deps.stats.get(tunnel.name, tunnel.ownerUserId),
+          deps.liveSessions(tunnel.name),
+        );
         return { status: 200, body };
       },
     },
@@ -46,7 +50,7 @@ export function statsRoutes(deps: ApiDeps): ApiRoute[] {
       path: '/tunnels/{name}/traffic',
       async handle({ caller, params }: ApiRequest) {
         const tunnel = await ownTunnel(deps, caller, params.name!);
-        const stats = deps.stats.get(tunnel.name);
+        const stats = deps.stats.get(tunnel.name, tunnel.ownerUserId);
         return {
           status: 200,
           body: {

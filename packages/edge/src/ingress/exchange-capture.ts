@@ -45,11 +45,12 @@ export class ExchangeCapture {
   }
 
   /** The record's capture, `requestHeaders` being the viewer's after hop-by-hop removal. */
-  toRecord(requestHeaders: readonly string[], redact: ReadonlySet<string>): RequestCapture {
+  toRecord(requestHeaders: readonly string[], redact: ReadonlySet<string>, bodyWhole = true): RequestCapture {
     return {
       requestHeaders: redactedHeaders(requestHeaders, redact),
       requestBody: this.requestBody?.bytes() ?? null,
-      requestBodyTruncated: this.requestBody?.truncated ?? false,
+      // Also when the body did not reach the agent whole: what is kept is not the request.
+      requestBodyTruncated: (this.requestBody?.truncated ?? false) || !bodyWhole,
       responseHeaders: this.responseHeaders === null ? [] : redactedHeaders(this.responseHeaders, redact),
       responseBody: this.responseBody?.bytes() ?? null,
       responseBodyTruncated: this.responseBody?.truncated ?? false,

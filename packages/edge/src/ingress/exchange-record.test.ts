@@ -280,6 +280,23 @@ describe('capture', () => {
     expect(capture!.responseBodyTruncated).toBe(false);
   });
 
+  it('marks the body of a request refused before it was read as not whole, so it is never replayed', async () => {
+    const { rig, heard } = await start();
+    const { name } = await rig.agent({
+      token: await agentKey(rig),
+      policy: { authToken: 'sesame-1234', capture: { bodies: true } },
+    });
+    const res = await rig.send(name, {
+      method: 'POST',
+      body: 'never read',
+      headers: { 'transfer-encoding': 'chunked' },
+    });
+    expect(res.status).toBe(401);
+    const { capture, bytesIn } = await heard.one();
+    expect(bytesIn).toBe(0);
+    expect(capture).toMatchObject({ requestBody: null, requestBodyTruncated: true });
+  });
+
   it('captures nothing for an anonymous tunnel, whatever its policy asks', async () => {
     const { rig, heard } = await start();
     const { agent, name } = await rig.agent({ policy: { capture: { bodies: true } } });

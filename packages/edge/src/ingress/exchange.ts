@@ -103,7 +103,7 @@ export abstract class Exchange implements StepTimes {
   /** The path OPEN carried (the policy's), the routed one until then. */
   private forwardedPath: string;
   /** Headers and bodies for the record, when the tunnel's policy captures and someone observes. */
-  protected readonly capture: ExchangeCapture | null;
+  protected capture: ExchangeCapture | null;
 
   constructor(
     protected readonly deps: ExchangeDeps,
@@ -181,6 +181,8 @@ export abstract class Exchange implements StepTimes {
     }
     // After a reconnect the serving target is not the one found on arrival (often none).
     this.servedBy = opened.target;
+    // An anonymous agent took the name back: its requests are not captured (see the constructor).
+    if (opened.target.anonymous) this.capture = null;
     return this.adopt(opened.stream, viewer);
   }
 
@@ -309,9 +311,19 @@ export abstract class Exchange implements StepTimes {
           : this.capture.toRecord(
               viewerRequestHeaders(req.rawHeaders, { upgrade }, req.httpVersionMajor === 2),
               options.redactHeaders,
+              this.requestBodyWhole(),
             ),
     };
     observer.record(record);
+  }
+
+  /**
+   * Whether the agent got the viewer's whole request body (or there was none): a capture of
+   * a body refused, cut or abandoned on its way is marked truncated, so it is never replayed
+   * as if it were the request. Upgrades carry no body.
+   */
+  protected requestBodyWhole(): boolean {
+    return true;
   }
 
   /**

@@ -311,6 +311,11 @@ export class HttpExchange extends Exchange {
     else this.req.resume();
   }
 
+  protected override requestBodyWhole(): boolean {
+    if (!hasRequestBody(this.req)) return true;
+    return this.body !== null && !this.body.abandoned && this.req.complete;
+  }
+
   private recordOutcome(): void {
     const { res } = this;
     this.report(

@@ -165,7 +165,21 @@ describe('replay', () => {
       responseBody: null,
       responseBodyTruncated: false,
     });
-    expect(replayRefusal({ ...base, capture: withBody(Buffer.from('12345')) })).toBeNull();
+    expect(replayRefusal({ ...base, bytesIn: 5, capture: withBody(Buffer.from('12345')) })).toBeNull();
+    // A chunked (or HTTP/2) body leaves no length in the capture: the bytes seen decide.
+    const chunked = { ...withBody(Buffer.from('12345')), requestHeaders: ['Content-Type', 'text/plain'] };
+    expect(replayRefusal({ ...base, bytesIn: 5, capture: chunked })).toBeNull();
+    expect(replayRefusal({ ...base, bytesIn: 9, capture: chunked })).toMatch(
+      /did not reach the tunnel whole/,
+    );
+    // Refused before it was read: nothing seen, but the exchange marked the capture cut.
+    expect(
+      replayRefusal({
+        ...base,
+        bytesIn: 0,
+        capture: { ...chunked, requestBody: null, requestBodyTruncated: true },
+      }),
+    ).toMatch(/did not reach the tunnel whole/);
     expect(replayRefusal({ ...base, capture: withBody(Buffer.from('123'), true) })).toMatch(/first 3 bytes/);
     expect(replayRefusal({ ...base, capture: withBody(null) })).toMatch(/body that was not captured/);
     // Refused before its body was read (policy, offline agent): Content-Length says 5, nothing arrived.

@@ -65,14 +65,22 @@ export function replayRefusal(
   if (original.path.length >= MAX_RECORD_PATH) return 'the recorded path was cut short';
   if (original.path.includes('burrow_token=***')) return 'the recorded path has its access token masked';
   const declared = declaredBody(capture.requestHeaders);
-  if (declared === 0) return null;
   const body = capture.requestBody;
+  // Transfer-Encoding is hop-by-hop (not in the capture) and HTTP/2 needs no Content-Length:
+  // bytes seen, a kept body or a cut one say there was a body as surely as a declared length.
+  const hadBody =
+    (declared !== null && declared > 0) ||
+    original.bytesIn > 0 ||
+    body !== null ||
+    capture.requestBodyTruncated;
+  if (!hadBody) return null;
+  if (capture.requestBodyTruncated)
+    return body === null
+      ? 'the request body did not reach the tunnel whole (refused or cut before it was read)'
+      : `only the first ${body.length} bytes of the body were captured (or it did not reach the tunnel whole); raise capture.maxBytes to replay requests this large`;
   if (body === null)
     return 'the request had a body that was not captured; turn body capture on in the tunnel policy (capture: {bodies: true}) to replay such requests';
-  if (capture.requestBodyTruncated)
-    return `only the first ${body.length} bytes of the body were captured; raise capture.maxBytes to replay requests this large`;
-  // A body cut short on its way (refused, agent offline, the viewer left) is not the request that was sent.
-  if ((declared !== null && body.length !== declared) || (declared === null && original.errorCode !== null))
+  if ((declared !== null && declared > 0 && body.length !== declared) || body.length !== original.bytesIn)
     return 'the request body did not reach the tunnel whole';
   return null;
 }
@@ -119,6 +127,7 @@ export async function replayRequest(
   };
   const caller = new ViewerPresence();
   const leave = (): void => caller.leave();
+  if (signal?.aborted === true) caller.leave();
   signal?.addEventListener('abort', leave, { once: true });
   try {
     // Waits through a reconnect grace like a viewer's request; whoever binds the name then
@@ -177,9 +186,12 @@ class Replay {
         }, ms);
       };
       let settled = false;
+      // Assigned below; `done` takes it off the caller's signal.
+      let abandon = (): void => undefined;
       const done = (err: TunnelError | null): void => {
         if (settled) return;
         settled = true;
+        this.signal?.removeEventListener('abort', abandon);
         deps.timers.clearTimeout(timer);
         deps.timers.clearTimeout(deadline);
         if (err !== null) this.errorCode = err.code;
@@ -211,7 +223,7 @@ class Replay {
         done(failure);
       }, deps.requestTimeoutMs);
       stream.on('close', () => deps.timers.clearTimeout(deadline));
-      const abandon = (): void => {
+      abandon = (): void => {
         const failure = new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the API caller went away');
         stream.reset(failure);
         done(failure);

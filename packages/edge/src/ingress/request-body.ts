@@ -55,8 +55,12 @@ export class RequestBody {
     return this.pump.stats.toStream;
   }
 
+  /** The rest was read and dropped: the agent did not get the whole body. */
+  abandoned = false;
+
   /** Reads and drops the rest: the exchange failed, the viewer must not sit on its upload. */
   abandon(): void {
+    this.abandoned = true;
     this.pump.stop();
     this.req.resume();
   }

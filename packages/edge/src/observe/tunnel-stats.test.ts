@@ -113,6 +113,9 @@ describe('TunnelStats', () => {
     stats.record(sampleRecord({ status: 500, userId: 'user-1', bytesIn: 7 }));
     stats.record(sampleRecord({ status: 200, userId: null, bytesIn: 7 }));
     expect(stats.get('alpha')).toMatchObject({ requests: 2, bytesIn: 14 });
+    // Read by the new owner before any record of theirs: nothing of the old owner's shows.
+    expect(stats.get('alpha', 'user-2')).toMatchObject({ requests: 0, bytesIn: 0, lastStatus: null });
+    expect(stats.get('alpha', 'user-1')).toMatchObject({ requests: 2 });
     clock.t = T0 + 5_000;
     stats.record(sampleRecord({ status: 201, userId: 'user-2', bytesIn: 3 }));
     expect(stats.get('alpha')).toMatchObject({

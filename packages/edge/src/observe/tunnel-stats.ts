@@ -144,9 +144,17 @@ export class TunnelStats implements RequestObserver {
     this.remember(name, this.clock.now());
   }
 
-  get(name: string): TunnelStatsSnapshot {
+  /**
+   * The name's counts; with `owner`, counts another owner made read as none (the name
+   * changed hands where this edge did not see it, and no record of the new owner came yet).
+   */
+  get(name: string, owner?: string | null): TunnelStatsSnapshot {
     const now = this.clock.now();
-    const entry = this.entries.get(name);
+    const found = this.entries.get(name);
+    const entry =
+      found !== undefined && owner !== undefined && found.owner !== null && found.owner !== owner
+        ? undefined
+        : found;
     if (entry === undefined) {
       const none = { count: 0, p50Ms: null, p90Ms: null, p99Ms: null };
       return {
