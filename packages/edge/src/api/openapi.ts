@@ -259,7 +259,7 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: "The tunnel's new requests as they finish, as Server-Sent Events",
         description:
-          'Each finished request is an `event: request` whose `id` is the record id and whose `data` is the record (without capture) on one line. A comment line is sent every 15 s. The stream ends with `event: end` and `data: {"reason": "slow-reader" | "edge-closing"}` when the reader fell more than 1 MiB behind or the edge shuts down. At most `limits.sseStreamsPerUser` (default 5) open streams per user.',
+          'Each finished request is an `event: request` whose `id` is the record id and whose `data` is the record (without capture) on one line. A comment line is sent every 15 s. The stream ends with `event: end` and `data: {"reason": "slow-reader" | "edge-closing" | "unauthorized"}` when the reader fell more than 1 MiB behind, the edge shuts down, or the key was revoked or its user disabled (checked at each heartbeat). At most `limits.sseStreamsPerUser` (default 5) open streams per user.',
         responses: {
           '200': {
             description: 'An endless event stream.',

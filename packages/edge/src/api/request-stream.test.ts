@@ -137,6 +137,23 @@ describe('live request stream', () => {
     reader.close();
   });
 
+  it('ends the stream of a key revoked after it opened, at the next heartbeat', async () => {
+    const { alice } = await setup();
+    const store = rig.edge.store;
+    const spare = await store.createApiKey({ label: 'spare', userId: alice.id });
+    const reader = await stream(spare.secret, 'alpha');
+    await until(() => reader.comments >= 1);
+    await store.revokeApiKey(spare.record.id);
+    // One heartbeat (15 s) at most, then the check answers.
+    for (let i = 0; i < 200 && reader.events.at(-1)?.event !== 'end'; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(reader.events.at(-1)).toEqual({ event: 'end', data: '{"reason":"unauthorized"}' });
+    finish(sampleRecord({ id: 's-after-revoke', tunnel: 'alpha', userId: alice.id }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reader.events.map((e) => e.id)).not.toContain('s-after-revoke');
+    reader.close();
+  }, 30_000);
+
   it("answers another user's tunnel with 404 JSON, before any event", async () => {
     const { alice } = await setup();
     const res = (await open(alice.key, 'bravo')) as Response;

@@ -104,6 +104,12 @@ export function requestRoutes(deps: ApiDeps): ApiRoute[] {
               caller: caller.userId,
               visibleUserId: visibleTo(caller),
               sink: stream,
+              stillAllowed: async () => {
+                if (!(await deps.store.isUserActive(caller.userId))) return false;
+                const keys = await deps.store.listApiKeys({ userId: caller.userId });
+                const key = keys.find((k) => k.id === caller.key.id);
+                return key !== undefined && key.revokedAt === null;
+              },
             });
             // The caller may have left during the ownership lookup: its 'close' has fired already.
             if (viewerGone(res)) {

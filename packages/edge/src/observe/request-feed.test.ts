@@ -132,6 +132,36 @@ describe('RequestFeed', () => {
     expect(timers.pending).toBe(0);
   });
 
+  it('ends a stream whose key stops being allowed, asking at each heartbeat, and keeps it through a failing check', async () => {
+    const { feed, timers } = rig();
+    const sink = new ListSink();
+    const answers: (boolean | Error)[] = [true, new Error('store down'), false];
+    let asked = 0;
+    feed.subscribe({
+      tunnel: 'a',
+      caller: 'u1',
+      visibleUserId: 'u1',
+      sink,
+      stillAllowed: () => {
+        const answer = answers[asked++]!;
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+      },
+    });
+    const settle = () => new Promise((r) => setImmediate(r));
+    timers.advance(15_000);
+    await settle();
+    expect(sink.ended).toBeNull();
+    timers.advance(15_000);
+    await settle();
+    expect(sink.ended).toBeNull();
+    timers.advance(15_000);
+    await settle();
+    expect(asked).toBe(3);
+    expect(sink.ended).toBe('unauthorized');
+    expect(feed.size).toBe(0);
+    expect(timers.pending).toBe(0);
+  });
+
   it('ends every stream when the edge closes and refuses new ones', () => {
     const { feed, timers } = rig();
     const sinks = [new ListSink(), new ListSink()];

@@ -15,7 +15,8 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 1_048_576;
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 /** Why the feed ended a subscription: its reader fell behind, or the edge is shutting down. */
-export type FeedEndReason = 'slow-reader' | 'edge-closing';
+/** `unauthorized`: the key was revoked or its user disabled after the stream opened. */
+export type FeedEndReason = 'slow-reader' | 'edge-closing' | 'unauthorized';
 
 /** Where one watcher's events go. Methods never throw; `buffered` is read after each write. */
 export interface FeedSink {
@@ -49,6 +50,10 @@ interface Watcher {
   /** Only records of this user; undefined for an admin, who sees every record of the tunnel. */
   readonly visibleUserId: string | undefined;
   readonly sink: FeedSink;
+  /** Asked at each heartbeat: false ends the stream (`unauthorized`). */
+  readonly stillAllowed?: () => Promise<boolean>;
+  /** A check is under way: the next heartbeat does not start another. */
+  checking?: boolean;
 }
 
 export class RequestFeed implements RequestObserver {
@@ -83,6 +88,11 @@ export class RequestFeed implements RequestObserver {
     caller: string;
     visibleUserId: string | undefined;
     sink: FeedSink;
+    /**
+     * Whether the key that opened the stream may still read it (not revoked, its user not
+     * disabled); asked at each heartbeat. Absent: never asked again.
+     */
+    stillAllowed?: () => Promise<boolean>;
   }): FeedSubscription {
     if (this.closed) throw new TunnelError('TUN_ERR_GOING_AWAY', 'the edge is shutting down');
     const open = this.perCaller.get(options.caller) ?? 0;
@@ -130,8 +140,26 @@ export class RequestFeed implements RequestObserver {
       for (const watcher of set) {
         watcher.sink.heartbeat();
         if (watcher.sink.buffered > this.maxBufferedBytes) this.drop(watcher, 'slow-reader');
+        else this.recheck(watcher);
       }
     }
+  }
+
+  /** A revoked key or a disabled user stops reading within one heartbeat. */
+  private recheck(watcher: Watcher): void {
+    const check = watcher.stillAllowed;
+    if (check === undefined || watcher.checking === true) return;
+    watcher.checking = true;
+    check().then(
+      (allowed) => {
+        watcher.checking = false;
+        if (!allowed) this.drop(watcher, 'unauthorized');
+      },
+      // The store failing is no proof the key went bad: ask again at the next heartbeat.
+      () => {
+        watcher.checking = false;
+      },
+    );
   }
 
   private drop(watcher: Watcher, reason: FeedEndReason): void {
