@@ -245,6 +245,32 @@ export function tunnelRequest(
   });
 }
 
+/** One control-API call with a key, its JSON answer parsed. */
+export async function apiCall(
+  url: string,
+  key: string,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Reads until `ok` holds (10 s at most): for what the edge writes in batches, like history. */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Reads a request body whole (test origins only). */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

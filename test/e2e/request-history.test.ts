@@ -13,28 +13,11 @@ import {
   startOrigin,
   stopAll,
   tunnelRequest,
+  apiCall,
+  pollUntil,
 } from './harness.js';
 
 afterEach(stopAll);
-
-async function api(
-  url: string,
-  key: string,
-  path: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('request history, live stream and statistics end to end', () => {
   it('shows each request through the tunnel to its owner: live, in history and in stats', async () => {
@@ -91,7 +74,7 @@ describe('request history, live stream and statistics end to end', () => {
     expect(seenIds).toHaveLength(4);
 
     // Live: one event per request, named by the id the origin got, in order.
-    const events = await until(
+    const events = await pollUntil(
       () => Promise.resolve([...text.matchAll(/event: request\nid: (\S+)\ndata: (.*)\n\n/g)]),
       (found) => found.length >= 4,
       'four stream events',
@@ -111,23 +94,23 @@ describe('request history, live stream and statistics end to end', () => {
     expect(slow.totalMs).toBeGreaterThanOrEqual(slow.originMs);
 
     // History: written in batches, so it may lag the stream by a flush.
-    const page = await until(
-      () => api(edge.url, alice, '/tunnels/hooks/requests'),
+    const page = await pollUntil(
+      () => apiCall(edge.url, alice, '/tunnels/hooks/requests'),
       (a) => (a.body.requests as unknown[] | undefined)?.length === 4,
       'four stored records',
     );
     expect((page.body.requests as { id: string }[]).map((r) => r.id)).toEqual([...seenIds].reverse());
     expect(page.body.nextCursor).toBeNull();
-    const missing = await api(edge.url, alice, '/tunnels/hooks/requests?status=4xx');
+    const missing = await apiCall(edge.url, alice, '/tunnels/hooks/requests?status=4xx');
     expect((missing.body.requests as { path: string }[]).map((r) => r.path)).toEqual(['/missing']);
-    const posts = await api(edge.url, alice, '/tunnels/hooks/requests?method=POST&path_prefix=/hooks/');
+    const posts = await apiCall(edge.url, alice, '/tunnels/hooks/requests?method=POST&path_prefix=/hooks/');
     expect((posts.body.requests as { id: string }[]).map((r) => r.id)).toEqual([seenIds[1]]);
-    const one = await api(edge.url, alice, `/requests/${seenIds[1]}`);
+    const one = await apiCall(edge.url, alice, `/requests/${seenIds[1]}`);
     expect(one.status).toBe(200);
     expect(one.body).toMatchObject({ id: seenIds[1], method: 'POST', capture: null });
 
     // Statistics, with the agent's session.
-    const stats = await api(edge.url, alice, '/tunnels/hooks/stats');
+    const stats = await apiCall(edge.url, alice, '/tunnels/hooks/stats');
     expect(stats.body).toMatchObject({
       name: 'hooks',
       requests: 4,
@@ -140,9 +123,9 @@ describe('request history, live stream and statistics end to end', () => {
     expect((stats.body.latency as { minute: { p99Ms: number } }).minute.p99Ms).toBeGreaterThanOrEqual(60);
 
     // Nobody else sees any of it.
-    expect((await api(edge.url, bob, `/requests/${seenIds[0]}`)).status).toBe(404);
-    expect((await api(edge.url, bob, '/tunnels/hooks/requests')).status).toBe(404);
-    expect((await api(edge.url, bob, '/tunnels/hooks/stats')).status).toBe(404);
+    expect((await apiCall(edge.url, bob, `/requests/${seenIds[0]}`)).status).toBe(404);
+    expect((await apiCall(edge.url, bob, '/tunnels/hooks/requests')).status).toBe(404);
+    expect((await apiCall(edge.url, bob, '/tunnels/hooks/stats')).status).toBe(404);
 
     controller.abort();
     await reading;

@@ -14,6 +14,8 @@ import {
   startOrigin,
   stopAll,
   tunnelRequest,
+  apiCall,
+  pollUntil,
 } from './harness.js';
 
 afterEach(stopAll);
@@ -23,26 +25,6 @@ interface Seen {
   url: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
-}
-
-async function call(
-  url: string,
-  key: string,
-  path: string,
-  method = 'GET',
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${url}/api/v1${path}`, { method, headers: { authorization: `Bearer ${key}` } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('replay end to end', () => {
@@ -86,17 +68,17 @@ describe('replay end to end', () => {
     const originalId = seen[0]!.headers['x-request-id'] as string;
 
     // The original, once written to the history.
-    await until(
-      () => call(edge.url, alice, `/requests/${originalId}`),
+    await pollUntil(
+      () => apiCall(edge.url, alice, `/requests/${originalId}`),
       (a) => a.status === 200,
       'the stored original',
     );
 
     // Another user cannot replay (or even see) it.
-    expect((await call(edge.url, bob, `/requests/${originalId}/replay`, 'POST')).status).toBe(404);
+    expect((await apiCall(edge.url, bob, `/requests/${originalId}/replay`, 'POST')).status).toBe(404);
     expect(seen).toHaveLength(1);
 
-    const replay = await call(edge.url, alice, `/requests/${originalId}/replay`, 'POST');
+    const replay = await apiCall(edge.url, alice, `/requests/${originalId}/replay`, 'POST');
     expect(replay.status).toBe(201);
     expect(replay.body).toMatchObject({ replayOf: originalId, status: 200, errorCode: null });
     const replayId = replay.body.id as string;
@@ -117,8 +99,8 @@ describe('replay end to end', () => {
     expect(now.headers.authorization).toBeUndefined();
 
     // The replay is in the history too, pointing at the original, with the origin's new answer.
-    const stored = await until(
-      () => call(edge.url, alice, `/requests/${replayId}`),
+    const stored = await pollUntil(
+      () => apiCall(edge.url, alice, `/requests/${replayId}`),
       (a) => a.status === 200,
       'the stored replay',
     );
@@ -138,12 +120,12 @@ describe('replay end to end', () => {
     await startAgent(edge, String(origin.port), { name: 'plain', token: alice });
     const res = await tunnelRequest(edge, 'plain', '/upload', { method: 'POST', body: 'not kept' });
     await res.body.dump();
-    const id = await until(
-      () => call(edge.url, alice, '/tunnels/plain/requests'),
+    const id = await pollUntil(
+      () => apiCall(edge.url, alice, '/tunnels/plain/requests'),
       (a) => (a.body.requests as unknown[] | undefined)?.length === 1,
       'the stored record',
     ).then((a) => (a.body.requests as { id: string }[])[0]!.id);
-    const refused = await call(edge.url, alice, `/requests/${id}/replay`, 'POST');
+    const refused = await apiCall(edge.url, alice, `/requests/${id}/replay`, 'POST');
     expect(refused.status).toBe(409);
     const error = refused.body.error as { code: string; message: string };
     expect(error.code).toBe('TUN_ERR_REPLAY_UNAVAILABLE');

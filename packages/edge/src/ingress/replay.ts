@@ -8,7 +8,14 @@
  * observers as any request: history, statistics, metrics, the live feed.
  */
 
-import { TunnelError, toTunnelError, type MuxStream, type ResponseHead } from '@burrow/protocol';
+import { Readable } from 'node:stream';
+import {
+  pumpIntoStream,
+  TunnelError,
+  toTunnelError,
+  type MuxStream,
+  type ResponseHead,
+} from '@burrow/protocol';
 import type { RequestObserver } from '../observe/request-observer.js';
 import { traceContextFor } from '../observe/trace-context.js';
 import type { RequestCapture, RequestRecord } from '../store/request-records.js';
@@ -276,7 +283,9 @@ class Replay {
       { fin: body === null || body.length === 0, upgrade: false },
     );
     this.openedAt = this.deps.stopwatch();
-    if (body !== null && body.length > 0) writeAll(stream, body);
+    // The one pipe primitive, under the stream's credit window like a viewer's upload.
+    if (body !== null && body.length > 0)
+      pumpIntoStream(Readable.from([body], { objectMode: false }), stream);
   }
 
   private finish(): ReplayResult {
@@ -318,25 +327,6 @@ class Replay {
     deps.observer?.record(record);
     return { id: record.id, status: this.status, errorCode: this.errorCode };
   }
-}
-
-/** The body under the stream's credit window: what does not fit waits for 'drain'. */
-function writeAll(stream: MuxStream, body: Buffer): void {
-  const CHUNK = 16 * 1024;
-  let offset = 0;
-  const pump = (): void => {
-    while (offset < body.length) {
-      const chunk = body.subarray(offset, Math.min(body.length, offset + CHUNK));
-      offset += chunk.length;
-      if (!stream.write(chunk)) {
-        if (offset < body.length) stream.once('drain', pump);
-        else stream.end();
-        return;
-      }
-    }
-    stream.end();
-  };
-  pump();
 }
 
 function answerTimeout(ms: number): TunnelError {

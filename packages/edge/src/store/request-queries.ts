@@ -6,6 +6,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
 import { decodeRequestCursor, encodeRequestCursor } from './request-cursor.js';
+import { REQUEST_SUMMARY_COLUMNS } from './request-row.js';
 import type { RequestCapture, RequestPage, RequestQuery, RequestRecord } from './request-records.js';
 import { millisToDate } from './row-mapping.js';
 import type { Database, RequestRecordsTable } from './schema.js';
@@ -20,30 +21,7 @@ export const REQUEST_INSERT_CHUNK = 500;
 /** The page size bounds of `RequestQuery.limit`. */
 export const MAX_REQUEST_PAGE = 200;
 
-/** Every column but the capture: what a page carries. */
-const SUMMARY_COLUMNS = [
-  'id',
-  'tunnel',
-  'user_id',
-  'started_at',
-  'method',
-  'path',
-  'host',
-  'status',
-  'upgrade',
-  'bytes_in',
-  'bytes_out',
-  'client_address',
-  'trace_id',
-  'error_code',
-  'edge_ms',
-  'tunnel_ms',
-  'origin_ms',
-  'total_ms',
-  'replay_of',
-] as const;
-
-type SummaryRow = Pick<Selectable<RequestRecordsTable>, (typeof SUMMARY_COLUMNS)[number]>;
+type SummaryRow = Pick<Selectable<RequestRecordsTable>, (typeof REQUEST_SUMMARY_COLUMNS)[number]>;
 
 function toRow(record: RequestRecord): Insertable<RequestRecordsTable> {
   const capture = record.capture;
@@ -161,7 +139,10 @@ export async function listRequestRecords(db: Kysely<Database>, query: RequestQue
   // Decoded before any SQL runs, so a bad cursor costs no query.
   const after = query.cursor === undefined ? null : decodeRequestCursor(query.cursor);
 
-  let select = db.selectFrom('request_records').select(SUMMARY_COLUMNS).where('tunnel', '=', query.tunnel);
+  let select = db
+    .selectFrom('request_records')
+    .select(REQUEST_SUMMARY_COLUMNS)
+    .where('tunnel', '=', query.tunnel);
   if (query.userId !== undefined) {
     select =
       query.userId === null

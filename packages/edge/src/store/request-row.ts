@@ -7,8 +7,8 @@
 
 import type { RequestRecord } from './request-records.js';
 
-/** The `request_records` columns a row fills, in order (schema.ts, migration 0006). */
-export const REQUEST_ROW_COLUMNS = [
+/** Every column but the capture, in order: what a page of history carries. */
+export const REQUEST_SUMMARY_COLUMNS = [
   'id',
   'tunnel',
   'user_id',
@@ -28,6 +28,11 @@ export const REQUEST_ROW_COLUMNS = [
   'origin_ms',
   'total_ms',
   'replay_of',
+] as const;
+
+/** The `request_records` columns a row fills, in order (schema.ts, migration 0006). */
+export const REQUEST_ROW_COLUMNS = [
+  ...REQUEST_SUMMARY_COLUMNS,
   'request_headers',
   'request_body',
   'request_body_truncated',
