@@ -27,6 +27,7 @@ import { loadEdgeSecret } from './edge-secret.js';
 import { handleHealth } from './health.js';
 import { WarningCookies } from './ingress/anonymous-warning.js';
 import { errorPageFor, sendErrorPage } from './ingress/error-page.js';
+import type { ExchangeDeps } from './ingress/exchange.js';
 import { attachIngress } from './ingress/ingress.js';
 import { Janitor } from './janitor.js';
 import { createPublicListener } from './listeners/public-listener.js';
@@ -310,21 +311,28 @@ export class EdgeServer {
       keepQuery: config.history.keepQuery,
       redactHeaders: new Set(config.history.redactHeaders.map((name) => name.toLowerCase())),
     };
-    this.replayDeps = {
+    const proxy: ExchangeDeps = {
       registry: this.registry,
       policies,
       timers,
       tunnelExists: async (name) => (await store.getTunnel(name)) !== undefined,
       maxPendingRequests: limits.maxPendingRequests,
+      // For requests on the plain listener; those over TLS are https whatever this says.
+      proto: config.httpsListen === null ? config.publicUrl.scheme : 'http',
+      hsts: config.hstsMaxAgeS > 0 ? `max-age=${config.hstsMaxAgeS}` : null,
+      requestTimeoutMs: timeouts.requestMs,
+      bodyIdleMs: timeouts.bodyIdleMs,
+      responseIdleMs: timeouts.responseIdleMs,
+      anonymousWarning: tunnels.anonymousWarning,
+      warningCookies: new WarningCookies(secret),
+      newRequestId: () => newRequestId(),
       observer,
       recordOptions,
-      newRequestId: () => newRequestId(),
-      requestTimeoutMs: timeouts.requestMs,
-      responseIdleMs: timeouts.responseIdleMs,
-      stopwatch: () => performance.now(),
-      proto: config.publicUrl.scheme,
+      // New traces are sampled when their spans go somewhere; the origin is told either way.
       sampleNewTraces: spans !== null,
     };
+    // A replay goes the way a viewer's request does, with the public URL's scheme and a stopwatch of its own.
+    this.replayDeps = { ...proxy, proto: config.publicUrl.scheme, stopwatch: () => performance.now() };
     const ingress = attachIngress(this.server, {
       domain: config.domain,
       customHosts: this.domainRoutes,
@@ -339,26 +347,7 @@ export class EdgeServer {
         config.httpsListen === null
           ? undefined
           : { mode: config.httpsRedirect, port: () => this.httpsPublicPort },
-      proxy: {
-        registry: this.registry,
-        policies,
-        timers,
-        tunnelExists: async (name) => (await store.getTunnel(name)) !== undefined,
-        maxPendingRequests: limits.maxPendingRequests,
-        // For requests on the plain listener; those over TLS are https whatever this says.
-        proto: config.httpsListen === null ? config.publicUrl.scheme : 'http',
-        hsts: config.hstsMaxAgeS > 0 ? `max-age=${config.hstsMaxAgeS}` : null,
-        requestTimeoutMs: timeouts.requestMs,
-        bodyIdleMs: timeouts.bodyIdleMs,
-        responseIdleMs: timeouts.responseIdleMs,
-        anonymousWarning: tunnels.anonymousWarning,
-        warningCookies: new WarningCookies(secret),
-        newRequestId: () => newRequestId(),
-        observer,
-        recordOptions,
-        // New traces are sampled when their spans go somewhere; the origin is told either way.
-        sampleNewTraces: spans !== null,
-      },
+      proxy,
       edge: {
         request: (req, res, path) => this.edgeRequest(req, res, path),
         upgrade: (req, socket, head, path) => this.edgeUpgrade(req, socket, head, path),

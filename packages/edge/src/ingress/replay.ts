@@ -33,7 +33,7 @@ import type { PolicySource, TunnelRequest } from './tunnel-request.js';
 
 export interface ReplayDeps extends ResolveDeps {
   policies: PolicySource;
-  observer: RequestObserver | null;
+  observer?: RequestObserver | null;
   recordOptions?: RecordOptions;
   newRequestId(): string;
   /** The agent must answer with its head within this long (`timeouts.requestMs`). */
@@ -87,20 +87,16 @@ export function replayRefusal(
       : `only the first ${body.length} bytes of the body were captured (or it did not reach the tunnel whole); raise capture.maxBytes to replay requests this large`;
   if (body === null)
     return 'the request had a body that was not captured; turn body capture on in the tunnel policy (capture: {bodies: true}) to replay such requests';
-  if ((declared !== null && declared > 0 && body.length !== declared) || body.length !== original.bytesIn)
+  if ((declared > 0 && body.length !== declared) || body.length !== original.bytesIn)
     return 'the request body did not reach the tunnel whole';
   return null;
 }
 
-/** Body bytes the request head declared: its Content-Length, null for a chunked body, 0 for none. */
-function declaredBody(headers: readonly string[]): number | null {
-  let length = 0;
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    const name = headers[i]!.toLowerCase();
-    if (name === 'transfer-encoding') return null;
-    if (name === 'content-length') length = Number(headers[i + 1]) || 0;
-  }
-  return length;
+/** The captured head's Content-Length, 0 without one (Transfer-Encoding is hop-by-hop: never captured). */
+function declaredBody(headers: readonly string[]): number {
+  for (let i = 0; i + 1 < headers.length; i += 2)
+    if (headers[i]!.toLowerCase() === 'content-length') return Number(headers[i + 1]) || 0;
+  return 0;
 }
 
 /**
