@@ -4,7 +4,8 @@
  * HTTP-01 on), a real Pebble, a reserved name bound by a real `burrow http` agent with its
  * user's key, and curl trusting only Pebble's root. The first handshake for the name waits
  * for the order (within `acme.waitMs`) and gets the new certificate; `certs list` shows it; a
- * name without a tunnel gets an alert and no order.
+ * name without a tunnel gets an alert and no order; `certs remove` reaches the running edge at
+ * its next renewal pass (every second here), and the next handshake orders again.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ beforeAll(async () => {
   writeFileSync(rootFile, await pebble.root());
   edge = await startEdge({
     port,
+    env: { BURROW_ACME_RENEW_INTERVAL_MS: '1000' },
     args: [
       '--domain',
       DOMAIN,
@@ -104,3 +106,22 @@ it('orders nothing for a name without a tunnel: the handshake gets an alert', as
   const names = (JSON.parse(list.stdout.join('\n')) as { name: string }[]).map((row) => row.name);
   expect(names).toEqual([`shop.${DOMAIN}`]);
 });
+
+it('certs remove: the running edge stops serving the certificate and the next handshake orders a new one', async () => {
+  const host = `shop.${DOMAIN}`;
+  const removed = await edgeCli(edge.dataDir, 'certs', 'remove', host);
+  expect(removed.code, removed.stderr.join('\n')).toBe(0);
+  expect(removed.stderr.join('\n')).toContain('stop serving it at their next renewal pass');
+  await edge.proc.waitFor(
+    () =>
+      edge.proc.json.find(
+        (l) => l.msg === 'certificate removed from the store; no longer served' && l.name === host,
+      ),
+    10_000,
+    'the renewal pass to drop the removed certificate',
+  );
+  const again = await curl(host, '/echo?via=reorder');
+  expect(again.stdout, pebble.log().slice(-1500)).toMatch(/^HTTP\/2 200/);
+  const orders = edge.proc.json.filter((l) => l.msg === 'ACME order started');
+  expect(orders.map((l) => l.name)).toEqual([host, host]);
+}, 90_000);

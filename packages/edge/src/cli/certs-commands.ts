@@ -78,14 +78,18 @@ export function registerCertsCommands(program: Command, cli: CliContext): void {
     .commonOptions(
       certs
         .command('remove <name>')
-        .description('delete a certificate from the store (running edges serve it until they restart)'),
+        .description(
+          'delete a certificate from the store; running edges stop serving it at their next renewal pass',
+        ),
     )
     .action((name: string, flags: EdgeFlags) =>
       cli
         .withStore(flags, async (store) => {
           const host = normalize(name);
           if (!(await store.removeCertificate(host))) throw notFound(host);
-          process.stderr.write(`removed the certificate for "${host}"\n`);
+          process.stderr.write(
+            `removed the certificate for "${host}"; running edges stop serving it at their next renewal pass (acme.renewIntervalMs), and order a new one when it is next needed\n`,
+          );
         })
         .catch(cli.fail),
     );

@@ -12,15 +12,16 @@
  * `<name>.<domain>` join that one flight instead of ordering per name by HTTP-01, and a
  * name some certificate in the book already covers (a wildcard file pair too) never orders.
  *
- * `renewDue()`, every `renewIntervalMs`: installs certificates other edges renewed, and
- * orders again once two thirds of a certificate's lifetime have passed, when `certs renew`
- * asked for it, or when a failed first order's back-off has run out.
+ * `renewDue()`, every `renewIntervalMs`: installs certificates other edges renewed, stops
+ * serving those `certs remove` deleted from the store, and orders again once two thirds of a
+ * certificate's lifetime have passed, when `certs renew` asked for it, or when a failed first
+ * order's back-off has run out.
  */
 import type { SecureContext } from 'node:tls';
 import type { Timers } from '@burrow/protocol';
 import type { Logger } from '../../logger.js';
 import type { CertificateRecord, Store } from '../../store/index.js';
-import type { OnDemandCertificates } from '../certificates.js';
+import type { InstalledCertificate, OnDemandCertificates } from '../certificates.js';
 import type { CertificateOrders, OrderRequest } from './certificate-orders.js';
 import type { ChallengeSolver } from './challenge-solver.js';
 import { normalizeServerName, type Responsibility } from './responsibility.js';
@@ -46,6 +47,10 @@ export interface AcmeCertificatesOptions {
 interface Held {
   notAfter: number;
   context: SecureContext;
+  /** What the sink holds, to stop serving it when its row is removed. */
+  installed: InstalledCertificate;
+  /** When this edge installed it: a pass only removes what its store listing could have shown. */
+  installedAt: number;
 }
 
 export class AcmeCertificates implements OnDemandCertificates {
@@ -133,7 +138,9 @@ export class AcmeCertificates implements OnDemandCertificates {
 
   async #renewPass(): Promise<void> {
     const now = this.options.timers.now();
-    for (const record of await this.options.store.listCertificates()) {
+    const records = await this.options.store.listCertificates();
+    this.#dropRemoved(records, now);
+    for (const record of records) {
       if (this.#stopped) return;
       const wildcardRow = record.origin === 'acme-dns-01' && record.name === this.#wildcardName;
       if (record.origin !== 'acme-http-01' && !wildcardRow) continue;
@@ -162,10 +169,7 @@ export class AcmeCertificates implements OnDemandCertificates {
       if (!renewal && stored !== undefined && !mayOrder(stored, this.options.timers.now())) return undefined;
       const outcome = await this.options.orders.run(this.#requestFor(name), stored?.failures ?? 0);
       if (outcome.kind === 'issued') {
-        this.#held.set(name, {
-          notAfter: outcome.installed.notAfter.getTime(),
-          context: outcome.installed.context,
-        });
+        this.#hold(name, outcome.installed);
         return outcome.installed.context;
       }
       if (outcome.kind === 'deferred' && outcome.reason === 'locked') return await this.#awaitOtherEdge(name);
@@ -217,8 +221,32 @@ export class AcmeCertificates implements OnDemandCertificates {
     if (held !== undefined && held.notAfter >= (record.notAfter?.getTime() ?? 0)) return held.context;
     const installed = this.options.orders.installStored(record);
     if (installed === undefined) return undefined;
-    this.#held.set(record.name, { notAfter: installed.notAfter.getTime(), context: installed.context });
+    this.#hold(record.name, installed);
     return installed.context;
+  }
+
+  #hold(name: string, installed: InstalledCertificate): void {
+    this.#held.set(name, {
+      notAfter: installed.notAfter.getTime(),
+      context: installed.context,
+      installed,
+      installedAt: this.options.timers.now(),
+    });
+  }
+
+  /**
+   * `certs remove` deletes the row; every edge stops serving that certificate here. Skipped:
+   * names with an order in flight, and ones installed after the listing began (an order that
+   * finished meanwhile is not in it yet). The next handshake for the name orders afresh.
+   */
+  #dropRemoved(records: readonly CertificateRecord[], listedAt: number): void {
+    const stored = new Set(records.map((record) => record.name));
+    for (const [name, held] of this.#held) {
+      if (stored.has(name) || this.#flights.has(name) || held.installedAt >= listedAt) continue;
+      this.#held.delete(name);
+      this.options.orders.uninstall(held.installed);
+      this.options.log.info({ name }, 'certificate removed from the store; no longer served');
+    }
   }
 
   #within<T>(promise: Promise<T | undefined>, ms: number): Promise<T | undefined> {

@@ -148,6 +148,11 @@ export class CertificateOrders {
   }
 
   /** Installs a stored certificate (at start, or one another edge obtained). */
+  /** Stops serving what `installStored` or an order installed (its row was removed). */
+  uninstall(installed: InstalledCertificate): void {
+    this.options.sink.remove(installed);
+  }
+
   installStored(record: CertificateRecord): InstalledCertificate | undefined {
     if (record.certPem === null || record.keySealed === null) return undefined;
     try {
