@@ -107,6 +107,19 @@ describe('dialWebSocket', () => {
     await agent.close();
   });
 
+  it('reaches an edge at a name under .localhost (loopback by RFC 6761) even where the system resolver does not', async () => {
+    const { port, paths } = await startWebSocketEdge(new FakeEdge());
+    const transport = await dialWebSocket({
+      server: new URL(`http://dev.localhost:${port}`),
+      ca: null,
+      maxFramePayload: 64 * 1024,
+      signal: new AbortController().signal,
+      timeoutMs: 2000,
+    });
+    transport.close();
+    expect(paths).toEqual(['/_burrow/connect']);
+  });
+
   it('fails with TUN_ERR_CONNECT_FAILED naming the address when nothing listens', async () => {
     const server = http.createServer();
     const port = await listen(server);

@@ -15,6 +15,7 @@ import {
   websocketMaxPayload,
   type Transport,
 } from '@burrow/protocol';
+import { localhostLookup } from './localhost-lookup.js';
 import { describeNetworkError } from './network-error.js';
 
 export interface EdgeDialOptions {
@@ -58,6 +59,8 @@ export const dialWebSocket: EdgeDialer = (options) => {
       // Masking guards browsers against proxy cache poisoning; the agent is not a browser, and
       // a zero mask lets ws skip an XOR and a copy of every byte the agent sends.
       generateMask: (mask: Buffer) => mask.fill(0),
+      // `<name>.localhost` is loopback (RFC 6761), as in browsers and curl.
+      lookup: localhostLookup,
       // Added to the roots, not instead of them: an edge may move to a public CA. Verification
       // itself is never turned off (ws verifies, with the URL's host as SNI and name).
       ...(options.ca === null ? {} : { ca: [...rootCertificates, options.ca] }),

@@ -4,7 +4,7 @@
  * (`tls.generate: self-signed`). ACME sources install into the same book later.
  */
 import type { Timers } from '@burrow/protocol';
-import type { EdgeConfig } from '../config/index.js';
+import { edgeBaseUrl, tunnelUrl, type EdgeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { CertificateBook } from './certificate-book.js';
 import { FileCertificates } from './file-certificates.js';
@@ -24,7 +24,7 @@ export interface CertificateSourcesDeps {
   readonly timers: Timers;
 }
 
-type TlsConfig = Pick<EdgeConfig, 'domain' | 'dataDir' | 'tls'>;
+type TlsConfig = Pick<EdgeConfig, 'domain' | 'dataDir' | 'tls' | 'publicUrl' | 'httpsListen'>;
 
 /** Installs every configured source; throws TUN_ERR_CERT_INVALID when the file pair is unusable. */
 export async function startCertificateSources(
@@ -55,7 +55,7 @@ export async function startCertificateSources(
         caFile: made.caFile,
         caCreated: made.caCreated,
         hosts: made.installed.hosts,
-        trust: trustInstructions({ caFile: made.caFile, domain: config.domain }),
+        trust: trustInstructions({ caFile: made.caFile, ...trustUrls(config) }),
         // Clients refuse `*.localhost` (a wildcard right under a top-level name) for <name>.localhost.
         ...(config.domain.includes('.')
           ? {}
@@ -68,4 +68,10 @@ export async function startCertificateSources(
   }
   const source = files;
   return { book, files, stop: () => source?.stop() };
+}
+
+/** The URLs the trust commands show; a port 0 (chosen at listen, not known yet) is left out. */
+function trustUrls(config: TlsConfig): { edgeUrl: string; tunnelUrl: string } {
+  const port = config.httpsListen?.port || 443;
+  return { edgeUrl: edgeBaseUrl(config, port), tunnelUrl: tunnelUrl(config, 'app', port) };
 }

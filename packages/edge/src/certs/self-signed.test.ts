@@ -121,9 +121,14 @@ describe('installSelfSigned', () => {
 
 describe('trustInstructions', () => {
   it('names the CA file in a command for curl, Node, the agent, Debian, Chromium and macOS', () => {
-    const text = trustInstructions({ caFile: '/data/tls/burrow-dev-ca.pem', domain: 'localhost' });
+    const text = trustInstructions({
+      caFile: '/data/tls/burrow-dev-ca.pem',
+      edgeUrl: 'https://dev.localhost:8443',
+      tunnelUrl: 'https://app.dev.localhost:8443',
+    });
     for (const expected of [
-      'curl --cacert /data/tls/burrow-dev-ca.pem https://app.localhost',
+      'curl --cacert /data/tls/burrow-dev-ca.pem https://app.dev.localhost:8443/',
+      '--server https://dev.localhost:8443 --ca /data/tls/burrow-dev-ca.pem',
       'NODE_EXTRA_CA_CERTS=/data/tls/burrow-dev-ca.pem',
       '--ca /data/tls/burrow-dev-ca.pem',
       'update-ca-certificates',
