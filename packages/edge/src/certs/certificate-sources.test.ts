@@ -23,12 +23,19 @@ function capture(): { log: ReturnType<typeof createLogger>; lines: Record<string
   return { log: createLogger('info', sink), lines };
 }
 
+/** Where the edge's HTTPS listener is, for the URLs in the trust commands. */
+const HTTPS = {
+  httpsListen: { host: '127.0.0.1', port: 8443 },
+  publicUrl: { scheme: 'https', port: null },
+} as const;
+
 describe('startCertificateSources', () => {
   it('says to use a two-label domain when self-signed runs on a one-label domain like localhost', async () => {
     const { log, lines } = capture();
     await startCertificateSources(
       {
         domain: 'localhost',
+        ...HTTPS,
         dataDir: join(scratch.path, 'one-label'),
         tls: { certFile: null, keyFile: null, generate: 'self-signed' },
       },
@@ -40,6 +47,7 @@ describe('startCertificateSources', () => {
     await startCertificateSources(
       {
         domain: 'dev.localhost',
+        ...HTTPS,
         dataDir: join(scratch.path, 'two-labels'),
         tls: { certFile: null, keyFile: null, generate: 'self-signed' },
       },
@@ -52,6 +60,7 @@ describe('startCertificateSources', () => {
     const sources = await startCertificateSources(
       {
         domain: 'tunnel.test',
+        ...HTTPS,
         dataDir: scratch.path,
         tls: { certFile: null, keyFile: null, generate: 'off' },
       },
@@ -68,6 +77,7 @@ describe('startCertificateSources', () => {
     const sources = await startCertificateSources(
       {
         domain: 'tunnel.test',
+        ...HTTPS,
         dataDir: join(scratch.path, 'data'),
         tls: { certFile: leaf.certFile, keyFile: leaf.keyFile, generate: 'self-signed' },
       },
