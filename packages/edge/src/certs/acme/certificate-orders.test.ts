@@ -37,6 +37,7 @@ async function ordersFailingWith(
   type: string,
   clock: FakeTimers,
   onOutcome?: ConstructorParameters<typeof CertificateOrders>[0]['onOutcome'],
+  guard = new OrderRateGuard({ clock, perHour: 100, perDomainPerWeek: 100 }),
 ) {
   store = await openSqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'burrow-orders-')), 'b.db') });
   const seal = new KeySeal(new Uint8Array(32).fill(7));
@@ -47,7 +48,7 @@ async function ordersFailingWith(
     store,
     seal,
     sink: new CertificateBook(),
-    guard: new OrderRateGuard({ clock, perHour: 100, perDomainPerWeek: 100 }),
+    guard,
     timers: clock,
     log: createLogger('silent'),
     onOutcome,
@@ -145,6 +146,25 @@ describe('a failed order', () => {
     const stored = await store.getCertificate('a.burrow.test');
     expect(stored?.nextAttemptAt?.getTime()).toBe(T0 + RETRY_BASE_MS);
     expect(dueForOrder(stored!, T0 + RETRY_BASE_MS)).toBe(true);
+  });
+});
+
+describe('CertificateOrders and the rate guard', () => {
+  it("an order another edge holds the lock for uses none of this edge's budget", async () => {
+    const clock = new FakeTimers(T0);
+    const guard = new OrderRateGuard({ clock, perHour: 1, perDomainPerWeek: 1 });
+    const { orders, store } = await ordersFailingWith('serverInternal', clock, undefined, guard);
+    const a = { name: 'a.burrow.test', hosts: ['a.burrow.test'], origin: 'acme-http-01', solver } as const;
+    // The store compares the lock with its own clock: held for an hour from now.
+    await store.claimCertificateOrder(a, 'other-edge', new Date(Date.now() + 3_600_000));
+    expect(await orders.run(a, 0)).toEqual({ kind: 'deferred', reason: 'locked' });
+    // The one order this hour (and this week, for burrow.test) is still there for another name.
+    const b = { ...a, name: 'b.burrow.test', hosts: ['b.burrow.test'] };
+    expect(await orders.run(b, 0)).toMatchObject({ kind: 'failed' });
+    expect(await orders.run({ ...a, name: 'c.burrow.test', hosts: ['c.burrow.test'] }, 0)).toEqual({
+      kind: 'deferred',
+      reason: 'rate-guard',
+    });
   });
 });
 

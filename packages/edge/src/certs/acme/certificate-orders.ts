@@ -90,9 +90,12 @@ export class CertificateOrders {
     try {
       const until = new Date(timers.now() + ORDER_LOCK_MS);
       if (!(await store.claimCertificateOrder({ name, hosts, origin }, this.#holder, until))) {
+        // Another edge is ordering it: nothing is placed here, so nothing counts here.
+        guard.giveBack(name);
         return { kind: 'deferred', reason: 'locked' };
       }
     } catch (err) {
+      guard.giveBack(name);
       log.error({ err, name }, 'could not take the order lock');
       return { kind: 'deferred', reason: 'locked' };
     }

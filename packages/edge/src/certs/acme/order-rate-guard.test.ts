@@ -31,6 +31,16 @@ describe('OrderRateGuard', () => {
     expect(guard.trackedDomains).toBeLessThanOrEqual(5);
   });
 
+  it('giveBack returns what the last take counted, in both windows', () => {
+    const clock = new FakeTimers(0);
+    const guard = new OrderRateGuard({ clock, perHour: 1, perDomainPerWeek: 1 });
+    expect(guard.take('a.example.com')).toBeNull();
+    guard.giveBack('a.example.com');
+    expect(guard.trackedDomains).toBe(0);
+    expect(guard.take('b.example.com')).toBeNull();
+    expect(guard.take('c.example.com')).not.toBeNull();
+  });
+
   it('groups by the last two labels', () => {
     expect(registeredDomainOf('a.b.example.com')).toBe('example.com');
     expect(registeredDomainOf('example.com')).toBe('example.com');

@@ -58,6 +58,18 @@ export class OrderRateGuard {
     return null;
   }
 
+  /**
+   * Gives back what the last `take(host)` counted: the order was not placed after all
+   * (another edge held the name's lock), so it must not use up this edge's budget.
+   */
+  giveBack(host: string): void {
+    this.#hour.pop();
+    const domain = registeredDomainOf(host);
+    const week = this.#domains.get(domain);
+    week?.pop();
+    if (week?.length === 0) this.#domains.delete(domain);
+  }
+
   /** Drops domains whose week has passed, so the map holds only domains ordered this week. */
   #sweep(now: number): void {
     for (const [domain, times] of this.#domains) {
