@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestCa } from '../../../../../test/support/test-ca.js';
 import { createLogger } from '../../logger.js';
-import { openSqliteStore } from '../../store/index.js';
+import { openSqliteStore, type Store } from '../../store/index.js';
 import { FakeTimers } from '../../test-support/fake-timers.js';
 import { CertificateBook } from '../certificate-book.js';
 import { KeySeal } from '../key-seal.js';
@@ -24,6 +24,44 @@ const solver: ChallengeSolver = {
   remove: () => Promise.resolve(),
 };
 
+/**
+ * Orders through an issuer that records each name and refuses it, into `sink`, and the
+ * AcmeCertificates over them; `onIssue` runs inside each order.
+ */
+function acmeOver(
+  store: Store,
+  clock: FakeTimers,
+  o: { sink?: CertificateBook; seal?: KeySeal; onIssue?: () => void } = {},
+): { acme: AcmeCertificates; ordered: string[] } {
+  const ordered: string[] = [];
+  const orders = new CertificateOrders({
+    issuer: {
+      issue: (hosts) => {
+        ordered.push(hosts[0]!);
+        o.onIssue?.();
+        return Promise.reject(new Error('[urn:ietf:params:acme:error:serverInternal] busy'));
+      },
+    },
+    store,
+    seal: o.seal ?? new KeySeal(new Uint8Array(32).fill(7)),
+    sink: o.sink ?? new CertificateBook(),
+    guard: new OrderRateGuard({ clock, perHour: 100, perDomainPerWeek: 100 }),
+    timers: clock,
+    log: createLogger('silent'),
+  });
+  const acme = new AcmeCertificates({
+    orders,
+    store,
+    responsible: () => Promise.resolve(true),
+    solver,
+    timers: clock,
+    log: createLogger('silent'),
+    waitMs: 1_000,
+    renewIntervalMs: 3_600_000,
+  });
+  return { acme, ordered };
+}
+
 describe('AcmeCertificates renewal pass', () => {
   it('orders nothing more once stop() was called during the pass', async () => {
     const store = await openSqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'burrow-acme-')), 'b.db') });
@@ -36,33 +74,8 @@ describe('AcmeCertificates renewal pass', () => {
           'gone-edge',
           new Date(0),
         );
-      const ordered: string[] = [];
       const self: { acme?: AcmeCertificates } = {};
-      const orders = new CertificateOrders({
-        issuer: {
-          issue: (hosts) => {
-            ordered.push(hosts[0]!);
-            void self.acme!.stop();
-            return Promise.reject(new Error('[urn:ietf:params:acme:error:serverInternal] busy'));
-          },
-        },
-        store,
-        seal: new KeySeal(new Uint8Array(32).fill(7)),
-        sink: new CertificateBook(),
-        guard: new OrderRateGuard({ clock, perHour: 100, perDomainPerWeek: 100 }),
-        timers: clock,
-        log: createLogger('silent'),
-      });
-      const acme = new AcmeCertificates({
-        orders,
-        store,
-        responsible: () => Promise.resolve(true),
-        solver,
-        timers: clock,
-        log: createLogger('silent'),
-        waitMs: 1_000,
-        renewIntervalMs: 3_600_000,
-      });
+      const { acme, ordered } = acmeOver(store, clock, { onIssue: () => void self.acme?.stop() });
       self.acme = acme;
       await acme.renewDue();
       expect(ordered).toEqual(['a.burrow.test']);
@@ -94,31 +107,7 @@ describe('AcmeCertificates renewal pass', () => {
         });
       }
       const book = new CertificateBook({ clock });
-      const ordered: string[] = [];
-      const orders = new CertificateOrders({
-        issuer: {
-          issue: (hosts) => {
-            ordered.push(hosts[0]!);
-            return Promise.reject(new Error('[urn:ietf:params:acme:error:serverInternal] busy'));
-          },
-        },
-        store,
-        seal,
-        sink: book,
-        guard: new OrderRateGuard({ clock, perHour: 100, perDomainPerWeek: 100 }),
-        timers: clock,
-        log: createLogger('silent'),
-      });
-      const acme = new AcmeCertificates({
-        orders,
-        store,
-        responsible: () => Promise.resolve(true),
-        solver,
-        timers: clock,
-        log: createLogger('silent'),
-        waitMs: 1_000,
-        renewIntervalMs: 3_600_000,
-      });
+      const { acme, ordered } = acmeOver(store, clock, { sink: book, seal });
       expect(await acme.loadStored()).toBe(2);
       expect(
         book
