@@ -23,21 +23,13 @@ import { DEFAULT_RECORD_OPTIONS } from './exchange-record.js';
 import { sendHttpsRedirect } from './https-redirect.js';
 import { writeRawErrorPage } from './raw-response.js';
 import { NO_TUNNEL } from '../store/request-records.js';
-import { refusalRecord } from './refusal-record.js';
+import { refusalRecord, type RefusalAnswer } from './refusal-record.js';
 
 /** What refusals need of the exchanges' dependencies (the same observer, registry, ids, clocks). */
 export type RefusalDeps = Pick<
   ExchangeDeps,
   'observer' | 'registry' | 'timers' | 'newRequestId' | 'recordOptions' | 'stopwatch'
 >;
-
-/** How a request was answered, beyond the request itself. */
-interface Answer {
-  readonly requestId: string;
-  readonly status: number;
-  readonly errorCode: string | null;
-  readonly bytesOut: number;
-}
 
 export class Refusals {
   private readonly stopwatch: Stopwatch | null;
@@ -55,11 +47,13 @@ export class Refusals {
 
   /**
    * Answers an HTTP request (HTTP/1.1, or an HTTP/2 stream) with `page` and reads its body
-   * away. `name`: the tunnel it was routed to, if any.
+   * away. `page` is the caller's fresh one: its `requestId` is set here. `name`: the tunnel
+   * it was routed to, if any.
    */
   page(req: IncomingMessage, res: ServerResponse, page: ErrorPage, arrivedAt: number, name?: string): void {
     const requestId = this.deps.newRequestId();
-    const bytesOut = sendErrorPage(res, { ...page, requestId }, req.headers.accept);
+    page.requestId = requestId;
+    const bytesOut = sendErrorPage(res, page, req.headers.accept);
     req.resume();
     this.request(req, arrivedAt, name, false, {
       requestId,
@@ -69,18 +63,7 @@ export class Refusals {
     });
   }
 
-  /** `page` for a TunnelError, titled as the proxy titles it. */
-  failure(
-    req: IncomingMessage,
-    res: ServerResponse,
-    err: TunnelError,
-    arrivedAt: number,
-    name?: string,
-  ): void {
-    this.page(req, res, errorPageFor(err, titleFor(err)), arrivedAt, name);
-  }
-
-  /** Answers on the raw socket (an upgrade, HTTP/1.1 CONNECT), which then closes. */
+  /** Answers on the raw socket (an upgrade, HTTP/1.1 CONNECT), which then closes; `page` as for `page`. */
   raw(
     req: IncomingMessage,
     socket: Duplex,
@@ -89,7 +72,8 @@ export class Refusals {
     options: { upgrade: boolean; name?: string; extra?: readonly string[] },
   ): void {
     const requestId = this.deps.newRequestId();
-    const bytesOut = writeRawErrorPage(socket, { ...page, requestId }, req.headers.accept, options.extra);
+    page.requestId = requestId;
+    const bytesOut = writeRawErrorPage(socket, page, req.headers.accept, options.extra);
     this.request(req, arrivedAt, options.name, options.upgrade, {
       requestId,
       status: bytesOut > 0 ? page.status : 0,
@@ -152,7 +136,7 @@ export class Refusals {
     arrivedAt: number,
     name: string | undefined,
     upgrade: boolean,
-    answer: Answer,
+    answer: RefusalAnswer,
   ): void {
     const observer = this.deps.observer;
     if (observer == null) return;
@@ -167,7 +151,6 @@ export class Refusals {
     observer.record(
       refusalRecord(
         {
-          ...answer,
           tunnel,
           userId: target?.userId ?? null,
           method: req.method ?? '',
@@ -178,19 +161,19 @@ export class Refusals {
           startedAt: now - totalMs,
           totalMs,
         },
+        answer,
         this.keepQuery,
       ),
     );
   }
 
   /** The record of a connection refused before any request was read: answered at once, `totalMs` 0. */
-  private connection(socket: Socket, answer: Answer): void {
+  private connection(socket: Socket, answer: RefusalAnswer): void {
     const observer = this.deps.observer;
     if (observer == null) return;
     observer.record(
       refusalRecord(
         {
-          ...answer,
           tunnel: NO_TUNNEL,
           userId: null,
           method: '',
@@ -201,6 +184,7 @@ export class Refusals {
           startedAt: this.deps.timers.now(),
           totalMs: 0,
         },
+        answer,
         this.keepQuery,
       ),
     );
