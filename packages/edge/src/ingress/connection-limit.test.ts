@@ -120,7 +120,7 @@ describe('limitConnections on a real listener', () => {
   it('does not count connections from an exempt peer (a trusted proxy carrying many clients)', async () => {
     server = createServer((_req, res) => res.end('ok'));
     const counter = new ConnectionCounter(1);
-    limitConnections(server, counter, (address) => address === '127.0.0.1');
+    limitConnections(server, counter, { exempt: (address) => address === '127.0.0.1' });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     const [, second] = [await open(port), await open(port)];

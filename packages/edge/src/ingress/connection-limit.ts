@@ -56,43 +56,51 @@ export class ConnectionCounter {
   }
 }
 
-/** The complete 429 a refused connection gets, written before the client sends anything. */
-export function tooManyConnectionsResponse(max: number): string {
+/**
+ * Answers a refused connection with the complete 429, before the client sends anything,
+ * `requestId` in `X-Request-Id` when given; answers the body bytes written.
+ */
+export function answerTooManyConnections(socket: Socket, max: number, requestId?: string): number {
   const body =
     `429 Too Many Requests: this edge accepts at most ${max} open connections from one address, ` +
     'and yours has that many open. Close some and try again.\n';
-  return formatRawResponse(ERROR_CATALOG[TOO_MANY_CONNECTIONS].status, body, [
-    'Retry-After',
-    '1',
-    'X-Burrow-Error',
-    TOO_MANY_CONNECTIONS,
-  ]);
+  const extra = ['Retry-After', '1', 'X-Burrow-Error', TOO_MANY_CONNECTIONS];
+  if (requestId !== undefined) extra.push('X-Request-Id', requestId);
+  // end() rather than destroy(): a reset could discard the 429 before the client reads it.
+  socket.end(formatRawResponse(ERROR_CATALOG[TOO_MANY_CONNECTIONS].status, body, extra));
+  return Buffer.byteLength(body);
+}
+
+export interface ConnectionLimitOptions {
+  /** Peers whose connections are not counted (trusted proxies, whose clients are known only per request). */
+  exempt?: (address: string) => boolean;
+  /** Writes the refusal to a connection over the limit; default `answerTooManyConnections` (the ingress also records it). */
+  answer?: (socket: Socket, max: number) => void;
 }
 
 /**
  * Enforces the limit on `server`, per the connection's client (a PROXY header's source, else
- * the socket's peer). Connections from `exempt` peers (trusted proxies, whose clients are
- * known only per request) are not counted. Returns the sockets that were refused: the HTTP parser
+ * the socket's peer). Returns the sockets that were refused: the HTTP parser
  * still reads them (Node attaches it before any listener of ours runs), so request and
  * upgrade handlers must ignore requests arriving on one of them.
  */
 export function limitConnections(
   server: Server,
   counter: ConnectionCounter,
-  exempt?: (address: string) => boolean,
+  options: ConnectionLimitOptions = {},
 ): WeakSet<Socket> {
   const refused = new WeakSet<Socket>();
+  const answer = options.answer ?? ((socket, max) => answerTooManyConnections(socket, max));
   server.prependListener('connection', (socket: Socket) => {
     const address = peerAddressOf(socket);
-    if (exempt?.(address) === true) return;
+    if (options.exempt?.(address) === true) return;
     const key = viewerKey(address);
     if (counter.acquire(key)) {
       socket.once('close', () => counter.release(key));
       return;
     }
     refused.add(socket);
-    // end() rather than destroy(): a reset could discard the 429 before the client reads it.
-    socket.end(tooManyConnectionsResponse(counter.max));
+    answer(socket, counter.max);
     socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
   });
   return refused;

@@ -74,19 +74,21 @@ export function isHttp2(res: ServerResponse): boolean {
 
 /**
  * Writes the error unless headers already went out, in which case the connection is cut.
+ * Answers the body bytes written, 0 when it was cut instead (a page is never empty).
  * Never throws: it is the last resort of every failure path, and a throw here would escape
  * into whatever event (often a session frame) led to it.
  */
-export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: string | undefined): void {
+export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: string | undefined): number {
   if (res.headersSent || res.destroyed) {
     res.destroy();
-    return;
+    return 0;
   }
   const { body, type } = renderErrorPage(page, accept);
   try {
+    const length = Buffer.byteLength(body);
     const headers = {
       'Content-Type': type,
-      'Content-Length': Buffer.byteLength(body),
+      'Content-Length': length,
       'Cache-Control': 'no-store',
       'X-Burrow-Error': page.code,
       ...(page.requestId ? { 'X-Request-Id': page.requestId } : {}),
@@ -102,7 +104,9 @@ export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: stri
       res.writeHead(page.status, STATUS_CODES[page.status] ?? '', headers);
     }
     res.end(body);
+    return length;
   } catch {
     res.destroy();
+    return 0;
   }
 }

@@ -34,7 +34,7 @@ export interface StepTimes {
 }
 
 /** µs are plenty, and keep JSON and log lines short. */
-function ms(value: number): number {
+export function recordMs(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
@@ -63,10 +63,10 @@ export function recordTiming(steps: StepTimes, closedAt: number): RequestTiming 
   const opened = !Number.isNaN(steps.openedAt);
   const answered = opened && !Number.isNaN(steps.headAt);
   return {
-    edgeMs: opened ? ms(steps.openedAt - steps.arrivedAt) : null,
-    tunnelMs: answered ? ms(tunnelShare(steps)) : null,
+    edgeMs: opened ? recordMs(steps.openedAt - steps.arrivedAt) : null,
+    tunnelMs: answered ? recordMs(tunnelShare(steps)) : null,
     originMs: answered ? originShare(steps) : null,
-    totalMs: ms(Math.max(0, closedAt - steps.arrivedAt)),
+    totalMs: recordMs(Math.max(0, closedAt - steps.arrivedAt)),
   };
 }
 

@@ -29,13 +29,15 @@ export function httpsRedirectLocation(
   return `https://${authority.host}${port}${path}`;
 }
 
-/** 308 keeps the method and body, so a webhook POST is not turned into a GET. */
-export function sendHttpsRedirect(res: ServerResponse, location: string): void {
+/** 308 keeps the method and body, so a webhook POST is not turned into a GET. Answers the body bytes. */
+export function sendHttpsRedirect(res: ServerResponse, location: string): number {
   const body = `Moved to ${location}\n`;
+  const length = Buffer.byteLength(body);
   res.writeHead(308, {
     Location: location,
     'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
+    'Content-Length': length,
   });
   res.end(body);
+  return length;
 }

@@ -3,7 +3,8 @@
  * `/t/<name>/` path prefix) to a tunnel, to the edge's own handlers, to the tunnel a
  * verified custom domain routes to, or to a 404 that names the host. Malformed HTTP gets a
  * readable 400/408/431 from `clientError`. Edge-wide per-address limits (open connections,
- * requests per second) run first, before any tunnel is looked up.
+ * requests per second) run first, before any tunnel is looked up. Every answer given here
+ * without an exchange goes through `Refusals`, which records it like an exchange's.
  */
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -19,15 +20,15 @@ import {
 import { peerAddressOf } from '../listeners/peer-address.js';
 import { TrustedProxies } from '../listeners/trusted-proxies.js';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
-import { errorPageFor, sendErrorPage } from './error-page.js';
+import { errorPageFor, titleFor, type ErrorPage } from './error-page.js';
 import { viewerGone } from './http2-request.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
 import type { ExchangeDeps } from './exchange.js';
 import { HttpExchange } from './http-exchange.js';
-import { httpsRedirectLocation, sendHttpsRedirect, type HttpsRedirectMode } from './https-redirect.js';
+import { httpsRedirectLocation, type HttpsRedirectMode } from './https-redirect.js';
 import { UpgradeExchange } from './upgrade-exchange.js';
-import { writeRawErrorPage, writeRawFailure } from './raw-response.js';
+import { Refusals } from './refusals.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
 import { viewerKey } from './viewer-key.js';
@@ -105,17 +106,31 @@ function connectRefusal(): TunnelError {
 }
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
+/** The tunnel name a route names, as far as memory knows it (a custom domain's only when cached). */
+function routedName(route: Route, customHosts: CustomHosts | undefined): string | undefined {
+  if (route.kind === 'tunnel') return route.name;
+  if (route.kind === 'unknown-host') return customHosts?.tunnelFor(route.host);
+  return undefined;
+}
+
 export function attachIngress(server: Server, options: IngressOptions): Ingress {
   const router = new HostRouter(options.domain);
   const onError = (err: unknown): void => options.onError(err);
   applyHeadLimits(server, options.maxHeaderCount);
   const trusted = options.trustedProxies ?? TrustedProxies.parse([]);
   resolveClientAddresses(server, trusted);
+  const refusals = new Refusals(options.proxy);
   const connections =
     options.connectionsPerIp === undefined ? null : new ConnectionCounter(options.connectionsPerIp);
   // Trusted proxies' connections carry many clients, known only per request: not counted.
   const exempt = (peer: string): boolean => trusted.trusts(peer);
-  const refusedSockets = connections === null ? null : limitConnections(server, connections, exempt);
+  const refusedSockets =
+    connections === null
+      ? null
+      : limitConnections(server, connections, {
+          exempt,
+          answer: (socket, max) => refusals.tooManyConnections(socket, max),
+        });
   const rate = new ViewerRateLimit({
     perSecond: options.requestsPerSecondPerIp ?? 0,
     clock: options.proxy.timers,
@@ -123,31 +138,29 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
 
   const redirect = options.httpsRedirect?.mode === 'off' ? undefined : options.httpsRedirect;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    // That connection was already answered with 429 and is closing; the parser read on anyway.
+    // That connection was already answered with 429 (and recorded) and is closing; the parser read on anyway.
     if (refusedSockets?.has(req.socket)) {
       req.resume();
       return;
     }
+    const arrivedAt = refusals.arrival();
     // First: past the field limit Node has dropped fields (Host among them, perhaps).
     const tooMany = headLimitRefusal(req, options.maxHeaderCount);
     if (tooMany !== null) {
-      sendErrorPage(res, errorPageFor(tooMany, 'Request headers too large'), req.headers.accept);
-      req.resume();
+      refusals.page(req, res, errorPageFor(tooMany, 'Request headers too large'), arrivedAt);
       return;
     }
     const checked = checkedTarget(req);
     if (checked instanceof TunnelError) {
       res.setHeader('Connection', 'close');
-      sendErrorPage(res, errorPageFor(checked, 'Bad request'), req.headers.accept);
-      req.resume();
+      refusals.page(req, res, errorPageFor(checked, 'Bad request'), arrivedAt);
       return;
     }
     const route = router.route(checked.authority?.host, checked.path);
     if (!(route.kind === 'edge' && options.edge.unlimited?.(route.path))) {
       const refusal = rate.take(clientAddressOf(req));
       if (refusal !== null) {
-        sendErrorPage(res, refusal.page, req.headers.accept);
-        req.resume();
+        refusals.page(req, res, refusal.page, arrivedAt, routedName(route, options.customHosts));
         return;
       }
     }
@@ -156,8 +169,8 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
         'TUN_ERR_URL_TOO_LONG',
         `the request target is longer than ${options.maxUrlBytes} bytes`,
       );
-      sendErrorPage(res, errorPageFor(err, 'URI too long'), req.headers.accept);
-      req.resume();
+      const name = routedName(route, options.customHosts);
+      refusals.page(req, res, errorPageFor(err, 'URI too long'), arrivedAt, name);
       return;
     }
     // ACME HTTP-01 validation, for any Host and before tunnel routing: a token the edge's
@@ -165,8 +178,11 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     // token continues to routing (an origin may run its own ACME client through its tunnel).
     const routeOn = (): void => {
       const plain = redirect !== undefined && (req.socket as Partial<TLSSocket>).encrypted !== true;
-      /** Sends the viewer to HTTPS when the redirect mode says so for `kind`. */
-      const redirected = (kind: Parameters<typeof httpsRedirectLocation>[1]['kind']): boolean => {
+      /** Sends the viewer to HTTPS when the redirect mode says so for `kind`; `name`: the custom domain's tunnel. */
+      const redirected = (
+        kind: Parameters<typeof httpsRedirectLocation>[1]['kind'],
+        name?: string,
+      ): boolean => {
         if (!plain) return false;
         const location = httpsRedirectLocation(
           redirect.mode,
@@ -176,8 +192,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
           redirect.port(),
         );
         if (location === null) return false;
-        sendHttpsRedirect(res, location);
-        req.resume();
+        refusals.redirect(req, res, location, arrivedAt, name ?? routedName(route, options.customHosts));
         return true;
       };
       if (redirected(route.kind)) return;
@@ -195,12 +210,12 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
             'TUN_ERR_TUNNEL_NOT_FOUND',
             `this edge serves no tunnel at ${route.host}`,
           );
-          sendErrorPage(res, errorPageFor(err, 'Tunnel not found'), req.headers.accept);
+          refusals.page(req, res, errorPageFor(err, 'Tunnel not found'), arrivedAt);
         };
         viaCustomHost(options.customHosts, route, req.url ?? '/', {
           // A custom domain is known to be ours only now.
           toTunnel: (tunnel) => {
-            if (!redirected('custom-domain')) toTunnel(tunnel);
+            if (!redirected('custom-domain', tunnel.name)) toTunnel(tunnel);
           },
           unknown,
           gone: () => viewerGone(res),
@@ -213,21 +228,29 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
 
   // Without this listener Node drops a CONNECT socket with no answer at all.
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
-    writeRawFailure(socket, connectRefusal(), req.headers.accept, undefined, ['Allow', ALLOWED_METHODS]);
+    const page = errorPageFor(connectRefusal(), 'Method not allowed');
+    refusals.raw(req, socket, page, refusals.arrival(), {
+      upgrade: false,
+      extra: ['Allow', ALLOWED_METHODS],
+    });
     req.resume();
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (refusedSockets?.has(req.socket)) return;
+    const arrivedAt = refusals.arrival();
+    /** The one way an upgrade is refused here: the page on the raw socket, and its record. */
+    const refuse = (page: ErrorPage, name?: string): void =>
+      refusals.raw(req, socket, page, arrivedAt, { upgrade: true, name });
     // First: past the field limit Node has dropped fields (Host among them, perhaps).
     const tooMany = headLimitRefusal(req, options.maxHeaderCount);
     if (tooMany !== null) {
-      writeRawFailure(socket, tooMany, req.headers.accept);
+      refuse(errorPageFor(tooMany, titleFor(tooMany)));
       return;
     }
     const checked = checkedTarget(req);
     if (checked instanceof TunnelError) {
-      writeRawFailure(socket, checked, req.headers.accept);
+      refuse(errorPageFor(checked, titleFor(checked)));
       return;
     }
     const route = router.route(checked.authority?.host, checked.path);
@@ -235,7 +258,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     if (route.kind !== 'edge') {
       const refusal = rate.take(clientAddressOf(req));
       if (refusal !== null) {
-        writeRawErrorPage(socket, refusal.page, req.headers.accept);
+        refuse(refusal.page, routedName(route, options.customHosts));
         return;
       }
     }
@@ -248,7 +271,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
         'TUN_ERR_TUNNEL_NOT_FOUND',
         `nothing to upgrade at ${req.headers.host ?? ''}${req.url ?? ''}`,
       );
-      writeRawFailure(socket, err, req.headers.accept);
+      refuse(errorPageFor(err, titleFor(err)));
     };
     if (route.kind === 'tunnel') {
       toTunnel(route);
@@ -271,7 +294,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       'TUN_ERR_MALFORMED_REQUEST',
       `malformed HTTP request (${err.code ?? 'parse error'})`,
     ];
-    writeRawFailure(socket, new TunnelError(code, message), undefined);
+    refusals.malformed(socket, new TunnelError(code, message));
   });
 
   return {
@@ -281,15 +304,17 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     },
     connect: (req, res) => {
       res.setHeader('Allow', ALLOWED_METHODS);
-      sendErrorPage(res, errorPageFor(connectRefusal(), 'Method not allowed'), req.headers.accept);
-      req.resume();
+      refusals.page(req, res, errorPageFor(connectRefusal(), 'Method not allowed'), refusals.arrival());
     },
     admitConnection: (socket) => {
       if (connections === null) return true;
       const peer = peerAddressOf(socket);
       if (exempt(peer)) return true;
       const key = viewerKey(peer);
-      if (!connections.acquire(key)) return false;
+      if (!connections.acquire(key)) {
+        refusals.connectionClosed(socket);
+        return false;
+      }
       socket.once('close', () => connections.release(key));
       return true;
     },

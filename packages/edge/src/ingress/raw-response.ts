@@ -38,21 +38,23 @@ export function writeRawResponse(socket: Duplex, status: number, body: string, e
 /**
  * The one failure writer for raw sockets (upgrades, CONNECT, the parser's own refusals): the
  * error page with its stable code in X-Burrow-Error (and the request id, Retry-After when the
- * page has them), then the socket closes. Nothing once the socket is gone.
+ * page has them), then the socket closes. Nothing once the socket is gone. Answers the body
+ * bytes written (0 for nothing).
  */
 export function writeRawErrorPage(
   socket: Duplex,
   page: ErrorPage,
   accept: string | undefined,
   extra: readonly string[] = [],
-): void {
-  if (socket.destroyed) return;
+): number {
+  if (socket.destroyed) return 0;
   const { body, type } = renderErrorPage(page, accept);
+  const length = Buffer.byteLength(body);
   const headers = [
     'Content-Type',
     type,
     'Content-Length',
-    String(Buffer.byteLength(body)),
+    String(length),
     'Connection',
     'close',
     'X-Burrow-Error',
@@ -61,6 +63,7 @@ export function writeRawErrorPage(
   if (page.requestId !== undefined) headers.push('X-Request-Id', page.requestId);
   if (page.retryAfterSeconds !== undefined) headers.push('Retry-After', String(page.retryAfterSeconds));
   socket.end(formatResponseHead(page.status, '', [...headers, ...extra]) + body);
+  return length;
 }
 
 /** `writeRawErrorPage` for a TunnelError, titled as the proxy titles it. */
@@ -70,6 +73,6 @@ export function writeRawFailure(
   accept: string | undefined,
   requestId?: string,
   extra: readonly string[] = [],
-): void {
-  writeRawErrorPage(socket, errorPageFor(err, titleFor(err), requestId), accept, extra);
+): number {
+  return writeRawErrorPage(socket, errorPageFor(err, titleFor(err), requestId), accept, extra);
 }

@@ -113,6 +113,11 @@ describe('access log', () => {
     );
   });
 
+  it('combined: "-" as the request line when no request was read (a refused connection)', () => {
+    const line = combinedLine({ ...sample, method: '', path: '', status: 429, bytesOut: 131 });
+    expect(line).toBe('203.0.113.9 - - [05/Oct/2024:07:03:09 +0000] "-" 429 131 "-" "-"\n');
+  });
+
   it('off: no observer at all', () => {
     expect(createAccessLog('off', memoryLogger().log)).toBeNull();
   });

@@ -123,9 +123,11 @@ function quoted(text: string): string {
 
 /**
  * `%h - %u [%t] "%r" %>s %b "%{Referer}i" "%{User-agent}i"`, newline included: `%u` is `-`
- * (the record has no user name), `%b` is `-` for no body, status 0 when the viewer got none.
+ * (the record has no user name), `%b` is `-` for no body, status 0 when the viewer got none,
+ * `%r` is `-` when no request was read (a refused connection, a malformed head), as Apache writes it.
  */
 export function combinedLine(r: RequestRecord): string {
   const bytes = r.bytesOut === 0 ? '-' : String(r.bytesOut);
-  return `${r.clientAddress} - - [${clfTime(r.startedAt)}] "${quoted(r.method)} ${quoted(r.path)} HTTP/1.1" ${r.status} ${bytes} "-" "-"\n`;
+  const line = r.method === '' ? '-' : `${quoted(r.method)} ${quoted(r.path)} HTTP/1.1`;
+  return `${r.clientAddress} - - [${clfTime(r.startedAt)}] "${line}" ${r.status} ${bytes} "-" "-"\n`;
 }

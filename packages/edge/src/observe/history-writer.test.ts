@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { realTimers } from '@burrow/protocol';
 import { FakeTimers } from '../test-support/fake-timers.js';
-import type { RequestRecord } from '../store/request-records.js';
+import { NO_TUNNEL, type RequestRecord } from '../store/request-records.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { BATCH_RECORDS, DROP_WARNING_MS, HistoryWriter, MAX_INSERT_RECORDS } from './history-writer.js';
@@ -213,15 +213,19 @@ describe('HistoryWriter bounds', () => {
     };
   }
 
-  it('stores no record of a request for a name that is no tunnel', async () => {
+  it('stores no record of a request for a name that is no tunnel, nor of a refusal that reached none', async () => {
     const timers = new FakeTimers();
     const store = new ScriptedStore('ok');
     const { history } = writer(store, timers);
     history.record({ ...record(1), errorCode: 'TUN_ERR_TUNNEL_NOT_FOUND', status: 404 });
     history.record({ ...record(2), errorCode: 'TUN_ERR_AGENT_OFFLINE', status: 502 });
+    // A refusal that reached no tunnel (a foreign Host over the rate limit, a malformed head).
+    history.record({ ...record(3), tunnel: NO_TUNNEL, errorCode: 'EDGE_RATE_LIMITED', status: 429 });
+    // The same refusal for a tunnel an agent serves is its owner's to see.
+    history.record({ ...record(4), errorCode: 'EDGE_RATE_LIMITED', status: 429 });
     timers.advance(250);
     await settled();
-    expect(store.batches.flat().map((r) => r.id)).toEqual(['req-2']);
+    expect(store.batches.flat().map((r) => r.id)).toEqual(['req-2', 'req-4']);
     expect(history.dropped).toBe(0);
   });
 

@@ -7,7 +7,7 @@
  */
 
 import type { Timers } from '@burrow/protocol';
-import type { RequestHistoryStore, RequestRecord } from '../store/request-records.js';
+import { NO_TUNNEL, type RequestHistoryStore, type RequestRecord } from '../store/request-records.js';
 import type { RequestObserver } from './request-observer.js';
 
 /** Queued records that start a write before the timer would. */
@@ -55,9 +55,12 @@ function bodyBytes(record: RequestRecord): number {
   return (capture.requestBody?.length ?? 0) + (capture.responseBody?.length ?? 0);
 }
 
-/** Requests for names that are no tunnel are logged and counted elsewhere, never stored. */
+/**
+ * Requests for names that are no tunnel, and refusals that reached none (NO_TUNNEL), are
+ * logged and counted elsewhere, never stored.
+ */
 function isNoTunnel(record: RequestRecord): boolean {
-  return record.errorCode === 'TUN_ERR_TUNNEL_NOT_FOUND';
+  return record.errorCode === 'TUN_ERR_TUNNEL_NOT_FOUND' || record.tunnel === NO_TUNNEL;
 }
 
 export class HistoryWriter implements RequestObserver {

@@ -121,7 +121,7 @@ export class RequestMetrics implements RequestObserver {
     return [
       new CollectedMetric(
         'burrow_requests_total',
-        'Requests and upgrades through tunnels, by status class, edge error code ("" when none) and tunnel (_other: temporary, or beyond metrics.maxTunnelSeries).',
+        'Requests and upgrades through tunnels, and those the edge refused before reaching one, by status class, edge error code ("" when none) and tunnel (_other: temporary, no tunnel, or beyond metrics.maxTunnelSeries).',
         'counter',
         (out) => this.tunnels.forEach((series) => requestSamples(out, series)),
       ),

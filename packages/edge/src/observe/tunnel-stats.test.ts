@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NO_TUNNEL } from '../store/request-records.js';
 import { sampleRecord, timedRecord } from './test-support/sample-record.js';
 import { TunnelStats } from './tunnel-stats.js';
 
@@ -74,6 +75,13 @@ describe('TunnelStats', () => {
     expect(snapshot.lastStatus).toBe(0);
     expect(snapshot.lastAt).toBe(T0 + 5_000);
     expect(stats.get('beta').requests).toBe(0);
+  });
+
+  it('counts nothing for a refusal that reached no tunnel, even where every name is admitted', () => {
+    const { stats } = rig();
+    stats.record(sampleRecord({ tunnel: NO_TUNNEL, status: 429, errorCode: 'EDGE_RATE_LIMITED' }));
+    expect(stats.size).toBe(0);
+    expect(stats.get(NO_TUNNEL).requests).toBe(0);
   });
 
   it('counts open WebSockets as upgraded minus recorded, and keeps upgrades out of latency', () => {

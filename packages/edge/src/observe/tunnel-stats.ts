@@ -16,6 +16,7 @@ import type { Clock } from '@burrow/protocol';
 import { LATENCY_BIN_COUNT, latencyBin, quantileMs } from './latency-bins.js';
 import { LatencyWindow } from './latency-window.js';
 import type { RequestObserver, RequestRecord } from './request-observer.js';
+import { NO_TUNNEL } from '../store/request-records.js';
 
 /** Default bound on tracked tunnels. */
 export const DEFAULT_MAX_TRACKED_TUNNELS = 100_000;
@@ -100,6 +101,8 @@ export class TunnelStats implements RequestObserver {
   }
 
   record(record: RequestRecord): void {
+    // A refusal that reached no tunnel: there is no name to count it under.
+    if (record.tunnel === NO_TUNNEL) return;
     const now = this.clock.now();
     let entry = this.entry(record.tunnel, now, record.userId !== null);
     if (entry === null) return;

@@ -34,9 +34,16 @@ export interface RequestCapture {
   responseBodyTruncated: boolean;
 }
 
+/**
+ * `RequestRecord.tunnel` of a request refused before it reached a tunnel: before routing, or
+ * for a name no agent serves. Such records are logged and counted, never stored.
+ */
+export const NO_TUNNEL = '';
+
 export interface RequestRecord {
   /** The request id (`X-Request-Id` toward the origin and in error pages); unique. */
   id: string;
+  /** The tunnel name the request was routed to; NO_TUNNEL for a refusal that reached none. */
   tunnel: string;
   /** The tunnel owner's user id when the request arrived; null for anonymous tunnels. */
   userId: string | null;

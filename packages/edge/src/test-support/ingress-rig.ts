@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { realTimers } from '@burrow/protocol';
 import { startRig, type Rig } from '../gateway/test-support/gateway-rig.js';
 import { WarningCookies } from '../ingress/anonymous-warning.js';
-import { attachIngress } from '../ingress/ingress.js';
+import { attachIngress, type IngressOptions } from '../ingress/ingress.js';
 import type { PolicySource } from '../ingress/tunnel-request.js';
 import type { RecordOptions } from '../ingress/exchange-record.js';
 import type { RequestObserver } from '../observe/request-observer.js';
@@ -61,6 +61,10 @@ export interface IngressRigOptions {
   /** Hears each request's record. */
   observer?: RequestObserver;
   recordOptions?: RecordOptions;
+  /** The ingress's own limits; default 8 KiB targets, 100 header fields, no per-address limits. */
+  limits?: Partial<
+    Pick<IngressOptions, 'maxUrlBytes' | 'maxHeaderCount' | 'connectionsPerIp' | 'requestsPerSecondPerIp'>
+  >;
 }
 
 export interface RigResponse {
@@ -103,6 +107,7 @@ export async function startIngressRig(options: IngressRigOptions = {}): Promise<
     domain: RIG_DOMAIN,
     maxUrlBytes: 8192,
     maxHeaderCount: 100,
+    ...options.limits,
     onError: (err) => errors.push(err),
     proxy: {
       registry: countingRegistry(gateway.registry, counts),
