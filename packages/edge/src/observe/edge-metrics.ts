@@ -8,7 +8,8 @@
 
 import { PROTOCOL_VERSION } from '@burrow/protocol';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { CollectedMetric, histogramSamples, registerCollected } from './collected-metric.js';
+import { CollectedMetric } from './collected-metric.js';
+import { HistogramText, sampleLine } from './exposition-text.js';
 import { HistogramSeries, QUERY_SECONDS_BUCKETS } from './histogram-series.js';
 import { processMetrics } from './process-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
@@ -16,6 +17,8 @@ import type { RequestObserver, RequestRecord } from './request-observer.js';
 
 /** The edge's version, as `burrow_build_info` reports it (the workspace packages share it). */
 export const EDGE_VERSION = '0.1.0';
+
+const QUERY_TEXT = new HistogramText('burrow_store_query_duration_seconds', QUERY_SECONDS_BUCKETS);
 
 /** How long one render answers later scrapes (ms); see `render`. */
 export const RENDER_REUSE_MS = 1_000;
@@ -50,7 +53,10 @@ export interface RenderedMetrics {
 }
 
 export class EdgeMetrics implements RequestObserver {
+  /** prom-client's own metrics: few series (ACME outcomes, build info, live gauges, process). */
   readonly registry = new Registry();
+  /** The edge's series kept as plain numbers, the per-tunnel bulk among them; written as text at scrape. */
+  private readonly collected: CollectedMetric[] = [];
   private readonly requests: RequestMetrics;
   private readonly storeQueries = new HistogramSeries(QUERY_SECONDS_BUCKETS);
   private storeQueryErrors = 0;
@@ -64,20 +70,16 @@ export class EdgeMetrics implements RequestObserver {
     const { registry } = this;
     this.reuseMs = options.reuseMs ?? RENDER_REUSE_MS;
     this.requests = new RequestMetrics(options.maxTunnelSeries);
-    for (const metric of this.requests.metrics()) registerCollected(registry, metric);
-    registerCollected(
-      registry,
+    this.collected.push(
+      ...this.requests.metrics(),
       new CollectedMetric(
         'burrow_store_query_duration_seconds',
         'Store (SQLite or PostgreSQL) query time, as Kysely measured it, failed queries included.',
         'histogram',
-        (out) => histogramSamples(out, 'burrow_store_query_duration_seconds', this.storeQueries, {}),
+        () => QUERY_TEXT.lines('', this.storeQueries),
       ),
-    );
-    registerCollected(
-      registry,
-      new CollectedMetric('burrow_store_query_errors_total', 'Store queries that failed.', 'counter', (out) =>
-        out.push({ labels: {}, value: this.storeQueryErrors }),
+      new CollectedMetric('burrow_store_query_errors_total', 'Store queries that failed.', 'counter', () =>
+        sampleLine('burrow_store_query_errors_total', '', this.storeQueryErrors),
       ),
     );
     this.acmeOrders = new Counter({
@@ -127,13 +129,12 @@ export class EdgeMetrics implements RequestObserver {
     );
     const dropped = state.historyDropped;
     if (dropped !== undefined) {
-      registerCollected(
-        this.registry,
+      this.collected.push(
         new CollectedMetric(
           'burrow_request_log_dropped_total',
           'Request records the history writer dropped (queue full, or the store failed or was too slow).',
           'counter',
-          (out) => out.push({ labels: {}, value: dropped() }),
+          () => sampleLine('burrow_request_log_dropped_total', '', dropped()),
         ),
       );
     }
@@ -169,7 +170,7 @@ export class EdgeMetrics implements RequestObserver {
   render(): Promise<RenderedMetrics> {
     const now = performance.now();
     if (this.rendered !== null && now - this.renderedAt < this.reuseMs) return this.rendered;
-    const rendering = this.registry.metrics().then(
+    const rendering = this.renderText().then(
       (body) => {
         // Counted from the end: a slow render is still reused for the whole window.
         if (this.rendered === rendering) this.renderedAt = performance.now();
@@ -184,5 +185,12 @@ export class EdgeMetrics implements RequestObserver {
     // In flight: younger than any window until it settles.
     this.renderedAt = Number.POSITIVE_INFINITY;
     return rendering;
+  }
+
+  /** The collected families written directly, then prom-client's (a blank line between families, as it does). */
+  private async renderText(): Promise<string> {
+    let text = '';
+    for (const metric of this.collected) text += `${metric.text()}\n`;
+    return text + (await this.registry.metrics());
   }
 }
