@@ -8,9 +8,11 @@
  *   node --cpu-prof bench/metrics-render.js   (then bench/profile-summary.js on the profile)
  *
  * Figures per render: wall time from `render()` to its body as bytes (a body rendered as
- * a string is encoded here, as answering the scrape would), and the longest the event loop
- * was held meanwhile (perf_hooks.monitorEventLoopDelay, 1 ms resolution, so a figure under
- * ~1 ms reads as ~1 ms); median, min and max over the renders, after one warm-up.
+ * one string, as before the edge wrote its own text, is encoded here, as answering the
+ * scrape did), the process's CPU time meanwhile (V8's GC threads included), and the longest
+ * the event loop was held meanwhile (perf_hooks.monitorEventLoopDelay, 1 ms resolution, so
+ * a figure under ~1 ms reads as ~1 ms); median, min and max over the renders, after one
+ * warm-up.
  */
 
 import { Buffer } from 'node:buffer';
@@ -49,7 +51,7 @@ for (let t = 0; t < tunnels; t++) {
 }
 
 const delay = monitorEventLoopDelay({ resolution: 1 });
-/** @type {{ ms: number, maxDelayMs: number, bytes: number, lines: number }[]} */
+/** @type {{ ms: number, cpuMs: number, maxDelayMs: number, bytes: number, lines: number }[]} */
 const runs = [];
 for (let i = 0; i <= renders; i++) {
   // The monitor counts from its first tick: started, then given time to tick, before the render.
@@ -57,15 +59,23 @@ for (let i = 0; i <= renders; i++) {
   delay.enable();
   await sleep(20);
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const { body } = await metrics.render();
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  /** @type {Buffer[]} */
+  const chunks = typeof body === 'string' ? [Buffer.from(body)] : body;
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
   // The monitor's timer records a held loop only when it fires next.
   await sleep(5);
   delay.disable();
   let lines = 0;
-  for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) lines += 1;
-  if (i > 0) runs.push({ ms, maxDelayMs: delay.max / 1e6, bytes: bytes.length, lines });
+  let bytes = 0;
+  for (const chunk of chunks) {
+    bytes += chunk.length;
+    for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines += 1;
+  }
+  if (i > 0)
+    runs.push({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxDelayMs: delay.max / 1e6, bytes, lines });
 }
 
 /** @param {number[]} values */
@@ -80,6 +90,7 @@ const summary = {
   lines: runs[0]?.lines,
   bytes: runs[0]?.bytes,
   renderMs: spread(runs.map((r) => r.ms)),
+  cpuMs: spread(runs.map((r) => r.cpuMs)),
   maxLoopDelayMs: spread(runs.map((r) => r.maxDelayMs)),
 };
 if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -90,6 +101,7 @@ else {
   process.stdout.write(
     `${tunnels} tunnels: ${summary.lines} lines, ${mb} MB\n` +
       `render + encode ms:      ${f(summary.renderMs)}\n` +
+      `  of it CPU ms:          ${f(summary.cpuMs)}\n` +
       `event-loop max delay ms: ${f(summary.maxLoopDelayMs)}\n`,
   );
 }

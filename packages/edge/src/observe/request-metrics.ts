@@ -127,53 +127,47 @@ export class RequestMetrics implements RequestObserver {
         'burrow_requests_total',
         'Requests and upgrades through tunnels, by status class, edge error code ("" when none) and tunnel (_other: temporary, or beyond metrics.maxTunnelSeries).',
         'counter',
-        () => {
-          let text = '';
-          this.tunnels.forEach((series) => (text += requestLines(series)));
-          return text;
-        },
+        (out) => out.writeEach(this.tunnels.list(), requestLines),
       ),
       new CollectedMetric(
         'burrow_request_duration_seconds',
         'Time from the request head at the edge to the end of the response (upgrades excluded), by status class and tunnel.',
         'histogram',
-        () => {
-          let text = '';
-          this.tunnels.forEach((series) => (text += durationLines(series)));
-          return text;
-        },
+        (out) => out.writeEach(this.tunnels.list(), durationLines),
       ),
       new CollectedMetric(
         'burrow_request_phase_seconds',
         'Where request time went: edge (head to OPEN sent), tunnel (round trip less the origin), origin (its time to the response head, as the agent measured).',
         'histogram',
-        () => {
-          let text = '';
+        (out) =>
           this.phases.forEach((histogram, i) => {
-            if (histogram.count > 0) text += PHASE_TEXT.lines(PHASE_LABELS[i]!, histogram);
-          });
-          return text;
-        },
+            if (histogram.count > 0) out.write(PHASE_TEXT.lines(PHASE_LABELS[i]!, histogram));
+          }),
       ),
       new CollectedMetric(
         'burrow_request_bytes_total',
         'Body bytes through tunnels: in from viewers, out to viewers (upgrades: bytes after the 101).',
         'counter',
-        () =>
-          sampleLine('burrow_request_bytes_total', 'direction="in"', this.bytesIn) +
-          sampleLine('burrow_request_bytes_total', 'direction="out"', this.bytesOut),
+        (out) =>
+          out.write(
+            sampleLine('burrow_request_bytes_total', 'direction="in"', this.bytesIn) +
+              sampleLine('burrow_request_bytes_total', 'direction="out"', this.bytesOut),
+          ),
       ),
       new CollectedMetric(
         'burrow_websocket_upgrades_total',
         'Upgrades (WebSockets) whose 101 reached the viewer.',
         'counter',
-        () => sampleLine('burrow_websocket_upgrades_total', '', this.upgrades),
+        (out) => out.write(sampleLine('burrow_websocket_upgrades_total', '', this.upgrades)),
       ),
       new CollectedMetric(
         'burrow_websockets_open',
         'Upgraded connections (WebSockets) open through tunnels now.',
         'gauge',
-        () => sampleLine('burrow_websockets_open', '', Math.max(0, this.upgrades - this.upgradesClosed)),
+        (out) =>
+          out.write(
+            sampleLine('burrow_websockets_open', '', Math.max(0, this.upgrades - this.upgradesClosed)),
+          ),
       ),
     ];
   }
