@@ -5,7 +5,7 @@ import {
   samplesOf,
   type PromSample,
 } from '../../../../test/support/prometheus-text.js';
-import { EdgeMetrics } from './edge-metrics.js';
+import { EdgeMetrics, type RenderedMetrics } from './edge-metrics.js';
 import type { RequestRecord } from './request-observer.js';
 
 let ids = 0;
@@ -34,8 +34,12 @@ function record(overrides: Partial<RequestRecord> & { totalMs?: number } = {}): 
   };
 }
 
+function bodyText(rendered: RenderedMetrics): string {
+  return Buffer.concat(rendered.body).toString('utf8');
+}
+
 async function scrape(metrics: EdgeMetrics): Promise<PromSample[]> {
-  return parsePromText((await metrics.render()).body);
+  return parsePromText(bodyText(await metrics.render()));
 }
 
 describe('edge metrics', () => {
@@ -247,11 +251,14 @@ describe('edge metrics', () => {
     metrics.record(record());
     const reused = await metrics.render();
     expect(renders).toBe(1);
-    const count = (body: string) =>
-      sampleValue(parsePromText(body), 'burrow_requests_total', { status_class: '2xx', tunnel: '_other' });
-    expect(count(reused.body)).toBe(1);
+    const count = (rendered: RenderedMetrics) =>
+      sampleValue(parsePromText(bodyText(rendered)), 'burrow_requests_total', {
+        status_class: '2xx',
+        tunnel: '_other',
+      });
+    expect(count(reused)).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(count((await metrics.render()).body)).toBe(2);
+    expect(count(await metrics.render())).toBe(2);
     expect(renders).toBe(2);
   });
 

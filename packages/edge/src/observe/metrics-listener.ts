@@ -76,14 +76,16 @@ export function sendMetrics(
   onError: (err: unknown) => void,
 ): void {
   render().then(
-    ({ contentType, body }) => {
+    ({ contentType, body, length }) => {
       if (res.destroyed) return;
       res.writeHead(200, {
         'Content-Type': contentType,
-        'Content-Length': Buffer.byteLength(body),
+        'Content-Length': length,
         'Cache-Control': 'no-store',
       });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      // The render's chunks as they are (shared with other scrapes, never copied or joined).
+      if (req.method !== 'HEAD') for (const chunk of body) res.write(chunk);
+      res.end();
     },
     (err: unknown) => {
       onError(err);

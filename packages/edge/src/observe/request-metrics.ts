@@ -13,7 +13,8 @@
  */
 
 import { ERROR_CATALOG } from '@burrow/protocol';
-import { CollectedMetric, histogramSamples, type LabelSet, type Sample } from './collected-metric.js';
+import { CollectedMetric } from './collected-metric.js';
+import { HistogramText, labelPair, sampleLine } from './exposition-text.js';
 import { HistogramSeries, REQUEST_SECONDS_BUCKETS, TUNNEL_SECONDS_BUCKETS } from './histogram-series.js';
 import type { RequestObserver, RequestRecord } from './request-observer.js';
 import { TunnelSeriesBook } from './tunnel-series.js';
@@ -37,11 +38,14 @@ class TunnelRequests {
   errors: Map<string, Float64Array> | null = null;
   /** By status class, made on first use: a tunnel that never sees a 5xx exports no 5xx histogram. */
   readonly durations: (HistogramSeries | null)[] = STATUS_CLASSES.map(() => null);
-  /** `{status_class, tunnel}` per class, built once. */
-  readonly classLabels: readonly LabelSet[];
+  /** `tunnel="…"`, escaped once, when the tunnel is admitted. */
+  readonly tunnelLabel: string;
+  /** `status_class="…",tunnel="…"` per class: the duration histogram's labels. */
+  readonly classLabels: readonly string[];
 
   constructor(readonly label: string) {
-    this.classLabels = STATUS_CLASSES.map((cls) => Object.freeze({ status_class: cls, tunnel: label }));
+    this.tunnelLabel = labelPair('tunnel', label);
+    this.classLabels = STATUS_LABELS.map((cls) => `${cls},${this.tunnelLabel}`);
   }
 
   errorCounts(code: string): Float64Array {
@@ -116,26 +120,20 @@ export class RequestMetrics implements RequestObserver {
     return this.tunnels.size;
   }
 
-  /** The metrics to register; their values are read at each scrape. */
+  /** The metric families, in exposition order; their values are read at each scrape. */
   metrics(): CollectedMetric[] {
     return [
       new CollectedMetric(
         'burrow_requests_total',
         'Requests and upgrades through tunnels, and those the edge refused before reaching one, by status class, edge error code ("" when none) and tunnel (_other: temporary, no tunnel, or beyond metrics.maxTunnelSeries).',
         'counter',
-        (out) => this.tunnels.forEach((series) => requestSamples(out, series)),
+        (out) => out.writeEach(this.tunnels.list(), requestLines),
       ),
       new CollectedMetric(
         'burrow_request_duration_seconds',
         'Time from the request head at the edge to the end of the response (upgrades excluded), by status class and tunnel.',
         'histogram',
-        (out) =>
-          this.tunnels.forEach((series) =>
-            series.durations.forEach((histogram, cls) => {
-              if (histogram !== null)
-                histogramSamples(out, 'burrow_request_duration_seconds', histogram, series.classLabels[cls]!);
-            }),
-          ),
+        (out) => out.writeEach(this.tunnels.list(), durationLines),
       ),
       new CollectedMetric(
         'burrow_request_phase_seconds',
@@ -143,52 +141,80 @@ export class RequestMetrics implements RequestObserver {
         'histogram',
         (out) =>
           this.phases.forEach((histogram, i) => {
-            if (histogram.count > 0)
-              histogramSamples(out, 'burrow_request_phase_seconds', histogram, PHASE_LABELS[i]!);
+            if (histogram.count > 0) out.write(PHASE_TEXT.lines(PHASE_LABELS[i]!, histogram));
           }),
       ),
       new CollectedMetric(
         'burrow_request_bytes_total',
         'Body bytes through tunnels: in from viewers, out to viewers (upgrades: bytes after the 101).',
         'counter',
-        (out) => {
-          out.push({ labels: { direction: 'in' }, value: this.bytesIn });
-          out.push({ labels: { direction: 'out' }, value: this.bytesOut });
-        },
+        (out) =>
+          out.write(
+            sampleLine('burrow_request_bytes_total', 'direction="in"', this.bytesIn) +
+              sampleLine('burrow_request_bytes_total', 'direction="out"', this.bytesOut),
+          ),
       ),
       new CollectedMetric(
         'burrow_websocket_upgrades_total',
         'Upgrades (WebSockets) whose 101 reached the viewer.',
         'counter',
-        (out) => out.push({ labels: {}, value: this.upgrades }),
+        (out) => out.write(sampleLine('burrow_websocket_upgrades_total', '', this.upgrades)),
       ),
       new CollectedMetric(
         'burrow_websockets_open',
         'Upgraded connections (WebSockets) open through tunnels now.',
         'gauge',
-        (out) => out.push({ labels: {}, value: Math.max(0, this.upgrades - this.upgradesClosed) }),
+        (out) =>
+          out.write(
+            sampleLine('burrow_websockets_open', '', Math.max(0, this.upgrades - this.upgradesClosed)),
+          ),
       ),
     ];
   }
 }
 
-const PHASE_LABELS: readonly LabelSet[] = PHASES.map((phase) => Object.freeze({ phase }));
+/** `status_class="…"` per class index. */
+const STATUS_LABELS: readonly string[] = STATUS_CLASSES.map((cls) => labelPair('status_class', cls));
+const PHASE_LABELS: readonly string[] = PHASES.map((phase) => labelPair('phase', phase));
+const PHASE_TEXT = new HistogramText('burrow_request_phase_seconds', REQUEST_SECONDS_BUCKETS);
+const DURATION_TEXT = new HistogramText('burrow_request_duration_seconds', TUNNEL_SECONDS_BUCKETS);
+const NO_ERROR_LABEL = labelPair('error_code', '');
+/** `error_code="…"` per code seen; bounded by the catalog (other codes count as OTHER_ERROR_CODE). */
+const errorLabels = new Map<string, string>();
 
-function requestSamples(out: Sample[], series: TunnelRequests): void {
-  series.ok.forEach((value, cls) => {
-    if (value > 0)
-      out.push({
-        labels: { status_class: STATUS_CLASSES[cls]!, error_code: '', tunnel: series.label },
-        value,
-      });
-  });
-  series.errors?.forEach((counts, code) =>
-    counts.forEach((value, cls) => {
+function errorLabel(code: string): string {
+  let label = errorLabels.get(code);
+  if (label === undefined) {
+    label = labelPair('error_code', code);
+    errorLabels.set(code, label);
+  }
+  return label;
+}
+
+/** One tunnel's `burrow_requests_total` lines: a series per status class and error code it has seen. */
+function requestLines(series: TunnelRequests): string {
+  let text = '';
+  const counts = (code: string, values: Float64Array): void => {
+    for (let cls = 0; cls < values.length; cls++) {
+      const value = values[cls]!;
       if (value > 0)
-        out.push({
-          labels: { status_class: STATUS_CLASSES[cls]!, error_code: code, tunnel: series.label },
+        text += sampleLine(
+          'burrow_requests_total',
+          `${STATUS_LABELS[cls]!},${code},${series.tunnelLabel}`,
           value,
-        });
-    }),
-  );
+        );
+    }
+  };
+  counts(NO_ERROR_LABEL, series.ok);
+  series.errors?.forEach((values, code) => counts(errorLabel(code), values));
+  return text;
+}
+
+/** One tunnel's `burrow_request_duration_seconds` series, one per status class it has seen. */
+function durationLines(series: TunnelRequests): string {
+  let text = '';
+  series.durations.forEach((histogram, cls) => {
+    if (histogram !== null) text += DURATION_TEXT.lines(series.classLabels[cls]!, histogram);
+  });
+  return text;
 }

@@ -42,8 +42,17 @@ describe('tunnel label bounding', () => {
   it('with max 0 labels everything _other', () => {
     const b = book(0);
     expect(b.admit('a')).toBe(false);
-    const seen: string[] = [];
-    b.forEach((s) => seen.push(s.label));
-    expect(seen).toEqual([OTHER_TUNNEL]);
+    expect(b.list().map((s) => s.label)).toEqual([OTHER_TUNNEL]);
+  });
+
+  it('lists a snapshot: `_other` first, then names in admission order, unaffected by later changes', () => {
+    const b = book(3);
+    b.admit('a');
+    b.admit('b');
+    const list = b.list();
+    b.forget('a');
+    b.admit('a');
+    expect(list.map((s) => s.label)).toEqual([OTHER_TUNNEL, 'a', 'b']);
+    expect(b.list().map((s) => s.label)).toEqual([OTHER_TUNNEL, 'b', 'a']);
   });
 });

@@ -42,9 +42,8 @@ export class TunnelSeriesBook<S> {
     return this.named.size;
   }
 
-  /** `_other` first, then the named holders in admission order. */
-  forEach(visit: (series: S) => void): void {
-    visit(this.other);
-    for (const series of this.named.values()) visit(series);
+  /** A snapshot: `_other` first, then the named holders in admission order. */
+  list(): S[] {
+    return [this.other, ...this.named.values()];
   }
 }
