@@ -27,7 +27,8 @@ import type { ExchangeDeps } from './exchange.js';
 import { HttpExchange } from './http-exchange.js';
 import { httpsRedirectLocation, sendHttpsRedirect, type HttpsRedirectMode } from './https-redirect.js';
 import { UpgradeExchange } from './upgrade-exchange.js';
-import { writeRawErrorPage, writeRawFailure } from './raw-response.js';
+import { failUpgrade, SocketViewer, type UpgradeViewer } from './upgrade-viewer.js';
+import { writeRawFailure } from './raw-response.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
 import { viewerKey } from './viewer-key.js';
@@ -217,17 +218,25 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     req.resume();
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (refusedSockets?.has(req.socket)) return;
+  /**
+   * An upgrade from either kind of viewer: an HTTP/1.1 `Upgrade` on its socket, or an HTTP/2
+   * extended CONNECT for WebSocket on its stream. `edgeUpgrade` serves the edge's own (the
+   * agent endpoint, HTTP/1.1 only); false when it did not take the request.
+   */
+  const onUpgrade = (
+    req: IncomingMessage,
+    viewer: UpgradeViewer,
+    edgeUpgrade: (path: string) => boolean,
+  ): void => {
     // First: past the field limit Node has dropped fields (Host among them, perhaps).
     const tooMany = headLimitRefusal(req, options.maxHeaderCount);
     if (tooMany !== null) {
-      writeRawFailure(socket, tooMany, req.headers.accept);
+      failUpgrade(viewer, tooMany, req.headers.accept);
       return;
     }
     const checked = checkedTarget(req);
     if (checked instanceof TunnelError) {
-      writeRawFailure(socket, checked, req.headers.accept);
+      failUpgrade(viewer, checked, req.headers.accept);
       return;
     }
     const route = router.route(checked.authority?.host, checked.path);
@@ -235,34 +244,40 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     if (route.kind !== 'edge') {
       const refusal = rate.take(clientAddressOf(req));
       if (refusal !== null) {
-        writeRawErrorPage(socket, refusal.page, req.headers.accept);
+        viewer.failPage(refusal.page, req.headers.accept);
         return;
       }
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
       const request = resolveRequest(options.proxy, req, tunnel);
-      new UpgradeExchange(options.proxy, req, socket, head, request, onError).start();
+      new UpgradeExchange(options.proxy, req, viewer, request, onError).start();
     };
     const nothing = (): void => {
       const err = new TunnelError(
         'TUN_ERR_TUNNEL_NOT_FOUND',
         `nothing to upgrade at ${req.headers.host ?? ''}${req.url ?? ''}`,
       );
-      writeRawFailure(socket, err, req.headers.accept);
+      failUpgrade(viewer, err, req.headers.accept);
     };
     if (route.kind === 'tunnel') {
       toTunnel(route);
     } else if (route.kind === 'edge') {
-      if (!options.edge.upgrade(req, socket, head, route.path)) nothing();
+      if (!edgeUpgrade(route.path)) nothing();
     } else {
+      const { duplex } = viewer;
       // Node drops its own error listener on upgrade; a reset while the lookup runs must not crash.
-      socket.on('error', () => socket.destroy());
+      duplex.on('error', () => duplex.destroy());
       viaCustomHost(options.customHosts, route, req.url ?? '/', {
         toTunnel,
         unknown: nothing,
-        gone: () => socket.destroyed,
+        gone: () => duplex.destroyed,
       });
     }
+  };
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (refusedSockets?.has(req.socket)) return;
+    onUpgrade(req, new SocketViewer(socket, head), (path) => options.edge.upgrade(req, socket, head, path));
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
