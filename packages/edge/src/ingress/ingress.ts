@@ -19,8 +19,9 @@ import {
 import { peerAddressOf } from '../listeners/peer-address.js';
 import { TrustedProxies } from '../listeners/trusted-proxies.js';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
-import { errorPageFor, sendErrorPage } from './error-page.js';
-import { viewerGone } from './http2-request.js';
+import { errorPageFor, sendErrorPage, titleFor } from './error-page.js';
+import { closeUploadAfterAnswer, viewerGone } from './http2-request.js';
+import { connectProtocol, Http2WebSocketViewer, WEBSOCKET_PROTOCOL } from './http2-websocket-viewer.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
 import type { ExchangeDeps } from './exchange.js';
@@ -295,6 +296,24 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       onRequest(req, res);
     },
     connect: (req, res) => {
+      const protocol = connectProtocol(req);
+      if (protocol === WEBSOCKET_PROTOCOL) {
+        resolveClientAddress(req, trusted);
+        // RFC 8441 §5: it stands for the GET of an HTTP/1.1 Upgrade; from here on (policy,
+        // the OPEN head, the record) it is that GET, as `checkedTarget` makes url origin-form.
+        req.method = 'GET';
+        onUpgrade(req, new Http2WebSocketViewer(req, res), () => false);
+        return;
+      }
+      if (protocol !== undefined) {
+        const err = new TunnelError(
+          'TUN_ERR_PROTOCOL_NOT_SUPPORTED',
+          `this edge carries only ${WEBSOCKET_PROTOCOL} over extended CONNECT, not ${protocol}`,
+        );
+        sendErrorPage(res, errorPageFor(err, titleFor(err)), req.headers.accept);
+        closeUploadAfterAnswer(req);
+        return;
+      }
       res.setHeader('Allow', ALLOWED_METHODS);
       sendErrorPage(res, errorPageFor(connectRefusal(), 'Method not allowed'), req.headers.accept);
       req.resume();
