@@ -205,6 +205,23 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
     }
   });
 
+  it("relays the origin's refusal of the handshake as the stream's response, then closes the stream", async () => {
+    const session = await h2session(tunnel, tunnel.host);
+    try {
+      // ws refuses a version it does not speak with 400, before any 101.
+      const ws = openWebSocket(session, tunnel.host, { 'sec-websocket-version': '99' });
+      let body = '';
+      ws.stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      const headers = await within(5_000, 'the response', ws.headers);
+      expect(headers[':status']).toBe(400);
+      expect(headers['x-burrow-error']).toBeUndefined();
+      expect(await within(3_000, 'the stream closing', ws.closed)).toBe(h2.NGHTTP2_NO_ERROR);
+      expect(body).toMatch(/Sec-WebSocket-Version/);
+    } finally {
+      session.close();
+    }
+  });
+
   it('refuses a :protocol other than websocket with 501 and closes the stream', async () => {
     const session = await h2session(tunnel, tunnel.host);
     try {
