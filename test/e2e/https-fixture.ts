@@ -25,6 +25,9 @@ export interface HttpsTunnel {
   host: string;
   /** The URL the agent printed. */
   printedUrl: string;
+  /** The origin's port, and its WebSocket server (it echoes every message). */
+  originPort: number;
+  wss: WebSocketServer;
   stop(): void;
 }
 
@@ -69,6 +72,8 @@ export async function startHttpsTunnel(
     name,
     host: `${name}.${HTTPS_DOMAIN}`,
     printedUrl: tunnel.url as string,
+    originPort: origin.port,
+    wss,
     stop: () => {
       wss.close();
       edge.destroy();

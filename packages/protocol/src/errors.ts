@@ -208,6 +208,12 @@ export const ERROR_CATALOG = {
     retryable: false,
     summary: 'the edge does not tunnel this method (CONNECT)',
   },
+  TUN_ERR_PROTOCOL_NOT_SUPPORTED: {
+    wire: 0,
+    status: 501,
+    retryable: false,
+    summary: 'an HTTP/2 extended CONNECT asked for a protocol other than websocket',
+  },
   TUN_ERR_HEAD_TIMEOUT: {
     wire: 0,
     status: 408,

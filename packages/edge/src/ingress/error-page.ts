@@ -39,6 +39,7 @@ const TITLES: Partial<Record<TunnelError['code'], string>> = {
   TUN_ERR_HEAD_TIMEOUT: 'Request timeout',
   TUN_ERR_HEADERS_TOO_LARGE: 'Request headers too large',
   TUN_ERR_METHOD_NOT_ALLOWED: 'Method not allowed',
+  TUN_ERR_PROTOCOL_NOT_SUPPORTED: 'Protocol not supported',
 };
 
 /** The page title for a failed exchange. */

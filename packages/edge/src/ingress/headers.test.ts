@@ -135,6 +135,42 @@ describe('viewerRequestHeaders for HTTP/2 requests', () => {
     const raw = ['Host', 'a.localhost', 'Cookie', 'a=1', 'Cookie', 'b=2'];
     expect(values(viewerRequestHeaders(raw, { upgrade: false }, false), 'cookie')).toEqual(['a=1', 'b=2']);
   });
+
+  it("makes an extended CONNECT for websocket the HTTP/1.1 handshake, with the edge's key (RFC 8441 §5)", () => {
+    const raw = [
+      ':method',
+      'CONNECT',
+      ':protocol',
+      'websocket',
+      ':scheme',
+      'https',
+      ':path',
+      '/ws',
+      ':authority',
+      'a.localhost',
+      'sec-websocket-version',
+      '13',
+      'sec-websocket-protocol',
+      'chat',
+      'sec-websocket-key',
+      'the-viewers-own',
+    ];
+    const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+    expect(viewerRequestHeaders(raw, { upgrade: true, websocketKey: key }, true)).toEqual([
+      'host',
+      'a.localhost',
+      'sec-websocket-version',
+      '13',
+      'sec-websocket-protocol',
+      'chat',
+      'Upgrade',
+      'websocket',
+      'Sec-WebSocket-Key',
+      key,
+      'Connection',
+      'Upgrade',
+    ]);
+  });
 });
 
 describe('requestHeadersForAgent: trace context', () => {

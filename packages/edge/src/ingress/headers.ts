@@ -54,6 +54,16 @@ export function stripHopByHop(raw: readonly string[], keep?: ReadonlySet<string>
  */
 const NEVER_NAMED = new Set(['host', ...EDGE_SET]);
 
+/** Whether a request is an upgrade, and the key for an HTTP/2 WebSocket made an HTTP/1.1 one. */
+export interface UpgradeOptions {
+  upgrade: boolean;
+  /**
+   * An HTTP/2 extended CONNECT (RFC 8441) carries no Upgrade or Sec-WebSocket-Key: with this
+   * key the headers become the HTTP/1.1 handshake's (`Upgrade: websocket`, this key).
+   */
+  websocketKey?: string;
+}
+
 /**
  * The viewer's request headers as the tunnel's policy gets them: hop-by-hop headers (the
  * fixed list and those the viewer names in Connection, never Host or forwarding headers)
@@ -63,10 +73,11 @@ const NEVER_NAMED = new Set(['host', ...EDGE_SET]);
  */
 export function viewerRequestHeaders(
   raw: readonly string[],
-  options: { upgrade: boolean },
+  options: UpgradeOptions,
   http2 = false,
 ): string[] {
   const named = connectionTokens(raw);
+  const key = options.upgrade ? options.websocketKey : undefined;
   const out: string[] = [];
   let authority = false;
   // HTTP/2 may split Cookie into crumbs; an HTTP/1.1 origin must get one field (RFC 9113 §8.2.3).
@@ -91,10 +102,12 @@ export function viewerRequestHeaders(
       continue;
     }
     if (authority && lower === 'host') continue;
+    if (key !== undefined && lower === 'sec-websocket-key') continue;
     if (options.upgrade && lower === 'upgrade') out.push(raw[i]!, raw[i + 1]!);
     else if (HOP_BY_HOP_HEADERS.has(lower) || (named.has(lower) && !NEVER_NAMED.has(lower))) continue;
     else out.push(raw[i]!, raw[i + 1]!);
   }
+  if (key !== undefined) out.push('Upgrade', 'websocket', 'Sec-WebSocket-Key', key);
   if (options.upgrade) out.push('Connection', 'Upgrade');
   return out;
 }

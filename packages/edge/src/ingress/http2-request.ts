@@ -9,13 +9,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { closeAfterResponse } from '../listeners/http2-close.js';
 
-function stream(req: IncomingMessage): Http2ServerRequest['stream'] {
+/** The HTTP/2 stream under a compat request (the caller knows `httpVersionMajor` is 2). */
+export function http2StreamOf(req: IncomingMessage): Http2ServerRequest['stream'] {
   return (req as unknown as Http2ServerRequest).stream;
 }
 
 /** Whether a request body follows: on HTTP/2, unless HEADERS already ended the stream. */
 export function hasRequestBody(req: IncomingMessage): boolean {
-  if (req.httpVersionMajor === 2) return !stream(req).endAfterHeaders;
+  if (req.httpVersionMajor === 2) return !http2StreamOf(req).endAfterHeaders;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -29,7 +30,7 @@ export function closeUploadAfterAnswer(req: IncomingMessage): void {
     req.socket.destroySoon();
     return;
   }
-  closeAfterResponse(stream(req));
+  closeAfterResponse(http2StreamOf(req));
 }
 
 /**

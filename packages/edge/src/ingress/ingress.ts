@@ -21,7 +21,8 @@ import { peerAddressOf } from '../listeners/peer-address.js';
 import { TrustedProxies } from '../listeners/trusted-proxies.js';
 import { ConnectionCounter, limitConnections } from './connection-limit.js';
 import { errorPageFor, titleFor, type ErrorPage } from './error-page.js';
-import { viewerGone } from './http2-request.js';
+import { closeUploadAfterAnswer, viewerGone } from './http2-request.js';
+import { connectProtocol, Http2WebSocketViewer, WEBSOCKET_PROTOCOL } from './http2-websocket-viewer.js';
 import { applyHeadLimits, headLimitRefusal } from './head-limits.js';
 import { HostRouter, type Route } from './host-router.js';
 import type { ExchangeDeps } from './exchange.js';
@@ -29,6 +30,7 @@ import { HttpExchange } from './http-exchange.js';
 import { httpsRedirectLocation, type HttpsRedirectMode } from './https-redirect.js';
 import { UpgradeExchange } from './upgrade-exchange.js';
 import { Refusals } from './refusals.js';
+import { SocketViewer, type UpgradeViewer } from './upgrade-viewer.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
 import { ViewerRateLimit } from './request-rate-limit.js';
 import { viewerKey } from './viewer-key.js';
@@ -229,19 +231,24 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
   // Without this listener Node drops a CONNECT socket with no answer at all.
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     const page = errorPageFor(connectRefusal(), 'Method not allowed');
-    refusals.raw(req, socket, page, refusals.arrival(), {
-      upgrade: false,
-      extra: ['Allow', ALLOWED_METHODS],
-    });
+    refusals.rawConnect(req, socket, page, refusals.arrival(), ['Allow', ALLOWED_METHODS]);
     req.resume();
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (refusedSockets?.has(req.socket)) return;
+  /**
+   * An upgrade from either kind of viewer: an HTTP/1.1 `Upgrade` on its socket, or an HTTP/2
+   * extended CONNECT for WebSocket on its stream. `edgeUpgrade` serves the edge's own (the
+   * agent endpoint, HTTP/1.1 only); false when it did not take the request.
+   */
+  const onUpgrade = (
+    req: IncomingMessage,
+    viewer: UpgradeViewer,
+    edgeUpgrade: (path: string) => boolean,
+  ): void => {
     const arrivedAt = refusals.arrival();
-    /** The one way an upgrade is refused here: the page on the raw socket, and its record. */
+    /** The one way an upgrade is refused here: the page to the viewer, and its record. */
     const refuse = (page: ErrorPage, name?: string): void =>
-      refusals.raw(req, socket, page, arrivedAt, { upgrade: true, name });
+      refusals.upgrade(req, viewer, page, arrivedAt, name);
     // First: past the field limit Node has dropped fields (Host among them, perhaps).
     const tooMany = headLimitRefusal(req, options.maxHeaderCount);
     if (tooMany !== null) {
@@ -264,7 +271,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     }
     const toTunnel = (tunnel: TunnelRoute): void => {
       const request = resolveRequest(options.proxy, req, tunnel);
-      new UpgradeExchange(options.proxy, req, socket, head, request, onError).start();
+      new UpgradeExchange(options.proxy, req, viewer, request, onError).start();
     };
     const nothing = (): void => {
       const err = new TunnelError(
@@ -276,16 +283,22 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     if (route.kind === 'tunnel') {
       toTunnel(route);
     } else if (route.kind === 'edge') {
-      if (!options.edge.upgrade(req, socket, head, route.path)) nothing();
+      if (!edgeUpgrade(route.path)) nothing();
     } else {
+      const { duplex } = viewer;
       // Node drops its own error listener on upgrade; a reset while the lookup runs must not crash.
-      socket.on('error', () => socket.destroy());
+      duplex.on('error', () => duplex.destroy());
       viaCustomHost(options.customHosts, route, req.url ?? '/', {
         toTunnel,
         unknown: nothing,
-        gone: () => socket.destroyed,
+        gone: () => duplex.destroyed,
       });
     }
+  };
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (refusedSockets?.has(req.socket)) return;
+    onUpgrade(req, new SocketViewer(socket, head), (path) => options.edge.upgrade(req, socket, head, path));
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
@@ -303,6 +316,24 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       onRequest(req, res);
     },
     connect: (req, res) => {
+      const protocol = connectProtocol(req);
+      if (protocol === WEBSOCKET_PROTOCOL) {
+        resolveClientAddress(req, trusted);
+        // RFC 8441 §5: it stands for the GET of an HTTP/1.1 Upgrade; from here on (policy,
+        // the OPEN head, the record) it is that GET, as `checkedTarget` makes url origin-form.
+        req.method = 'GET';
+        onUpgrade(req, new Http2WebSocketViewer(req, res), () => false);
+        return;
+      }
+      if (protocol !== undefined) {
+        const err = new TunnelError(
+          'TUN_ERR_PROTOCOL_NOT_SUPPORTED',
+          `this edge carries only ${WEBSOCKET_PROTOCOL} over extended CONNECT, not ${protocol}`,
+        );
+        refusals.page(req, res, errorPageFor(err, titleFor(err)), refusals.arrival());
+        closeUploadAfterAnswer(req);
+        return;
+      }
       res.setHeader('Allow', ALLOWED_METHODS);
       refusals.page(req, res, errorPageFor(connectRefusal(), 'Method not allowed'), refusals.arrival());
     },

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { clientAddressOf } from '../listeners/client-address.js';
 import { evaluate, type RespondDecision, type TunnelPolicy } from '../policy/index.js';
-import { viewerRequestHeaders } from './headers.js';
+import { viewerRequestHeaders, type UpgradeOptions } from './headers.js';
 import type { TunnelRoute } from './tunnel-request.js';
 
 export type { RespondDecision };
@@ -34,7 +34,7 @@ export function admit(
   req: IncomingMessage,
   route: TunnelRoute,
   secure: boolean,
-  options: { upgrade: boolean } = { upgrade: false },
+  options: UpgradeOptions = { upgrade: false },
 ): { admitted: Admitted } | { refused: RespondDecision } {
   const headers = viewerRequestHeaders(req.rawHeaders, options, req.httpVersionMajor === 2);
   if (!policy) return { admitted: { path: route.path, headers, editResponse: NO_POLICY_EDIT } };

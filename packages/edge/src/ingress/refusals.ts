@@ -24,6 +24,7 @@ import { sendHttpsRedirect } from './https-redirect.js';
 import { writeRawErrorPage } from './raw-response.js';
 import { NO_TUNNEL } from '../store/request-records.js';
 import { refusalRecord, type RefusalAnswer } from './refusal-record.js';
+import type { UpgradeViewer } from './upgrade-viewer.js';
 
 /** What refusals need of the exchanges' dependencies (the same observer, registry, ids, clocks). */
 export type RefusalDeps = Pick<
@@ -51,30 +52,50 @@ export class Refusals {
    * it was routed to, if any.
    */
   page(req: IncomingMessage, res: ServerResponse, page: ErrorPage, arrivedAt: number, name?: string): void {
-    const requestId = this.deps.newRequestId();
-    page.requestId = requestId;
-    const bytesOut = sendErrorPage(res, page, req.headers.accept);
+    this.answer(req, page, arrivedAt, name, false, () => sendErrorPage(res, page, req.headers.accept));
     req.resume();
-    this.request(req, arrivedAt, name, false, {
-      requestId,
-      status: bytesOut > 0 ? page.status : 0,
-      errorCode: page.code,
-      bytesOut,
-    });
   }
 
-  /** Answers on the raw socket (an upgrade, HTTP/1.1 CONNECT), which then closes; `page` as for `page`. */
-  raw(
+  /**
+   * Refuses an upgrade (an HTTP/1.1 Upgrade on its socket, or an HTTP/2 extended CONNECT on
+   * its stream) with `page`; `page` as for `page`.
+   */
+  upgrade(
+    req: IncomingMessage,
+    viewer: UpgradeViewer,
+    page: ErrorPage,
+    arrivedAt: number,
+    name?: string,
+  ): void {
+    this.answer(req, page, arrivedAt, name, true, () => viewer.failPage(page, req.headers.accept));
+  }
+
+  /** Answers an HTTP/1.1 CONNECT on its raw socket, which then closes; `page` as for `page`. */
+  rawConnect(
     req: IncomingMessage,
     socket: Duplex,
     page: ErrorPage,
     arrivedAt: number,
-    options: { upgrade: boolean; name?: string; extra?: readonly string[] },
+    extra: readonly string[],
+  ): void {
+    this.answer(req, page, arrivedAt, undefined, false, () =>
+      writeRawErrorPage(socket, page, req.headers.accept, extra),
+    );
+  }
+
+  /** Gives `page` a request id, writes it with `write` (body bytes back), and records it. */
+  private answer(
+    req: IncomingMessage,
+    page: ErrorPage,
+    arrivedAt: number,
+    name: string | undefined,
+    upgrade: boolean,
+    write: () => number,
   ): void {
     const requestId = this.deps.newRequestId();
     page.requestId = requestId;
-    const bytesOut = writeRawErrorPage(socket, page, req.headers.accept, options.extra);
-    this.request(req, arrivedAt, options.name, options.upgrade, {
+    const bytesOut = write();
+    this.request(req, arrivedAt, name, upgrade, {
       requestId,
       status: bytesOut > 0 ? page.status : 0,
       errorCode: page.code,

@@ -1,17 +1,18 @@
 /**
  * An `Upgrade` request (WebSocket) through a tunnel. The agent answers with the origin's
  * head; on 101 the stream becomes a raw two-way byte pipe, so frames, close codes and
- * extensions pass through untouched. Any other answer is relayed and the socket closed.
+ * extensions pass through untouched. Any other answer is relayed and the viewer's side
+ * closed. The viewer's side is an `UpgradeViewer`: an HTTP/1.1 socket, or an HTTP/2
+ * extended CONNECT stream (RFC 8441); toward the agent both are the same HTTP/1.1 Upgrade.
  */
 
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { pipeDuplex, TunnelError, type MuxStream, type PipeStats, type ResponseHead } from '@burrow/protocol';
 import { Exchange, type ExchangeDeps } from './exchange.js';
 import { admit, refusalHeaders, type Admitted } from './policy-gate.js';
-import { formatResponseHead, writeRawFailure } from './raw-response.js';
 import { ViewerPresence } from './resolve-target.js';
 import type { TunnelRequest } from './tunnel-request.js';
+import { failUpgrade, type UpgradeViewer } from './upgrade-viewer.js';
 
 export class UpgradeExchange extends Exchange {
   private headWritten = false;
@@ -24,8 +25,7 @@ export class UpgradeExchange extends Exchange {
   constructor(
     deps: ExchangeDeps,
     req: IncomingMessage,
-    private readonly socket: Duplex,
-    private readonly head: Buffer,
+    private readonly viewer: UpgradeViewer,
     request: TunnelRequest,
     onError: (err: unknown) => void,
   ) {
@@ -33,33 +33,40 @@ export class UpgradeExchange extends Exchange {
   }
 
   protected async run(): Promise<void> {
-    const { deps, req, socket, request } = this;
-    socket.on('error', () => socket.destroy());
-    if (deps.observer != null) socket.once('close', () => this.recordOutcome());
-    socket.pause();
-    const viewer = new ViewerPresence(socket, () => false);
+    const { deps, req, request } = this;
+    const { duplex } = this.viewer;
+    duplex.on('error', () => duplex.destroy());
+    if (deps.observer != null) duplex.once('close', () => this.recordOutcome());
+    duplex.pause();
+    const presence = new ViewerPresence(duplex, () => false);
     const secure = request.secure || deps.proto === 'https';
-    const gate = admit(request.policy, req, request.route, secure, { upgrade: true });
+    const gate = admit(request.policy, req, request.route, secure, {
+      upgrade: true,
+      websocketKey: this.viewer.websocketKey,
+    });
     if ('refused' in gate) {
       const { refused } = gate;
       // Set before the delay: a guesser that hangs up during it is still recorded as refused.
       this.errorCode = refused.code;
       if (refused.delayMs > 0) await this.delay(refused.delayMs);
-      const out = [...refusalHeaders(refused, request.requestId), 'Connection', 'close'];
-      if (socket.destroyed) return;
+      if (duplex.destroyed) return;
       this.status = refused.status;
+      const out = this.viewer.respond(
+        refused.status,
+        refusalHeaders(refused, request.requestId),
+        refused.body,
+      );
       if (this.capture !== null) this.capture.responseHeaders = out;
-      socket.end(formatResponseHead(refused.status, '', out) + refused.body);
       return;
     }
-    const stream = await this.openStream(viewer);
+    const stream = await this.openStream(presence);
     if (stream !== null) this.forward(stream, gate.admitted);
   }
 
   private forward(stream: MuxStream, admitted: Admitted): void {
-    const { socket } = this;
+    const { early, duplex } = this.viewer;
     this.sendHead(stream, admitted, { fin: false, upgrade: true });
-    if (this.head.length > 0) stream.write(this.head);
+    if (early.length > 0) stream.write(early);
     this.armAnswerTimeout(stream, upgradeTimeoutMessage);
     stream.once(
       'head',
@@ -69,7 +76,7 @@ export class UpgradeExchange extends Exchange {
       this.clearAnswerTimeout();
       this.fail(err);
     });
-    socket.once('close', () => {
+    duplex.once('close', () => {
       this.clearAnswerTimeout();
       stream.reset(new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'));
     });
@@ -79,15 +86,13 @@ export class UpgradeExchange extends Exchange {
     this.clearAnswerTimeout();
     const out = this.viewerHead(stream, response, admitted, true);
     if (out === null) return;
-    if (out.status !== 101) out.headers.push('Connection', 'close');
-    // latin1: header values are byte strings (obs-text included), not UTF-8 text.
-    this.socket.write(formatResponseHead(out.status, out.reason, out.headers), 'latin1');
+    this.viewer.answer(out);
     this.headWritten = true;
     this.status = out.status;
     if (out.status === 101) this.deps.observer?.upgraded?.(this.request.route.name);
     // The shared pipe: backpressure each way, either side's end half-closes the other, a
     // reset destroys the socket. The upgrade's head bytes went out right after OPEN.
-    this.piped = pipeDuplex(stream, this.socket, {
+    this.piped = pipeDuplex(stream, this.viewer.duplex, {
       toError: () => new TunnelError('TUN_ERR_STREAM_CANCELLED', 'the viewer went away'),
     });
   }
@@ -95,15 +100,16 @@ export class UpgradeExchange extends Exchange {
   /** Before the head the viewer can still get a readable error; after it, only a cut. */
   protected fail(err: TunnelError): void {
     this.errorCode ??= err.code;
+    const { viewer } = this;
     if (this.headWritten) {
-      this.socket.destroy();
+      viewer.cut();
       return;
     }
-    if (!this.socket.destroyed) this.status = err.status;
-    writeRawFailure(this.socket, err, this.req.headers.accept, this.request.requestId);
+    if (!viewer.duplex.destroyed) this.status = err.status;
+    failUpgrade(viewer, err, this.req.headers.accept, this.request.requestId);
   }
 
-  /** At the viewer socket's close: its one record (bytes are the pipe's, after the head). */
+  /** At the viewer side's close: its one record (bytes are the pipe's, after the head). */
   private recordOutcome(): void {
     // Gone before it had an answer: the edge cut the stream for it.
     if (this.status === 0) this.errorCode ??= 'TUN_ERR_STREAM_CANCELLED';

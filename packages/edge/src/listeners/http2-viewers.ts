@@ -7,6 +7,8 @@
  * HTTP/2 differs, the ingress checks `httpVersionMajor === 2` (authority from `:authority`,
  * pseudo-headers never forwarded, no reason phrase or connection headers written, a failed
  * upload closes its stream, not the connection). A reset stream ends only itself.
+ * `SETTINGS_ENABLE_CONNECT_PROTOCOL` is on: a WebSocket comes as an extended CONNECT stream
+ * (RFC 8441), through the compat 'connect' event to the ingress (ingress/http2-websocket-viewer.ts).
  *
  * Limits: `limits.http2MaxStreams` concurrent streams, `limits.maxHeaderBytes` as the header
  * list size, HTTP2_REQUEST_MS per upload (a stream answered before its upload ended is closed
@@ -22,6 +24,7 @@ import {
   type Http2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
+  type IncomingHttpHeaders,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
@@ -41,7 +44,10 @@ export interface Http2ViewerOptions {
   timers?: Timers;
   /** The ingress's request handler, the one HTTP/1.1 requests go to. */
   request(req: IncomingMessage, res: ServerResponse): void;
-  /** CONNECT (no extended CONNECT is offered): answered like CONNECT over HTTP/1.1. */
+  /**
+   * CONNECT: an extended CONNECT (`:protocol`, RFC 8441) is a WebSocket for the ingress to
+   * serve or refuse, and closes its stream itself; plain CONNECT is refused as over HTTP/1.1.
+   */
   connect(req: IncomingMessage, res: ServerResponse): void;
   /** `limits.connectionsPerIp`, shared with the plain listener: false refuses the connection. */
   admitConnection(socket: TLSSocket): boolean;
@@ -78,6 +84,8 @@ export class Http2Viewers {
       settings: {
         maxConcurrentStreams: options.maxStreams,
         maxHeaderListSize: options.maxHeaderBytes,
+        // RFC 8441: browsers open WebSockets as streams of this connection, not a second one.
+        enableConnectProtocol: true,
       },
       // One more than allowed, so a head over the limit reaches the ingress and gets its 431.
       maxHeaderListPairs: options.maxHeaderCount + PSEUDO_HEADERS + 1,
@@ -109,10 +117,11 @@ export class Http2Viewers {
     session.setTimeout(HTTP2_IDLE_MS, () => {
       if (open === 0) session.close();
     });
-    session.on('stream', (stream: ServerHttp2Stream) => {
+    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       open++;
       stream.once('close', () => open--);
-      if (!stream.endAfterHeaders) this.boundUpload(stream);
+      // An extended CONNECT's stream is a WebSocket's life, not an upload: the ingress ends it.
+      if (!stream.endAfterHeaders && headers[':protocol'] === undefined) this.boundUpload(stream);
     });
     session.once('close', () => this.sessions.delete(session));
   }
