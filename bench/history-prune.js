@@ -5,12 +5,17 @@
  *
  *   1. the first pass after the store opens;
  *   2. an idle pass: nothing inserted since, nothing to delete;
- *   3. a pass after 1,000 inserts into one tunnel (1,000 to delete).
+ *   3. a pass after 1,000 inserts into one tunnel (1,000 to delete);
+ *   4. an age cut of the oldest 100,000.
  *
  * For each: wall time, event-loop active time (`eventLoopUtilization`) and the longest
  * stall: the longest gap between the ticks of a 1 ms interval.
  *
- * Usage: node bench/history-prune.js [--tunnels N] [--per-tunnel N]
+ * With `--database-url URL` the same on PostgreSQL instead, in that database (empty, made
+ * for the run: its request_records are deleted at the end). There the pass's time is
+ * mostly the server's, not the event loop's.
+ *
+ * Usage: node bench/history-prune.js [--tunnels N] [--per-tunnel N] [--database-url URL]
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,15 +25,17 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { clearInterval, setInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openPostgresStore } from '../packages/edge/dist/store/postgres-store.js';
 import { openSqliteStore } from '../packages/edge/dist/store/sqlite-store.js';
 
 function flag(name, fallback) {
   const at = process.argv.indexOf(name);
-  return at === -1 ? fallback : Number(process.argv[at + 1]);
+  return at === -1 ? fallback : process.argv[at + 1];
 }
 
-const TUNNELS = flag('--tunnels', 100);
-const PER_TUNNEL = flag('--per-tunnel', 10_000);
+const TUNNELS = Number(flag('--tunnels', 100));
+const PER_TUNNEL = Number(flag('--per-tunnel', 10_000));
+const DATABASE_URL = flag('--database-url', undefined);
 const BATCH = 5_000;
 const DAY = 86_400_000;
 const now = Date.now();
@@ -57,7 +64,7 @@ function record(n, tunnel, startedAt) {
 }
 
 /** One pass, measured; `deleted` from either shape the store answers (a count, or stats). */
-async function measuredPass(store, label) {
+async function measuredPass(store, label, olderThan = now - 7 * DAY) {
   // The longest gap between 1 ms ticks: a pass that never yields is one gap.
   let last = performance.now();
   let longest = 0;
@@ -69,7 +76,7 @@ async function measuredPass(store, label) {
   const before = performance.eventLoopUtilization();
   const started = performance.now();
   const result = await store.pruneRequestRecords({
-    olderThan: new Date(now - 7 * DAY),
+    olderThan: new Date(olderThan),
     keepPerTunnel: PER_TUNNEL,
   });
   const wallMs = performance.now() - started;
@@ -90,7 +97,9 @@ async function measuredPass(store, label) {
 const dir = await mkdtemp(join(tmpdir(), 'burrow-prune-bench-'));
 try {
   const file = join(dir, 'history.db');
-  let store = await openSqliteStore({ file });
+  const open = () =>
+    DATABASE_URL === undefined ? openSqliteStore({ file }) : openPostgresStore({ url: DATABASE_URL });
+  let store = await open();
   const total = TUNNELS * PER_TUNNEL;
   const filling = performance.now();
   for (let start = 0; start < total; start += BATCH) {
@@ -106,7 +115,7 @@ try {
   );
 
   // A fresh store, as after a restart: nothing inserted through it yet.
-  store = await openSqliteStore({ file });
+  store = await open();
   await measuredPass(store, 'first after open');
   await measuredPass(store, 'idle');
   await measuredPass(store, 'idle again');
@@ -115,6 +124,10 @@ try {
   );
   await measuredPass(store, 'after 1,000 inserts into one tunnel');
   await measuredPass(store, 'idle after that');
+  // The oldest 100,000 (1,000 of each tunnel), contiguous in time.
+  await measuredPass(store, 'age cut of 100,000', now - DAY + 100_000);
+  if (DATABASE_URL !== undefined)
+    await store.pruneRequestRecords({ olderThan: new Date(now + DAY), keepPerTunnel: 0 });
   await store.close();
 } finally {
   await rm(dir, { recursive: true, force: true });
