@@ -6,6 +6,7 @@
  * grouped count over a million, would stall every connection the edge serves for as long
  * as it takes.
  */
+import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ExpressionBuilder, Expression, Kysely, SqlBool } from 'kysely';
 import type { PruneScope } from './dirty-tunnels.js';
