@@ -170,4 +170,21 @@ describe('Janitor request history retention', () => {
     expect(await historyIds(store, 'a')).toEqual(['new']);
     await store.close();
   });
+
+  it('checks a tunnel whose pass failed again on the next one, with no insert between', async () => {
+    const { file, store, janitor, lines } = await historySetup({ busyTimeoutMs: 20 });
+    expect(await janitor.pruneHistory()).toBe(0);
+    await store.insertRequestRecords([1, 2, 3, 4, 5].map((n) => record(`a${n}`, 'a', T0 - n * 60_000)));
+    const other = new SqliteDatabase(file);
+    other.exec('begin exclusive');
+    expect(await janitor.pruneHistory()).toBe(0);
+    other.exec('commit');
+    other.close();
+    expect(await janitor.pruneHistory()).toBe(2);
+    expect(await historyIds(store, 'a')).toEqual(['a1', 'a2', 'a3']);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'pruned request history', removed: 2, tunnelsChecked: 1 }),
+    );
+    await store.close();
+  });
 });

@@ -2,7 +2,8 @@
  * Periodic housekeeping: keeps live tunnels' last-activity fresh, frees temporary names
  * idle past the retention period (never sooner, so an old URL never points at a
  * stranger's app while someone may still hold it), and prunes the request history to its
- * retention (age, then count per tunnel). Each part fails alone, is logged, and is tried
+ * retention (age, then count per tunnel; the count only of tunnels inserted for since the
+ * last pass, so an idle pass reads next to nothing). Each part fails alone, is logged, and is tried
  * again on the next turn.
  */
 
@@ -52,12 +53,14 @@ export class Janitor {
   async pruneHistory(): Promise<number> {
     const { store, timers, log, history } = this.deps;
     try {
-      const removed = await store.pruneRequestRecords({
+      const pass = await store.pruneRequestRecords({
         olderThan: new Date(timers.now() - history.maxAgeMs),
         keepPerTunnel: history.maxPerTunnel,
       });
-      if (removed > 0) log.info({ removed }, 'pruned request history');
-      return removed;
+      if (pass.deleted > 0) {
+        log.info({ removed: pass.deleted, tunnelsChecked: pass.tunnelsChecked }, 'pruned request history');
+      }
+      return pass.deleted;
     } catch (err) {
       log.error({ err }, 'request history prune failed; trying again next sweep');
       return 0;

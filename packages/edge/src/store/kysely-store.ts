@@ -12,11 +12,12 @@ import { TunnelError } from '@burrow/protocol';
 import * as keys from './api-key-queries.js';
 import * as certs from './certificate-queries.js';
 import { constraintViolationOf } from './constraint-violation.js';
+import { DirtyTunnels } from './dirty-tunnels.js';
 import * as domains from './domain-queries.js';
 import { toSessionRecord, toTunnelRecord } from './row-mapping.js';
 import * as requests from './request-queries.js';
 import { pruneRequestRecords } from './request-prune.js';
-import type { RequestPage, RequestQuery, RequestRecord } from './request-records.js';
+import type { RequestPage, RequestPruneStats, RequestQuery, RequestRecord } from './request-records.js';
 import type { Database } from './schema.js';
 import type {
   AcmeAccountRecord,
@@ -60,6 +61,8 @@ export interface KyselyStoreOptions {
 export class KyselyStore implements Store {
   readonly #clock: Clock;
   readonly #random: RandomBytes;
+  /** Tunnels inserted for since the last retention pass: the only ones whose count it checks. */
+  readonly #dirty = new DirtyTunnels();
   #db: Kysely<Database> | null;
 
   constructor(options: KyselyStoreOptions) {
@@ -443,7 +446,18 @@ export class KyselyStore implements Store {
     return this.#run('deleteAcmeChallenge', (db) => certs.deleteAcmeChallenge(db, token, this.#now()));
   }
 
-  insertRequestRecords(records: readonly RequestRecord[]): Promise<void> {
+  async insertRequestRecords(records: readonly RequestRecord[]): Promise<void> {
+    try {
+      await this.writeRequestRecords(records);
+    } finally {
+      // After the write settles, never before: a pass that took the set in between checks
+      // these tunnels before their rows exist, and then never again.
+      this.#dirty.mark(records);
+    }
+  }
+
+  /** The insert itself; SqliteStore sends it to its insert thread. */
+  protected writeRequestRecords(records: readonly RequestRecord[]): Promise<void> {
     return this.#run('insertRequestRecords', (db) => requests.insertRequestRecords(db, records));
   }
 
@@ -455,8 +469,16 @@ export class KyselyStore implements Store {
     return this.#run('getRequestRecord', (db) => requests.getRequestRecord(db, id));
   }
 
-  pruneRequestRecords(options: { olderThan: Date; keepPerTunnel: number }): Promise<number> {
-    return this.#run('pruneRequestRecords', (db) => pruneRequestRecords(db, options));
+  pruneRequestRecords(options: { olderThan: Date; keepPerTunnel: number }): Promise<RequestPruneStats> {
+    return this.#run('pruneRequestRecords', async (db) => {
+      const scope = this.#dirty.take(options.keepPerTunnel);
+      try {
+        return await pruneRequestRecords(db, options, scope);
+      } catch (err) {
+        this.#dirty.restore(scope);
+        throw err;
+      }
+    });
   }
 
   /** Integer ms: a fractional fake clock must not reach a bigint column (PostgreSQL rejects it). */

@@ -3,9 +3,9 @@
  * API's filtered pages (keyset, newest first) and single reads. Pruning is in
  * request-prune.ts. Portable SQL only, as in kysely-store.ts.
  */
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Expression, ExpressionBuilder, Insertable, Kysely, Selectable, SqlBool } from 'kysely';
 import { TunnelError } from '@burrow/protocol';
-import { decodeRequestCursor, encodeRequestCursor } from './request-cursor.js';
+import { decodeRequestCursor, encodeRequestCursor, type RequestCursor } from './request-cursor.js';
 import { REQUEST_SUMMARY_COLUMNS } from './request-row.js';
 import type { RequestCapture, RequestPage, RequestQuery, RequestRecord } from './request-records.js';
 import { millisToDate } from './row-mapping.js';
@@ -128,6 +128,21 @@ function badField(field: string, requirement: string): TunnelError {
   return new TunnelError('TUN_ERR_BAD_REQUEST', `${field} must be ${requirement}`);
 }
 
+/**
+ * Records after `at` in page order (`started_at desc, id desc`: older, or as old with a
+ * smaller id), `at` itself too when `inclusive`. The keyset of pages and of the count prune.
+ */
+export function inPageOrderAfter(
+  eb: ExpressionBuilder<Database, 'request_records'>,
+  at: RequestCursor,
+  options: { inclusive?: boolean } = {},
+): Expression<SqlBool> {
+  return eb.or([
+    eb('started_at', '<', at.startedAtMs),
+    eb.and([eb('started_at', '=', at.startedAtMs), eb('id', options.inclusive === true ? '<=' : '<', at.id)]),
+  ]);
+}
+
 export async function listRequestRecords(db: Kysely<Database>, query: RequestQuery): Promise<RequestPage> {
   const { limit, statusClass } = query;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REQUEST_PAGE) {
@@ -165,14 +180,7 @@ export async function listRequestRecords(db: Kysely<Database>, query: RequestQue
   if (query.errorCode !== undefined) select = select.where('error_code', '=', query.errorCode);
   if (query.since !== undefined) select = select.where('started_at', '>=', query.since.getTime());
   if (query.until !== undefined) select = select.where('started_at', '<', query.until.getTime());
-  if (after !== null) {
-    select = select.where((eb) =>
-      eb.or([
-        eb('started_at', '<', after.startedAtMs),
-        eb.and([eb('started_at', '=', after.startedAtMs), eb('id', '<', after.id)]),
-      ]),
-    );
-  }
+  if (after !== null) select = select.where((eb) => inPageOrderAfter(eb, after));
   // One row more than asked says whether another page follows.
   const rows = await select
     .orderBy('started_at', 'desc')

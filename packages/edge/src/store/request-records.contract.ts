@@ -322,14 +322,18 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
           record(`r${n}`, { tunnel: n % 2 === 0 ? 'web' : 'api', startedAt: new Date(T0 + n * MINUTE) }),
         ),
       );
-      const removed = await store().pruneRequestRecords({
+      const pass = await store().pruneRequestRecords({
         olderThan: new Date(T0 + 3 * MINUTE),
         keepPerTunnel: 1000,
       });
-      expect(removed).toBe(3);
+      expect(pass.deleted).toBe(3);
       expect(await ids({ tunnel: 'web' })).toEqual(['r4']);
       expect(await ids({ tunnel: 'api' })).toEqual(['r5', 'r3']);
-      expect(await store().pruneRequestRecords({ olderThan: new Date(T0), keepPerTunnel: 1000 })).toBe(0);
+      expect(await store().pruneRequestRecords({ olderThan: new Date(T0), keepPerTunnel: 1000 })).toEqual({
+        deleted: 0,
+        tunnelsChecked: 0,
+        everyTunnel: false,
+      });
     });
 
     it('keeps only the newest N per tunnel, ties broken by id as pages are', async () => {
@@ -339,12 +343,17 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
       const api = Array.from({ length: 3 }, (_, n) => record(`a${n}`, { tunnel: 'api' }));
       await store().insertRequestRecords([...web, ...api]);
       const keptBefore = (await ids({ tunnel: 'web' })).slice(0, 4);
-      const removed = await store().pruneRequestRecords({ olderThan: new Date(0), keepPerTunnel: 4 });
-      expect(removed).toBe(4);
+      const first = await store().pruneRequestRecords({ olderThan: new Date(0), keepPerTunnel: 4 });
+      expect(first).toEqual({ deleted: 4, tunnelsChecked: 2, everyTunnel: true });
       expect(await ids({ tunnel: 'web' })).toEqual(keptBefore);
       expect(keptBefore).toEqual(['w7', 'w6', 'w5', 'w4']);
       expect(await ids({ tunnel: 'api' })).toEqual(['a2', 'a1', 'a0']);
-      expect(await store().pruneRequestRecords({ olderThan: new Date(0), keepPerTunnel: 0 })).toBe(7);
+      // A lower cap than the last pass's can leave any tunnel over it: every tunnel is checked.
+      expect(await store().pruneRequestRecords({ olderThan: new Date(0), keepPerTunnel: 0 })).toEqual({
+        deleted: 7,
+        tunnelsChecked: 2,
+        everyTunnel: true,
+      });
       expect(await ids({ tunnel: 'web' })).toEqual([]);
     });
 
@@ -363,12 +372,12 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
       }
       const started = performance.now();
       // Age: the oldest 20,000 go; count: each tunnel keeps its newest 5,000 of the 20,000 left.
-      const removed = await store().pruneRequestRecords({
+      const pass = await store().pruneRequestRecords({
         olderThan: new Date(T0 + 20_000 * 10),
         keepPerTunnel: 5_000,
       });
       const elapsedMs = performance.now() - started;
-      expect(removed).toBe(80_000);
+      expect(pass.deleted).toBe(80_000);
       for (const tunnel of tunnels) {
         const { ids: left } = await allPages(store(), { tunnel, limit: 200 });
         expect(left).toHaveLength(5_000);
@@ -376,6 +385,127 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
       }
       // Generous for a loaded machine; typical figures are in docs/store.md.
       expect(elapsedMs).toBeLessThan(20_000);
+    }, 120_000);
+  });
+  describe('request history: retention checks only tunnels inserted for', () => {
+    const keep = (olderThan: number, keepPerTunnel: number) => ({
+      olderThan: new Date(olderThan),
+      keepPerTunnel,
+    });
+    /** `count` records of `tunnel`, one a second from `from`, ids `<prefix><n>`. */
+    const series = (prefix: string, tunnel: string, count: number, from = T0) =>
+      Array.from({ length: count }, (_, n) =>
+        record(`${prefix}${String(n).padStart(3, '0')}`, { tunnel, startedAt: new Date(from + n * 1000) }),
+      );
+
+    it('prunes a tunnel over its cap after inserts, and reads no tunnel without any', async () => {
+      await store().insertRequestRecords([
+        ...series('w', 'web', 5),
+        ...series('a', 'api', 3),
+        ...series('o', 'ops', 2),
+      ]);
+      // A store's first pass checks every tunnel.
+      expect(await store().pruneRequestRecords(keep(0, 3))).toEqual({
+        deleted: 2,
+        tunnelsChecked: 3,
+        everyTunnel: true,
+      });
+      expect(await store().pruneRequestRecords(keep(0, 3))).toEqual({
+        deleted: 0,
+        tunnelsChecked: 0,
+        everyTunnel: false,
+      });
+
+      await store().insertRequestRecords(series('x', 'web', 4, T0 + MINUTE));
+      expect(await store().pruneRequestRecords(keep(0, 3))).toEqual({
+        deleted: 4,
+        tunnelsChecked: 1,
+        everyTunnel: false,
+      });
+      expect(await ids({ tunnel: 'web' })).toEqual(['x003', 'x002', 'x001']);
+      expect(await ids({ tunnel: 'api' })).toEqual(['a002', 'a001', 'a000']);
+      expect(await ids({ tunnel: 'ops' })).toEqual(['o001', 'o000']);
+
+      // A higher cap needs no full pass; a tunnel under it is checked and left alone.
+      await store().insertRequestRecords(series('p', 'ops', 1, T0 + MINUTE));
+      expect(await store().pruneRequestRecords(keep(0, 5))).toEqual({
+        deleted: 0,
+        tunnelsChecked: 1,
+        everyTunnel: false,
+      });
+      expect(await ids({ tunnel: 'ops' })).toEqual(['p000', 'o001', 'o000']);
+    });
+
+    it('still prunes by age in every tunnel, inserted for or not', async () => {
+      await store().insertRequestRecords([...series('w', 'web', 4), ...series('a', 'api', 4)]);
+      expect((await store().pruneRequestRecords(keep(T0, 100))).deleted).toBe(0);
+      // Nothing inserted since: no tunnel's count is read, yet the age cut reaches both.
+      expect(await store().pruneRequestRecords(keep(T0 + 2_000, 100))).toEqual({
+        deleted: 4,
+        tunnelsChecked: 0,
+        everyTunnel: false,
+      });
+      expect(await ids({ tunnel: 'web' })).toEqual(['w003', 'w002']);
+      expect(await ids({ tunnel: 'api' })).toEqual(['a003', 'a002']);
+    });
+
+    it('enforces the cap after a restart: a reopened store checks every tunnel once', async () => {
+      await store().pruneRequestRecords(keep(0, 3));
+      // Inserted, then the edge stopped before its next pass.
+      await store().insertRequestRecords([...series('w', 'web', 6), ...series('a', 'api', 2)]);
+      await store().close();
+      const restarted = await fixture.openStore();
+      expect(await restarted.pruneRequestRecords(keep(0, 3))).toEqual({
+        deleted: 3,
+        tunnelsChecked: 2,
+        everyTunnel: true,
+      });
+      expect(await restarted.listRequestRecords({ tunnel: 'web', limit: 10 })).toMatchObject({
+        records: [{ id: 'w005' }, { id: 'w004' }, { id: 'w003' }],
+      });
+      expect(await restarted.pruneRequestRecords(keep(0, 3))).toEqual({
+        deleted: 0,
+        tunnelsChecked: 0,
+        everyTunnel: false,
+      });
+    });
+
+    it("leaves another store's inserts (another edge on the database) to that store's pass", async () => {
+      const other = await fixture.openStore();
+      expect((await store().pruneRequestRecords(keep(0, 2))).everyTunnel).toBe(true);
+      expect((await other.pruneRequestRecords(keep(0, 2))).everyTunnel).toBe(true);
+      await other.insertRequestRecords(series('w', 'web', 5));
+      expect(await store().pruneRequestRecords(keep(0, 2))).toEqual({
+        deleted: 0,
+        tunnelsChecked: 0,
+        everyTunnel: false,
+      });
+      expect(await other.pruneRequestRecords(keep(0, 2))).toEqual({
+        deleted: 3,
+        tunnelsChecked: 1,
+        everyTunnel: false,
+      });
+      expect(await ids({ tunnel: 'web' })).toEqual(['w004', 'w003']);
+    });
+
+    it('finds the cut-off of a cap larger than one step across equal timestamps', async () => {
+      // 22,000 records, 7 to a millisecond, so steps of the walk land inside runs of equal times.
+      const all = Array.from({ length: 22_000 }, (_, n) =>
+        record(`big${String(n).padStart(5, '0')}`, { startedAt: new Date(T0 + Math.floor(n / 7)) }),
+      );
+      for (let start = 0; start < all.length; start += 2_000) {
+        await store().insertRequestRecords(all.slice(start, start + 2_000));
+      }
+      const kept = 12_345;
+      const pass = await store().pruneRequestRecords(keep(0, kept));
+      expect(pass.deleted).toBe(all.length - kept);
+      const { ids: left } = await allPages(store(), { tunnel: 'web', limit: 200 });
+      expect(left).toEqual(
+        all
+          .slice(-kept)
+          .map((r) => r.id)
+          .reverse(),
+      );
     }, 120_000);
   });
 }

@@ -105,12 +105,29 @@ export interface RequestPage {
   nextCursor: string | null;
 }
 
+/** What one retention pass did. */
+export interface RequestPruneStats {
+  /** Records deleted, by age and by count. */
+  deleted: number;
+  /** Tunnels whose count was checked against the cap (the others were not read at all). */
+  tunnelsChecked: number;
+  /** The pass checked every tunnel in the table rather than those inserted for since the last. */
+  everyTunnel: boolean;
+}
+
 export interface RequestHistoryStore {
   /** One statement (or transaction) per batch; a record whose id exists already is skipped. */
   insertRequestRecords(records: readonly RequestRecord[]): Promise<void>;
   /** Throws TUN_ERR_BAD_REQUEST (field named) for a cursor this store did not make. */
   listRequestRecords(query: RequestQuery): Promise<RequestPage>;
   getRequestRecord(id: string): Promise<RequestRecord | null>;
-  /** Deletes records older than `olderThan` and, per tunnel, all but the newest `keepPerTunnel`; answers how many went. */
-  pruneRequestRecords(options: { olderThan: Date; keepPerTunnel: number }): Promise<number>;
+  /**
+   * Deletes records older than `olderThan` and, per tunnel, all but the newest
+   * `keepPerTunnel`. The count is checked only where it can have grown past the cap: the
+   * tunnels this store instance inserted records for since its last pass; every tunnel on
+   * its first pass, when the cap is lower than the last pass's, or when more tunnels were
+   * inserted for than it keeps names of (dirty-tunnels.ts). Records another instance (another
+   * edge on the same database) inserted are pruned by that instance's passes.
+   */
+  pruneRequestRecords(options: { olderThan: Date; keepPerTunnel: number }): Promise<RequestPruneStats>;
 }

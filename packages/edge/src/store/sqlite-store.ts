@@ -46,9 +46,9 @@ export class SqliteStore extends KyselyStore {
     this.requestInserts = requestInserts;
   }
 
-  override insertRequestRecords(records: readonly RequestRecord[]): Promise<void> {
+  protected override writeRequestRecords(records: readonly RequestRecord[]): Promise<void> {
     return this.requestInserts === null
-      ? super.insertRequestRecords(records)
+      ? super.writeRequestRecords(records)
       : this.requestInserts.insert(records);
   }
 
