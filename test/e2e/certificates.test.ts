@@ -52,11 +52,16 @@ describe('the self-signed development loop, as the edge tells it', () => {
     const agentCommand = trust.find((t) => t.startsWith('the burrow agent:'))!;
     const server = /--server (\S+)/.exec(agentCommand)![1]!;
     const ca = /--ca (\S+)/.exec(agentCommand)![1]!;
-    expect(server).toBe('https://dev.localhost');
+    // Logged before the listener took its port: the command says where it goes.
+    expect(server).toBe('https://dev.localhost:<port>');
     const origin = await startOrigin((_req, res) => res.end('hello over the dev CA'));
-    const agent = await startAgent({ url: `${server}:${httpsPort}` }, String(origin.port), {
-      args: ['--ca', ca],
-    });
+    const agent = await startAgent(
+      { url: server.replace('<port>', String(httpsPort)) },
+      String(origin.port),
+      {
+        args: ['--ca', ca],
+      },
+    );
     expect(agent.url).toMatch(new RegExp(`^https://[a-z0-9]+\\.dev\\.localhost:${httpsPort}$`));
     const { stdout } = await promisify(execFile)('curl', [
       '-sS',

@@ -21,5 +21,17 @@ type LookupCallback = (
 
 /** A `lookup` for net/tls/http options (`net.LookupFunction`). */
 export function localhostLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  dnsLookup(isLocalhostName(hostname) ? 'localhost' : hostname, options, callback as never);
+  if (!isLocalhostName(hostname)) {
+    dnsLookup(hostname, options, callback as never);
+    return;
+  }
+  const answer: LookupCallback = (err, address, family) => {
+    // A failure names the host that was asked for, not the stand-in.
+    if (err !== null) {
+      err.message = err.message.replace('localhost', hostname);
+      (err as NodeJS.ErrnoException & { hostname?: string }).hostname = hostname;
+    }
+    callback(err, address, family);
+  };
+  dnsLookup('localhost', options, answer as never);
 }

@@ -289,6 +289,12 @@ export class EdgeServer {
     if (spans !== null) observers.push(spans);
     if (metrics !== null) observers.push(metrics);
     const observer = fanOut(observers, (err) => log.error({ err }, 'request observer failed'));
+    // Refusals made before an exchange are logged, counted and kept in statistics, but never
+    // stored or streamed: a flood the edge's limits hold off must not push real requests out.
+    const refusalObserver = fanOut(
+      [this.tunnelStats, ...(accessLog === null ? [] : [accessLog]), ...(metrics === null ? [] : [metrics])],
+      (err) => log.error({ err }, 'request observer failed'),
+    );
     this.apiAuth = { store, failures: keyFailures, timers };
     metrics?.watch({
       sessions: () => this.gateway.sessionCount,
@@ -334,6 +340,7 @@ export class EdgeServer {
     // A replay goes the way a viewer's request does, with the public URL's scheme and a stopwatch of its own.
     this.replayDeps = { ...proxy, proto: config.publicUrl.scheme, stopwatch: () => performance.now() };
     const ingress = attachIngress(this.server, {
+      refusalObserver,
       domain: config.domain,
       customHosts: this.domainRoutes,
       maxUrlBytes: limits.maxUrlBytes,

@@ -70,8 +70,18 @@ export async function startCertificateSources(
   return { book, files, stop: () => source?.stop() };
 }
 
-/** The URLs the trust commands show; a port 0 (chosen at listen, not known yet) is left out. */
+/**
+ * The HTTPS URLs the trust commands show (the public port when one is set). Logged before the
+ * listener binds, so a port 0 (chosen at listen) is shown as `<port>`.
+ */
 function trustUrls(config: TlsConfig): { edgeUrl: string; tunnelUrl: string } {
-  const port = config.httpsListen?.port || 443;
-  return { edgeUrl: edgeBaseUrl(config, port), tunnelUrl: tunnelUrl(config, 'app', port) };
+  const urls = {
+    domain: config.domain,
+    publicUrl: { scheme: 'https', port: config.publicUrl.port },
+  } as const;
+  const port = config.httpsListen?.port ?? 443;
+  if (port === 0 && config.publicUrl.port === null) {
+    return { edgeUrl: `https://${config.domain}:<port>`, tunnelUrl: `https://app.${config.domain}:<port>` };
+  }
+  return { edgeUrl: edgeBaseUrl(urls, port), tunnelUrl: tunnelUrl(urls, 'app', port) };
 }

@@ -30,13 +30,14 @@ export function httpsRedirectLocation(
 }
 
 /** 308 keeps the method and body, so a webhook POST is not turned into a GET. Answers the body bytes. */
-export function sendHttpsRedirect(res: ServerResponse, location: string): number {
+export function sendHttpsRedirect(res: ServerResponse, location: string, requestId?: string): number {
   const body = `Moved to ${location}\n`;
   const length = Buffer.byteLength(body);
   res.writeHead(308, {
     Location: location,
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': length,
+    ...(requestId === undefined ? {} : { 'X-Request-Id': requestId }),
   });
   res.end(body);
   return length;

@@ -29,6 +29,7 @@ import type { ExchangeDeps } from './exchange.js';
 import { HttpExchange } from './http-exchange.js';
 import { httpsRedirectLocation, type HttpsRedirectMode } from './https-redirect.js';
 import { UpgradeExchange } from './upgrade-exchange.js';
+import { writeRawFailure } from './raw-response.js';
 import { Refusals } from './refusals.js';
 import { SocketViewer, type UpgradeViewer } from './upgrade-viewer.js';
 import { checkRequestTarget, type CheckedTarget } from './request-authority.js';
@@ -68,6 +69,12 @@ export interface IngressOptions {
   /** `proxy.trust`: peers whose X-Forwarded-For / Forwarded name the client; none by default. */
   trustedProxies?: TrustedProxies;
   proxy: ExchangeDeps;
+  /**
+   * Where refusals made before an exchange are reported (the access log, metrics and
+   * statistics, not the history or the live feed: a flood held off by the edge's limits must
+   * not push an owner's real requests out); the exchanges' own observer when unset.
+   */
+  refusalObserver?: ExchangeDeps['observer'];
   /** With an HTTPS listener: what plain-HTTP requests are redirected there, and its port. */
   httpsRedirect?: { mode: HttpsRedirectMode; port(): number };
   edge: EdgeHandlers;
@@ -121,7 +128,11 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
   applyHeadLimits(server, options.maxHeaderCount);
   const trusted = options.trustedProxies ?? TrustedProxies.parse([]);
   resolveClientAddresses(server, trusted);
-  const refusals = new Refusals(options.proxy);
+  const refusals = new Refusals(
+    options.refusalObserver === undefined
+      ? options.proxy
+      : { ...options.proxy, observer: options.refusalObserver },
+  );
   const connections =
     options.connectionsPerIp === undefined ? null : new ConnectionCounter(options.connectionsPerIp);
   // Trusted proxies' connections carry many clients, known only per request: not counted.
@@ -230,6 +241,11 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
 
   // Without this listener Node drops a CONNECT socket with no answer at all.
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    // That connection was already answered with 429 (and recorded) and is closing.
+    if (refusedSockets?.has(req.socket)) {
+      socket.destroy();
+      return;
+    }
     const page = errorPageFor(connectRefusal(), 'Method not allowed');
     refusals.rawConnect(req, socket, page, refusals.arrival(), ['Allow', ALLOWED_METHODS]);
     req.resume();
@@ -307,7 +323,16 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       'TUN_ERR_MALFORMED_REQUEST',
       `malformed HTTP request (${err.code ?? 'parse error'})`,
     ];
-    refusals.malformed(socket, new TunnelError(code, message));
+    const failure = new TunnelError(code, message);
+    // A bad body of a request an exchange already has: the exchange records it. As Node does,
+    // the 400 goes out only while its response has not started; else the connection is cut.
+    const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inFlight != null) {
+      if (inFlight.headersSent) socket.destroy();
+      else writeRawFailure(socket, failure, undefined);
+      return;
+    }
+    refusals.malformed(socket, failure);
   });
 
   return {
@@ -316,9 +341,9 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       onRequest(req, res);
     },
     connect: (req, res) => {
+      resolveClientAddress(req, trusted);
       const protocol = connectProtocol(req);
       if (protocol === WEBSOCKET_PROTOCOL) {
-        resolveClientAddress(req, trusted);
         // RFC 8441 §5: it stands for the GET of an HTTP/1.1 Upgrade; from here on (policy,
         // the OPEN head, the record) it is that GET, as `checkedTarget` makes url origin-form.
         req.method = 'GET';

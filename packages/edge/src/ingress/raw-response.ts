@@ -47,7 +47,8 @@ export function writeRawErrorPage(
   accept: string | undefined,
   extra: readonly string[] = [],
 ): number {
-  if (socket.destroyed) return 0;
+  // Ended already (a connection answered and closing): a second end would throw.
+  if (socket.destroyed || socket.writableEnded || !socket.writable) return 0;
   const { body, type } = renderErrorPage(page, accept);
   const length = Buffer.byteLength(body);
   const headers = [

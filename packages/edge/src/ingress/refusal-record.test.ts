@@ -38,7 +38,7 @@ describe('refusalRecord', () => {
       clientAddress: '203.0.113.9',
       traceId: null,
       errorCode: 'EDGE_RATE_LIMITED',
-      timing: { edgeMs: 0.123, tunnelMs: null, originMs: null, totalMs: 0.123 },
+      timing: { edgeMs: null, tunnelMs: null, originMs: null, totalMs: 0.123 },
       replayOf: null,
       capture: null,
     });
@@ -61,7 +61,7 @@ describe('refusalRecord', () => {
 
   it('never records negative time (a stopwatch read out of order is 0)', () => {
     expect(refusalRecord({ ...request, totalMs: -3 }, answer, true).timing).toEqual({
-      edgeMs: 0,
+      edgeMs: null,
       tunnelMs: null,
       originMs: null,
       totalMs: 0,

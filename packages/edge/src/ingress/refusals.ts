@@ -111,10 +111,11 @@ export class Refusals {
     arrivedAt: number,
     name?: string,
   ): void {
-    const bytesOut = sendHttpsRedirect(res, location);
+    const requestId = this.deps.newRequestId();
+    const bytesOut = sendHttpsRedirect(res, location, requestId);
     req.resume();
     this.request(req, arrivedAt, name, false, {
-      requestId: this.deps.newRequestId(),
+      requestId,
       status: 308,
       errorCode: null,
       bytesOut,
@@ -163,12 +164,10 @@ export class Refusals {
     if (observer == null) return;
     const totalMs = this.stopwatch!() - arrivedAt;
     const target = name === undefined ? undefined : this.deps.registry.lookup(name);
+    // Only a name an agent serves now is a tunnel here, with that agent's owner; while one
+    // reconnects the owner is not known in memory, so its refusals are nobody's.
+    const tunnel = target !== undefined ? name! : NO_TUNNEL;
     const now = this.deps.timers.now();
-    // A name whose agent is reconnecting is still its owner's tunnel; any other name is nobody's.
-    const tunnel =
-      name !== undefined && (target !== undefined || this.deps.registry.graceUntil(name) > now)
-        ? name
-        : NO_TUNNEL;
     observer.record(
       refusalRecord(
         {

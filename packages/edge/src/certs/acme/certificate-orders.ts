@@ -77,6 +77,7 @@ export class CertificateOrders {
     const { store, timers, log, guard } = this.options;
     const { name, hosts, origin } = request;
     const wait = guard.take(name);
+    const takenAt = guard.lastTakenAt;
     if (wait !== null) {
       if (timers.now() - this.#guardLoggedAt >= GUARD_LOG_EVERY_MS) {
         this.#guardLoggedAt = timers.now();
@@ -91,11 +92,11 @@ export class CertificateOrders {
       const until = new Date(timers.now() + ORDER_LOCK_MS);
       if (!(await store.claimCertificateOrder({ name, hosts, origin }, this.#holder, until))) {
         // Another edge is ordering it: nothing is placed here, so nothing counts here.
-        guard.giveBack(name);
+        guard.giveBack(name, takenAt);
         return { kind: 'deferred', reason: 'locked' };
       }
     } catch (err) {
-      guard.giveBack(name);
+      guard.giveBack(name, takenAt);
       log.error({ err, name }, 'could not take the order lock');
       return { kind: 'deferred', reason: 'locked' };
     }

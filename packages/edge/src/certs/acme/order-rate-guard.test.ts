@@ -35,10 +35,24 @@ describe('OrderRateGuard', () => {
     const clock = new FakeTimers(0);
     const guard = new OrderRateGuard({ clock, perHour: 1, perDomainPerWeek: 1 });
     expect(guard.take('a.example.com')).toBeNull();
-    guard.giveBack('a.example.com');
+    guard.giveBack('a.example.com', guard.lastTakenAt);
     expect(guard.trackedDomains).toBe(0);
     expect(guard.take('b.example.com')).toBeNull();
     expect(guard.take('c.example.com')).not.toBeNull();
+  });
+
+  it('giveBack undoes its own take, not one made after it', () => {
+    const clock = new FakeTimers(0);
+    const guard = new OrderRateGuard({ clock, perHour: 2, perDomainPerWeek: 100 });
+    expect(guard.take('a.example.com')).toBeNull();
+    const first = guard.lastTakenAt;
+    clock.advance(30 * 60_000);
+    expect(guard.take('b.other.org')).toBeNull();
+    guard.giveBack('a.example.com', first);
+    // b's order keeps its own time: the hour frees one slot only when b's hour has passed.
+    expect(guard.take('c.third.net')).toBeNull();
+    clock.advance(45 * 60_000);
+    expect(guard.take('d.fourth.io')).toBe(15 * 60_000);
   });
 
   it('groups by the last two labels', () => {

@@ -30,6 +30,9 @@ export class OrderRateGuard {
   /** Registered domain -> times of orders in the last week, oldest first. */
   readonly #domains = new Map<string, number[]>();
 
+  /** When the last `take` that counted was made; what `giveBack` needs to undo exactly that one. */
+  lastTakenAt = 0;
+
   constructor(private readonly options: OrderRateGuardOptions) {}
 
   get trackedDomains(): number {
@@ -42,6 +45,7 @@ export class OrderRateGuard {
    */
   take(host: string): number | null {
     const now = this.options.clock.now();
+    this.lastTakenAt = now;
     prune(this.#hour, now - HOUR_MS);
     const domain = registeredDomainOf(host);
     const week = this.#domains.get(domain) ?? [];
@@ -59,15 +63,17 @@ export class OrderRateGuard {
   }
 
   /**
-   * Gives back what the last `take(host)` counted: the order was not placed after all
-   * (another edge held the name's lock), so it must not use up this edge's budget.
+   * Gives back what `take(host)` counted at `takenAt` (its `lastTakenAt`, read right after
+   * it): the order was not placed after all (another edge held the name's lock), so it must
+   * not use up this edge's budget. Other takes made since keep their own times.
    */
-  giveBack(host: string): void {
-    this.#hour.pop();
+  giveBack(host: string, takenAt: number): void {
+    removeLast(this.#hour, takenAt);
     const domain = registeredDomainOf(host);
     const week = this.#domains.get(domain);
-    week?.pop();
-    if (week?.length === 0) this.#domains.delete(domain);
+    if (week === undefined) return;
+    removeLast(week, takenAt);
+    if (week.length === 0) this.#domains.delete(domain);
   }
 
   /** Drops domains whose week has passed, so the map holds only domains ordered this week. */
@@ -83,4 +89,10 @@ function prune(times: number[], before: number): void {
   let drop = 0;
   while (drop < times.length && times[drop]! <= before) drop += 1;
   if (drop > 0) times.splice(0, drop);
+}
+
+/** Removes the newest entry equal to `value` (times are kept oldest first). */
+function removeLast(times: number[], value: number): void {
+  const at = times.lastIndexOf(value);
+  if (at !== -1) times.splice(at, 1);
 }
