@@ -1,7 +1,9 @@
 /**
  * Event-loop cost of request-history retention passes on a SQLite file of 1M records
  * (100 tunnels × 10,000, each at the default cap, none past the age limit), in a temp dir
- * removed afterwards. Runs against the built store (`npm run build` first):
+ * removed afterwards; with `--small-tunnels N` also N tunnels of `--small-per-tunnel`
+ * records each (default 10), far under the cap, as temporary names leave behind. Runs
+ * against the built store (`npm run build` first):
  *
  *   1. the first pass after the store opens;
  *   2. an idle pass: nothing inserted since, nothing to delete;
@@ -15,7 +17,8 @@
  * for the run: its request_records are deleted at the end). There the pass's time is
  * mostly the server's, not the event loop's.
  *
- * Usage: node bench/history-prune.js [--tunnels N] [--per-tunnel N] [--database-url URL]
+ * Usage: node bench/history-prune.js [--tunnels N] [--per-tunnel N] [--small-tunnels N]
+ *          [--small-per-tunnel N] [--database-url URL]
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,6 +38,8 @@ function flag(name, fallback) {
 
 const TUNNELS = Number(flag('--tunnels', 100));
 const PER_TUNNEL = Number(flag('--per-tunnel', 10_000));
+const SMALL_TUNNELS = Number(flag('--small-tunnels', 0));
+const SMALL_PER_TUNNEL = Number(flag('--small-per-tunnel', 10));
 const DATABASE_URL = flag('--database-url', undefined);
 const BATCH = 5_000;
 const DAY = 86_400_000;
@@ -101,6 +106,7 @@ try {
     DATABASE_URL === undefined ? openSqliteStore({ file }) : openPostgresStore({ url: DATABASE_URL });
   let store = await open();
   const total = TUNNELS * PER_TUNNEL;
+  const small = SMALL_TUNNELS * SMALL_PER_TUNNEL;
   const filling = performance.now();
   for (let start = 0; start < total; start += BATCH) {
     const batch = [];
@@ -109,9 +115,18 @@ try {
     }
     await store.insertRequestRecords(batch);
   }
+  // Small tunnels after the big ones' rows in time, so the age cut below still takes the big ones' oldest.
+  for (let start = 0; start < small; start += BATCH) {
+    const batch = [];
+    for (let n = start; n < Math.min(small, start + BATCH); n++) {
+      const at = now - DAY + total + 1_000 + n;
+      batch.push(record(total + 1_000 + n, `s${String(n % SMALL_TUNNELS).padStart(6, '0')}`, at));
+    }
+    await store.insertRequestRecords(batch);
+  }
   await store.close();
   process.stdout.write(
-    `${JSON.stringify({ rows: total, tunnels: TUNNELS, fillSeconds: Number(((performance.now() - filling) / 1000).toFixed(1)) })}\n`,
+    `${JSON.stringify({ rows: total + small, tunnels: TUNNELS + SMALL_TUNNELS, fillSeconds: Number(((performance.now() - filling) / 1000).toFixed(1)) })}\n`,
   );
 
   // A fresh store, as after a restart: nothing inserted through it yet.
