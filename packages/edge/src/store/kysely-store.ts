@@ -16,7 +16,7 @@ import { DirtyTunnels } from './dirty-tunnels.js';
 import * as domains from './domain-queries.js';
 import { toSessionRecord, toTunnelRecord } from './row-mapping.js';
 import * as requests from './request-queries.js';
-import { pruneRequestRecords } from './request-prune.js';
+import { normalisedKeep, pruneRequestRecords } from './request-prune.js';
 import type { RequestPage, RequestPruneStats, RequestQuery, RequestRecord } from './request-records.js';
 import type { Database } from './schema.js';
 import type {
@@ -471,9 +471,11 @@ export class KyselyStore implements Store {
 
   pruneRequestRecords(options: { olderThan: Date; keepPerTunnel: number }): Promise<RequestPruneStats> {
     return this.#run('pruneRequestRecords', async (db) => {
-      const scope = this.#dirty.take(options.keepPerTunnel);
+      // Normalised before the take: a fractional cap just under the last one is the same cap.
+      const keep = normalisedKeep(options.keepPerTunnel);
+      const scope = this.#dirty.take(keep);
       try {
-        return await pruneRequestRecords(db, options, scope);
+        return await pruneRequestRecords(db, { olderThan: options.olderThan, keep }, scope, this.#dirty);
       } catch (err) {
         this.#dirty.restore(scope);
         throw err;

@@ -1,10 +1,10 @@
 /**
  * Retention for the request history: by age, then by count per tunnel, for the tunnels in
- * the pass's scope (dirty-tunnels.ts). Every statement is an index seek or a bounded walk
- * of one tunnel's index range, with a turn of the event loop between them, because
- * better-sqlite3 runs each statement synchronously: one DELETE of 100,000 rows, or one
- * grouped count over a million, would stall every connection the edge serves for as long
- * as it takes.
+ * the pass's scope (dirty-tunnels.ts), or for those over the cap when the scope is every
+ * tunnel. Every statement is an index seek or a bounded walk of the index, with a turn of
+ * the event loop between them, because better-sqlite3 runs each statement synchronously:
+ * one DELETE of 100,000 rows, or one grouped count over a million, would stall every
+ * connection the edge serves for as long as it takes.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -23,12 +23,22 @@ import type { Database } from './schema.js';
  * REQUEST_PRUNE_SLICE_MS.
  */
 export const REQUEST_PRUNE_CHUNK = 5_000;
-const FIRST_CHUNK = 100;
+/** Rows the first DELETE of a run takes at most. */
+export const REQUEST_PRUNE_FIRST_CHUNK = 100;
 const SMALLEST_CHUNK = 50;
 /** The event-loop time one DELETE statement aims to take. */
 export const REQUEST_PRUNE_SLICE_MS = 8;
 /** Index entries one statement walks at most to find a tunnel's cut-off. */
 export const REQUEST_PRUNE_STEP = 10_000;
+/** Index entries one grouped count of a whole-table check covers at most. */
+export const REQUEST_PRUNE_SLICE = 10_000;
+/** Times a tunnel's cut-off is looked up in one pass at most (deletes by another edge can cut a run short). */
+const CAP_ROUNDS = 3;
+
+/** The cap as the pass applies it: a whole number, 0 at least. Normalise before DirtyTunnels.take. */
+export function normalisedKeep(keepPerTunnel: number): number {
+  return Math.max(0, Math.trunc(keepPerTunnel));
+}
 
 type Where = (eb: ExpressionBuilder<Database, 'request_records'>) => Expression<SqlBool>;
 
@@ -44,7 +54,7 @@ async function deleteInChunks(
   order: readonly ('started_at' | 'id')[],
 ): Promise<number> {
   let total = 0;
-  let chunk = FIRST_CHUNK;
+  let chunk = REQUEST_PRUNE_FIRST_CHUNK;
   for (;;) {
     const before = performance.eventLoopUtilization();
     const result = await db
@@ -61,7 +71,9 @@ async function deleteInChunks(
     const blockedMs = performance.eventLoopUtilization(before).active;
     const deleted = Number(result.numDeletedRows);
     total += deleted;
-    if (deleted < chunk) return total;
+    // Fewer than asked is not the end: on PostgreSQL another edge deleting the same rows at
+    // once leaves this statement only the ids it got to first. Only an empty one is.
+    if (deleted === 0) return total;
     const fits = Math.floor((chunk * REQUEST_PRUNE_SLICE_MS) / Math.max(blockedMs, 0.1));
     chunk = Math.min(REQUEST_PRUNE_CHUNK, Math.max(SMALLEST_CHUNK, fits));
     await nextTurn();
@@ -86,36 +98,87 @@ async function recordPast(
   return row === undefined ? undefined : { startedAtMs: Number(row.started_at), id: row.id };
 }
 
+/** How many of the tunnel's records lie past `after` in page order, counting `most` at most. */
+async function countPast(
+  db: Kysely<Database>,
+  tunnel: string,
+  after: RequestCursor | undefined,
+  most: number,
+): Promise<number> {
+  if (most === 0) return 0;
+  let select = db.selectFrom('request_records').select('id').where('tunnel', '=', tunnel);
+  if (after !== undefined) select = select.where((eb) => inPageOrderAfter(eb, after));
+  // In the index's order, so the count is a walk of that range (see deleteInChunks).
+  const past = select.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(most);
+  const row = await db
+    .selectFrom(past.as('past'))
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /**
- * The newest record past the tunnel's newest `keep`, or undefined when it has no more than
- * that. A large cap is walked in steps of REQUEST_PRUNE_STEP entries, yielding between.
+ * The newest record past the tunnel's newest `keep`, or, when it has no more than that, how
+ * many it has. A large cap is walked in steps of REQUEST_PRUNE_STEP entries, yielding
+ * between; the count costs one more statement over the last step's entries.
  */
 async function cutoffOf(
   db: Kysely<Database>,
   tunnel: string,
   keep: number,
-): Promise<RequestCursor | undefined> {
+): Promise<{ cutoff: RequestCursor } | { count: number }> {
   let after: RequestCursor | undefined;
-  let left = keep;
-  while (left > REQUEST_PRUNE_STEP) {
-    after = await recordPast(db, tunnel, after, REQUEST_PRUNE_STEP - 1);
-    if (after === undefined) return undefined;
-    left -= REQUEST_PRUNE_STEP;
+  let walked = 0;
+  while (keep - walked > REQUEST_PRUNE_STEP) {
+    const next = await recordPast(db, tunnel, after, REQUEST_PRUNE_STEP - 1);
+    if (next === undefined)
+      return { count: walked + (await countPast(db, tunnel, after, REQUEST_PRUNE_STEP)) };
+    after = next;
+    walked += REQUEST_PRUNE_STEP;
     await nextTurn();
   }
-  return recordPast(db, tunnel, after, left);
+  const cutoff = await recordPast(db, tunnel, after, keep - walked);
+  if (cutoff !== undefined) return { cutoff };
+  return { count: walked + (await countPast(db, tunnel, after, keep - walked)) };
 }
 
-/** Deletes all but the tunnel's newest `keep` records; answers how many went. */
-async function capTunnel(db: Kysely<Database>, tunnel: string, keep: number): Promise<number> {
-  const cutoff = await cutoffOf(db, tunnel, keep);
-  if (cutoff === undefined) return 0;
-  // The cut-off and everything after it in page order (older) goes.
-  return deleteInChunks(
-    db,
-    (eb) => eb.and([eb('tunnel', '=', tunnel), inPageOrderAfter(eb, cutoff, { inclusive: true })]),
-    ['started_at', 'id'],
-  );
+/** Told what a pass learned of the tunnels it walked (DirtyTunnels). */
+export interface PruneObserver {
+  /** The tunnel held `count` records when the pass left it. */
+  saw(tunnel: string, count: number): void;
+  /** The tunnel may still be over the cap: the next pass checks it. */
+  mark(records: readonly { tunnel: string }[]): void;
+}
+
+/**
+ * Deletes all but the tunnel's newest `keep` records; answers how many went. The cut-off is
+ * looked up again after each run of deletes, up to CAP_ROUNDS times: on PostgreSQL another
+ * edge pruning the same tunnel at once (by age, or to another cap) can delete the rows this
+ * run chose, and its statement then deletes none while the tunnel is still over.
+ */
+async function capTunnel(
+  db: Kysely<Database>,
+  tunnel: string,
+  keep: number,
+  observer: PruneObserver,
+): Promise<number> {
+  let deleted = 0;
+  for (let round = 0; round < CAP_ROUNDS; round++) {
+    const seen = await cutoffOf(db, tunnel, keep);
+    if ('count' in seen) {
+      observer.saw(tunnel, seen.count);
+      return deleted;
+    }
+    // The cut-off and everything after it in page order (older) goes.
+    deleted += await deleteInChunks(
+      db,
+      (eb) => eb.and([eb('tunnel', '=', tunnel), inPageOrderAfter(eb, seen.cutoff, { inclusive: true })]),
+      ['started_at', 'id'],
+    );
+    await nextTurn();
+  }
+  observer.mark([{ tunnel }]);
+  return deleted;
 }
 
 /** The first tunnel name after `after` in the table (one index seek), or undefined past the last. */
@@ -126,33 +189,70 @@ async function nextTunnel(db: Kysely<Database>, after: string | undefined): Prom
   return row?.tunnel;
 }
 
+/** The tunnel of the index entry `skip` places on from the first of `from` (a walk of `skip` entries). */
+async function tunnelAt(db: Kysely<Database>, from: string, skip: number): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('request_records')
+    .select('tunnel')
+    .where('tunnel', '>=', from)
+    .orderBy('tunnel')
+    .offset(skip)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.tunnel;
+}
+
+/**
+ * Every tunnel of the table that can be over `keep`, in name order: a grouped count over a
+ * slice of at most REQUEST_PRUNE_SLICE index entries at a time, a turn of the event loop
+ * between slices, so the cost follows the rows and the crowded tunnels, not the names (a
+ * million temporary names of a few records each are a hundred slices, not two million
+ * seeks). A tunnel that fills a slice alone is answered as it is, for its own stepped walk.
+ */
+async function* crowdedTunnels(db: Kysely<Database>, keep: number): AsyncGenerator<string> {
+  let from = await nextTunnel(db, undefined);
+  while (from !== undefined) {
+    const end = await tunnelAt(db, from, REQUEST_PRUNE_SLICE);
+    if (end === from) {
+      yield from;
+      from = await nextTunnel(db, from);
+    } else {
+      let slice = db.selectFrom('request_records').select('tunnel').where('tunnel', '>=', from);
+      if (end !== undefined) slice = slice.where('tunnel', '<', end);
+      const rows = await slice
+        .groupBy('tunnel')
+        .having((eb) => eb.fn.countAll(), '>', keep)
+        .orderBy('tunnel')
+        .execute();
+      for (const row of rows) yield row.tunnel;
+      from = end;
+    }
+    await nextTurn();
+  }
+}
+
+/**
+ * One pass: the age cut, then the cap for each tunnel in `scope` (or each crowded one when
+ * the scope is every tunnel); `observer` learns each walked tunnel's count. `keep` must be
+ * normalised (normalisedKeep) by the caller, which took the scope with it.
+ */
 export async function pruneRequestRecords(
   db: Kysely<Database>,
-  options: { olderThan: Date; keepPerTunnel: number },
+  options: { olderThan: Date; keep: number },
   scope: PruneScope,
+  observer: PruneObserver,
 ): Promise<RequestPruneStats> {
-  const olderThan = options.olderThan.getTime();
-  const keep = Math.max(0, Math.trunc(options.keepPerTunnel));
+  const { keep } = options;
   // A seek on the started_at index: with nothing that old, one probe and done.
-  let deleted = await deleteInChunks(db, (eb) => eb('started_at', '<', olderThan), ['started_at']);
+  let deleted = await deleteInChunks(db, (eb) => eb('started_at', '<', options.olderThan.getTime()), [
+    'started_at',
+  ]);
   let tunnelsChecked = 0;
-  if (scope.every) {
-    // Every name, one seek each, instead of one grouped scan of the whole index.
-    for (
-      let tunnel = await nextTunnel(db, undefined);
-      tunnel !== undefined;
-      tunnel = await nextTunnel(db, tunnel)
-    ) {
-      await nextTurn();
-      deleted += await capTunnel(db, tunnel, keep);
-      tunnelsChecked++;
-    }
-  } else {
-    for (const tunnel of scope.tunnels) {
-      await nextTurn();
-      deleted += await capTunnel(db, tunnel, keep);
-      tunnelsChecked++;
-    }
+  const tunnels = scope.every ? crowdedTunnels(db, keep) : scope.tunnels;
+  for await (const tunnel of tunnels) {
+    await nextTurn();
+    deleted += await capTunnel(db, tunnel, keep, observer);
+    tunnelsChecked++;
   }
   return { deleted, tunnelsChecked, everyTunnel: scope.every };
 }

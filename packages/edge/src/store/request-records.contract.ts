@@ -344,7 +344,8 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
       await store().insertRequestRecords([...web, ...api]);
       const keptBefore = (await ids({ tunnel: 'web' })).slice(0, 4);
       const first = await store().pruneRequestRecords({ olderThan: new Date(0), keepPerTunnel: 4 });
-      expect(first).toEqual({ deleted: 4, tunnelsChecked: 2, everyTunnel: true });
+      // Every tunnel is counted; only web, over the cap, has its index walked.
+      expect(first).toEqual({ deleted: 4, tunnelsChecked: 1, everyTunnel: true });
       expect(await ids({ tunnel: 'web' })).toEqual(keptBefore);
       expect(keptBefore).toEqual(['w7', 'w6', 'w5', 'w4']);
       expect(await ids({ tunnel: 'api' })).toEqual(['a2', 'a1', 'a0']);
@@ -404,10 +405,10 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
         ...series('a', 'api', 3),
         ...series('o', 'ops', 2),
       ]);
-      // A store's first pass checks every tunnel.
+      // A store's first pass counts every tunnel and walks the one over the cap.
       expect(await store().pruneRequestRecords(keep(0, 3))).toEqual({
         deleted: 2,
-        tunnelsChecked: 3,
+        tunnelsChecked: 1,
         everyTunnel: true,
       });
       expect(await store().pruneRequestRecords(keep(0, 3))).toEqual({
@@ -457,7 +458,7 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
       const restarted = await fixture.openStore();
       expect(await restarted.pruneRequestRecords(keep(0, 3))).toEqual({
         deleted: 3,
-        tunnelsChecked: 2,
+        tunnelsChecked: 1,
         everyTunnel: true,
       });
       expect(await restarted.listRequestRecords({ tunnel: 'web', limit: 10 })).toMatchObject({
@@ -507,5 +508,84 @@ export function describeRequestRecordsContract(fixture: ContractFixture): void {
           .reverse(),
       );
     }, 120_000);
+
+    it('checks every tunnel by counting slices of the index, walking only the crowded ones', async () => {
+      // Names in index order: a-over (8), big (12,000: a slice of its own), 4,000 tunnels of
+      // 3 (slices end inside them), zz (8, the last slice).
+      const rows = [
+        ...series('a', 'a-over', 8),
+        ...Array.from({ length: 12_000 }, (_, n) =>
+          record(`big${String(n).padStart(5, '0')}`, { tunnel: 'big', startedAt: new Date(T0 + n) }),
+        ),
+        ...Array.from({ length: 12_000 }, (_, n) =>
+          record(`n${String(n).padStart(5, '0')}`, {
+            tunnel: `n${String(n % 4_000).padStart(4, '0')}`,
+            startedAt: new Date(T0 + n),
+          }),
+        ),
+        ...series('z', 'zz', 8),
+      ];
+      for (let start = 0; start < rows.length; start += 2_000) {
+        await store().insertRequestRecords(rows.slice(start, start + 2_000));
+      }
+      await store().close();
+      const restarted = await fixture.openStore();
+      expect(await restarted.pruneRequestRecords(keep(0, 5))).toEqual({
+        deleted: 3 + 11_995 + 3,
+        tunnelsChecked: 3,
+        everyTunnel: true,
+      });
+      for (const tunnel of ['a-over', 'big', 'zz']) {
+        expect((await restarted.listRequestRecords({ tunnel, limit: 10 })).records).toHaveLength(5);
+      }
+      expect((await restarted.listRequestRecords({ tunnel: 'n3999', limit: 10 })).records).toHaveLength(3);
+      expect(await restarted.pruneRequestRecords(keep(0, 5))).toMatchObject({
+        deleted: 0,
+        tunnelsChecked: 0,
+      });
+    }, 120_000);
+
+    it('walks a tunnel under its cap once, then not while its inserts since still fit', async () => {
+      await store().pruneRequestRecords(keep(0, 10));
+      await store().insertRequestRecords(series('w', 'web', 6));
+      expect(await store().pruneRequestRecords(keep(0, 10))).toEqual({
+        deleted: 0,
+        tunnelsChecked: 1,
+        everyTunnel: false,
+      });
+      // 6 seen + 4 inserted = 10: nothing to read.
+      await store().insertRequestRecords(series('x', 'web', 4, T0 + MINUTE));
+      expect(await store().pruneRequestRecords(keep(0, 10))).toEqual({
+        deleted: 0,
+        tunnelsChecked: 0,
+        everyTunnel: false,
+      });
+      // One more passes the cap: walked, and cut back to 10.
+      await store().insertRequestRecords(series('y', 'web', 1, T0 + 2 * MINUTE));
+      expect(await store().pruneRequestRecords(keep(0, 10))).toEqual({
+        deleted: 1,
+        tunnelsChecked: 1,
+        everyTunnel: false,
+      });
+      expect(await ids({ tunnel: 'web' })).toHaveLength(10);
+      expect(await ids({ tunnel: 'web' })).not.toContain('w000');
+      // A tunnel cut to the cap is seen at the cap: its next insert is walked.
+      await store().insertRequestRecords(series('v', 'web', 1, T0 + 3 * MINUTE));
+      expect(await store().pruneRequestRecords(keep(0, 10))).toMatchObject({ deleted: 1, tunnelsChecked: 1 });
+    });
+
+    it('takes a fractional cap as its whole part, so a cap just under the last is no lower one', async () => {
+      await store().insertRequestRecords(series('w', 'web', 5));
+      expect(await store().pruneRequestRecords(keep(0, 3.5))).toMatchObject({
+        deleted: 2,
+        everyTunnel: true,
+      });
+      expect(await store().pruneRequestRecords(keep(0, 3))).toEqual({
+        deleted: 0,
+        tunnelsChecked: 0,
+        everyTunnel: false,
+      });
+      expect(await ids({ tunnel: 'web' })).toEqual(['w004', 'w003', 'w002']);
+    });
   });
 }
