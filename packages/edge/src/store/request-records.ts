@@ -109,7 +109,11 @@ export interface RequestPage {
 export interface RequestPruneStats {
   /** Records deleted, by age and by count. */
   deleted: number;
-  /** Tunnels whose count was checked against the cap (the others were not read at all). */
+  /**
+   * Tunnels whose index the pass walked to find a cut-off: those in its scope, or, checking
+   * every tunnel, those a grouped count found over the cap (the others were counted, or not
+   * read at all).
+   */
   tunnelsChecked: number;
   /** The pass checked every tunnel in the table rather than those inserted for since the last. */
   everyTunnel: boolean;
@@ -123,11 +127,13 @@ export interface RequestHistoryStore {
   getRequestRecord(id: string): Promise<RequestRecord | null>;
   /**
    * Deletes records older than `olderThan` and, per tunnel, all but the newest
-   * `keepPerTunnel`. The count is checked only where it can have grown past the cap: the
-   * tunnels this store instance inserted records for since its last pass; every tunnel on
-   * its first pass, when the cap is lower than the last pass's, or when more tunnels were
-   * inserted for than it keeps names of (dirty-tunnels.ts). Records another instance (another
-   * edge on the same database) inserted are pruned by that instance's passes.
+   * `keepPerTunnel` (its whole part). The count is checked only where it can have grown past
+   * the cap: the tunnels this store instance inserted records for since its last pass, less
+   * those whose last seen count plus those inserts still fits; every tunnel (by a grouped
+   * count in slices of the index) on its first pass, when the cap is lower than the last
+   * pass's, or when more tunnels were inserted for than it keeps names of (dirty-tunnels.ts).
+   * Records another instance (another edge on the same database) inserted are pruned by that
+   * instance's passes.
    */
   pruneRequestRecords(options: { olderThan: Date; keepPerTunnel: number }): Promise<RequestPruneStats>;
 }
