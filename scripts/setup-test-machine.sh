@@ -48,7 +48,8 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
 #   pebble (ACME server, with pebble-challtestsrv), bind9 (named for RFC 2136 DNS-01),
 #   haproxy (PROXY protocol in front of the edge), nghttp2-client (nghttp/h2load for HTTP/2):
 #   the HTTPS tests and bench. openssl: test and bench certificates, `s_client` checks.
-#   prometheus: the metrics e2e scrapes the edge and agent with the real server.
+#   prometheus: the metrics e2e scrapes the edge and agent with the real server; its
+#   promtool checks the edge's exposition text at the series cap.
 PACKAGES=(
   curl:curl
   chromium:/usr/bin/chromium
@@ -70,6 +71,7 @@ PACKAGES=(
   nghttp2-client:h2load
   openssl:openssl
   prometheus:/usr/bin/prometheus
+  prometheus:/usr/bin/promtool
 )
 
 missing=()
