@@ -332,6 +332,21 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
     }
   });
 
+  it("names the :authority in the 404 for an upgrade at the edge's own host", async () => {
+    const session = await h2session(tunnel, 'burrow.test');
+    try {
+      const ws = openWebSocket(session, 'burrow.test');
+      let body = '';
+      ws.stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      const headers = await within(5_000, 'the response', ws.headers);
+      expect(headers[':status']).toBe(404);
+      expect(await within(3_000, 'the stream closing', ws.closed)).toBe(h2.NGHTTP2_NO_ERROR);
+      expect(body).toContain('nothing to upgrade at burrow.test/ws');
+    } finally {
+      session.close();
+    }
+  });
+
   it("runs the tunnel's policy: 401 on the stream without credentials, the WebSocket with them", async () => {
     const agent = await startAgent(
       { url: `http://127.0.0.1:${tunnel.edge.port}` },
@@ -536,5 +551,52 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
         session.close();
       }
     });
+  });
+});
+
+describe('WebSocket over HTTP/2 and limits.connectionsPerIp', () => {
+  let tunnel: HttpsTunnel;
+  beforeAll(async () => {
+    tunnel = await startHttpsTunnel(originHandler, {}, { BURROW_LIMITS_CONNECTIONS_PER_IP: '3' });
+  }, 30_000);
+  afterAll(async () => {
+    await stopAll();
+    tunnel?.stop();
+  });
+
+  it('counts each WebSocket stream as a connection of its address while it is open', async () => {
+    // From 127.0.0.1: the agent's connection and this HTTP/2 connection are two of the three.
+    const session = await h2session(tunnel, tunnel.host);
+    try {
+      const first = openWebSocket(session, tunnel.host);
+      expect((await within(5_000, 'the first response', first.headers))[':status']).toBe(200);
+
+      const second = openWebSocket(session, tunnel.host);
+      const refused = await within(5_000, 'the refusal', second.headers);
+      expect(refused[':status']).toBe(429);
+      expect(refused['x-burrow-error']).toBe('EDGE_TOO_MANY_CONNECTIONS');
+      expect(refused['retry-after']).toBe('1');
+      expect(refused['x-request-id']).toBeDefined();
+      expect(await within(3_000, 'the refused stream closing', second.closed)).toBe(h2.NGHTTP2_NO_ERROR);
+
+      // The first WebSocket's close gives its place back.
+      first.stream.close(h2.NGHTTP2_CANCEL);
+      await within(3_000, 'the first stream closing', first.closed);
+      let third: Opened | undefined;
+      for (let i = 0; i < 20; i++) {
+        const attempt = openWebSocket(session, tunnel.host);
+        if ((await within(5_000, 'a later response', attempt.headers))[':status'] === 200) {
+          third = attempt;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(third).toBeDefined();
+      third!.stream.write(maskedFrame(0x1, Buffer.from('room again')));
+      expect((await within(5_000, 'the echo', third!.nextFrame())).payload.toString()).toBe('room again');
+      third!.stream.close(h2.NGHTTP2_CANCEL);
+    } finally {
+      session.close();
+    }
   });
 });
