@@ -4,6 +4,9 @@
  * agent and the origin's `ws` server, which echoes. In-process edge with an HTTPS listener.
  */
 
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   connect as h2connect,
   constants as h2,
@@ -14,7 +17,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../packages/edge/src/store/request-records.js';
-import { startAgent, stopAll } from './harness.js';
+import { startAgent, startOrigin, stopAll } from './harness.js';
 import { startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
 import { originHandler } from './origin.js';
 
@@ -60,13 +63,14 @@ function openWebSocket(
   session: ClientHttp2Session,
   authority: string,
   extra: Record<string, string> = {},
+  path = '/ws',
 ): Opened {
   const stream = session.request(
     {
       ':method': 'CONNECT',
       ':protocol': 'websocket',
       ':scheme': 'https',
-      ':path': '/ws',
+      ':path': path,
       ':authority': authority,
       'sec-websocket-version': '13',
       ...extra,
@@ -123,6 +127,66 @@ async function upgradeRecord(tunnel: HttpsTunnel): Promise<RequestRecord> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('no upgrade record within 5 s');
+}
+
+/** RFC 6455 §4.2.2: the Accept a server answers `key` with. */
+function acceptFor(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
+
+/**
+ * An origin that answers each upgrade by path, raw: `/ws` a correct 101 after which it
+ * echoes bytes, `/html` a web page, `/bad-accept` and `/not-websocket` 101s that break the
+ * handshake, `/h2-settings` a correct 101 with connection-specific headers HTTP/2 forbids.
+ * Plain requests: `/h2-settings` with those headers, anything else `fine`. `upgrades` keeps
+ * every upgrade request's raw headers as the origin got them.
+ */
+async function startHandshakeOrigin(): Promise<{ port: number; upgrades: string[][] }> {
+  const upgrades: string[][] = [];
+  const origin = await startOrigin((req, res) => {
+    if (req.url === '/h2-settings')
+      res
+        .writeHead(200, { 'HTTP2-Settings': 'x', 'Keep-Alive': 'timeout=5', 'Content-Length': '2' })
+        .end('ok');
+    else res.writeHead(200, { 'Content-Length': '4' }).end('fine');
+  });
+  origin.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    upgrades.push(req.rawHeaders);
+    socket.on('error', () => {});
+    const accept = acceptFor(String(req.headers['sec-websocket-key']));
+    const switching = (lines: string[]): void => {
+      socket.write(['HTTP/1.1 101 Switching Protocols', ...lines, '', ''].join('\r\n'));
+      socket.pipe(socket);
+    };
+    switch (req.url) {
+      case '/html':
+        socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 15\r\n\r\n<html>hi</html>');
+        break;
+      case '/bad-accept':
+        switching([
+          'Upgrade: websocket',
+          'Connection: Upgrade',
+          `Sec-WebSocket-Accept: ${acceptFor('other')}`,
+        ]);
+        break;
+      case '/not-websocket':
+        switching(['Upgrade: h2c', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`]);
+        break;
+      case '/h2-settings':
+        switching([
+          'Upgrade: websocket',
+          'Connection: Upgrade',
+          `Sec-WebSocket-Accept: ${accept}`,
+          'HTTP2-Settings: x',
+          'Keep-Alive: timeout=5',
+          'X-Kept: yes',
+        ]);
+        break;
+      default:
+        switching(['Upgrade: WebSocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`]);
+    }
+  });
+  return { port: origin.port, upgrades };
 }
 
 describe('WebSocket over HTTP/2 extended CONNECT', () => {
@@ -268,6 +332,21 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
     }
   });
 
+  it("names the :authority in the 404 for an upgrade at the edge's own host", async () => {
+    const session = await h2session(tunnel, 'burrow.test');
+    try {
+      const ws = openWebSocket(session, 'burrow.test');
+      let body = '';
+      ws.stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      const headers = await within(5_000, 'the response', ws.headers);
+      expect(headers[':status']).toBe(404);
+      expect(await within(3_000, 'the stream closing', ws.closed)).toBe(h2.NGHTTP2_NO_ERROR);
+      expect(body).toContain('nothing to upgrade at burrow.test/ws');
+    } finally {
+      session.close();
+    }
+  });
+
   it("runs the tunnel's policy: 401 on the stream without credentials, the WebSocket with them", async () => {
     const agent = await startAgent(
       { url: `http://127.0.0.1:${tunnel.edge.port}` },
@@ -333,6 +412,189 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
       expect(headers[':status']).toBe(405);
       expect(headers['x-burrow-error']).toBe('TUN_ERR_METHOD_NOT_ALLOWED');
       plain.close();
+    } finally {
+      session.close();
+    }
+  });
+  describe("the origin's answer to the handshake the edge made up", () => {
+    let host: string;
+    let origin: Awaited<ReturnType<typeof startHandshakeOrigin>>;
+    beforeAll(async () => {
+      origin = await startHandshakeOrigin();
+      // Captures are kept only for tunnels with an owner: this agent has a key.
+      const { secret } = await tunnel.edge.store.createApiKey({ label: 'h2-websocket' });
+      const agent = await startAgent({ url: `http://127.0.0.1:${tunnel.edge.port}` }, String(origin.port), {
+        token: secret,
+        args: ['--capture', 'headers'],
+      });
+      host = `${agent.name}.burrow.test`;
+    }, 30_000);
+
+    /** A WebSocket to `/ws` through the same agent, open and echoing (the session is alive). */
+    async function openEcho(session: ClientHttp2Session): Promise<Opened> {
+      const ws = openWebSocket(session, host);
+      expect((await within(5_000, 'the echo socket', ws.headers))[':status']).toBe(200);
+      return ws;
+    }
+
+    async function echoes(ws: Opened, text: string): Promise<void> {
+      let got = '';
+      const echoed = new Promise<void>((resolve) =>
+        ws.stream.on('data', (chunk: Buffer) => {
+          got += chunk.toString();
+          if (got.includes(text)) resolve();
+        }),
+      );
+      ws.stream.write(text);
+      await within(5_000, `the echo of ${text}`, echoed);
+    }
+
+    it.each([
+      ['/html', /200 answer/],
+      ['/bad-accept', /Sec-WebSocket-Accept/],
+      ['/not-websocket', /Upgrade/],
+    ])('answers %s with 502 TUN_ERR_HEAD_INVALID, nothing of the origin piped', async (path, detail) => {
+      const session = await h2session(tunnel, host);
+      try {
+        const ws = openWebSocket(session, host, {}, path);
+        let body = '';
+        ws.stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        const headers = await within(5_000, 'the response', ws.headers);
+        expect(headers[':status']).toBe(502);
+        expect(headers['x-burrow-error']).toBe('TUN_ERR_HEAD_INVALID');
+        expect(await within(3_000, 'the stream closing', ws.closed)).toBe(h2.NGHTTP2_NO_ERROR);
+        expect(body).toMatch(detail);
+        expect(body).not.toMatch(/<html>hi/);
+        expect(session.closed || session.destroyed).toBe(false);
+      } finally {
+        session.close();
+      }
+    });
+
+    it('drops connection-specific headers HTTP/2 forbids from a 101; the agent session goes on', async () => {
+      const session = await h2session(tunnel, host);
+      try {
+        const held = await openEcho(session);
+        await echoes(held, 'before');
+
+        const ws = openWebSocket(session, host, {}, '/h2-settings');
+        const headers = await within(5_000, 'the response', ws.headers);
+        expect(headers[':status']).toBe(200);
+        expect(headers['x-kept']).toBe('yes');
+        expect(headers['http2-settings']).toBeUndefined();
+        expect(headers['keep-alive']).toBeUndefined();
+        await echoes(ws, 'switched');
+
+        // The WebSocket opened before, on the same agent session, still echoes.
+        await echoes(held, 'after');
+        held.stream.close(h2.NGHTTP2_CANCEL);
+        ws.stream.close(h2.NGHTTP2_CANCEL);
+      } finally {
+        session.close();
+      }
+    });
+
+    it('drops them from a plain answer to an HTTP/2 request too; the agent session goes on', async () => {
+      const session = await h2session(tunnel, host);
+      try {
+        const held = await openEcho(session);
+        await echoes(held, 'before');
+
+        const plain = session.request({ ':path': '/h2-settings', ':authority': host });
+        plain.on('error', () => {});
+        let body = '';
+        plain.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        const plainHeaders = await within(
+          5_000,
+          'the plain response',
+          new Promise<Record<string, unknown>>((resolve) => plain.once('response', resolve)),
+        );
+        expect(plainHeaders[':status']).toBe(200);
+        expect(plainHeaders['http2-settings']).toBeUndefined();
+        await within(5_000, 'the plain body', new Promise((resolve) => plain.once('end', resolve)));
+        expect(body).toBe('ok');
+
+        await echoes(held, 'after');
+        held.stream.close(h2.NGHTTP2_CANCEL);
+      } finally {
+        session.close();
+      }
+    });
+
+    it("records the handshake the origin got: Upgrade and the edge's Sec-WebSocket-Key", async () => {
+      const session = await h2session(tunnel, host);
+      try {
+        const before = origin.upgrades.length;
+        const ws = await openEcho(session);
+        ws.stream.close(h2.NGHTTP2_CANCEL);
+        const got = origin.upgrades[before]!;
+        const key = got[got.findIndex((name) => name.toLowerCase() === 'sec-websocket-key') + 1]!;
+        const name = host.split('.')[0]!;
+        /** A captured header's value. */
+        const value = (captured: readonly string[], wanted: string): string | undefined =>
+          captured[captured.findIndex((n) => n.toLowerCase() === wanted) + 1];
+        // The list leaves captures out: each upgrade of /ws is read whole until this one's shows.
+        let captured: string[] = [];
+        for (let i = 0; i < 50 && value(captured, 'sec-websocket-key') !== key; i++) {
+          const page = await tunnel.edge.store.listRequestRecords({ tunnel: name, limit: 20 });
+          for (const summary of page.records.filter((r) => r.upgrade && r.path === '/ws')) {
+            const whole = await tunnel.edge.store.getRequestRecord(summary.id);
+            if (value(whole?.capture?.requestHeaders ?? [], 'sec-websocket-key') === key)
+              captured = whole!.capture!.requestHeaders;
+          }
+          if (value(captured, 'sec-websocket-key') !== key)
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(value(captured, 'sec-websocket-key')).toBe(key);
+        expect(value(captured, 'upgrade')).toBe('websocket');
+      } finally {
+        session.close();
+      }
+    });
+  });
+});
+
+describe('WebSocket over HTTP/2 and limits.connectionsPerIp', () => {
+  let tunnel: HttpsTunnel;
+  beforeAll(async () => {
+    tunnel = await startHttpsTunnel(originHandler, {}, { BURROW_LIMITS_CONNECTIONS_PER_IP: '3' });
+  }, 30_000);
+  afterAll(async () => {
+    await stopAll();
+    tunnel?.stop();
+  });
+
+  it('counts each WebSocket stream as a connection of its address while it is open', async () => {
+    // From 127.0.0.1: the agent's connection and this HTTP/2 connection are two of the three.
+    const session = await h2session(tunnel, tunnel.host);
+    try {
+      const first = openWebSocket(session, tunnel.host);
+      expect((await within(5_000, 'the first response', first.headers))[':status']).toBe(200);
+
+      const second = openWebSocket(session, tunnel.host);
+      const refused = await within(5_000, 'the refusal', second.headers);
+      expect(refused[':status']).toBe(429);
+      expect(refused['x-burrow-error']).toBe('EDGE_TOO_MANY_CONNECTIONS');
+      expect(refused['retry-after']).toBe('1');
+      expect(refused['x-request-id']).toBeDefined();
+      expect(await within(3_000, 'the refused stream closing', second.closed)).toBe(h2.NGHTTP2_NO_ERROR);
+
+      // The first WebSocket's close gives its place back.
+      first.stream.close(h2.NGHTTP2_CANCEL);
+      await within(3_000, 'the first stream closing', first.closed);
+      let third: Opened | undefined;
+      for (let i = 0; i < 20; i++) {
+        const attempt = openWebSocket(session, tunnel.host);
+        if ((await within(5_000, 'a later response', attempt.headers))[':status'] === 200) {
+          third = attempt;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(third).toBeDefined();
+      third!.stream.write(maskedFrame(0x1, Buffer.from('room again')));
+      expect((await within(5_000, 'the echo', third!.nextFrame())).payload.toString()).toBe('room again');
+      third!.stream.close(h2.NGHTTP2_CANCEL);
     } finally {
       session.close();
     }

@@ -56,14 +56,20 @@ export class ConnectionCounter {
   }
 }
 
+/** Why a connection (or an HTTP/2 WebSocket, which counts as one) was refused. */
+export function tooManyConnectionsText(max: number): string {
+  return (
+    `this edge accepts at most ${max} open connections from one address, ` +
+    'and yours has that many open. Close some and try again.'
+  );
+}
+
 /**
  * Answers a refused connection with the complete 429, before the client sends anything,
  * `requestId` in `X-Request-Id` when given; answers the body bytes written.
  */
 export function answerTooManyConnections(socket: Socket, max: number, requestId?: string): number {
-  const body =
-    `429 Too Many Requests: this edge accepts at most ${max} open connections from one address, ` +
-    'and yours has that many open. Close some and try again.\n';
+  const body = `429 Too Many Requests: ${tooManyConnectionsText(max)}\n`;
   const extra = ['Retry-After', '1', 'X-Burrow-Error', TOO_MANY_CONNECTIONS];
   if (requestId !== undefined) extra.push('X-Request-Id', requestId);
   // end() rather than destroy(): a reset could discard the 429 before the client reads it.

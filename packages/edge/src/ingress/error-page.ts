@@ -5,6 +5,7 @@
 
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { ErrorCode, TunnelError } from '@burrow/protocol';
+import { HTTP2_FORBIDDEN_HEADERS } from './headers.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -95,9 +96,10 @@ export function sendErrorPage(res: ServerResponse, page: ErrorPage, accept: stri
       ...(page.requestId ? { 'X-Request-Id': page.requestId } : {}),
       ...(page.retryAfterSeconds !== undefined ? { 'Retry-After': String(page.retryAfterSeconds) } : {}),
     };
-    // HTTP/2 has no reason phrase (Node warns on one) and no connection headers (it throws).
+    // HTTP/2 has no reason phrase (Node warns on one) and no connection headers (it throws,
+    // also on those an earlier writeHead that threw left set on the response).
     if (isHttp2(res)) {
-      res.removeHeader('Connection');
+      for (const name of HTTP2_FORBIDDEN_HEADERS) res.removeHeader(name);
       res.writeHead(page.status, headers);
     } else {
       // The reason is explicit: writeHead keeps a reason set by an earlier call that threw,

@@ -30,9 +30,11 @@ import {
 } from './exchange-record.js';
 import {
   headersAreValid,
+  http2ResponseHeaders,
   requestHeadersForAgent,
   responseHeadersForViewer,
   viewerRequestHeaders,
+  type UpgradeOptions,
 } from './headers.js';
 import { normalizeHost } from './host-router.js';
 import type { Admitted } from './policy-gate.js';
@@ -40,6 +42,7 @@ import type { TunnelTarget } from '../registry/registry.js';
 import { openLiveStream, openTunnelStream, type ResolveDeps, type ViewerPresence } from './resolve-target.js';
 import { checkResponseHead } from './response-head.js';
 import type { RequestResolveDeps, TunnelRequest } from './tunnel-request.js';
+import { handshakeAnswerProblem } from './websocket-handshake.js';
 
 export interface ExchangeDeps extends ResolveDeps, RequestResolveDeps {
   /** For requests on the plain listener; those over TLS are always https. */
@@ -240,13 +243,15 @@ export abstract class Exchange implements StepTimes {
 
   /**
    * The agent's head checked and edited for the viewer, or null after failing the exchange
-   * with TUN_ERR_HEAD_INVALID.
+   * with TUN_ERR_HEAD_INVALID. With `websocketKey` (the edge made the handshake up for an
+   * HTTP/2 viewer) the answer must also complete that handshake, or be a refusal. An HTTP/2
+   * viewer's head is without the connection-specific fields HTTP/2 forbids.
    */
   protected viewerHead(
     stream: MuxStream,
     head: ResponseHead,
     admitted: Admitted,
-    upgrade: boolean,
+    { upgrade, websocketKey }: UpgradeOptions,
   ): ForwardHead | null {
     if (this.stopwatch !== null) {
       this.headAt = this.stopwatch();
@@ -255,18 +260,21 @@ export abstract class Exchange implements StepTimes {
     const { route, method } = this.request;
     const cookieHost = route.prefix === null ? normalizeHost(this.request.host) : null;
     const checked = checkResponseHead(head, { method, upgrade });
-    const out = checked.ok
-      ? admitted.editResponse(responseHeadersForViewer(checked.head.headers, head.status, cookieHost))
-      : [];
-    if (!checked.ok || !headersAreValid(out)) {
-      const err = new TunnelError(
-        'TUN_ERR_HEAD_INVALID',
-        `the local service sent a response head that is not valid HTTP${checked.ok ? '' : `: ${checked.reason}`}`,
+    if (!checked.ok)
+      return this.invalidHead(
+        stream,
+        `the local service sent a response head that is not valid HTTP: ${checked.reason}`,
       );
-      stream.reset(err);
-      this.fail(err);
-      return null;
-    }
+    const problem = websocketKey === undefined ? null : handshakeAnswerProblem(websocketKey, head);
+    if (problem !== null)
+      return this.invalidHead(
+        stream,
+        `the local service did not complete the WebSocket handshake: ${problem}`,
+      );
+    let out = admitted.editResponse(responseHeadersForViewer(checked.head.headers, head.status, cookieHost));
+    if (!headersAreValid(out))
+      return this.invalidHead(stream, 'the local service sent a response head that is not valid HTTP');
+    if (this.req.httpVersionMajor === 2) out = http2ResponseHeaders(out);
     if (this.request.policy?.serverTiming === true) out.push('Server-Timing', serverTimingValue(this));
     // The same list the exchange goes on to send (its own additions included).
     if (this.capture !== null) this.capture.responseHeaders = out;
@@ -278,11 +286,19 @@ export abstract class Exchange implements StepTimes {
     };
   }
 
+  /** Fails the exchange with TUN_ERR_HEAD_INVALID: the stream reset, the viewer answered 502. */
+  private invalidHead(stream: MuxStream, message: string): null {
+    const err = new TunnelError('TUN_ERR_HEAD_INVALID', message);
+    stream.reset(err);
+    this.fail(err);
+    return null;
+  }
+
   /**
    * Hands the exchange's one record to the observer; called once, when the viewer's side
    * closed. Nothing at all without an observer.
    */
-  protected report(outcome: ExchangeOutcome, upgrade: boolean): void {
+  protected report(outcome: ExchangeOutcome, { upgrade, websocketKey }: UpgradeOptions): void {
     const observer = this.deps.observer;
     if (observer == null) return;
     const { request, req } = this;
@@ -309,7 +325,8 @@ export abstract class Exchange implements StepTimes {
         this.capture === null
           ? null
           : this.capture.toRecord(
-              viewerRequestHeaders(req.rawHeaders, { upgrade }, req.httpVersionMajor === 2),
+              // The head the origin got: an HTTP/2 WebSocket's with the edge's handshake.
+              viewerRequestHeaders(req.rawHeaders, { upgrade, websocketKey }, req.httpVersionMajor === 2),
               options.redactHeaders,
               this.requestBodyWhole(),
             ),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeaderEdit } from '../policy/header-edit.js';
-import { requestHeadersForAgent, viewerRequestHeaders } from './headers.js';
+import { http2ResponseHeaders, requestHeadersForAgent, viewerRequestHeaders } from './headers.js';
 
 const info = {
   remoteAddress: '127.0.0.1',
@@ -204,5 +204,36 @@ describe('requestHeadersForAgent: trace context', () => {
     const out = requestHeadersForAgent(['traceparent', 'x', 'tracestate', 'y'], info);
     expect(values(out, 'traceparent')).toEqual(['x']);
     expect(values(out, 'tracestate')).toEqual(['y']);
+  });
+});
+
+describe('http2ResponseHeaders', () => {
+  it('drops every connection-specific field HTTP/2 forbids, in any case, and keeps the rest in order', () => {
+    const raw = [
+      'X-A',
+      '1',
+      'HTTP2-Settings',
+      'x',
+      'Keep-Alive',
+      'timeout=5',
+      'connection',
+      'close',
+      'Proxy-Connection',
+      'keep-alive',
+      'Transfer-Encoding',
+      'chunked',
+      'Upgrade',
+      'websocket',
+      'TE',
+      'trailers',
+      'X-B',
+      '2',
+    ];
+    expect(http2ResponseHeaders(raw)).toEqual(['X-A', '1', 'X-B', '2']);
+  });
+
+  it('returns the same list, uncopied, when it has none', () => {
+    const raw = ['Content-Type', 'text/plain', 'Content-Length', '2'];
+    expect(http2ResponseHeaders(raw)).toBe(raw);
   });
 });

@@ -188,6 +188,35 @@ export function responseHeadersForViewer(
   return out;
 }
 
+/**
+ * Connection-specific fields an HTTP/2 message must not carry (RFC 9113 §8.2.2; TE only as
+ * `trailers`, which a response has no use for; HTTP2-Settings, RFC 7540 §3.2.1): Node throws
+ * ERR_HTTP2_INVALID_CONNECTION_HEADERS on a response head with any of them. Lower-case.
+ */
+export const HTTP2_FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'te',
+]);
+
+/**
+ * `raw` without the fields HTTP/2 forbids, for a head written to an HTTP/2 viewer; `raw`
+ * itself (no copy) when it has none, the usual case once hop-by-hop headers are gone.
+ */
+export function http2ResponseHeaders(raw: string[]): string[] {
+  let i = 0;
+  while (i < raw.length && !HTTP2_FORBIDDEN_HEADERS.has(raw[i]!.toLowerCase())) i += 2;
+  if (i >= raw.length) return raw;
+  const out = raw.slice(0, i);
+  for (; i < raw.length; i += 2)
+    if (!HTTP2_FORBIDDEN_HEADERS.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  return out;
+}
+
 /** The value of the first header named `name` (lower-case), or undefined. */
 export function headerValue(raw: readonly string[], name: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];

@@ -9,13 +9,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pumpFromStream, TunnelError, type MuxStream, type Pump, type ResponseHead } from '@burrow/protocol';
 import { errorPageFor, sendErrorPage, titleFor } from './error-page.js';
 import { Exchange, type ExchangeDeps, type ForwardHead } from './exchange.js';
-import { headerValue } from './headers.js';
+import { headerValue, type UpgradeOptions } from './headers.js';
 import { hasRequestBody } from './http2-request.js';
 import { admit, refusalHeaders, type Admitted, type RespondDecision } from './policy-gate.js';
 import { RequestBody } from './request-body.js';
 import { ViewerPresence } from './resolve-target.js';
 import type { TunnelRequest } from './tunnel-request.js';
 import { answeredByWarning } from './warning-gate.js';
+
+/** A plain request, for the exchange's head check and record (one object for all). */
+const NOT_UPGRADE: UpgradeOptions = { upgrade: false };
 
 export class HttpExchange extends Exchange {
   private errorCode: string | null = null;
@@ -154,7 +157,7 @@ export class HttpExchange extends Exchange {
 
   private onHead(stream: MuxStream, head: ResponseHead, admitted: Admitted): void {
     this.clearAnswerTimeout();
-    const out = this.viewerHead(stream, head, admitted, false);
+    const out = this.viewerHead(stream, head, admitted, NOT_UPGRADE);
     if (out === null) return;
     if (headerValue(out.headers, 'x-request-id') === undefined)
       out.headers.push('X-Request-Id', this.request.requestId);
@@ -326,7 +329,7 @@ export class HttpExchange extends Exchange {
         bytesIn: this.body?.bytes ?? 0,
         bytesOut: this.response?.stats.fromStream ?? 0,
       },
-      false,
+      NOT_UPGRADE,
     );
   }
 }

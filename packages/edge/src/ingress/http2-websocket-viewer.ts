@@ -4,8 +4,11 @@
  * the ingress takes the request for the GET Upgrade it stands for, the OPEN head gets
  * `Upgrade: websocket` and a `Sec-WebSocket-Key` made up here (the viewer sends none), and
  * the origin's 101 reaches the viewer as `:status 200` without the HTTP/1.1 handshake's
- * `Sec-WebSocket-Accept`, `Connection` and `Upgrade`. After it the stream itself is the
- * two-way byte pipe; a reset of it ends only that WebSocket.
+ * `Sec-WebSocket-Accept`, `Connection` and `Upgrade`. The edge is the client of that
+ * handshake, so the exchange checks the origin's answer (websocket-handshake.ts) before it
+ * gets here. After it the stream itself is the two-way byte pipe; a reset of it ends only
+ * that WebSocket. A failure page never throws into its caller (often the agent session's
+ * frame dispatch): if Node refuses it, the stream is closed with INTERNAL_ERROR.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -20,8 +23,11 @@ import type { UpgradeViewer } from './upgrade-viewer.js';
 /** The one protocol an extended CONNECT may name here. */
 export const WEBSOCKET_PROTOCOL = 'websocket';
 
-/** The HTTP/1.1 handshake's own headers: an HTTP/2 answer carries none of them (RFC 8441 §5). */
-const HANDSHAKE_ONLY = new Set(['sec-websocket-accept', 'connection', 'upgrade']);
+/**
+ * The HTTP/1.1 handshake's proof, which an HTTP/2 answer does not carry (RFC 8441 §5); its
+ * `Connection` and `Upgrade` are gone already (headers.ts, HTTP2_FORBIDDEN_HEADERS).
+ */
+const ACCEPT = 'sec-websocket-accept';
 
 /** The `:protocol` of an extended CONNECT (lower-case), or undefined for any other request. */
 export function connectProtocol(req: IncomingMessage): string | undefined {
@@ -32,7 +38,7 @@ export function connectProtocol(req: IncomingMessage): string | undefined {
 export class Http2WebSocketViewer implements UpgradeViewer {
   readonly duplex: ServerHttp2Stream;
   readonly early = Buffer.alloc(0);
-  /** RFC 6455 §4.1: 16 random bytes, base64. The origin's Accept for it is not the viewer's concern. */
+  /** RFC 6455 §4.1: 16 random bytes, base64; the exchange checks the origin's Accept for it. */
   readonly websocketKey = randomBytes(16).toString('base64');
 
   /** `req`/`res` are Node's compat `Http2ServerRequest`/`Http2ServerResponse` (see listeners/http2-viewers.ts). */
@@ -45,9 +51,16 @@ export class Http2WebSocketViewer implements UpgradeViewer {
 
   failPage(page: ErrorPage, accept: string | undefined): number {
     if (this.gone()) return 0;
-    const bytes = sendErrorPage(this.res, page, accept);
-    this.endAfterAnswer();
-    return bytes;
+    // The last resort, often inside the agent session's frame dispatch, where a throw would
+    // close the whole session: if even this fails, the stream is closed with INTERNAL_ERROR.
+    try {
+      const bytes = sendErrorPage(this.res, page, accept);
+      this.endAfterAnswer();
+      return bytes;
+    } catch {
+      if (!this.gone()) this.duplex.close(constants.NGHTTP2_INTERNAL_ERROR);
+      return 0;
+    }
   }
 
   respond(status: number, headers: string[], body: string): string[] {
@@ -65,8 +78,7 @@ export class Http2WebSocketViewer implements UpgradeViewer {
     }
     const out: string[] = [];
     for (let i = 0; i < head.headers.length; i += 2) {
-      if (!HANDSHAKE_ONLY.has(head.headers[i]!.toLowerCase()))
-        out.push(head.headers[i]!, head.headers[i + 1]!);
+      if (head.headers[i]!.toLowerCase() !== ACCEPT) out.push(head.headers[i]!, head.headers[i + 1]!);
     }
     this.res.writeHead(200, out);
   }

@@ -19,7 +19,12 @@ import {
 } from '../listeners/client-address.js';
 import { peerAddressOf } from '../listeners/peer-address.js';
 import { TrustedProxies } from '../listeners/trusted-proxies.js';
-import { ConnectionCounter, limitConnections } from './connection-limit.js';
+import {
+  ConnectionCounter,
+  limitConnections,
+  TOO_MANY_CONNECTIONS,
+  tooManyConnectionsText,
+} from './connection-limit.js';
 import { errorPageFor, titleFor, type ErrorPage } from './error-page.js';
 import { closeUploadAfterAnswer, viewerGone } from './http2-request.js';
 import { connectProtocol, Http2WebSocketViewer, WEBSOCKET_PROTOCOL } from './http2-websocket-viewer.js';
@@ -100,7 +105,10 @@ export interface Ingress {
    * `Http2ServerResponse`, see listeners/): it resolves the client address first.
    */
   readonly request: (req: IncomingMessage, res: ServerResponse) => void;
-  /** CONNECT refused, as a response (HTTP/2 CONNECT is a stream, not a socket). */
+  /**
+   * An HTTP/2 CONNECT (a stream, not a socket): an extended CONNECT for WebSocket (RFC 8441)
+   * is served as the Upgrade it stands for; any other `:protocol` gets 501, plain CONNECT 405.
+   */
   readonly connect: (req: IncomingMessage, res: ServerResponse) => void;
   /**
    * `limits.connectionsPerIp` for a connection handed elsewhere (HTTP/2), in the same buckets:
@@ -292,7 +300,7 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     const nothing = (): void => {
       const err = new TunnelError(
         'TUN_ERR_TUNNEL_NOT_FOUND',
-        `nothing to upgrade at ${req.headers.host ?? ''}${req.url ?? ''}`,
+        `nothing to upgrade at ${checked.hostHeader}${req.url ?? ''}`,
       );
       refuse(errorPageFor(err, titleFor(err)));
     };
@@ -335,6 +343,35 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     refusals.malformed(socket, failure);
   });
 
+  /**
+   * Over HTTP/1.1 each WebSocket holds a connection, so `limits.connectionsPerIp` bounds them;
+   * over HTTP/2 it is a stream, so each counts as one connection of its address (trusted
+   * proxies exempt, as for connections) until the stream closes. False: refused with 429.
+   */
+  const admitHttp2WebSocket = (req: IncomingMessage, viewer: Http2WebSocketViewer): boolean => {
+    if (connections === null) return true;
+    const peer = peerAddressOf(req.socket);
+    if (exempt(peer)) return true;
+    const key = viewerKey(peer);
+    if (!connections.acquire(key)) {
+      const err = new TunnelError(TOO_MANY_CONNECTIONS, tooManyConnectionsText(connections.max));
+      refusals.upgrade(
+        req,
+        viewer,
+        { ...errorPageFor(err, titleFor(err)), retryAfterSeconds: 1 },
+        refusals.arrival(),
+      );
+      return false;
+    }
+    const { duplex } = viewer;
+    if (duplex.closed || duplex.destroyed) {
+      connections.release(key);
+      return false;
+    }
+    duplex.once('close', () => connections.release(key));
+    return true;
+  };
+
   return {
     request: (req, res) => {
       resolveClientAddress(req, trusted);
@@ -347,7 +384,8 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
         // RFC 8441 §5: it stands for the GET of an HTTP/1.1 Upgrade; from here on (policy,
         // the OPEN head, the record) it is that GET, as `checkedTarget` makes url origin-form.
         req.method = 'GET';
-        onUpgrade(req, new Http2WebSocketViewer(req, res), () => false);
+        const viewer = new Http2WebSocketViewer(req, res);
+        if (admitHttp2WebSocket(req, viewer)) onUpgrade(req, viewer, () => false);
         return;
       }
       if (protocol !== undefined) {

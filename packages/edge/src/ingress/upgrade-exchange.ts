@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import { pipeDuplex, TunnelError, type MuxStream, type PipeStats, type ResponseHead } from '@burrow/protocol';
 import { Exchange, type ExchangeDeps } from './exchange.js';
+import type { UpgradeOptions } from './headers.js';
 import { admit, refusalHeaders, type Admitted } from './policy-gate.js';
 import { ViewerPresence } from './resolve-target.js';
 import type { TunnelRequest } from './tunnel-request.js';
@@ -21,6 +22,8 @@ export class UpgradeExchange extends Exchange {
   private errorCode: string | null = null;
   /** Bytes each way through the pipe after the head; null before it. */
   private piped: PipeStats | null = null;
+  /** An upgrade, with the key the edge made up for an HTTP/2 viewer: the policy, head check and record use it. */
+  private readonly upgrade: UpgradeOptions;
 
   constructor(
     deps: ExchangeDeps,
@@ -30,6 +33,7 @@ export class UpgradeExchange extends Exchange {
     onError: (err: unknown) => void,
   ) {
     super(deps, req, request, onError);
+    this.upgrade = { upgrade: true, websocketKey: viewer.websocketKey };
   }
 
   protected async run(): Promise<void> {
@@ -40,10 +44,7 @@ export class UpgradeExchange extends Exchange {
     duplex.pause();
     const presence = new ViewerPresence(duplex, () => false);
     const secure = request.secure || deps.proto === 'https';
-    const gate = admit(request.policy, req, request.route, secure, {
-      upgrade: true,
-      websocketKey: this.viewer.websocketKey,
-    });
+    const gate = admit(request.policy, req, request.route, secure, this.upgrade);
     if ('refused' in gate) {
       const { refused } = gate;
       // Set before the delay: a guesser that hangs up during it is still recorded as refused.
@@ -84,7 +85,7 @@ export class UpgradeExchange extends Exchange {
 
   private onHead(stream: MuxStream, response: ResponseHead, admitted: Admitted): void {
     this.clearAnswerTimeout();
-    const out = this.viewerHead(stream, response, admitted, true);
+    const out = this.viewerHead(stream, response, admitted, this.upgrade);
     if (out === null) return;
     this.viewer.answer(out);
     this.headWritten = true;
@@ -120,7 +121,7 @@ export class UpgradeExchange extends Exchange {
         bytesIn: this.piped?.toStream ?? 0,
         bytesOut: this.piped?.fromStream ?? 0,
       },
-      true,
+      this.upgrade,
     );
   }
 }

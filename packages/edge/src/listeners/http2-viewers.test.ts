@@ -1,9 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as h2connect, constants } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTimers } from '../test-support/fake-timers.js';
-import { HTTP2_REQUEST_MS, Http2Viewers } from './http2-viewers.js';
+import { HTTP2_HALF_CLOSED_MS, HTTP2_REQUEST_MS, Http2Viewers } from './http2-viewers.js';
 import { makeTestCertificates, type TestCertificates } from './test-support/test-certificates.js';
 
 let certs: TestCertificates;
@@ -203,6 +204,54 @@ describe('Http2Viewers answering before the upload ended', () => {
           new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 3 s')), 3_000)),
         ]);
         expect(rstCode).toBe(constants.NGHTTP2_CANCEL);
+      } finally {
+        session.close();
+      }
+    });
+  });
+});
+
+describe('Http2Viewers extended CONNECT half-closed by the edge', () => {
+  it('closes the stream with NO_ERROR once the viewer has not ended its side within HTTP2_HALF_CLOSED_MS', async () => {
+    const timers = new FakeTimers(0);
+    // As the ingress pipes a WebSocket whose origin went away at once: the viewer's bytes
+    // read (Node closes a stream whose unread request outlives its response), the 200, the end.
+    const connect = (req: IncomingMessage, res: ServerResponse): void => {
+      req.resume();
+      res.writeHead(200).end('bye');
+    };
+    await withViewers({ timers, connect }, async (own) => {
+      const session = h2connect(`https://burrow.test:${own}`, { ca: certs.caPem, host: '127.0.0.1' });
+      session.on('error', () => {});
+      try {
+        await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+        const stream = session.request(
+          {
+            ':method': 'CONNECT',
+            ':protocol': 'websocket',
+            ':scheme': 'https',
+            ':path': '/ws',
+            ':authority': 'burrow.test',
+          },
+          { endStream: false },
+        );
+        stream.on('error', () => {});
+        stream.resume();
+        await new Promise<void>((resolve) => stream.once('end', () => resolve()));
+        const closed = new Promise<number | undefined>((resolve) =>
+          stream.once('close', () => resolve(stream.rstCode)),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        timers.advance(HTTP2_HALF_CLOSED_MS - 1);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(stream.closed).toBe(false);
+        timers.advance(1);
+        const rstCode = await Promise.race([
+          closed,
+          new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 3 s')), 3_000)),
+        ]);
+        expect(rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+        expect(session.closed || session.destroyed).toBe(false);
       } finally {
         session.close();
       }

@@ -12,7 +12,8 @@
  *
  * Limits: `limits.http2MaxStreams` concurrent streams, `limits.maxHeaderBytes` as the header
  * list size, HTTP2_REQUEST_MS per upload (a stream answered before its upload ended is closed
- * at once); settings and ping floods and rapid resets are bounded by Node and nghttp2
+ * at once), HTTP2_HALF_CLOSED_MS for a WebSocket's viewer to end its side after ours;
+ * settings and ping floods and rapid resets are bounded by Node and nghttp2
  * (maxOutstandingPings, maxOutstandingSettings, maxSessionInvalidFrames,
  * maxSessionRejectedStreams, nghttp2's stream reset rate limit).
  */
@@ -62,6 +63,14 @@ export const HTTP2_IDLE_MS = 60_000;
  * has no `requestTimeout`; this is Node's HTTP/1.1 default for it.
  */
 export const HTTP2_REQUEST_MS = 300_000;
+
+/**
+ * An extended CONNECT stream (a WebSocket) whose edge side has ended (END_STREAM sent: the
+ * origin closed) is closed with NO_ERROR if the viewer has not ended or reset its side within
+ * this long: it is exempt from the upload bound, and would otherwise hold its stream slot and
+ * the half-open tunnel stream for good. A WebSocket's closing handshake takes far less.
+ */
+export const HTTP2_HALF_CLOSED_MS = 30_000;
 
 /** `:method`, `:scheme`, `:authority`, `:path`, and `:protocol` at most. */
 const PSEUDO_HEADERS = 5;
@@ -121,7 +130,8 @@ export class Http2Viewers {
       open++;
       stream.once('close', () => open--);
       // An extended CONNECT's stream is a WebSocket's life, not an upload: the ingress ends it.
-      if (!stream.endAfterHeaders && headers[':protocol'] === undefined) this.boundUpload(stream);
+      if (headers[':protocol'] !== undefined) this.boundHalfClosed(stream);
+      else if (!stream.endAfterHeaders) this.boundUpload(stream);
     });
     session.once('close', () => this.sessions.delete(session));
   }
@@ -141,6 +151,21 @@ export class Http2Viewers {
       if (remoteOpen(stream) && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
     }, this.options.requestMs ?? HTTP2_REQUEST_MS);
     stream.once('close', () => timers.clearTimeout(timer));
+  }
+
+  /**
+   * Our side of an extended CONNECT stream has ended and the viewer's has not: after
+   * HTTP2_HALF_CLOSED_MS the stream is closed (NO_ERROR once our END_STREAM is really sent).
+   */
+  private boundHalfClosed(stream: ServerHttp2Stream): void {
+    const timers = this.options.timers ?? realTimers;
+    stream.once('finish', () => {
+      if (!remoteOpen(stream)) return;
+      const timer = timers.setTimeout(() => {
+        if (remoteOpen(stream)) closeAfterResponse(stream, timers);
+      }, HTTP2_HALF_CLOSED_MS);
+      stream.once('close', () => timers.clearTimeout(timer));
+    });
   }
 
   /**
