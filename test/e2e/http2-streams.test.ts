@@ -5,26 +5,10 @@
  * In-process edge with an HTTPS listener, a real agent and origin, node:http2 as the viewer.
  */
 
-import { connect as h2connect, constants as h2, type ClientHttp2Session } from 'node:http2';
-import { connect as tlsConnect } from 'node:tls';
+import { constants as h2, type ClientHttp2Session } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
+import { h2session, startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
 import { originHandler } from './origin.js';
-
-function h2session(tunnel: HttpsTunnel, host: string): ClientHttp2Session {
-  const session = h2connect(`https://${host}:${tunnel.httpsPort}`, {
-    createConnection: () =>
-      tlsConnect({
-        host: '127.0.0.1',
-        port: tunnel.httpsPort,
-        servername: host,
-        ca: tunnel.certs.caPem,
-        ALPNProtocols: ['h2'],
-      }),
-  });
-  session.on('error', () => {});
-  return session;
-}
 
 /** How a stream whose request body never ends went: its status and how it closed. */
 function unendedUpload(

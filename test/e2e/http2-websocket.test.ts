@@ -7,33 +7,17 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  connect as h2connect,
-  constants as h2,
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-} from 'node:http2';
-import { connect as tlsConnect } from 'node:tls';
+import { constants as h2, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import type { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../packages/edge/src/store/request-records.js';
 import { startAgent, startOrigin, stopAll } from './harness.js';
-import { startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
+import { h2session, startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
 import { originHandler } from './origin.js';
 
 /** An HTTP/2 session to the edge whose SETTINGS have arrived (extended CONNECT needs them). */
-async function h2session(tunnel: HttpsTunnel, host: string): Promise<ClientHttp2Session> {
-  const session = h2connect(`https://${host}:${tunnel.httpsPort}`, {
-    createConnection: () =>
-      tlsConnect({
-        host: '127.0.0.1',
-        port: tunnel.httpsPort,
-        servername: host,
-        ca: tunnel.certs.caPem,
-        ALPNProtocols: ['h2'],
-      }),
-  });
-  session.on('error', () => {});
+async function settledSession(tunnel: HttpsTunnel, host: string): Promise<ClientHttp2Session> {
+  const session = h2session(tunnel, host);
   await new Promise((resolve) => session.once('remoteSettings', resolve));
   return session;
 }
@@ -200,7 +184,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
   });
 
   it('answers 200 with the negotiated subprotocol, echoes frames and closes with a close code', async () => {
-    const session = await h2session(tunnel, tunnel.host);
+    const session = await settledSession(tunnel, tunnel.host);
     try {
       expect(session.remoteSettings.enableConnectProtocol).toBe(true);
       const origin = nextOriginSocket(tunnel);
@@ -248,7 +232,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
   });
 
   it('closes the origin WebSocket when the viewer resets its stream; the connection goes on', async () => {
-    const session = await h2session(tunnel, tunnel.host);
+    const session = await settledSession(tunnel, tunnel.host);
     try {
       const origin = nextOriginSocket(tunnel);
       const ws = openWebSocket(session, tunnel.host);
@@ -270,7 +254,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
   });
 
   it("relays the origin's refusal of the handshake as the stream's response, then closes the stream", async () => {
-    const session = await h2session(tunnel, tunnel.host);
+    const session = await settledSession(tunnel, tunnel.host);
     try {
       // ws refuses a version it does not speak with 400, before any 101.
       const ws = openWebSocket(session, tunnel.host, { 'sec-websocket-version': '99' });
@@ -287,7 +271,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
   });
 
   it('refuses a :protocol other than websocket with 501 and closes the stream', async () => {
-    const session = await h2session(tunnel, tunnel.host);
+    const session = await settledSession(tunnel, tunnel.host);
     try {
       const other = session.request(
         {
@@ -320,7 +304,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
 
   it('answers a tunnel nobody serves with its 404 on the stream, then closes it', async () => {
     const host = 'nosuch.burrow.test';
-    const session = await h2session(tunnel, host);
+    const session = await settledSession(tunnel, host);
     try {
       const ws = openWebSocket(session, host);
       const headers = await within(5_000, 'the response', ws.headers);
@@ -333,7 +317,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
   });
 
   it("names the :authority in the 404 for an upgrade at the edge's own host", async () => {
-    const session = await h2session(tunnel, 'burrow.test');
+    const session = await settledSession(tunnel, 'burrow.test');
     try {
       const ws = openWebSocket(session, 'burrow.test');
       let body = '';
@@ -356,7 +340,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
       },
     );
     const host = `${agent.name}.burrow.test`;
-    const session = await h2session(tunnel, host);
+    const session = await settledSession(tunnel, host);
     try {
       const refused = openWebSocket(session, host);
       const headers = await within(5_000, 'the refusal', refused.headers);
@@ -383,7 +367,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
       String(tunnel.originPort),
     );
     const host = `${agent.name}.burrow.test`;
-    const session = await h2session(tunnel, host);
+    const session = await settledSession(tunnel, host);
     try {
       const ws = openWebSocket(session, host);
       expect((await within(5_000, 'the response', ws.headers))[':status']).toBe(200);
@@ -399,7 +383,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
   });
 
   it('still refuses a plain CONNECT with 405', async () => {
-    const session = await h2session(tunnel, tunnel.host);
+    const session = await settledSession(tunnel, tunnel.host);
     try {
       const plain = session.request({ ':method': 'CONNECT', ':authority': 'example.com:443' });
       plain.on('error', () => {});
@@ -454,7 +438,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
       ['/bad-accept', /Sec-WebSocket-Accept/],
       ['/not-websocket', /Upgrade/],
     ])('answers %s with 502 TUN_ERR_HEAD_INVALID, nothing of the origin piped', async (path, detail) => {
-      const session = await h2session(tunnel, host);
+      const session = await settledSession(tunnel, host);
       try {
         const ws = openWebSocket(session, host, {}, path);
         let body = '';
@@ -472,7 +456,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
     });
 
     it('drops connection-specific headers HTTP/2 forbids from a 101; the agent session goes on', async () => {
-      const session = await h2session(tunnel, host);
+      const session = await settledSession(tunnel, host);
       try {
         const held = await openEcho(session);
         await echoes(held, 'before');
@@ -495,7 +479,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
     });
 
     it('drops them from a plain answer to an HTTP/2 request too; the agent session goes on', async () => {
-      const session = await h2session(tunnel, host);
+      const session = await settledSession(tunnel, host);
       try {
         const held = await openEcho(session);
         await echoes(held, 'before');
@@ -522,7 +506,7 @@ describe('WebSocket over HTTP/2 extended CONNECT', () => {
     });
 
     it("records the handshake the origin got: Upgrade and the edge's Sec-WebSocket-Key", async () => {
-      const session = await h2session(tunnel, host);
+      const session = await settledSession(tunnel, host);
       try {
         const before = origin.upgrades.length;
         const ws = await openEcho(session);
@@ -566,7 +550,7 @@ describe('WebSocket over HTTP/2 and limits.connectionsPerIp', () => {
 
   it('counts each WebSocket stream as a connection of its address while it is open', async () => {
     // From 127.0.0.1: the agent's connection and this HTTP/2 connection are two of the three.
-    const session = await h2session(tunnel, tunnel.host);
+    const session = await settledSession(tunnel, tunnel.host);
     try {
       const first = openWebSocket(session, tunnel.host);
       expect((await within(5_000, 'the first response', first.headers))[':status']).toBe(200);

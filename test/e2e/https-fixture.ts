@@ -5,6 +5,8 @@
  */
 
 import type { RequestListener } from 'node:http';
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import { connect as tlsConnect } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { createLogger, EdgeServer, loadEdgeConfig } from '../../packages/edge/src/index.js';
 import {
@@ -80,4 +82,23 @@ export async function startHttpsTunnel(
       certs.remove();
     },
   };
+}
+
+/**
+ * An HTTP/2 session to the edge's HTTPS listener for `host` (SNI and `:authority`), trusting
+ * the test CA. Errors are the test's to see on its streams; the session's own are ignored.
+ */
+export function h2session(tunnel: HttpsTunnel, host: string): ClientHttp2Session {
+  const session = h2connect(`https://${host}:${tunnel.httpsPort}`, {
+    createConnection: () =>
+      tlsConnect({
+        host: '127.0.0.1',
+        port: tunnel.httpsPort,
+        servername: host,
+        ca: tunnel.certs.caPem,
+        ALPNProtocols: ['h2'],
+      }),
+  });
+  session.on('error', () => {});
+  return session;
 }
