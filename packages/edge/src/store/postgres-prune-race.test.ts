@@ -12,32 +12,15 @@ import { openPostgresStore } from './postgres-store.js';
 import { REQUEST_PRUNE_FIRST_CHUNK } from './request-prune.js';
 import type { RequestRecord } from './request-records.js';
 import type { Store } from './store.js';
-import { T0 } from './test-support/contract-fixture.js';
+import { requestRecord, T0 } from './test-support/contract-fixture.js';
 import { TestDatabases } from './test-support/postgres-databases.js';
 
 const databases = new TestDatabases();
 afterAll(() => databases.dropAll(), 120_000);
 
+/** Record `n` of tunnel `web`, a millisecond after the one before. */
 function record(n: number): RequestRecord {
-  return {
-    id: `r${String(n).padStart(4, '0')}`,
-    tunnel: 'web',
-    userId: null,
-    startedAt: new Date(T0 + n),
-    method: 'GET',
-    path: '/',
-    host: 'web.tunnel.test',
-    status: 200,
-    upgrade: false,
-    bytesIn: 0,
-    bytesOut: 0,
-    clientAddress: '127.0.0.2',
-    traceId: null,
-    errorCode: null,
-    timing: { edgeMs: null, tunnelMs: null, originMs: null, totalMs: 1 },
-    replayOf: null,
-    capture: null,
-  };
+  return requestRecord(`r${String(n).padStart(4, '0')}`, { startedAt: new Date(T0 + n) });
 }
 
 /** Waits (bounded) until some backend on `database` waits for a lock. */

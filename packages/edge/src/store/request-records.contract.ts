@@ -5,33 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeRequestCursor } from './request-cursor.js';
-import type { RequestQuery, RequestRecord } from './request-records.js';
+import type { RequestQuery } from './request-records.js';
 import type { Store } from './store.js';
-import { MINUTE, T0, expectTunnelError, type ContractFixture } from './test-support/contract-fixture.js';
-
-/** A plain 200 through tunnel `web` at T0, no capture; `overrides` changes any field. */
-function record(id: string, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    id,
-    tunnel: 'web',
-    userId: 'usr_alice',
-    startedAt: new Date(T0),
-    method: 'GET',
-    path: '/',
-    host: 'web.tunnel.test',
-    status: 200,
-    upgrade: false,
-    bytesIn: 0,
-    bytesOut: 12,
-    clientAddress: '127.0.0.2',
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    errorCode: null,
-    timing: { edgeMs: 0.25, tunnelMs: 1.5, originMs: 3, totalMs: 5.125 },
-    replayOf: null,
-    capture: null,
-    ...overrides,
-  };
-}
+import {
+  MINUTE,
+  T0,
+  expectTunnelError,
+  requestRecord as record,
+  type ContractFixture,
+} from './test-support/contract-fixture.js';
 
 /** Every page of a query, following cursors; fails on a page over the limit or a loop. */
 async function allPages(store: Store, query: RequestQuery): Promise<{ ids: string[]; pages: number }> {

@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { TunnelError } from '@burrow/protocol';
 import type { ErrorCode } from '@burrow/protocol';
 import type { FakeTimers } from '../../test-support/fake-timers.js';
+import type { RequestRecord } from '../request-records.js';
 import type { Clock, RandomBytes, Store } from '../store.js';
 
 export interface StoreContractContext {
@@ -55,4 +56,28 @@ export async function expectTunnelError(
   expect((err as TunnelError).code).toBe(code);
   if (message !== undefined) expect((err as TunnelError).message).toMatch(message);
   return err as TunnelError;
+}
+
+/** A plain 200 through tunnel `web` at T0, no capture; `overrides` changes any field. */
+export function requestRecord(id: string, overrides: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    id,
+    tunnel: 'web',
+    userId: 'usr_alice',
+    startedAt: new Date(T0),
+    method: 'GET',
+    path: '/',
+    host: 'web.tunnel.test',
+    status: 200,
+    upgrade: false,
+    bytesIn: 0,
+    bytesOut: 12,
+    clientAddress: '127.0.0.2',
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    errorCode: null,
+    timing: { edgeMs: 0.25, tunnelMs: 1.5, originMs: 3, totalMs: 5.125 },
+    replayOf: null,
+    capture: null,
+    ...overrides,
+  };
 }
