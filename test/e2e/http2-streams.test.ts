@@ -7,7 +7,7 @@
 
 import { constants as h2, type ClientHttp2Session } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { h2session, startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
+import { h2session, startHttpsTunnel, within, type HttpsTunnel } from './https-fixture.js';
 import { originHandler } from './origin.js';
 
 /** How a stream whose request body never ends went: its status and how it closed. */
@@ -23,15 +23,6 @@ function unendedUpload(
     status: new Promise((resolve) => stream.once('response', (h) => resolve(Number(h[':status'])))),
     closed: new Promise((resolve) => stream.once('close', () => resolve(stream.rstCode ?? -1))),
   };
-}
-
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms),
-    ),
-  ]);
 }
 
 describe('HTTP/2 streams answered before their upload ended', () => {

@@ -12,7 +12,7 @@ import type { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../packages/edge/src/store/request-records.js';
 import { startAgent, startOrigin, stopAll } from './harness.js';
-import { h2session, startHttpsTunnel, type HttpsTunnel } from './https-fixture.js';
+import { h2session, startHttpsTunnel, within, type HttpsTunnel } from './https-fixture.js';
 import { originHandler } from './origin.js';
 
 /** An HTTP/2 session to the edge whose SETTINGS have arrived (extended CONNECT needs them). */
@@ -86,15 +86,6 @@ function openWebSocket(
     nextFrame,
     closed: new Promise((resolve) => stream.once('close', () => resolve(stream.rstCode ?? -1))),
   };
-}
-
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms),
-    ),
-  ]);
 }
 
 /** The origin's server side of the next WebSocket it accepts. */

@@ -102,3 +102,13 @@ export function h2session(tunnel: HttpsTunnel, host: string): ClientHttp2Session
   session.on('error', () => {});
   return session;
 }
+
+/** `promise`, or a rejection naming `what` once `ms` have passed without it. */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms),
+    ),
+  ]);
+}
