@@ -539,12 +539,16 @@ describe('WebSocket over HTTP/2 and limits.connectionsPerIp', () => {
     tunnel?.stop();
   });
 
-  it('counts each WebSocket stream as a connection of its address while it is open', async () => {
-    // From 127.0.0.1: the agent's connection and this HTTP/2 connection are two of the three.
+  it('counts WebSocket streams as connections of their address: the first rides on its connection, each further one takes a slot while open', async () => {
+    // From 127.0.0.1: the agent's connection and this HTTP/2 connection are two of the three;
+    // the first WebSocket is the HTTP/2 connection's own (as over HTTP/1.1, one connection
+    // each), the second takes the third slot.
     const session = await settledSession(tunnel, tunnel.host);
     try {
       const first = openWebSocket(session, tunnel.host);
       expect((await within(5_000, 'the first response', first.headers))[':status']).toBe(200);
+      const extra = openWebSocket(session, tunnel.host);
+      expect((await within(5_000, 'the second response', extra.headers))[':status']).toBe(200);
 
       const second = openWebSocket(session, tunnel.host);
       const refused = await within(5_000, 'the refusal', second.headers);
@@ -570,6 +574,7 @@ describe('WebSocket over HTTP/2 and limits.connectionsPerIp', () => {
       third!.stream.write(maskedFrame(0x1, Buffer.from('room again')));
       expect((await within(5_000, 'the echo', third!.nextFrame())).payload.toString()).toBe('room again');
       third!.stream.close(h2.NGHTTP2_CANCEL);
+      extra.stream.close(h2.NGHTTP2_CANCEL);
     } finally {
       session.close();
     }

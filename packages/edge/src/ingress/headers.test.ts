@@ -233,7 +233,43 @@ describe('http2ResponseHeaders', () => {
   });
 
   it('returns the same list, uncopied, when it has none', () => {
-    const raw = ['Content-Type', 'text/plain', 'Content-Length', '2'];
+    const raw = [
+      'Content-Type',
+      'text/plain',
+      'Content-Length',
+      '2',
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+    ];
     expect(http2ResponseHeaders(raw)).toBe(raw);
+  });
+
+  it('keeps only the first of a once-only field repeated (Node throws on it over HTTP/2), any other repeat stays', () => {
+    const raw = [
+      'Location',
+      '/a',
+      'Vary',
+      'Accept',
+      'location',
+      '/b',
+      'Vary',
+      'Origin',
+      'ETag',
+      '"1"',
+      'ETag',
+      '"2"',
+    ];
+    expect(http2ResponseHeaders(raw)).toEqual([
+      'Location',
+      '/a',
+      'Vary',
+      'Accept',
+      'Vary',
+      'Origin',
+      'ETag',
+      '"1"',
+    ]);
   });
 });

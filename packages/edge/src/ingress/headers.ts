@@ -204,17 +204,66 @@ export const HTTP2_FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * `raw` without the fields HTTP/2 forbids, for a head written to an HTTP/2 viewer; `raw`
- * itself (no copy) when it has none, the usual case once hop-by-hop headers are gone.
+ * Fields Node sends at most once on HTTP/2 (it throws ERR_HTTP2_HEADER_SINGLE_VALUE on a
+ * repeat; HTTP/1.1 passes repeats through). Content-Length repeats are merged earlier.
+ */
+export const HTTP2_SINGLE_VALUE_HEADERS: ReadonlySet<string> = new Set([
+  'access-control-allow-credentials',
+  'access-control-max-age',
+  'access-control-request-method',
+  'age',
+  'authorization',
+  'content-encoding',
+  'content-language',
+  'content-length',
+  'content-location',
+  'content-md5',
+  'content-range',
+  'content-type',
+  'date',
+  'dnt',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-range',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'range',
+  'referer',
+  'retry-after',
+  'tk',
+  'upgrade-insecure-requests',
+  'user-agent',
+  'x-content-type-options',
+]);
+
+/**
+ * `raw` as an HTTP/2 viewer can be sent it: without the fields HTTP/2 forbids, and with only
+ * the first of a once-only field an origin repeated (what an HTTP/1.1 client would mostly
+ * use too). `raw` itself (no copy) when nothing needs dropping, the usual case.
  */
 export function http2ResponseHeaders(raw: string[]): string[] {
-  let i = 0;
-  while (i < raw.length && !HTTP2_FORBIDDEN_HEADERS.has(raw[i]!.toLowerCase())) i += 2;
-  if (i >= raw.length) return raw;
-  const out = raw.slice(0, i);
-  for (; i < raw.length; i += 2)
-    if (!HTTP2_FORBIDDEN_HEADERS.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
-  return out;
+  let singles: Set<string> | null = null;
+  let out: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    let drop = HTTP2_FORBIDDEN_HEADERS.has(name);
+    if (!drop && HTTP2_SINGLE_VALUE_HEADERS.has(name)) {
+      singles ??= new Set();
+      drop = singles.has(name);
+      singles.add(name);
+    }
+    if (drop) out ??= raw.slice(0, i);
+    else out?.push(raw[i]!, raw[i + 1]!);
+  }
+  return out ?? raw;
 }
 
 /** The value of the first header named `name` (lower-case), or undefined. */

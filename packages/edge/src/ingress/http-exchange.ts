@@ -261,8 +261,14 @@ export class HttpExchange extends Exchange {
 
   /** HTTP/2 has no reason phrase (Node warns on one). */
   private writeHead(head: ForwardHead): ServerResponse {
-    if (this.req.httpVersionMajor === 2) return this.res.writeHead(head.status, head.headers);
-    return this.res.writeHead(head.status, head.reason, head.headers);
+    if (this.req.httpVersionMajor !== 2) return this.res.writeHead(head.status, head.reason, head.headers);
+    try {
+      return this.res.writeHead(head.status, head.headers);
+    } catch (err) {
+      // Node keeps what a throwing writeHead set: the error page must not carry the origin's fields.
+      for (let i = 0; i < head.headers.length; i += 2) this.res.removeHeader(head.headers[i]!);
+      throw err;
+    }
   }
 
   private onEnd(): void {

@@ -343,17 +343,24 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
     refusals.malformed(socket, failure);
   });
 
+  /** Open WebSockets per HTTP/2 session (see admitHttp2WebSocket). */
+  const webSocketsOpen = new WeakMap<object, number>();
   /**
    * Over HTTP/1.1 each WebSocket holds a connection, so `limits.connectionsPerIp` bounds them;
-   * over HTTP/2 it is a stream, so each counts as one connection of its address (trusted
-   * proxies exempt, as for connections) until the stream closes. False: refused with 429.
+   * over HTTP/2 they are streams of one connection. So the connection's own slot covers its
+   * first open WebSocket and every further one takes a slot of its address until it closes
+   * (trusted proxies exempt, as for connections): N slots hold N WebSockets either way.
+   * False: refused with 429.
    */
   const admitHttp2WebSocket = (req: IncomingMessage, viewer: Http2WebSocketViewer): boolean => {
     if (connections === null) return true;
     const peer = peerAddressOf(req.socket);
     if (exempt(peer)) return true;
     const key = viewerKey(peer);
-    if (!connections.acquire(key)) {
+    const { duplex } = viewer;
+    const session = duplex.session as object;
+    const open = webSocketsOpen.get(session) ?? 0;
+    if (open >= 1 && !connections.acquire(key)) {
       const err = new TunnelError(TOO_MANY_CONNECTIONS, tooManyConnectionsText(connections.max));
       refusals.upgrade(
         req,
@@ -363,12 +370,17 @@ export function attachIngress(server: Server, options: IngressOptions): Ingress 
       );
       return false;
     }
-    const { duplex } = viewer;
+    const release = (): void => {
+      const before = webSocketsOpen.get(session) ?? 1;
+      webSocketsOpen.set(session, before - 1);
+      if (before >= 2) connections.release(key);
+    };
+    webSocketsOpen.set(session, open + 1);
     if (duplex.closed || duplex.destroyed) {
-      connections.release(key);
+      release();
       return false;
     }
-    duplex.once('close', () => connections.release(key));
+    duplex.once('close', release);
     return true;
   };
 

@@ -257,4 +257,37 @@ describe('Http2Viewers extended CONNECT half-closed by the edge', () => {
       }
     });
   });
+
+  it('never closes a WebSocket stream both sides keep open, whatever time passes (no upload bound, no half-close bound)', async () => {
+    const timers = new FakeTimers(0);
+    const connect = (req: IncomingMessage, res: ServerResponse): void => {
+      req.resume();
+      res.writeHead(200);
+      res.write('open');
+    };
+    await withViewers({ timers, connect }, async (own) => {
+      const session = h2connect(`https://burrow.test:${own}`, { ca: certs.caPem, host: '127.0.0.1' });
+      session.on('error', () => {});
+      try {
+        await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+        const stream = session.request(
+          {
+            ':method': 'CONNECT',
+            ':protocol': 'websocket',
+            ':scheme': 'https',
+            ':path': '/ws',
+            ':authority': 'burrow.test',
+          },
+          { endStream: false },
+        );
+        stream.on('error', () => {});
+        await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+        timers.advance(HTTP2_REQUEST_MS + HTTP2_HALF_CLOSED_MS * 10);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(stream.closed).toBe(false);
+      } finally {
+        session.close();
+      }
+    });
+  });
 });

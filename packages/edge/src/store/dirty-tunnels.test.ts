@@ -31,6 +31,16 @@ describe('DirtyTunnels', () => {
     expect(dirty.take(5)).toEqual({ every: false, tunnels: [] });
   });
 
+  it('recheck: a tunnel a pass may have left over its cap is checked next, whatever count was seen', () => {
+    const dirty = started();
+    dirty.saw('web', 3);
+    dirty.mark(marked('web'));
+    // 3 seen + 1 inserted fits a cap of 10: spared.
+    expect(dirty.take(10)).toEqual({ every: false, tunnels: [] });
+    dirty.recheck('web');
+    expect(dirty.take(10)).toEqual({ every: false, tunnels: ['web'] });
+  });
+
   it('holds at most its bound of names, then asks for every tunnel once', () => {
     expect(MAX_DIRTY_TUNNELS).toBe(10_000);
     const dirty = new DirtyTunnels(3);

@@ -60,6 +60,12 @@ export class DirtyTunnels {
     }
   }
 
+  /** The tunnel may still be over the cap: its seen count no longer spares it, and the next pass checks it. */
+  recheck(tunnel: string): void {
+    this.#seen.delete(tunnel);
+    this.mark([{ tunnel }]);
+  }
+
   /**
    * The scope of a pass with cap `keep` (a whole number); starts a fresh set (inserts from
    * now on mark the next pass). A marked tunnel is left out while its seen count plus its

@@ -146,8 +146,8 @@ async function cutoffOf(
 export interface PruneObserver {
   /** The tunnel held `count` records when the pass left it. */
   saw(tunnel: string, count: number): void;
-  /** The tunnel may still be over the cap: the next pass checks it. */
-  mark(records: readonly { tunnel: string }[]): void;
+  /** The tunnel may still be over the cap: the next pass checks it, whatever count it saw before. */
+  recheck(tunnel: string): void;
 }
 
 /**
@@ -177,7 +177,7 @@ async function capTunnel(
     );
     await nextTurn();
   }
-  observer.mark([{ tunnel }]);
+  observer.recheck(tunnel);
   return deleted;
 }
 

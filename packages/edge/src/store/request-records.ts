@@ -111,8 +111,8 @@ export interface RequestPruneStats {
   deleted: number;
   /**
    * Tunnels whose index the pass walked to find a cut-off: those in its scope, or, checking
-   * every tunnel, those a grouped count found over the cap (the others were counted, or not
-   * read at all).
+   * every tunnel, those a grouped count found over the cap and those filling a 10,000-entry
+   * slice alone, walked without a count (the others were counted, or not read at all).
    */
   tunnelsChecked: number;
   /** The pass checked every tunnel in the table rather than those inserted for since the last. */
