@@ -5,13 +5,13 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { edgeCli, startAgent, startEdge, startOrigin, stopAll, tempDir, type Edge } from './harness.js';
 import { originHandler } from './origin.js';
+import { freeUdpPort } from './support/free-port.js';
 
 /** `domains add`, returning the token of the TXT record it prints. */
 async function addDomain(dataDir: string, ...args: string[]): Promise<string> {
@@ -20,15 +20,6 @@ async function addDomain(dataDir: string, ...args: string[]): Promise<string> {
   const match = /^_burrow\.\S+ TXT "(\w+)"$/.exec(run.stdout[0] ?? '');
   if (match === null) throw new Error(`no TXT record in: ${run.stdout.join('\n')}`);
   return match[1]!;
-}
-
-/** A UDP port free on loopback right now (dnsmasq binds it, TCP too, moments later). */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  const { port } = socket.address();
-  await new Promise<void>((r) => socket.close(r));
-  return port;
 }
 
 let dnsmasq: ChildProcess | null = null;

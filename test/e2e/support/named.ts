@@ -6,13 +6,12 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { installed } from '../../../bench/test-support.js';
+import { freeUdpPort } from './free-port.js';
 
 export const NAMED = '/usr/sbin/named';
 export const NSUPDATE = '/usr/bin/nsupdate';
@@ -52,24 +51,6 @@ const STARTUP_MS = 10_000;
 const STOP_MS = 5_000;
 const PORT_ATTEMPTS = 3;
 const READY_ATTEMPTS = 30;
-
-/** A port free for both UDP and TCP on 127.0.0.1 right now (named needs both). */
-async function freeDnsPort(): Promise<number> {
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(0, '127.0.0.1', resolve);
-  });
-  const port = udp.address().port;
-  const tcp = createServer();
-  const tcpFree = await new Promise<boolean>((resolve) => {
-    tcp.once('error', () => resolve(false));
-    tcp.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  await new Promise<void>((resolve) => (tcpFree ? tcp.close(() => resolve()) : resolve()));
-  await new Promise<void>((resolve) => udp.close(resolve));
-  return tcpFree ? port : freeDnsPort();
-}
 
 function zoneFile(zone: string, records: readonly string[]): string {
   return [
@@ -211,7 +192,7 @@ export async function startNamed(options: NamedOptions = {}): Promise<NamedServe
     `key "${key.name}" { algorithm ${key.algorithm}; secret "${key.secret}"; };\n`,
   );
   for (let attempt = 1; ; attempt++) {
-    const port = await freeDnsPort();
+    const port = await freeUdpPort();
     const conf = join(dir, 'named.conf');
     writeFileSync(conf, namedConf(dir, port, zones, key));
     // -g: foreground, logs to stderr; -n 1: one worker thread (the machine is shared).
