@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect as h2connect, constants } from 'node:http2';
+import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,6 +211,27 @@ describe('Http2Viewers answering before the upload ended', () => {
   });
 });
 
+/** An extended CONNECT for a WebSocket (RFC 8441) on a fresh session to the viewers, once its SETTINGS arrived. */
+async function openWebSocketStream(
+  port: number,
+): Promise<{ session: ClientHttp2Session; stream: ClientHttp2Stream }> {
+  const session = h2connect(`https://burrow.test:${port}`, { ca: certs.caPem, host: '127.0.0.1' });
+  session.on('error', () => {});
+  await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+  const stream = session.request(
+    {
+      ':method': 'CONNECT',
+      ':protocol': 'websocket',
+      ':scheme': 'https',
+      ':path': '/ws',
+      ':authority': 'burrow.test',
+    },
+    { endStream: false },
+  );
+  stream.on('error', () => {});
+  return { session, stream };
+}
+
 describe('Http2Viewers extended CONNECT half-closed by the edge', () => {
   it('closes the stream with NO_ERROR once the viewer has not ended its side within HTTP2_HALF_CLOSED_MS', async () => {
     const timers = new FakeTimers(0);
@@ -221,21 +242,8 @@ describe('Http2Viewers extended CONNECT half-closed by the edge', () => {
       res.writeHead(200).end('bye');
     };
     await withViewers({ timers, connect }, async (own) => {
-      const session = h2connect(`https://burrow.test:${own}`, { ca: certs.caPem, host: '127.0.0.1' });
-      session.on('error', () => {});
+      const { session, stream } = await openWebSocketStream(own);
       try {
-        await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
-        const stream = session.request(
-          {
-            ':method': 'CONNECT',
-            ':protocol': 'websocket',
-            ':scheme': 'https',
-            ':path': '/ws',
-            ':authority': 'burrow.test',
-          },
-          { endStream: false },
-        );
-        stream.on('error', () => {});
         stream.resume();
         await new Promise<void>((resolve) => stream.once('end', () => resolve()));
         const closed = new Promise<number | undefined>((resolve) =>
@@ -266,21 +274,8 @@ describe('Http2Viewers extended CONNECT half-closed by the edge', () => {
       res.write('open');
     };
     await withViewers({ timers, connect }, async (own) => {
-      const session = h2connect(`https://burrow.test:${own}`, { ca: certs.caPem, host: '127.0.0.1' });
-      session.on('error', () => {});
+      const { session, stream } = await openWebSocketStream(own);
       try {
-        await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
-        const stream = session.request(
-          {
-            ':method': 'CONNECT',
-            ':protocol': 'websocket',
-            ':scheme': 'https',
-            ':path': '/ws',
-            ':authority': 'burrow.test',
-          },
-          { endStream: false },
-        );
-        stream.on('error', () => {});
         await new Promise<void>((resolve) => stream.once('data', () => resolve()));
         timers.advance(HTTP2_REQUEST_MS + HTTP2_HALF_CLOSED_MS * 10);
         await new Promise((resolve) => setTimeout(resolve, 200));
