@@ -7,13 +7,6 @@
 
 import type { RequestCapture, RequestRecord } from '../store/request-records.js';
 
-export interface RequestTimingView {
-  edgeMs: number | null;
-  tunnelMs: number | null;
-  originMs: number | null;
-  totalMs: number;
-}
-
 export interface RequestCaptureView {
   requestHeaders: [string, string][];
   requestBody: string | null;
@@ -23,26 +16,15 @@ export interface RequestCaptureView {
   responseBodyTruncated: boolean;
 }
 
-export interface RequestView {
-  id: string;
-  tunnel: string;
-  userId: string | null;
+/**
+ * The record's fields as JSON: `startedAt` an ISO string, `capture` in its view form and only
+ * where asked for; the trace context, which stores do not keep, never.
+ */
+export type RequestView = Omit<RequestRecord, 'startedAt' | 'trace' | 'capture'> & {
   startedAt: string;
-  method: string;
-  path: string;
-  host: string;
-  status: number;
-  upgrade: boolean;
-  bytesIn: number;
-  bytesOut: number;
-  clientAddress: string;
-  traceId: string | null;
-  errorCode: string | null;
-  timing: RequestTimingView;
-  replayOf: string | null;
   /** Only in `GET /requests/{id}`: null when the tunnel's policy did not capture. */
   capture?: RequestCaptureView | null;
-}
+};
 
 function pairs(flat: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
