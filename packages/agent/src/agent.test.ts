@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { TunnelError, type MuxStream, type ResponseHead, type Session } from '@burrow/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type AgentHandle } from './agent.js';
@@ -10,6 +9,7 @@ import type { RetryInfo } from './reconnect.js';
 import type { RequestRecord } from './request-log.js';
 import { FakeEdge, defaultBindAck, sendGoAway } from './test-support/fake-edge.js';
 import type { BoundTunnel } from './tunnel-binder.js';
+import { listenOnLoopback } from './test-support/loopback-server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -47,15 +47,9 @@ class RecordingOutput implements AgentOutput {
 
 async function startOrigin(handler: http.RequestListener): Promise<URL> {
   const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const listening = await listenOnLoopback(server);
+  cleanups.push(listening.close);
+  return new URL(`http://127.0.0.1:${listening.port}`);
 }
 
 function configFor(origin: URL, overrides: Partial<AgentConfig> = {}): AgentConfig {

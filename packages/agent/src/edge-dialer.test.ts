@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WEBSOCKET_SUBPROTOCOL, WebSocketTransport } from '@burrow/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -8,6 +7,7 @@ import { silentOutput } from './agent-output.js';
 import { loadAgentConfig } from './config/index.js';
 import { connectUrl, dialWebSocket } from './edge-dialer.js';
 import { FakeEdge } from './test-support/fake-edge.js';
+import { listenOnLoopback } from './test-support/loopback-server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -15,15 +15,9 @@ afterEach(async () => {
 });
 
 async function listen(server: http.Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
+  const listening = await listenOnLoopback(server);
+  cleanups.push(listening.close);
+  return listening.port;
 }
 
 /** An HTTP server whose /_burrow/connect upgrades to a FakeEdge session, like the real edge. */

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   ERROR_CATALOG,
   Session,
@@ -18,6 +17,7 @@ import { routeFor, serveStream } from './forwarder.js';
 import { OriginPools } from './origin-pools.js';
 import type { RequestRecord } from './request-log.js';
 import { AGENT_SESSION_LIMITS } from './session-client.js';
+import { listenOnLoopback } from './test-support/loopback-server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -26,15 +26,9 @@ afterEach(async () => {
 
 async function startOrigin(handler: http.RequestListener): Promise<{ server: http.Server; url: URL }> {
   const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { server, url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) };
+  const listening = await listenOnLoopback(server);
+  cleanups.push(listening.close);
+  return { server, url: new URL(`http://127.0.0.1:${listening.port}`) };
 }
 
 interface Tunnel {

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   Session,
@@ -30,6 +29,7 @@ import { AGENT_SESSION_LIMITS } from '../session-client.js';
 import { HTTP_ATTRIBUTES } from './origin-span.js';
 import { OriginTracer, type SpanSink } from './origin-tracer.js';
 import { startOriginTracing } from './otlp-export.js';
+import { listenOnLoopback } from '../test-support/loopback-server.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const EDGE_SPAN = 'a3ce929d0e0e4736';
@@ -60,15 +60,9 @@ async function startOrigin(): Promise<{ url: URL; seen: (string | undefined)[] }
     seen.push(Array.isArray(value) ? value.join(', ') : value);
     res.end('ok');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), seen };
+  const listening = await listenOnLoopback(server);
+  cleanups.push(listening.close);
+  return { url: new URL(`http://127.0.0.1:${listening.port}`), seen };
 }
 
 /** The agent's forwarder behind an in-memory session; `send` plays the edge. */
@@ -182,15 +176,9 @@ describe('the agent span of an origin call', () => {
     const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
     // An origin that never answers: the viewer gives up first.
     const server = http.createServer(() => arrived());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const listening = await listenOnLoopback(server);
+    cleanups.push(listening.close);
+    const url = new URL(`http://127.0.0.1:${listening.port}`);
     const sink = new RecordingSink();
     const { edge, records } = tunnelTo(url, new OriginTracer(sink, source, { timers: realTimers }));
     const stream = edge.openStream();
@@ -224,16 +212,10 @@ describe('the agent span of an origin call', () => {
       seen.push(req.headers.traceparent as string | undefined);
       socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nbye');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
+    const listening = await listenOnLoopback(server);
+    cleanups.push(listening.close);
     const sink = new RecordingSink();
-    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const url = new URL(`http://127.0.0.1:${listening.port}`);
     const { edge } = tunnelTo(url, new OriginTracer(sink, source, { timers: realTimers }));
     const stream = edge.openStream();
     const status = new Promise<number>((resolve) => stream.on('head', (h) => resolve(h.status)));
